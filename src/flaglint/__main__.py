@@ -1,0 +1,3 @@
+from flaglint.cli import main
+
+main()

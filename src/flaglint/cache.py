@@ -1,0 +1,156 @@
+"""The scan cache under `.flaglint_cache/`: per-file results keyed by content hash.
+
+An entry is reused when the file's mtime and size match (no read at all), or else when its
+content hash matches. The file is written atomically; a broken or foreign cache is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, Problem, RefKind, Span
+
+_FORMAT = 1
+
+
+@dataclass
+class Entry:
+    mtime_ns: int
+    size: int
+    digest: str
+    module: str
+    scan: FileScan | None  # None: not scanned, see `skipped`
+    defs: ModuleDefs | None = None  # definitions only, for a module another file takes keys from
+    skipped: bool = False  # the prefilter showed there is nothing to scan
+
+    @property
+    def settled(self) -> bool:
+        """Whether the entry answers a scan of the file (not only a look-up of its definitions)."""
+        return self.scan is not None or self.skipped
+
+
+class ScanCache:
+    def __init__(self, folder: Path | None, fingerprint: str) -> None:
+        self.folder = folder
+        self.fingerprint = fingerprint
+        self.entries: dict[str, Entry] = {}
+        self.dirty = False
+        if folder is not None:
+            self._load()
+
+    @property
+    def _file(self) -> Path:
+        assert self.folder is not None
+        return self.folder / f"scan-{self.fingerprint}.json"
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self._file.read_text(encoding="utf-8"))
+            if raw.get("format") != _FORMAT:
+                return
+            self.entries = {path: _entry_from_json(path, item) for path, item in raw["files"].items()}
+        except (OSError, ValueError, KeyError, TypeError):
+            self.entries = {}
+
+    def get(self, path: str) -> Entry | None:
+        return self.entries.get(path)
+
+    def put(self, path: str, entry: Entry) -> None:
+        self.entries[path] = entry
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.folder is None or not self.dirty:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# Made by flaglint.\n*\n", encoding="utf-8")
+            payload = {"format": _FORMAT, "files": {p: _entry_to_json(e) for p, e in self.entries.items()}}
+            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".scan-", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(payload, out, separators=(",", ":"))
+            os.replace(temp, self._file)
+            for stale in self.folder.glob("scan-*.json"):
+                if stale != self._file:
+                    stale.unlink(missing_ok=True)
+        except OSError:
+            return  # a cache that cannot be written only costs speed next time
+        self.dirty = False
+
+
+def _ref_to_json(ref: FlagRef) -> list[Any]:
+    s = ref.span
+    return [
+        s.line,
+        s.column,
+        s.end_line,
+        s.end_column,
+        ref.key,
+        ref.key_source.value,
+        ref.key_text,
+        ref.pattern,
+        ref.sdk,
+        ref.kind.value,
+        ref.default,
+        ref.pinned,
+        ref.key_symbol,
+        sorted(ref.suppressed),
+    ]
+
+
+def _ref_from_json(path: str, item: list[Any]) -> FlagRef:
+    line, col, end_line, end_col, key, source, text, pattern, sdk, kind, default, pinned, symbol, sup = item
+    return FlagRef(
+        path=path,
+        span=Span(line, col, end_line, end_col),
+        key=key,
+        key_source=KeySource(source),
+        key_text=text,
+        pattern=pattern,
+        sdk=sdk,
+        kind=RefKind(kind),
+        default=default,
+        pinned=pinned,
+        key_symbol=symbol,
+        suppressed=frozenset(sup),
+    )
+
+
+def _defs_to_json(defs: ModuleDefs) -> dict[str, Any]:
+    return {"v": defs.values, "e": sorted(defs.enum_members), "a": defs.aliases}
+
+
+def _defs_from_json(item: dict[str, Any]) -> ModuleDefs:
+    return ModuleDefs(tuple((a, b) for a, b in item["v"]), frozenset(item["e"]), tuple((a, b) for a, b in item["a"]))
+
+
+def _entry_to_json(entry: Entry) -> dict[str, Any]:
+    out: dict[str, Any] = {"m": entry.mtime_ns, "s": entry.size, "h": entry.digest, "mod": entry.module}
+    if entry.scan is not None:
+        out["refs"] = [_ref_to_json(r) for r in entry.scan.refs]
+        out["p"] = [[p.line, p.column, p.message] for p in entry.scan.problems]
+        out["d"] = _defs_to_json(entry.scan.defs)
+    elif entry.defs is not None:
+        out["d"] = _defs_to_json(entry.defs)
+    if entry.skipped:
+        out["k"] = 1
+    return out
+
+
+def _entry_from_json(path: str, item: dict[str, Any]) -> Entry:
+    scan = None
+    defs = _defs_from_json(item["d"]) if "d" in item else None
+    if "refs" in item:
+        scan = FileScan(
+            tuple(_ref_from_json(path, r) for r in item["refs"]),
+            defs or ModuleDefs(),
+            tuple(Problem(path, line, col, msg) for line, col, msg in item["p"]),
+        )
+    return Entry(item["m"], item["s"], item["h"], item["mod"], scan, defs if scan is None else None, "k" in item)

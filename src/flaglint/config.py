@@ -1,0 +1,258 @@
+"""`[tool.flaglint]` in pyproject.toml: find it, check it, and turn it into a frozen Config."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flaglint import patterns as pattern_table
+from flaglint.model import FlagType, Problem, Severity
+from flaglint.tomlpos import locate
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_LIFETIMES: Mapping[FlagType, int | None] = {
+    FlagType.RELEASE: 40,
+    FlagType.EXPERIMENT: 40,
+    FlagType.OPERATIONAL: 7,
+    FlagType.SUNSET: 90,
+    FlagType.KILL_SWITCH: None,
+    FlagType.PERMISSION: None,
+}
+
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".flaglint_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pypackages__",
+    "__pycache__",
+    "_build",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
+
+ALL_CODES = frozenset(f"FL00{n}" for n in range(1, 9))
+
+
+class ConfigError(Exception):
+    """A configuration problem the user must fix; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    config_path: Path | None = None
+    registry_path: Path | None = None
+    registry_required: bool = False
+    exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    src: tuple[str, ...] = (".", "src")
+    sdks: tuple[str, ...] | None = None
+    custom_patterns: tuple[pattern_table.Pattern, ...] = ()
+    lifetimes: Mapping[FlagType, int | None] = field(default_factory=lambda: dict(DEFAULT_LIFETIMES))
+    fail_on: Severity = Severity.ERROR
+    ignore: frozenset[str] = frozenset()
+    jobs: int | None = None
+    cache_dir: Path | None = None
+
+    @property
+    def patterns(self) -> tuple[pattern_table.Pattern, ...]:
+        return pattern_table.select(self.sdks, self.custom_patterns)
+
+    @property
+    def cache_path(self) -> Path:
+        return self.cache_dir or self.root / ".flaglint_cache"
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` that has a [tool.flaglint] table."""
+    here = start if start.is_dir() else start.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if isinstance(data.get("tool"), dict) and "flaglint" in data["tool"]:
+                return candidate
+    return None
+
+
+def load_config(path: Path | None, fallback_root: Path) -> Config:
+    """Read the config at `path` (or defaults rooted at `fallback_root` when None)."""
+    if path is None:
+        default_registry = fallback_root / "flags.toml"
+        return Config(root=fallback_root, registry_path=default_registry if default_registry.is_file() else None)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(str(path), 1, 0, f"cannot read config: {exc}")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or 1
+        message = str(exc).split(" (at line")[0]
+        raise ConfigError([Problem(str(path), line, 0, f"invalid TOML: {message}")]) from None
+    section = data.get("tool", {}).get("flaglint", {}) if path.name == "pyproject.toml" else data
+    return parse_config(section, text=text, path=path, table="tool.flaglint" if path.name == "pyproject.toml" else "")
+
+
+_KNOWN = {
+    "registry",
+    "exclude",
+    "respect-gitignore",
+    "src",
+    "sdks",
+    "patterns",
+    "lifetimes",
+    "fail-on",
+    "ignore",
+    "jobs",
+    "cache-dir",
+}
+
+
+def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: str) -> Config:
+    """Check a `[tool.flaglint]` mapping and build the Config; every problem is collected."""
+    root = path.parent
+    problems: list[Problem] = []
+
+    def problem(message: str, key: str | None = None, sub: str = "", occurrence: int = 0) -> None:
+        where = ".".join(p for p in (table, sub) if p)
+        problems.append(Problem(str(path), locate(text, where, key, occurrence), 0, message))
+
+    for key in sorted(set(section) - _KNOWN):
+        problem(f"unknown setting {key!r} in [{table or 'flaglint'}]", key)
+
+    registry_path, registry_required = _registry(section.get("registry"), root, problem)
+    exclude = _strings(section.get("exclude", []), "exclude", problem)
+    src = _strings(section.get("src", [".", "src"]), "src", problem)
+    sdks_value = section.get("sdks")
+    sdks = None
+    if sdks_value is not None:
+        sdks = _strings(sdks_value, "sdks", problem)
+        for name in sdks:
+            if name not in pattern_table.SDKS:
+                problem(f"unknown SDK {name!r} in sdks (known: {', '.join(pattern_table.SDKS)})", "sdks")
+
+    custom = []
+    entries = section.get("patterns", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        problem("patterns must be an array of tables ([[tool.flaglint.patterns]])", "patterns")
+        entries = []
+    for number, entry in enumerate(entries):
+        try:
+            custom.append(pattern_table.custom_pattern(entry, number))
+        except pattern_table.PatternError as exc:
+            problem(f"pattern #{number + 1}: {exc}", None, "patterns", number)
+
+    lifetimes = dict(DEFAULT_LIFETIMES)
+    given = section.get("lifetimes", {})
+    if not isinstance(given, dict):
+        problem("lifetimes must be a table of flag type = days", "lifetimes")
+        given = {}
+    for name, days in given.items():
+        try:
+            flag_type = FlagType(name)
+        except ValueError:
+            problem(f"unknown flag type {name!r} in lifetimes", name, "lifetimes")
+            continue
+        if days is False or days == "never":
+            lifetimes[flag_type] = None
+        elif isinstance(days, int) and not isinstance(days, bool) and days > 0:
+            lifetimes[flag_type] = days
+        else:
+            problem(f"lifetime of {name!r} must be a positive number of days or 'never'", name, "lifetimes")
+
+    fail_on = Severity.ERROR
+    if "fail-on" in section:
+        try:
+            fail_on = Severity(section["fail-on"])
+        except ValueError:
+            problem("fail-on must be one of error, warning, info", "fail-on")
+
+    ignore = frozenset(_strings(section.get("ignore", []), "ignore", problem))
+    for code in sorted(ignore - ALL_CODES):
+        problem(f"unknown code {code!r} in ignore", "ignore")
+
+    jobs = section.get("jobs")
+    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+        problem("jobs must be a positive number", "jobs")
+        jobs = None
+    cache_dir = section.get("cache-dir")
+    if cache_dir is not None and not isinstance(cache_dir, str):
+        problem("cache-dir must be a path", "cache-dir")
+        cache_dir = None
+    respect = section.get("respect-gitignore", True)
+    if not isinstance(respect, bool):
+        problem("respect-gitignore must be true or false", "respect-gitignore")
+        respect = True
+
+    if problems:
+        raise ConfigError(problems)
+    return Config(
+        root=root,
+        config_path=path,
+        registry_path=registry_path,
+        registry_required=registry_required,
+        exclude=exclude,
+        respect_gitignore=respect,
+        src=src,
+        sdks=sdks,
+        custom_patterns=tuple(custom),
+        lifetimes=lifetimes,
+        fail_on=fail_on,
+        ignore=ignore,
+        jobs=jobs,
+        cache_dir=root / cache_dir if cache_dir else None,
+    )
+
+
+def _registry(value: Any, root: Path, problem: Any) -> tuple[Path | None, bool]:
+    if value is None:
+        default = root / "flags.toml"
+        return (default if default.is_file() else None), False
+    if isinstance(value, str):
+        return root / value, True
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - {"path"})
+        for key in unknown:
+            problem(f"unknown setting {key!r} in registry", key, "registry")
+        path = value.get("path", "flags.toml")
+        if isinstance(path, str):
+            return root / path, "path" in value
+        problem("registry.path must be a path", "path", "registry")
+        return None, False
+    problem("registry must be a path or a table", "registry")
+    return None, False
+
+
+def _strings(value: Any, name: str, problem: Any) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    problem(f"{name} must be a list of strings", name)
+    return ()

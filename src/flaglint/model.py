@@ -1,0 +1,191 @@
+"""Plain data shared by every part of flaglint: references, flags, findings, failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+
+class RefKind(str, enum.Enum):
+    """What a flag reference does with the flag."""
+
+    CHECK = "check"
+    VARIANT = "variant"
+    VALUE = "value"
+    DECORATOR = "decorator"
+    TEST_OVERRIDE = "test-override"
+
+
+class KeySource(str, enum.Enum):
+    """How the flag key of a reference was found."""
+
+    LITERAL = "literal"
+    CONSTANT = "constant"
+    ENUM = "enum"
+    ATTRIBUTE = "attribute"
+    DYNAMIC = "dynamic"
+
+
+class FlagType(str, enum.Enum):
+    RELEASE = "release"
+    EXPERIMENT = "experiment"
+    OPERATIONAL = "operational"
+    KILL_SWITCH = "kill-switch"
+    PERMISSION = "permission"
+    SUNSET = "sunset"
+
+
+class FlagState(str, enum.Enum):
+    ACTIVE = "active"
+    ROLLED_OUT = "rolled-out"
+    OFF = "off"
+    ARCHIVED = "archived"
+
+
+class Severity(str, enum.Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A 1-based line/column range in a file; end is exclusive in columns."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class FlagRef:
+    """One place in the code that reads, checks or pins a flag."""
+
+    path: str
+    span: Span
+    key: str | None
+    key_source: KeySource
+    key_text: str
+    pattern: str
+    sdk: str
+    kind: RefKind
+    default: str | None = None
+    pinned: str | None = None
+    key_symbol: str | None = None
+    suppressed: frozenset[str] = frozenset()
+
+    @property
+    def resolved(self) -> bool:
+        return self.key is not None
+
+    def is_suppressed(self, code: str) -> bool:
+        return "*" in self.suppressed or code in self.suppressed
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Flag:
+    """What a registry knows about one flag."""
+
+    key: str
+    type: FlagType
+    state: FlagState
+    value: str | None = None
+    owner: str | None = None
+    created: dt.date | None = None
+    remove_by: dt.date | None = None
+    description: str = ""
+    stale: bool = False
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An expected failure (bad input file, bad config entry), reported as one line."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}"
+        if self.column:
+            where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every flag a registry source knows about, at one moment."""
+
+    flags: tuple[Flag, ...]
+    source: str
+    fetched_at: dt.datetime | None = None
+    _index: dict[str, Flag] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._index.update((flag.key, flag) for flag in self.flags)
+
+    def get(self, key: str) -> Flag | None:
+        return self._index.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A policy verdict about a reference or a registry flag."""
+
+    code: str
+    severity: Severity
+    message: str
+    key: str | None
+    path: str
+    span: Span
+    assume: str | None = None
+
+    @property
+    def fixable(self) -> bool:
+        return self.assume is not None
+
+
+@dataclass(frozen=True)
+class ModuleName:
+    """A file's dotted module name and its package (for relative imports)."""
+
+    name: str
+    package: str
+
+
+@dataclass(frozen=True)
+class ModuleDefs:
+    """What a module defines that can name a flag key: string constants, class attributes, enum members."""
+
+    values: tuple[tuple[str, str], ...] = ()
+    enum_members: frozenset[str] = frozenset()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one file holds: its flag references (keys maybe still symbols) and its definitions."""
+
+    refs: tuple[FlagRef, ...]
+    defs: ModuleDefs
+    problems: tuple[Problem, ...] = ()

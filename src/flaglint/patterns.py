@@ -1,0 +1,238 @@
+"""The single table of flag-check patterns: built-in SDK rows plus `[tool.flaglint]` custom rows.
+
+Scan, codemod, language server and docs all read this table; adding an SDK is adding rows.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flaglint.model import RefKind
+
+
+class Shape(str, enum.Enum):
+    """The syntax a pattern matches."""
+
+    CALL = "call"  # f(KEY): a function known by its (qualified) name
+    METHOD = "method"  # obj.m(KEY): a method on some receiver
+    ATTRIBUTE = "attribute"  # settings.ENABLE_X: the attribute name is the key
+    SUBSCRIPT = "subscript"  # app.config["FF_X"]: the subscript is the key
+
+
+@dataclass(frozen=True)
+class Arg:
+    """Where an argument sits in a call: by position, or by one of its keyword names."""
+
+    index: int | None = None
+    keywords: tuple[str, ...] = ()
+
+
+NO_ARG = Arg()
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    sdk: str
+    shape: Shape
+    name: str
+    kind: RefKind
+    key: Arg = NO_ARG
+    default: Arg = NO_ARG
+    pinned: Arg = NO_ARG
+    packages: tuple[str, ...] = ()
+    receiver: str | None = None
+    match: str | None = None
+
+    @property
+    def token(self) -> str:
+        """The identifier that must appear in a file's text for this pattern to match there."""
+        return self.name.rsplit(".", 1)[-1]
+
+    def key_matches(self, key: str) -> bool:
+        return self.match is None or fnmatch.fnmatchcase(key, self.match)
+
+
+def _method(
+    sdk: str,
+    name: str,
+    kind: RefKind,
+    packages: tuple[str, ...],
+    key: Arg,
+    default: Arg = NO_ARG,
+) -> Pattern:
+    return Pattern(f"{sdk}.{name}", sdk, Shape.METHOD, name, kind, key, default, packages=packages)
+
+
+def _call(
+    sdk: str,
+    qualified: str,
+    kind: RefKind,
+    key: Arg,
+    default: Arg = NO_ARG,
+    pinned: Arg = NO_ARG,
+) -> Pattern:
+    short = qualified.rsplit(".", 1)[-1]
+    return Pattern(f"{sdk}.{short}", sdk, Shape.CALL, qualified, kind, key, default, pinned)
+
+
+_UNLEASH = ("UnleashClient",)
+_OPENFEATURE = ("openfeature",)
+_LAUNCHDARKLY = ("ldclient",)
+_FLAGSMITH = ("flagsmith",)
+_GROWTHBOOK = ("growthbook",)
+_POSTHOG = ("posthog",)
+
+_OF_KEY = Arg(0, ("flag_key", "key"))
+_OF_DEFAULT = Arg(1, ("default_value",))
+
+
+def _openfeature_rows() -> list[Pattern]:
+    rows = []
+    for typ, kind in (
+        ("boolean", RefKind.CHECK),
+        ("string", RefKind.VARIANT),
+        ("integer", RefKind.VALUE),
+        ("float", RefKind.VALUE),
+        ("object", RefKind.VALUE),
+    ):
+        for suffix in ("value", "details"):
+            name = f"get_{typ}_{suffix}"
+            rows.append(_method("openfeature", name, kind, _OPENFEATURE, _OF_KEY, _OF_DEFAULT))
+    return rows
+
+
+BUILTIN_PATTERNS: tuple[Pattern, ...] = (
+    # Unleash: client.is_enabled(feature_name, context=None, fallback_function=None)
+    _method("unleash", "is_enabled", RefKind.CHECK, _UNLEASH, Arg(0, ("feature_name",))),
+    _method("unleash", "get_variant", RefKind.VARIANT, _UNLEASH, Arg(0, ("feature_name",))),
+    # OpenFeature: client.get_<type>_value(flag_key, default_value, evaluation_context=None, ...)
+    *_openfeature_rows(),
+    # LaunchDarkly: client.variation(key, context, default)
+    _method("launchdarkly", "variation", RefKind.VALUE, _LAUNCHDARKLY, Arg(0, ("key",)), Arg(2, ("default",))),
+    _method("launchdarkly", "variation_detail", RefKind.VALUE, _LAUNCHDARKLY, Arg(0, ("key",)), Arg(2, ("default",))),
+    # Flagsmith: flags.is_feature_enabled(feature_name), flags.get_feature_value(feature_name)
+    _method("flagsmith", "is_feature_enabled", RefKind.CHECK, _FLAGSMITH, Arg(0, ("feature_name",))),
+    _method("flagsmith", "get_feature_value", RefKind.VALUE, _FLAGSMITH, Arg(0, ("feature_name",))),
+    # GrowthBook: gb.is_on(key), gb.is_off(key), gb.get_feature_value(key, fallback), gb.eval_feature(key)
+    _method("growthbook", "is_on", RefKind.CHECK, _GROWTHBOOK, Arg(0, ("key",))),
+    _method("growthbook", "is_off", RefKind.CHECK, _GROWTHBOOK, Arg(0, ("key",))),
+    _method("growthbook", "get_feature_value", RefKind.VALUE, _GROWTHBOOK, Arg(0, ("key",)), Arg(1, ("fallback",))),
+    _method("growthbook", "eval_feature", RefKind.VALUE, _GROWTHBOOK, Arg(0, ("key",))),
+    # PostHog: posthog.feature_enabled(key, distinct_id, ...), also on a Posthog() client
+    _method("posthog", "feature_enabled", RefKind.CHECK, _POSTHOG, Arg(0, ("key",))),
+    _method("posthog", "get_feature_flag", RefKind.VARIANT, _POSTHOG, Arg(0, ("key",))),
+    _method("posthog", "get_feature_flag_payload", RefKind.VALUE, _POSTHOG, Arg(0, ("key",))),
+    _call("posthog", "posthog.feature_enabled", RefKind.CHECK, Arg(0, ("key",))),
+    _call("posthog", "posthog.get_feature_flag", RefKind.VARIANT, Arg(0, ("key",))),
+    _call("posthog", "posthog.get_feature_flag_payload", RefKind.VALUE, Arg(0, ("key",))),
+    # django-waffle
+    _call("waffle", "waffle.flag_is_active", RefKind.CHECK, Arg(1, ("flag_name",))),
+    _call("waffle", "waffle.switch_is_active", RefKind.CHECK, Arg(0, ("switch_name",))),
+    _call("waffle", "waffle.sample_is_active", RefKind.CHECK, Arg(0, ("sample_name",))),
+    _call("waffle", "waffle.decorators.waffle_flag", RefKind.DECORATOR, Arg(0, ("flag_name",))),
+    _call("waffle", "waffle.decorators.waffle_switch", RefKind.DECORATOR, Arg(0, ("switch_name",))),
+    _call(
+        "waffle", "waffle.testutils.override_flag", RefKind.TEST_OVERRIDE, Arg(0, ("name",)), pinned=Arg(1, ("active",))
+    ),
+    _call(
+        "waffle",
+        "waffle.testutils.override_switch",
+        RefKind.TEST_OVERRIDE,
+        Arg(0, ("name",)),
+        pinned=Arg(1, ("active",)),
+    ),
+    _call(
+        "waffle",
+        "waffle.testutils.override_sample",
+        RefKind.TEST_OVERRIDE,
+        Arg(0, ("name",)),
+        pinned=Arg(1, ("active",)),
+    ),
+)
+
+SDKS: tuple[str, ...] = tuple(dict.fromkeys(p.sdk for p in BUILTIN_PATTERNS))
+
+# Receiver names that look like a flag client; with a static key they confirm an SDK method call.
+CLIENT_NAME = re.compile(
+    r"(?i)(unleash|flag|feature|toggle|launchdarkly|^ld|openfeature|^of_|posthog|growthbook|^gb$|flagsmith|client)"
+)
+
+_CUSTOM_KINDS = {
+    "function": Shape.CALL,
+    "method": Shape.METHOD,
+    "attribute": Shape.ATTRIBUTE,
+    "subscript": Shape.SUBSCRIPT,
+}
+_DECORATOR = "decorator"
+
+
+class PatternError(ValueError):
+    """A custom pattern entry that cannot be used; the message names the field."""
+
+
+def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
+    """Build a Pattern from one `[[tool.flaglint.patterns]]` table."""
+    allowed = {"kind", "name", "receiver", "key", "key-keyword", "default", "default-keyword", "match", "flag-kind"}
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise PatternError(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+    kind_text = entry.get("kind")
+    if kind_text not in (*_CUSTOM_KINDS, _DECORATOR):
+        raise PatternError(f"kind must be one of {', '.join([*_CUSTOM_KINDS, _DECORATOR])}, not {kind_text!r}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w.]*", name):
+        raise PatternError("name must be a dotted Python name")
+    shape = Shape.CALL if kind_text == _DECORATOR else _CUSTOM_KINDS[kind_text]
+    ref_kind = RefKind.DECORATOR if kind_text == _DECORATOR else _ref_kind(entry.get("flag-kind", "check"))
+    receiver = entry.get("receiver")
+    if receiver is not None and (shape is not Shape.METHOD or not isinstance(receiver, str)):
+        raise PatternError("receiver is a dotted name and only applies to kind = 'method'")
+    match = entry.get("match")
+    if match is not None and not isinstance(match, str):
+        raise PatternError("match must be a glob string")
+    if shape is Shape.ATTRIBUTE and match is None:
+        raise PatternError("kind = 'attribute' needs match, a glob over attribute names such as 'ENABLE_*'")
+    key = _arg(entry, "key", "key-keyword", default_index=0)
+    default = _arg(entry, "default", "default-keyword", default_index=None)
+    if shape in (Shape.ATTRIBUTE, Shape.SUBSCRIPT):
+        key = NO_ARG
+    return Pattern(
+        id=f"custom.{name}" if number == 0 else f"custom.{name}#{number + 1}",
+        sdk="custom",
+        shape=shape,
+        name=name,
+        kind=ref_kind,
+        key=key,
+        default=default,
+        receiver=receiver,
+        match=match,
+    )
+
+
+def _ref_kind(text: object) -> RefKind:
+    try:
+        return RefKind(text)
+    except ValueError:
+        raise PatternError(f"flag-kind must be one of {', '.join(k.value for k in RefKind)}, not {text!r}") from None
+
+
+def _arg(entry: Mapping[str, Any], pos_field: str, kw_field: str, default_index: int | None) -> Arg:
+    index = entry.get(pos_field, default_index)
+    keyword = entry.get(kw_field)
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool) or index < 0):
+        raise PatternError(f"{pos_field} must be a non-negative argument position")
+    if keyword is not None and not (isinstance(keyword, str) and keyword.isidentifier()):
+        raise PatternError(f"{kw_field} must be a keyword argument name")
+    return Arg(index, (keyword,) if keyword else ())
+
+
+def select(sdks: Iterable[str] | None, custom: Iterable[Pattern]) -> tuple[Pattern, ...]:
+    """The active table: the built-in rows of the chosen SDKs (all when None), then the custom rows."""
+    chosen = set(SDKS if sdks is None else sdks)
+    return tuple(p for p in BUILTIN_PATTERNS if p.sdk in chosen) + tuple(custom)

@@ -1,0 +1,125 @@
+"""Lifecycle policy: references + registry snapshot + today -> findings. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from flaglint.model import Finding, Flag, FlagRef, FlagState, FlagType, RefKind, Severity, Snapshot, Span
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    title: str
+
+
+RULES: Mapping[str, Rule] = {
+    rule.code: rule
+    for rule in (
+        Rule("FL001", Severity.ERROR, "unknown flag"),
+        Rule("FL002", Severity.ERROR, "archived flag still referenced"),
+        Rule("FL003", Severity.WARNING, "fully rolled out"),
+        Rule("FL004", Severity.WARNING, "dead flag"),
+        Rule("FL005", Severity.WARNING, "stale flag"),
+        Rule("FL006", Severity.WARNING, "past its remove_by date"),
+        Rule("FL007", Severity.INFO, "dynamic flag key"),
+        Rule("FL008", Severity.INFO, "unused registry flag"),
+    )
+}
+
+
+def age_days(flag: Flag, today: dt.date) -> int | None:
+    return (today - flag.created).days if flag.created else None
+
+
+def off_value(ref: FlagRef, flag: Flag) -> str | None:
+    """What a reference sees once the flag is off or gone: the registry's value, else the SDK default."""
+    if flag.value is not None:
+        return flag.value
+    if ref.kind in (RefKind.CHECK, RefKind.DECORATOR, RefKind.TEST_OVERRIDE):
+        return "False"
+    return ref.default
+
+
+def evaluate(
+    refs: Iterable[FlagRef],
+    snapshot: Snapshot | None,
+    today: dt.date,
+    *,
+    lifetimes: Mapping[FlagType, int | None],
+    ignore: frozenset[str] = frozenset(),
+    whole_project: bool = True,
+) -> list[Finding]:
+    """Findings for every reference, and for registry flags nothing references (FL008)."""
+    findings: list[Finding] = []
+    referenced: set[str] = set()
+
+    def add(code: str, ref: FlagRef, message: str, assume: str | None = None) -> None:
+        if code not in ignore and not ref.is_suppressed(code):
+            findings.append(Finding(code, RULES[code].severity, message, ref.key, ref.path, ref.span, assume))
+
+    for ref in refs:
+        if ref.key is None:
+            add("FL007", ref, f"dynamic flag key `{ref.key_text}` cannot be resolved statically")
+            continue
+        referenced.add(ref.key)
+        if snapshot is None:
+            continue
+        flag = snapshot.get(ref.key)
+        if flag is None:
+            near = difflib.get_close_matches(ref.key, [f.key for f in snapshot.flags], n=1, cutoff=0.8)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            add("FL001", ref, f"unknown flag {ref.key!r}: not in the registry{hint}")
+            continue
+        if flag.state is FlagState.ARCHIVED:
+            add(
+                "FL002",
+                ref,
+                f"flag {ref.key!r} is archived but still referenced; the SDK returns its default",
+                off_value(ref, flag),
+            )
+        elif flag.state is FlagState.ROLLED_OUT:
+            add(
+                "FL003",
+                ref,
+                f"flag {ref.key!r} is fully rolled out: remove the check, keep the enabled path",
+                flag.value or "True",
+            )
+        elif flag.state is FlagState.OFF:
+            add(
+                "FL004",
+                ref,
+                f"flag {ref.key!r} is off everywhere: remove it, keep the disabled path",
+                off_value(ref, flag),
+            )
+        else:
+            stale = _stale_reason(flag, today, lifetimes)
+            if stale:
+                add("FL005", ref, f"flag {ref.key!r} is stale: {stale}")
+        if flag.remove_by is not None and flag.remove_by < today and flag.state is not FlagState.ARCHIVED:
+            days = (today - flag.remove_by).days
+            add("FL006", ref, f"flag {ref.key!r} was due for removal on {flag.remove_by} ({days} days ago)")
+
+    if snapshot is not None and whole_project and "FL008" not in ignore:
+        for flag in snapshot.flags:
+            if flag.key in referenced or flag.state is FlagState.ARCHIVED or flag.location is None:
+                continue
+            where = Span(flag.location.line, 1, flag.location.line, 1)
+            message = f"flag {flag.key!r} has no reference in the code: safe to archive"
+            findings.append(Finding("FL008", Severity.INFO, message, flag.key, flag.location.path, where))
+    findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.code))
+    return findings
+
+
+def _stale_reason(flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int | None]) -> str | None:
+    if flag.stale:
+        return "marked stale in the registry"
+    lifetime = lifetimes.get(flag.type)
+    age = age_days(flag, today)
+    if lifetime is not None and age is not None and age > lifetime:
+        return f"{age} days old, past the {lifetime}-day lifetime of a {flag.type.value} flag"
+    return None

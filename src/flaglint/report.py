@@ -1,0 +1,223 @@
+"""The flag-debt report: one row per flag key, totals by state, and the findings behind them.
+
+`build` is pure; `to_json` and `render` turn a Report into JSON data or rich renderables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from flaglint import __version__
+from flaglint.model import Finding, FlagRef, Problem, Snapshot
+from flaglint.policy import age_days
+
+SCHEMA_VERSION = 1
+UNKNOWN = "unknown"
+UNREGISTERED = "-"
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    key: str
+    type: str | None
+    owner: str | None
+    state: str
+    created: dt.date | None
+    age_days: int | None
+    remove_by: dt.date | None
+    references: int
+    files: tuple[str, ...]
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    today: dt.date
+    registry: str | None
+    files_scanned: int
+    rows: tuple[FlagRow, ...]
+    dynamic: tuple[FlagRef, ...]
+    findings: tuple[Finding, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def by_state(self) -> dict[str, int]:
+        return dict(sorted(Counter(row.state for row in self.rows).items()))
+
+    @property
+    def by_code(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.code for f in self.findings).items()))
+
+
+def build(
+    refs: Sequence[FlagRef],
+    snapshot: Snapshot | None,
+    findings: Sequence[Finding],
+    today: dt.date,
+    *,
+    files_scanned: int,
+    problems: Sequence[Problem] = (),
+) -> Report:
+    by_key: dict[str, list[FlagRef]] = defaultdict(list)
+    for ref in refs:
+        if ref.key is not None:
+            by_key[ref.key].append(ref)
+    codes: dict[str, set[str]] = defaultdict(set)
+    for finding in findings:
+        if finding.key is not None:
+            codes[finding.key].add(finding.code)
+    keys = set(by_key) | ({f.key for f in snapshot.flags} if snapshot else set())
+    rows = []
+    for key in sorted(keys):
+        flag = snapshot.get(key) if snapshot else None
+        found = by_key.get(key, [])
+        rows.append(
+            FlagRow(
+                key=key,
+                type=flag.type.value if flag else None,
+                owner=flag.owner if flag else None,
+                state=flag.state.value if flag else (UNKNOWN if snapshot else UNREGISTERED),
+                created=flag.created if flag else None,
+                age_days=age_days(flag, today) if flag else None,
+                remove_by=flag.remove_by if flag else None,
+                references=len(found),
+                files=tuple(sorted({r.path for r in found})),
+                codes=tuple(sorted(codes.get(key, ()))),
+            )
+        )
+    return Report(
+        today=today,
+        registry=snapshot.source if snapshot else None,
+        files_scanned=files_scanned,
+        rows=tuple(rows),
+        dynamic=tuple(r for r in refs if r.key is None),
+        findings=tuple(findings),
+        problems=tuple(problems),
+    )
+
+
+def finding_json(finding: Finding, path: Callable[[str], str]) -> dict[str, Any]:
+    s = finding.span
+    return {
+        "code": finding.code,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "key": finding.key,
+        "path": path(finding.path),
+        "line": s.line,
+        "column": s.column,
+        "end_line": s.end_line,
+        "end_column": s.end_column,
+        "fixable": finding.fixable,
+        "assume": finding.assume,
+    }
+
+
+def ref_json(ref: FlagRef, path: Callable[[str], str]) -> dict[str, Any]:
+    s = ref.span
+    return {
+        "path": path(ref.path),
+        "line": s.line,
+        "column": s.column,
+        "end_line": s.end_line,
+        "end_column": s.end_column,
+        "key": ref.key,
+        "resolved": ref.resolved,
+        "key_source": ref.key_source.value,
+        "key_text": ref.key_text,
+        "kind": ref.kind.value,
+        "pattern": ref.pattern,
+        "sdk": ref.sdk,
+        "default": ref.default,
+        "pinned": ref.pinned,
+    }
+
+
+def problem_json(problem: Problem, path: Callable[[str], str]) -> dict[str, Any]:
+    return {"path": path(problem.path), "line": problem.line, "column": problem.column, "message": problem.message}
+
+
+def to_json(report: Report, path: Callable[[str], str]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "flaglint", "version": __version__},
+        "today": report.today.isoformat(),
+        "registry": report.registry and path(report.registry),
+        "summary": {
+            "files_scanned": report.files_scanned,
+            "flags": len(report.rows),
+            "references": sum(r.references for r in report.rows) + len(report.dynamic),
+            "dynamic_references": len(report.dynamic),
+            "by_state": report.by_state,
+            "by_code": report.by_code,
+            "fixable": sum(1 for f in report.findings if f.fixable),
+        },
+        "flags": [
+            {
+                "key": row.key,
+                "type": row.type,
+                "owner": row.owner,
+                "state": row.state,
+                "created": row.created and row.created.isoformat(),
+                "age_days": row.age_days,
+                "remove_by": row.remove_by and row.remove_by.isoformat(),
+                "references": row.references,
+                "files": [path(f) for f in row.files],
+                "codes": list(row.codes),
+            }
+            for row in report.rows
+        ],
+        "dynamic": [ref_json(r, path) for r in report.dynamic],
+        "findings": [finding_json(f, path) for f in report.findings],
+        "problems": [problem_json(p, path) for p in report.problems],
+    }
+
+
+_STATE_STYLE = {
+    "rolled-out": "yellow",
+    "off": "yellow",
+    "archived": "red",
+    UNKNOWN: "red",
+    "active": "green",
+}
+
+
+def render(report: Report, path: Callable[[str], str], *, plain: bool) -> RenderableType:
+    """The report as rich renderables: a flag table, totals, and dynamic keys; `plain` drops boxes."""
+    box_kw: dict[str, Any] = {"box": None, "show_edge": False, "pad_edge": False} if plain else {}
+    table = Table(title=None if plain else "Flag debt", title_justify="left", **box_kw)
+    for column in ("flag", "type", "owner", "state", "age", "refs", "files", "findings"):
+        table.add_column(column, justify="right" if column in ("age", "refs") else "left", overflow="fold")
+    for row in report.rows:
+        files = ", ".join(path(f) for f in row.files[:3]) + (f" +{len(row.files) - 3}" if len(row.files) > 3 else "")
+        table.add_row(
+            row.key,
+            row.type or "-",
+            row.owner or "-",
+            Text(row.state, style="" if plain else _STATE_STYLE.get(row.state, "")),
+            f"{row.age_days}d" if row.age_days is not None else "-",
+            str(row.references),
+            files or "-",
+            " ".join(row.codes) or "-",
+        )
+    states = ", ".join(f"{state} {count}" for state, count in report.by_state.items()) or "none"
+    codes = ", ".join(f"{code} {count}" for code, count in report.by_code.items()) or "none"
+    summary = Text(
+        f"\n{len(report.rows)} flags in {report.files_scanned} files as of {report.today}"
+        f" (registry: {path(report.registry) if report.registry else 'none'})\n"
+        f"by state: {states}\nby finding: {codes}"
+    )
+    parts: list[RenderableType] = [table, summary]
+    if report.dynamic:
+        parts.append(Text(f"dynamic keys ({len(report.dynamic)}):"))
+        for ref in report.dynamic:
+            parts.append(Text(f"  {path(ref.path)}:{ref.span.line}:{ref.span.column}: {ref.key_text}"))
+    return Group(*parts)

@@ -1,0 +1,425 @@
+"""Find flag references in one Python file with LibCST.
+
+Pure: text in, FileScan out. Keys that name constants are returned as symbols (fully qualified
+names); `resolve.link` turns them into keys once the defining modules are known.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import libcst as cst
+from libcst.helpers import get_absolute_module_from_package, get_full_name_for_node
+from libcst.metadata import (
+    CodeRange,
+    MetadataWrapper,
+    PositionProvider,
+    QualifiedName,
+    QualifiedNameSource,
+    Scope,
+    ScopeProvider,
+)
+
+from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, Span
+from flaglint.patterns import CLIENT_NAME, Arg, Pattern, Shape
+
+_SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
+
+
+def parse(path: str, text: str) -> cst.Module | Problem:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+        return Problem(path, exc.raw_line, exc.raw_column + 1, f"syntax error: {message}")
+    except (RecursionError, ValueError) as exc:
+        return Problem(path, 1, 0, f"cannot parse: {exc}")
+
+
+def scan_source(path: str, text: str, module: ModuleName, patterns: Sequence[Pattern]) -> FileScan:
+    """Every flag reference in `text`, plus what the module defines (for other files' keys)."""
+    tree = parse(path, text)
+    if isinstance(tree, Problem):
+        return FileScan((), ModuleDefs(), (tree,))
+    defs = module_defs(tree, module)
+    finder = _CandidateFinder(patterns)
+    tree.visit(finder)
+    if not finder.candidates:
+        return FileScan((), defs)
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    scopes = wrapper.resolve(ScopeProvider)
+    positions = wrapper.resolve(PositionProvider)
+    matcher = _Matcher(path, tree, module, scopes, finder.imported, _suppressions(text))
+    refs = []
+    for node, rows in finder.candidates:
+        ref = matcher.match(node, rows, positions[node])
+        if ref is not None:
+            refs.append(ref)
+    return FileScan(tuple(refs), defs)
+
+
+def definitions(path: str, text: str, module: ModuleName) -> ModuleDefs | Problem:
+    """Only the definitions of a module (no reference search): for modules other files import keys from."""
+    tree = parse(path, text)
+    return tree if isinstance(tree, Problem) else module_defs(tree, module)
+
+
+# --- definitions -------------------------------------------------------------------------------
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _absolute_import(module: ModuleName, node: cst.ImportFrom) -> str | None:
+    name = get_full_name_for_node(node.module) if node.module else None
+    dots = len(node.relative)
+    if dots == 0:
+        return name
+    try:
+        return get_absolute_module_from_package(module.package or None, name, dots)
+    except Exception:
+        return None
+
+
+_ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
+
+
+def module_defs(tree: cst.Module, module: ModuleName) -> ModuleDefs:
+    values: dict[str, str] = {}
+    members: set[str] = set()
+    aliases: dict[str, str] = {}
+
+    def statements(body: Iterable[cst.CSTNode]) -> Iterable[cst.BaseSmallStatement]:
+        for statement in body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                yield from statement.body
+
+    def collect(body: Sequence[cst.CSTNode], prefix: str, enum_kind: str | None) -> None:
+        for small in statements(body):
+            target, value = None, None
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                target, value = small.target, small.value
+            elif isinstance(small, cst.ImportFrom) and not prefix and not isinstance(small.names, cst.ImportStar):
+                base = _absolute_import(module, small)
+                for alias in small.names:
+                    imported = get_full_name_for_node(alias.name)
+                    if base and imported:
+                        local = get_full_name_for_node(alias.asname.name) if alias.asname else imported
+                        aliases[str(local)] = f"{base}.{imported}"
+            elif isinstance(small, cst.Import) and not prefix:
+                for alias in small.names:
+                    imported = get_full_name_for_node(alias.name)
+                    if imported and alias.asname:
+                        aliases[str(get_full_name_for_node(alias.asname.name))] = imported
+            if not isinstance(target, cst.Name) or value is None:
+                continue
+            qualname = f"{prefix}{target.value}"
+            text = _string_value(value)
+            if text is None and enum_kind == "StrEnum" and _is_auto(value):
+                text = target.value.lower()
+            if text is not None:
+                values[qualname] = text
+            if enum_kind is not None and not target.value.startswith("_"):
+                members.add(qualname)
+        for statement in body:
+            if isinstance(statement, cst.ClassDef):
+                bases = {str(get_full_name_for_node(b.value) or "").rsplit(".", 1)[-1] for b in statement.bases}
+                kind = next(iter(sorted(bases & _ENUM_BASES)), None)
+                if kind == "Enum" and "str" in bases:
+                    kind = "StrEnum-like"
+                collect(statement.body.body, f"{prefix}{statement.name.value}.", kind)
+
+    collect(tree.body, "", None)
+    return ModuleDefs(tuple(sorted(values.items())), frozenset(members), tuple(sorted(aliases.items())))
+
+
+def _is_auto(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and (get_full_name_for_node(node.func) or "").endswith("auto")
+
+
+# --- reference search --------------------------------------------------------------------------
+
+
+class _CandidateFinder(cst.CSTVisitor):
+    """First pass without metadata: nodes whose names could match a pattern row."""
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        super().__init__()
+        self.by_token: dict[str, list[Pattern]] = defaultdict(list)
+        for row in patterns:
+            self.by_token[row.token].append(row)
+        self.candidates: list[tuple[cst.CSTNode, list[Pattern]]] = []
+        self.imported: set[str] = set()
+        self._targets: set[int] = set()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            name = get_full_name_for_node(alias.name) or ""
+            self.imported.add(name.split(".")[0])
+            self._alias_token(name, alias)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and not node.relative:
+            self.imported.add((get_full_name_for_node(node.module) or "").split(".")[0])
+        if not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                self._alias_token(get_full_name_for_node(alias.name) or "", alias)
+
+    def _alias_token(self, name: str, alias: cst.ImportAlias) -> None:
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            rows = self.by_token.get(name.rsplit(".", 1)[-1])
+            if rows:
+                self.by_token[alias.asname.name.value].extend(r for r in rows if r.shape is Shape.CALL)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets.add(id(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._targets.add(id(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._targets.add(id(node.target))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        token = (
+            func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+        )
+        rows = [r for r in self.by_token.get(token or "", ()) if r.shape in (Shape.CALL, Shape.METHOD)]
+        if rows:
+            self.candidates.append((node, rows))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if id(node) in self._targets:
+            return
+        owner = _last_name(node.value)
+        rows = [r for r in self.by_token.get(owner or "", ()) if r.shape is Shape.ATTRIBUTE]
+        rows = [r for r in rows if r.key_matches(node.attr.value)]
+        if rows:
+            self.candidates.append((node, rows))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if id(node) in self._targets:
+            return
+        rows = [r for r in self.by_token.get(_last_name(node.value) or "", ()) if r.shape is Shape.SUBSCRIPT]
+        if rows and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            self.candidates.append((node, rows))
+
+
+def _last_name(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+def _suppressions(text: str) -> dict[int, frozenset[str]]:
+    found: dict[int, frozenset[str]] = {}
+    if "flaglint" not in text:
+        return found
+    for number, line in enumerate(text.splitlines(), start=1):
+        hit = _SUPPRESS.search(line)
+        if hit:
+            codes = hit.group(1)
+            found[number] = frozenset(c.strip() for c in codes.split(",") if c.strip()) if codes else frozenset("*")
+    return found
+
+
+class _Matcher:
+    """Second pass, with scopes: decide which candidates really are flag references."""
+
+    def __init__(
+        self,
+        path: str,
+        tree: cst.Module,
+        module: ModuleName,
+        scopes: object,
+        imported: set[str],
+        suppressions: dict[int, frozenset[str]],
+    ) -> None:
+        self.path = path
+        self.tree = tree
+        self.module = module
+        self.scopes = scopes
+        self.imported = imported
+        self.suppressions = suppressions
+
+    def _qualified(self, node: cst.CSTNode) -> set[str | None]:
+        scope: Scope | None = self.scopes.get(node)  # type: ignore[attr-defined]
+        if scope is None:
+            return set()
+        return {self._absolute(q) for q in scope.get_qualified_names_for(node)}
+
+    def _absolute(self, qualified: QualifiedName) -> str | None:
+        name = qualified.name
+        if qualified.source is QualifiedNameSource.BUILTIN or "<locals>" in name:
+            return None
+        if qualified.source is QualifiedNameSource.LOCAL:
+            return f"{self.module.name}.{name}" if self.module.name else name
+        if name.startswith("."):
+            dots = len(name) - len(name.lstrip("."))
+            rest = name[dots:]
+            try:
+                return get_absolute_module_from_package(self.module.package or None, rest or None, dots)
+            except Exception:
+                return None
+        return name
+
+    def match(self, node: cst.CSTNode, rows: list[Pattern], where: CodeRange) -> FlagRef | None:
+        if isinstance(node, cst.Call):
+            return self._match_call(node, rows, where)
+        if isinstance(node, cst.Attribute):
+            return self._match_object(node, node.value, rows, where, node.attr.value, None)
+        if isinstance(node, cst.Subscript):
+            index = node.slice[0].slice
+            assert isinstance(index, cst.Index)
+            return self._match_object(node, node.value, rows, where, None, index.value)
+        return None
+
+    def _match_call(self, node: cst.Call, rows: list[Pattern], where: CodeRange) -> FlagRef | None:
+        func_names = self._qualified(node.func)
+        best: tuple[int, Pattern, cst.BaseExpression] | None = None
+        for row in rows:
+            key_node = _argument(node.args, row.key)
+            if key_node is None:
+                continue
+            strength = self._call_strength(node, row, func_names, key_node)
+            if strength and (best is None or strength > best[0]):
+                best = (strength, row, key_node)
+        if best is None:
+            return None
+        _, row, key_node = best
+        default = _argument(node.args, row.default)
+        pinned = _argument(node.args, row.pinned)
+        return self._ref(
+            where,
+            row,
+            key_node,
+            default=self._code(default) if default is not None else None,
+            pinned=self._code(pinned) if pinned is not None else None,
+        )
+
+    def _call_strength(
+        self, node: cst.Call, row: Pattern, func_names: set[str | None], key_node: cst.BaseExpression
+    ) -> int:
+        """0 = no match; higher = more certain. Qualified names beat imports, imports beat names."""
+        if row.shape is Shape.CALL:
+            if "." in row.name:
+                return 3 if row.name in func_names else 0
+            return (
+                2
+                if _last_name(node.func) == row.name or any(n and n.rsplit(".", 1)[-1] == row.name for n in func_names)
+                else 0
+            )
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != row.name:
+            return 0
+        if row.sdk == "custom":
+            if row.receiver is None:
+                return 2
+            receiver_names = {get_full_name_for_node(func.value)} | self._qualified(func.value)
+            return 2 if any(n == row.receiver or (n or "").endswith("." + row.receiver) for n in receiver_names) else 0
+        if any(n and n.split(".")[0] in row.packages for n in func_names):
+            return 3
+        if self.imported.intersection(row.packages):
+            return 2
+        receiver = _last_name(func.value) or _last_name(getattr(func.value, "func", cst.Name("x"))) or ""
+        if CLIENT_NAME.search(receiver) and self._static(key_node):
+            return 1
+        return 0
+
+    def _static(self, key_node: cst.BaseExpression) -> bool:
+        if _string_value(key_node) is not None:
+            return True
+        return isinstance(key_node, (cst.Name, cst.Attribute)) and self._symbol(key_node) is not None
+
+    def _symbol(self, key_node: cst.BaseExpression) -> str | None:
+        names = self._qualified(key_node)
+        return names.pop() if len(names) == 1 else None
+
+    def _match_object(
+        self,
+        node: cst.CSTNode,
+        owner: cst.BaseExpression,
+        rows: list[Pattern],
+        where: CodeRange,
+        attribute: str | None,
+        key_node: cst.BaseExpression | None,
+    ) -> FlagRef | None:
+        owner_names = {get_full_name_for_node(owner)} | self._qualified(owner)
+        for row in rows:
+            if not any(n == row.name or (n or "").endswith("." + row.name) for n in owner_names):
+                continue
+            if attribute is not None:
+                return self._ref(where, row, None, attribute=attribute)
+            assert key_node is not None
+            ref = self._ref(where, row, key_node)
+            if ref.key is None or row.key_matches(ref.key):
+                if ref.key is None and ref.key_symbol is None and row.match is not None:
+                    continue
+                return ref
+        return None
+
+    def _code(self, node: cst.CSTNode) -> str:
+        return self.tree.code_for_node(node)
+
+    def _ref(
+        self,
+        where: CodeRange,
+        row: Pattern,
+        key_node: cst.BaseExpression | None,
+        *,
+        attribute: str | None = None,
+        default: str | None = None,
+        pinned: str | None = None,
+    ) -> FlagRef:
+        span = Span(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+        suppressed = frozenset().union(*(self.suppressions.get(n, frozenset()) for n in {span.line, span.end_line}))
+        key: str | None = attribute
+        source = KeySource.ATTRIBUTE if attribute is not None else KeySource.DYNAMIC
+        symbol = None
+        key_text = attribute or ""
+        if key_node is not None:
+            key_text = self._code(key_node)
+            key = _string_value(key_node)
+            if key is not None:
+                source = KeySource.LITERAL
+            elif isinstance(key_node, (cst.Name, cst.Attribute)):
+                symbol = self._symbol(key_node)
+        return FlagRef(
+            path=self.path,
+            span=span,
+            key=key,
+            key_source=source,
+            key_text=key_text,
+            pattern=row.id,
+            sdk=row.sdk,
+            kind=row.kind,
+            default=default,
+            pinned=pinned,
+            key_symbol=symbol,
+            suppressed=suppressed,
+        )
+
+
+def _argument(args: Sequence[cst.Arg], where: Arg) -> cst.BaseExpression | None:
+    for arg in args:
+        if arg.keyword is not None and arg.keyword.value in where.keywords:
+            return arg.value
+    if where.index is None:
+        return None
+    positional = []
+    for arg in args:
+        if arg.keyword is not None or arg.star:
+            break
+        positional.append(arg.value)
+    return positional[where.index] if where.index < len(positional) else None

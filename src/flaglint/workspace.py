@@ -1,0 +1,356 @@
+"""Scan a project: find its Python files, skip what cannot match, scan the rest (in parallel,
+from the cache when unchanged) and resolve keys across modules. No printing; progress goes to
+an optional callback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from flaglint import __version__
+from flaglint.cache import Entry, ScanCache
+from flaglint.config import DEFAULT_EXCLUDE, Config
+from flaglint.model import FileScan, FlagRef, ModuleDefs, ModuleName, Problem
+from flaglint.patterns import Pattern
+from flaglint.resolve import link
+from flaglint.source import decode
+
+Progress = Callable[[int, int], None]
+_PARALLEL_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    root: Path
+    refs: tuple[FlagRef, ...]
+    problems: tuple[Problem, ...]
+    files: int
+    parsed: int
+    from_cache: int
+    covers_root: bool
+
+
+def scan_project(
+    config: Config,
+    paths: Sequence[Path] | None = None,
+    *,
+    jobs: int | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Every flag reference under `paths` (default: the project root), with keys resolved."""
+    root = config.root.resolve()
+    targets = [p.resolve() for p in paths] if paths else [root]
+    files, problems = discover(root, targets, config)
+    patterns = config.patterns
+    cache = ScanCache(config.cache_path if use_cache else None, _fingerprint(patterns, config.src))
+    scanner = _Scanner(root, config, patterns, cache, jobs or config.jobs or os.cpu_count() or 1, progress)
+    scans = scanner.run(files)
+    refs: list[FlagRef] = []
+    for rel in files:
+        if rel in scans:
+            refs.extend(scans[rel].refs)
+            problems.extend(scans[rel].problems)
+    refs = link(refs, scanner.lookup)
+    cache.save()
+    refs.sort(key=lambda r: (r.path, r.span.line, r.span.column))
+    problems.sort(key=lambda p: (p.path, p.line, p.column))
+    return ScanResult(
+        root=root,
+        refs=tuple(refs),
+        problems=tuple(problems),
+        files=len(files),
+        parsed=scanner.parsed,
+        from_cache=scanner.from_cache,
+        covers_root=root in targets,
+    )
+
+
+def _fingerprint(patterns: Iterable[Pattern], src: Sequence[str]) -> str:
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(f"{__version__}|{sys.version_info[:2]}|{src}|{list(patterns)}".encode())
+    return digest.hexdigest()
+
+
+# --- discovery ---------------------------------------------------------------------------------
+
+
+class _Ignores:
+    """Configured excludes plus the .gitignore files of the project and the folders above it."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        self.root = root
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
+        self.use_git = config.respect_gitignore
+        self.specs: dict[Path, pathspec.GitIgnoreSpec] = {}
+        if self.use_git:
+            for folder in (root, *root.parents):
+                self._load(folder)
+                if (folder / ".git").exists():
+                    break
+
+    def _load(self, folder: Path) -> None:
+        try:
+            lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        self.specs[folder] = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def enter(self, folder: Path) -> None:
+        if self.use_git and folder not in self.specs:
+            self._load(folder)
+
+    def ignored(self, path: Path, is_dir: bool, git: bool = True) -> bool:
+        if path.name in DEFAULT_EXCLUDE or (is_dir and (path / "pyvenv.cfg").exists()):
+            return True
+        rel = _rel(self.root, path)
+        suffix = "/" if is_dir else ""
+        if self.exclude.match_file(rel + suffix):
+            return True
+        if not git:
+            return False
+        for base, spec in self.specs.items():
+            if base == path or base not in path.parents:
+                continue
+            if spec.match_file(_rel(base, path) + suffix):
+                return True
+        return False
+
+
+def _rel(base: Path, path: Path) -> str:
+    return Path(os.path.relpath(path, base)).as_posix()
+
+
+def discover(root: Path, targets: Sequence[Path], config: Config) -> tuple[list[str], list[Problem]]:
+    """Python files under the targets, as root-relative POSIX paths; explicit files skip .gitignore."""
+    ignores = _Ignores(root, config)
+    found: dict[str, None] = {}
+    problems: list[Problem] = []
+    for target in targets:
+        if target.is_file():
+            if target.suffix == ".py" and not any(
+                ignores.ignored(p, p != target, git=False)
+                for p in (target, *target.parents)
+                if p != root and root in p.parents
+            ):
+                found[_rel(root, target)] = None
+            continue
+        if not target.is_dir():
+            problems.append(Problem(_rel(root, target), 1, 0, "no such file or directory"))
+            continue
+        for folder, dirs, names in os.walk(target):
+            here = Path(folder)
+            ignores.enter(here)
+            dirs[:] = sorted(d for d in dirs if not ignores.ignored(here / d, True))
+            for name in sorted(names):
+                if name.endswith(".py") and not ignores.ignored(here / name, False):
+                    found[_rel(root, here / name)] = None
+    return list(found), problems
+
+
+# --- scanning ----------------------------------------------------------------------------------
+
+
+def module_name(rel: str, src: Sequence[str]) -> tuple[str, str]:
+    """(module, package) of a root-relative file, taken from the deepest `src` folder holding it."""
+    best = ""
+    for folder in src:
+        prefix = Path(folder).as_posix().strip("/")
+        prefix = "" if prefix == "." else prefix
+        if (not prefix or rel.startswith(prefix + "/")) and len(prefix) >= len(best):
+            best = prefix
+    inner = rel[len(best) + 1 :] if best else rel
+    parts = inner[: -len(".py")].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+        module = ".".join(parts)
+        return module, module
+    module = ".".join(parts)
+    return module, module.rpartition(".")[0]
+
+
+_worker_patterns: tuple[Pattern, ...] = ()
+
+
+def _init_worker(patterns: tuple[Pattern, ...]) -> None:
+    global _worker_patterns
+    _worker_patterns = patterns
+
+
+@dataclass(frozen=True)
+class _Job:
+    rel: str
+    text: str
+    module: ModuleName
+    stat: os.stat_result
+    digest: str
+
+
+def _scan_job(job: _Job) -> FileScan:
+    from flaglint.scan import scan_source  # LibCST loads only when a file really needs parsing
+
+    return scan_source(job.rel, job.text, job.module, _worker_patterns)
+
+
+def _problem_scan(problem: Problem) -> FileScan:
+    return FileScan((), ModuleDefs(), (problem,))
+
+
+class _Scanner:
+    """One scan run: cache look-ups, the prefilter, LibCST jobs, and module look-ups for keys."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        patterns: tuple[Pattern, ...],
+        cache: ScanCache,
+        jobs: int,
+        progress: Progress | None,
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.patterns = patterns
+        self.cache = cache
+        self.jobs = max(1, jobs)
+        self.progress = progress
+        tokens = sorted({re.escape(p.token) for p in patterns})
+        self.prefilter = re.compile(rb"\b(?:" + "|".join(tokens).encode() + rb")\b") if tokens else None
+        self.scans: dict[str, FileScan] = {}
+        self.defs: dict[str, ModuleDefs | None] = {}
+        self.parsed = 0
+        self.from_cache = 0
+
+    def run(self, files: list[str]) -> dict[str, FileScan]:
+        jobs: list[_Job] = []
+        for done, rel in enumerate(files, start=1):
+            job = self._prepare(rel)
+            if job is not None:
+                jobs.append(job)
+            if self.progress and done % 256 == 0:
+                self.progress(done, len(files) + len(jobs))
+        for job, result in zip(jobs, self._execute(jobs, len(files)), strict=True):
+            self.scans[job.rel] = result
+            entry = Entry(job.stat.st_mtime_ns, job.stat.st_size, job.digest, job.module.name, result)
+            self.cache.put(job.rel, entry)
+        if self.progress:
+            self.progress(len(files) + len(jobs), len(files) + len(jobs))
+        return self.scans
+
+    def _prepare(self, rel: str) -> _Job | None:
+        """Settle a file from the cache or the prefilter; return a job when it needs parsing."""
+        path = self.root / rel
+        module = ModuleName(*module_name(rel, self.config.src))
+        try:
+            stat = path.stat()
+            entry = self.cache.get(rel)
+            fresh = entry is not None and (entry.mtime_ns, entry.size) == (stat.st_mtime_ns, stat.st_size)
+            if entry and fresh and entry.settled and entry.module == module.name:
+                self._reuse(rel, entry)
+                return None
+            data = path.read_bytes()
+        except OSError as exc:
+            self.scans[rel] = _problem_scan(Problem(rel, 1, 0, f"cannot read: {exc.strerror}"))
+            return None
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if entry and entry.settled and entry.module == module.name and entry.digest == digest:
+            self.cache.put(
+                rel, Entry(stat.st_mtime_ns, stat.st_size, digest, entry.module, entry.scan, entry.defs, entry.skipped)
+            )
+            self._reuse(rel, entry)
+            return None
+        if not self._may_match(data):
+            self.cache.put(rel, Entry(stat.st_mtime_ns, stat.st_size, digest, module.name, None, skipped=True))
+            return None
+        text = decode(rel, data)
+        if isinstance(text, Problem):
+            self.scans[rel] = _problem_scan(text)
+            self.cache.put(rel, Entry(stat.st_mtime_ns, stat.st_size, digest, module.name, self.scans[rel]))
+            return None
+        return _Job(rel, text, module, stat, digest)
+
+    def _may_match(self, data: bytes) -> bool:
+        return self.prefilter is not None and self.prefilter.search(data) is not None
+
+    def _reuse(self, rel: str, entry: Entry) -> None:
+        self.from_cache += 1
+        if entry.scan is not None:
+            self.scans[rel] = entry.scan
+
+    def _execute(self, jobs: list[_Job], done: int) -> Iterable[FileScan]:
+        """Results in job order: in this process for small batches, else in a process pool."""
+        self.parsed += len(jobs)
+        total = done + len(jobs)
+        if self.jobs == 1 or len(jobs) < 2 or sum(len(j.text) for j in jobs) < _PARALLEL_BYTES:
+            _init_worker(self.patterns)
+            results: Iterable[FileScan] = map(_scan_job, jobs)
+            pool = None
+        else:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            workers = min(self.jobs, len(jobs))
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(self.patterns,))
+            results = pool.map(_scan_job, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
+        try:
+            for number, result in enumerate(results, start=1):
+                yield result
+                if self.progress:
+                    self.progress(done + number, total)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    def lookup(self, module: str) -> ModuleDefs | None:
+        """The definitions of a project module by dotted name, or None when it is not in the project."""
+        if module not in self.defs:
+            self.defs[module] = self._find_defs(module)
+        return self.defs[module]
+
+    def _find_defs(self, module: str) -> ModuleDefs | None:
+        if not module or not all(part.isidentifier() for part in module.split(".")):
+            return None
+        relative = module.replace(".", "/")
+        for folder in self.config.src:
+            base = self.root / folder
+            for candidate in (base / f"{relative}.py", base / relative / "__init__.py"):
+                if candidate.is_file():
+                    return self._defs_of(_rel(self.root, candidate.resolve()))
+        return None
+
+    def _defs_of(self, rel: str) -> ModuleDefs | None:
+        if rel in self.scans:
+            return self.scans[rel].defs
+        path = self.root / rel
+        entry = self.cache.get(rel)
+        try:
+            stat = path.stat()
+            if entry and (entry.mtime_ns, entry.size) == (stat.st_mtime_ns, stat.st_size):
+                if entry.scan is not None:
+                    return entry.scan.defs
+                if entry.defs is not None:
+                    return entry.defs
+            data = path.read_bytes()
+        except OSError:
+            return None
+        text = decode(rel, data)
+        if isinstance(text, Problem):
+            return None
+        from flaglint.scan import definitions
+
+        name, package = module_name(rel, self.config.src)
+        defs = definitions(rel, text, ModuleName(name, package))
+        if isinstance(defs, Problem):
+            return None
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        self.cache.put(rel, Entry(stat.st_mtime_ns, stat.st_size, digest, name, None, defs, not self._may_match(data)))
+        return defs
