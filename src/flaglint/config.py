@@ -10,7 +10,7 @@ from typing import Any
 
 from flaglint import patterns as pattern_table
 from flaglint.model import FlagType, Problem, Severity
-from flaglint.tomlpos import locate
+from flaglint.tomlpos import error_line, error_message, locate
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -114,9 +114,7 @@ def load_config(path: Path | None, fallback_root: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or 1
-        message = str(exc).split(" (at line")[0]
-        raise ConfigError([Problem(str(path), line, 0, f"invalid TOML: {message}")]) from None
+        raise ConfigError([Problem(str(path), error_line(exc), 0, f"invalid TOML: {error_message(exc)}")]) from None
     section = data.get("tool", {}).get("flaglint", {}) if path.name == "pyproject.toml" else data
     return parse_config(section, text=text, path=path, table="tool.flaglint" if path.name == "pyproject.toml" else "")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flaglint.model import Flag, FlagState, FlagType, Location, Problem, Snapshot
-from flaglint.tomlpos import locate
+from flaglint.tomlpos import error_line, error_message, locate
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,9 +45,7 @@ def parse_flags_toml(text: str, path: str) -> tuple[list[Flag], list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        line = getattr(exc, "lineno", None) or _line_from_message(message)
-        return [], [Problem(path, line, 0, f"invalid TOML: {message.split(' (at line')[0]}")]
+        return [], [Problem(path, error_line(exc), 0, f"invalid TOML: {error_message(exc)}")]
     flags: list[Flag] = []
     problems: list[Problem] = []
     table = data.get("flags", {})
@@ -67,15 +65,6 @@ def parse_flags_toml(text: str, path: str) -> tuple[list[Flag], list[Problem]]:
         else:
             problems.extend(found)
     return flags, problems
-
-
-def _line_from_message(message: str) -> int:
-    marker = "(at line "
-    if marker in message:
-        digits = message.split(marker, 1)[1].split(",", 1)[0]
-        if digits.isdigit():
-            return int(digits)
-    return 1
 
 
 def _flag(key: str, entry: Mapping[str, Any], line_of: Any, path: str, header: int) -> Flag | list[Problem]:

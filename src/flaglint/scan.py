@@ -6,6 +6,7 @@ names); `resolve.link` turns them into keys once the defining modules are known.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -32,6 +33,10 @@ def parse(path: str, text: str) -> cst.Module | Problem:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
+        try:  # CPython's own parser places the error more precisely than LibCST's
+            ast.parse(text, filename=path)
+        except SyntaxError as precise:
+            return Problem(path, precise.lineno or 1, precise.offset or 0, f"syntax error: {precise.msg}")
         message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
         return Problem(path, exc.raw_line, exc.raw_column + 1, f"syntax error: {message}")
     except (RecursionError, ValueError) as exc:

@@ -36,3 +36,16 @@ def locate(text: str, table: str, key: str | None = None, occurrence: int = 0) -
             if found and found.group(1).strip("\"'") == key:
                 return number
     return header_line or 1
+
+
+def error_line(error: Exception) -> int:
+    """The line a tomllib.TOMLDecodeError points at (its message says `(at line N, column M)`)."""
+    line = getattr(error, "lineno", None)
+    if isinstance(line, int):
+        return line
+    found = re.search(r"\(at line (\d+)", str(error))
+    return int(found.group(1)) if found else 1
+
+
+def error_message(error: Exception) -> str:
+    return str(error).split(" (at line")[0]

@@ -1,0 +1,125 @@
+"""Lifecycle policy: one case per finding code, plus suppression and ignore."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from flaglint.config import DEFAULT_LIFETIMES
+from flaglint.model import Flag, FlagRef, FlagState, FlagType, KeySource, Location, RefKind, Snapshot, Span
+from flaglint.policy import evaluate
+
+TODAY = dt.date(2026, 11, 21)
+
+
+def ref(key: str | None, kind: RefKind = RefKind.CHECK, default: str | None = None, suppressed=frozenset()) -> FlagRef:
+    return FlagRef(
+        path="app.py",
+        span=Span(3, 5, 3, 20),
+        key=key,
+        key_source=KeySource.LITERAL if key else KeySource.DYNAMIC,
+        key_text=repr(key) if key else "name",
+        pattern="unleash.is_enabled",
+        sdk="unleash",
+        kind=kind,
+        default=default,
+        suppressed=suppressed,
+    )
+
+
+def flag(key: str = "k", **fields) -> Flag:
+    fields.setdefault("type", FlagType.RELEASE)
+    fields.setdefault("state", FlagState.ACTIVE)
+    return Flag(key=key, location=Location("flags.toml", 7), **fields)
+
+
+def codes(refs, flags, **kwargs) -> list[tuple[str, str | None]]:
+    kwargs.setdefault("lifetimes", DEFAULT_LIFETIMES)
+    findings = evaluate(refs, Snapshot(tuple(flags), "flags.toml"), TODAY, **kwargs)
+    return [(f.code, f.assume) for f in findings]
+
+
+CASES = {
+    "FL001 unknown flag": ([ref("typo")], [flag("k")], [("FL001", None), ("FL008", None)]),
+    "FL002 archived flag, check falls back to False": (
+        [ref("k")],
+        [flag(state=FlagState.ARCHIVED)],
+        [("FL002", "False")],
+    ),
+    "FL002 archived flag, value falls back to the call's default": (
+        [ref("k", RefKind.VALUE, default='"light"')],
+        [flag(state=FlagState.ARCHIVED)],
+        [("FL002", '"light"')],
+    ),
+    "FL003 rolled out keeps the registry value": (
+        [ref("k")],
+        [flag(state=FlagState.ROLLED_OUT, value="True")],
+        [("FL003", "True")],
+    ),
+    "FL003 rolled out variant": (
+        [ref("k", RefKind.VARIANT)],
+        [flag(state=FlagState.ROLLED_OUT, value="'dark'")],
+        [("FL003", "'dark'")],
+    ),
+    "FL004 off": ([ref("k")], [flag(state=FlagState.OFF)], [("FL004", "False")]),
+    "FL004 off value without default is not fixable": (
+        [ref("k", RefKind.VALUE)],
+        [flag(state=FlagState.OFF)],
+        [("FL004", None)],
+    ),
+    "FL005 marked stale": ([ref("k")], [flag(stale=True)], [("FL005", None)]),
+    "FL005 older than its type's lifetime": (
+        [ref("k")],
+        [flag(type=FlagType.OPERATIONAL, created=TODAY - dt.timedelta(days=8))],
+        [("FL005", None)],
+    ),
+    "no FL005 within the lifetime": (
+        [ref("k")],
+        [flag(type=FlagType.OPERATIONAL, created=TODAY - dt.timedelta(days=7))],
+        [],
+    ),
+    "kill switches never go stale": (
+        [ref("k")],
+        [flag(type=FlagType.KILL_SWITCH, created=dt.date(2020, 1, 1))],
+        [],
+    ),
+    "FL006 past remove_by": ([ref("k")], [flag(remove_by=TODAY - dt.timedelta(days=1))], [("FL006", None)]),
+    "no FL006 on the day itself": ([ref("k")], [flag(remove_by=TODAY)], []),
+    "FL007 dynamic key": ([ref(None)], [], [("FL007", None)]),
+    "FL008 unused registry flag": ([], [flag("unused")], [("FL008", None)]),
+    "archived flags without references are fine": ([], [flag(state=FlagState.ARCHIVED)], []),
+}
+
+
+@pytest.mark.parametrize(("refs", "flags", "expected"), CASES.values(), ids=CASES.keys())
+def test_policy_codes(refs, flags, expected) -> None:
+    assert codes(refs, flags) == expected
+
+
+def test_fl008_needs_a_whole_project_scan() -> None:
+    assert codes([], [flag("unused")], whole_project=False) == []
+
+
+def test_inline_suppression_and_config_ignore() -> None:
+    stale = [flag(stale=True, remove_by=dt.date(2026, 1, 1))]
+    assert codes([ref("k", suppressed=frozenset({"FL005"}))], stale) == [("FL006", None)]
+    assert codes([ref("k", suppressed=frozenset({"*"}))], stale) == []
+    assert codes([ref("k")], stale, ignore=frozenset({"FL006"})) == [("FL005", None)]
+
+
+def test_custom_lifetime() -> None:
+    lifetimes = {**DEFAULT_LIFETIMES, FlagType.RELEASE: 400}
+    assert codes([ref("k")], [flag(created=dt.date(2026, 1, 1))], lifetimes=lifetimes) == []
+
+
+def test_unknown_flag_suggests_the_nearest_key() -> None:
+    findings = evaluate(
+        [ref("new-chekout")], Snapshot((flag("new-checkout"),), "x"), TODAY, lifetimes=DEFAULT_LIFETIMES
+    )
+    assert "did you mean 'new-checkout'?" in findings[0].message
+
+
+def test_without_a_registry_only_dynamic_keys_are_findings() -> None:
+    findings = evaluate([ref("k"), ref(None)], None, TODAY, lifetimes=DEFAULT_LIFETIMES)
+    assert [f.code for f in findings] == ["FL007"]
