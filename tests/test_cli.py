@@ -156,3 +156,27 @@ def test_jobs_and_cache_options(tmp_path: Path, jobs: str) -> None:
     second = flaglint("check", "demo", "--today", TODAY, "--jobs", jobs, "--format", "json", cwd=tmp_path)
     assert first.stdout == second.stdout
     assert len(json.loads(first.stdout)["findings"]) == 10
+
+
+def test_progress_bar_appears_only_after_a_second_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flaglint import cli
+
+    clock = iter([0.0, 0.5, 1.5, 1.6])
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
+    progress = cli._LazyProgress(clock=lambda: next(clock))
+    progress(10, 100)
+    assert progress.bar is None
+    progress(20, 100)
+    assert progress.bar is not None
+    assert progress.bar.tasks[0].completed == 20
+    progress(100, 100)
+    progress.close()
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flaglint import cli
+
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: False)
+    progress = cli._LazyProgress()
+    progress(1, 2)
+    assert progress.bar is None

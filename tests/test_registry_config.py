@@ -166,3 +166,14 @@ def test_locate_finds_every_key_of_every_table(tables: list[str], data: st.DataO
     text = "\n".join(lines)
     for (table, field), line in expected.items():
         assert locate(text, f"flags.{table}", field) == line
+
+
+def test_a_plain_toml_config_file_holds_the_keys_at_top_level(tmp_path: Path) -> None:
+    path = tmp_path / "flaglint.toml"
+    path.write_text('jobs = 2\nsdks = ["waffle"]\n\n[lifetimes]\nrelease = 5\n', encoding="utf-8")
+    config = load_config(path, tmp_path)
+    assert (config.jobs, config.lifetimes[FlagType.RELEASE]) == (2, 5)
+    path.write_text('jobs = 2\ncolour = "red"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, tmp_path)
+    assert caught.value.problems[0].line == 2

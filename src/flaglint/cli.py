@@ -138,8 +138,9 @@ def _load_snapshot(config: Config) -> Snapshot | None:
 class _LazyProgress:
     """A progress bar on stderr that appears only once a scan has run for a second, on a terminal."""
 
-    def __init__(self) -> None:
-        self.started = time.monotonic()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.started = clock()
         self.bar: Any = None
         self.task: Any = None
         self.enabled = sys.stderr.isatty()
@@ -148,7 +149,7 @@ class _LazyProgress:
         if not self.enabled:
             return
         if self.bar is None:
-            if time.monotonic() - self.started < 1.0:
+            if self.clock() - self.started < 1.0:
                 return
             from rich.console import Console
             from rich.progress import Progress

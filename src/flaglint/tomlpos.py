@@ -21,7 +21,7 @@ def locate(text: str, table: str, key: str | None = None, occurrence: int = 0) -
     want = _norm(table)
     seen = -1
     header_line = 0
-    inside = False
+    inside = want == ""  # top-level keys live before the first header
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
