@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import io
@@ -105,9 +106,7 @@ def _setup(paths: tuple[Path, ...], config_path: Path | None, registry_path: Pat
     except ConfigError as exc:
         raise UsageFailure([f"{_show(p.path)}:{p.line}: {p.message}" for p in exc.problems]) from None
     if registry_path is not None:
-        from dataclasses import replace
-
-        config = replace(config, registry_path=registry_path.resolve(), registry_required=True)
+        config = dataclasses.replace(config, registry_path=registry_path.resolve(), registry_required=True)
     return config
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import libcst as cst
 from libcst.helpers import get_absolute_module_from_package, get_full_name_for_node
@@ -279,7 +279,7 @@ class _Matcher:
         path: str,
         tree: cst.Module,
         module: ModuleName,
-        scopes: object,
+        scopes: Mapping[cst.CSTNode, Scope | None],
         imported: set[str],
         suppressions: dict[int, frozenset[str]],
     ) -> None:
@@ -291,7 +291,7 @@ class _Matcher:
         self.suppressions = suppressions
 
     def _qualified(self, node: cst.CSTNode) -> set[str | None]:
-        scope: Scope | None = self.scopes.get(node)  # type: ignore[attr-defined]
+        scope = self.scopes.get(node)
         if scope is None:
             return set()
         return {self._absolute(q) for q in scope.get_qualified_names_for(node)}
@@ -369,8 +369,8 @@ class _Matcher:
             return 3
         if self.imported.intersection(row.packages):
             return 2
-        receiver = _last_name(func.value) or _last_name(getattr(func.value, "func", cst.Name("x"))) or ""
-        if CLIENT_NAME.search(receiver) and self._static(key_node):
+        receiver = func.value.func if isinstance(func.value, cst.Call) else func.value  # get_client().m(...)
+        if CLIENT_NAME.search(_last_name(receiver) or "") and self._static(key_node):
             return 1
         return 0
 

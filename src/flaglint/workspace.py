@@ -110,6 +110,11 @@ class _Ignores:
         if self.use_git and folder not in self.specs:
             self._load(folder)
 
+    def excluded_file(self, path: Path) -> bool:
+        """Whether a file named on the command line is excluded (by config or default, not .gitignore)."""
+        inside = [p for p in (path, *path.parents) if self.root in p.parents]
+        return any(self.ignored(p, p != path, git=False) for p in inside)
+
     def ignored(self, path: Path, is_dir: bool, git: bool = True) -> bool:
         if path.name in DEFAULT_EXCLUDE or (is_dir and (path / "pyvenv.cfg").exists()):
             return True
@@ -138,11 +143,7 @@ def discover(root: Path, targets: Sequence[Path], config: Config) -> tuple[list[
     problems: list[Problem] = []
     for target in targets:
         if target.is_file():
-            if target.suffix == ".py" and not any(
-                ignores.ignored(p, p != target, git=False)
-                for p in (target, *target.parents)
-                if p != root and root in p.parents
-            ):
+            if target.suffix == ".py" and not ignores.excluded_file(target):
                 found[_rel(root, target)] = None
             continue
         if not target.is_dir():
