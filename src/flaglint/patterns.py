@@ -48,6 +48,8 @@ class Pattern:
     packages: tuple[str, ...] = ()
     receiver: str | None = None
     match: str | None = None
+    negated: bool = False  # the call answers "is the flag off?" (GrowthBook is_off)
+    substitutable: bool = True  # False: the call returns an object (details, variant), not the value
 
     @property
     def token(self) -> str:
@@ -65,8 +67,9 @@ def _method(
     packages: tuple[str, ...],
     key: Arg,
     default: Arg = NO_ARG,
+    **extra: bool,
 ) -> Pattern:
-    return Pattern(f"{sdk}.{name}", sdk, Shape.METHOD, name, kind, key, default, packages=packages)
+    return Pattern(f"{sdk}.{name}", sdk, Shape.METHOD, name, kind, key, default, packages=packages, **extra)
 
 
 def _call(
@@ -103,14 +106,16 @@ def _openfeature_rows() -> list[Pattern]:
     ):
         for suffix in ("value", "details"):
             name = f"get_{typ}_{suffix}"
-            rows.append(_method("openfeature", name, kind, _OPENFEATURE, _OF_KEY, _OF_DEFAULT))
+            rows.append(
+                _method("openfeature", name, kind, _OPENFEATURE, _OF_KEY, _OF_DEFAULT, substitutable=suffix == "value")
+            )
     return rows
 
 
 BUILTIN_PATTERNS: tuple[Pattern, ...] = (
     # Unleash: client.is_enabled(feature_name, context=None, fallback_function=None)
     _method("unleash", "is_enabled", RefKind.CHECK, _UNLEASH, Arg(0, ("feature_name",))),
-    _method("unleash", "get_variant", RefKind.VARIANT, _UNLEASH, Arg(0, ("feature_name",))),
+    _method("unleash", "get_variant", RefKind.VARIANT, _UNLEASH, Arg(0, ("feature_name",)), substitutable=False),
     # OpenFeature: client.get_<type>_value(flag_key, default_value, evaluation_context=None, ...)
     *_openfeature_rows(),
     # LaunchDarkly: client.variation(key, context, default)
@@ -121,9 +126,9 @@ BUILTIN_PATTERNS: tuple[Pattern, ...] = (
     _method("flagsmith", "get_feature_value", RefKind.VALUE, _FLAGSMITH, Arg(0, ("feature_name",))),
     # GrowthBook: gb.is_on(key), gb.is_off(key), gb.get_feature_value(key, fallback), gb.eval_feature(key)
     _method("growthbook", "is_on", RefKind.CHECK, _GROWTHBOOK, Arg(0, ("key",))),
-    _method("growthbook", "is_off", RefKind.CHECK, _GROWTHBOOK, Arg(0, ("key",))),
+    _method("growthbook", "is_off", RefKind.CHECK, _GROWTHBOOK, Arg(0, ("key",)), negated=True),
     _method("growthbook", "get_feature_value", RefKind.VALUE, _GROWTHBOOK, Arg(0, ("key",)), Arg(1, ("fallback",))),
-    _method("growthbook", "eval_feature", RefKind.VALUE, _GROWTHBOOK, Arg(0, ("key",))),
+    _method("growthbook", "eval_feature", RefKind.VALUE, _GROWTHBOOK, Arg(0, ("key",)), substitutable=False),
     # PostHog: posthog.feature_enabled(key, distinct_id, ...), also on a Posthog() client
     _method("posthog", "feature_enabled", RefKind.CHECK, _POSTHOG, Arg(0, ("key",))),
     _method("posthog", "get_feature_flag", RefKind.VARIANT, _POSTHOG, Arg(0, ("key",))),

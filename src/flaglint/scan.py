@@ -48,6 +48,11 @@ def scan_source(path: str, text: str, module: ModuleName, patterns: Sequence[Pat
     tree = parse(path, text)
     if isinstance(tree, Problem):
         return FileScan((), ModuleDefs(), (tree,))
+    return scan_tree(path, tree, text, module, patterns)
+
+
+def scan_tree(path: str, tree: cst.Module, text: str, module: ModuleName, patterns: Sequence[Pattern]) -> FileScan:
+    """`scan_source` for a module already parsed from `text`."""
     defs = module_defs(tree, module)
     finder = _CandidateFinder(patterns)
     keep: set[int] = set()

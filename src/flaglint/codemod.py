@@ -1,0 +1,750 @@
+"""Retire flags: rewrite a module as if each retired flag always had one value. Pure.
+
+The rewrite is one bottom-up LibCST pass. Each flag reference becomes a constant that the pass
+marks as *synthetic*; only synthetic constants fold, so a `while True:` or `if False:` that a
+person wrote is never touched. Folding follows Python's semantics: in a value context
+`x and True` stays as it is, and operands with side effects are never dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import RemoveImportsVisitor
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+
+from flaglint.model import FlagRef, RefKind
+from flaglint.patterns import Pattern
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the user should know about a rewrite: what was skipped, applied or left to review."""
+
+    path: str
+    line: int
+    key: str | None
+    kind: str  # "unsafe-skipped" | "unsafe-applied" | "review" | "error"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    path: str
+    tree: cst.Module
+    changed: bool
+    notes: tuple[Note, ...]
+    wrappers: tuple[str, ...] = ()  # module-level functions that now only return a constant
+
+
+class _Constants:
+    """The synthetic constants of one rewrite, by node identity (the nodes are kept alive here)."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[int, tuple[cst.CSTNode, object]] = {}
+
+    def make(self, literal: str) -> cst.BaseExpression:
+        node = cst.parse_expression(literal)
+        self._nodes[id(node)] = (node, ast.literal_eval(literal))
+        return node
+
+    def boolean(self, value: bool) -> cst.BaseExpression:
+        return self.make("True" if value else "False")
+
+    def adopt(self, node: cst.CSTNode, value: object) -> cst.CSTNode:
+        self._nodes[id(node)] = (node, value)
+        return node
+
+    def get(self, node: cst.CSTNode) -> tuple[bool, object]:
+        found = self._nodes.get(id(node))
+        return (True, found[1]) if found is not None and found[0] is node else (False, None)
+
+
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.DictComp,
+    cst.SetComp,
+)
+_TERMINATORS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
+def _pure(node: cst.BaseExpression) -> bool:
+    """Whether evaluating the expression can be dropped: names, attributes and literals only."""
+    if isinstance(node, (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary)):
+        return True
+    if isinstance(node, cst.Attribute):
+        return _pure(node.value)
+    if isinstance(node, cst.ConcatenatedString):
+        return _pure(node.left) and _pure(node.right)
+    return False
+
+
+def _literal(node: cst.BaseExpression) -> tuple[bool, object]:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)) or (
+        isinstance(node, cst.Name) and node.value in ("True", "False", "None")
+    ):
+        try:
+            return True, ast.literal_eval(cst.Module([]).code_for_node(node).strip())
+        except (ValueError, SyntaxError):
+            return False, None
+    return False, None
+
+
+_COMPARE = {
+    cst.Equal: lambda a, b: a == b,
+    cst.NotEqual: lambda a, b: a != b,
+    cst.In: lambda a, b: a in b,
+    cst.NotIn: lambda a, b: a not in b,
+    cst.LessThan: lambda a, b: a < b,
+    cst.LessThanEqual: lambda a, b: a <= b,
+    cst.GreaterThan: lambda a, b: a > b,
+    cst.GreaterThanEqual: lambda a, b: a >= b,
+}
+
+
+def _is_terminator(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], _TERMINATORS)
+
+
+@dataclass
+class _Function:
+    node: cst.FunctionDef
+    doom: str | None = None  # why the whole function should go (only applied with unsafe fixes)
+
+
+@dataclass
+class _State:
+    refs: dict[tuple[int, int, int, int], FlagRef] = field(default_factory=dict)
+    truth: set[int] = field(default_factory=set)
+    elifs: set[int] = field(default_factory=set)
+    spliced: dict[int, cst.CSTNode] = field(default_factory=dict)
+    after: dict[int, list[cst.EmptyLine]] = field(default_factory=dict)
+    padding: dict[int, cst.CSTNode] = field(default_factory=dict)
+    functions: list[_Function] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    changed: bool = False
+
+
+class _KeepConstants(cst.CSTTransformer):
+    """A transformer that carries the synthetic mark over to the copies LibCST makes of a node."""
+
+    constants: _Constants
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
+        result = super().on_leave(original_node, updated_node)
+        known, value = self.constants.get(original_node)
+        if known and isinstance(result, cst.CSTNode) and result is not original_node:
+            self.constants.adopt(result, value)
+        return result
+
+
+class _Retire(_KeepConstants):
+    """Substitute retired flag references and fold what they make constant."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(
+        self,
+        path: str,
+        refs: Sequence[FlagRef],
+        values: Mapping[str, str],
+        patterns: Mapping[str, Pattern],
+        constants: _Constants,
+        unsafe: bool,
+    ) -> None:
+        super().__init__()
+        self.path = path
+        self.values = values
+        self.patterns = patterns
+        self.constants = constants
+        self.unsafe = unsafe
+        self.state = _State()
+        for ref in refs:
+            s = ref.span
+            self.state.refs[(s.line, s.column, s.end_line, s.end_column)] = ref
+
+    # -- helpers --
+
+    def _ref(self, node: cst.CSTNode) -> FlagRef | None:
+        try:
+            where = self.get_metadata(PositionProvider, node)
+        except KeyError:
+            return None
+        span = (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+        ref = self.state.refs.get(span)
+        return ref if ref is not None and ref.key in self.values else None
+
+    def _line(self, node: cst.CSTNode) -> int:
+        try:
+            return self.get_metadata(PositionProvider, node).start.line
+        except KeyError:
+            return 0
+
+    def _note(self, node: cst.CSTNode, key: str | None, kind: str, message: str) -> None:
+        self.state.notes.append(Note(self.path, self._line(node), key, kind, message))
+
+    def _value(self, ref: FlagRef) -> object:
+        return ast.literal_eval(self.values[ref.key or ""])
+
+    def _truth(self, node: cst.CSTNode) -> None:
+        self.state.truth.add(id(node))
+
+    def _changed(self) -> None:
+        self.state.changed = True
+
+    def _replace(self, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.BaseExpression:
+        """Put `new` where `old` was, keeping grouping parentheses only where they can matter."""
+        if isinstance(new, _ATOMS):
+            if new.lpar:
+                kept = self.constants.get(new)
+                new = new.with_changes(lpar=(), rpar=())
+                if kept[0]:
+                    self.constants.adopt(new, kept[1])
+            return new
+        if old.lpar and not new.lpar:
+            kept = self.constants.get(new)
+            new = new.with_changes(lpar=old.lpar, rpar=old.rpar)
+            if kept[0]:
+                self.constants.adopt(new, kept[1])
+        return new
+
+    # -- truth contexts (top-down) --
+
+    def visit_If(self, node: cst.If) -> None:
+        self._truth(node.test)
+        if isinstance(node.orelse, cst.If):
+            self.state.elifs.add(id(node.orelse))
+
+    def visit_While(self, node: cst.While) -> None:
+        self._truth(node.test)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._truth(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._truth(node.test)
+
+    def visit_CompIf(self, node: cst.CompIf) -> None:
+        self._truth(node.test)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, cst.Not):
+            self._truth(node.expression)
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        if id(node) in self.state.truth:
+            self._truth(node.left)
+            self._truth(node.right)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.state.functions.append(_Function(node))
+
+    # -- substitution --
+
+    def _substitute(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
+        ref = self._ref(original)
+        if ref is None or ref.kind in (RefKind.DECORATOR, RefKind.TEST_OVERRIDE):
+            return updated
+        pattern = self.patterns.get(ref.pattern)
+        if pattern is not None and not pattern.substitutable:
+            self._note(
+                original, ref.key, "review", f"`{ref.pattern}` returns an object, not the flag's value: rewrite by hand"
+            )
+            return updated
+        self._changed()
+        if ref.kind is RefKind.CHECK:
+            value = bool(self._value(ref))
+            return self.constants.boolean(not value if pattern is not None and pattern.negated else value)
+        return self.constants.make(self.values[ref.key or ""])
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        return self._substitute(original_node, updated_node)
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        return self._substitute(original_node, updated_node)
+
+    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
+        return self._substitute(original_node, updated_node)
+
+    # -- expression folding --
+
+    def leave_UnaryOperation(
+        self, original_node: cst.UnaryOperation, updated_node: cst.UnaryOperation
+    ) -> cst.BaseExpression:
+        known, value = self.constants.get(updated_node.expression)
+        if known and isinstance(updated_node.operator, cst.Not):
+            return self._replace(updated_node, self.constants.boolean(not value))
+        return updated_node
+
+    def leave_BooleanOperation(
+        self, original_node: cst.BooleanOperation, updated_node: cst.BooleanOperation
+    ) -> cst.BaseExpression:
+        left, right = updated_node.left, updated_node.right
+        left_known, left_value = self.constants.get(left)
+        right_known, right_value = self.constants.get(right)
+        is_and = isinstance(updated_node.operator, cst.And)
+        if left_known:
+            # `C and x` is x when C is truthy, else C; `C or x` is C when C is truthy, else x.
+            decisive = not left_value if is_and else bool(left_value)
+            return self._replace(updated_node, left if decisive else right)
+        if right_known and id(original_node) in self.state.truth:
+            # In a truth context only truthiness matters: `x and True` ~ x, `x or False` ~ x;
+            # `x and False` ~ False and `x or True` ~ True, when dropping x drops no side effect.
+            neutral = bool(right_value) if is_and else not right_value
+            if neutral:
+                return self._replace(updated_node, left)
+            if _pure(left):
+                return self._replace(updated_node, right)
+        return updated_node
+
+    def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
+        operands = [updated_node.left, *(c.comparator for c in updated_node.comparisons)]
+        if not any(self.constants.get(o)[0] for o in operands):
+            return updated_node
+        values = []
+        for operand in operands:
+            known, value = self.constants.get(operand)
+            if not known:
+                known, value = _literal(operand)
+            if not known:
+                return updated_node
+            values.append(value)
+        result = True
+        for (left, right), target in zip(itertools.pairwise(values), updated_node.comparisons, strict=True):
+            compare = _COMPARE.get(type(target.operator))
+            if compare is None:
+                return updated_node
+            try:
+                result = result and bool(compare(left, right))
+            except TypeError:
+                return updated_node
+        return self._replace(updated_node, self.constants.boolean(result))
+
+    def leave_IfExp(self, original_node: cst.IfExp, updated_node: cst.IfExp) -> cst.BaseExpression:
+        known, value = self.constants.get(updated_node.test)
+        if not known:
+            return updated_node
+        return self._replace(updated_node, updated_node.body if value else updated_node.orelse)
+
+    # -- statements --
+
+    def _statements(self, block: cst.BaseSuite, lead: Sequence[cst.EmptyLine]) -> list[cst.BaseStatement]:
+        """A branch's statements, ready to stand in the enclosing block, with its comments kept."""
+        if isinstance(block, cst.SimpleStatementSuite):
+            statements: list[cst.BaseStatement] = [cst.SimpleStatementLine(body=block.body)]
+            comment = block.trailing_whitespace.comment
+            footer: list[cst.EmptyLine] = []
+        else:
+            assert isinstance(block, cst.IndentedBlock)
+            statements = [s for s in block.body if id(s) not in self.state.padding]
+            comment = block.header.comment
+            footer = list(block.footer) if any(line.comment for line in block.footer) else []
+        if not statements:
+            return []
+        lines = [line for line in lead if line.comment is not None]
+        if comment is not None:
+            lines.append(cst.EmptyLine(comment=comment))
+        trailing = [*self.state.after.pop(id(statements[-1]), []), *footer]
+        statements[0] = statements[0].with_changes(leading_lines=[*lines, *statements[0].leading_lines])
+        if trailing:
+            self.state.after[id(statements[-1])] = trailing
+        for statement in statements:
+            self.state.spliced[id(statement)] = statement
+        return statements
+
+    def _flatten(self, statements: list[cst.BaseStatement]) -> cst.FlattenSentinel | cst.RemovalSentinel:
+        self._changed()
+        return cst.FlattenSentinel(statements) if statements else cst.RemoveFromParent()
+
+    def _resolve_chain(self, node: cst.If) -> cst.If | cst.Else | None:
+        """Drop constant tests from the front of an if/elif chain: the live branch, the rest, or nothing."""
+        current: cst.If | cst.Else | None = node
+        while isinstance(current, cst.If):
+            known, value = self.constants.get(current.test)
+            if not known:
+                return current
+            self._changed()
+            if value:
+                return cst.Else(body=current.body, leading_lines=current.leading_lines)
+            current = current.orelse
+        return current
+
+    def leave_If(
+        self, original_node: cst.If, updated_node: cst.If
+    ) -> cst.BaseStatement | cst.FlattenSentinel | cst.RemovalSentinel:
+        node = updated_node
+        if isinstance(node.orelse, cst.If):  # an elif whose test became constant
+            rest = self._resolve_chain(node.orelse)
+            if rest is not node.orelse:
+                node = node.with_changes(orelse=rest)
+        if isinstance(node.orelse, cst.Else) and self._only_padding(node.orelse.body):
+            node = node.with_changes(orelse=None)
+            self._changed()
+        if id(original_node) in self.state.elifs:
+            return node  # the enclosing if resolves its elif chain
+        head = self._resolve_chain(node)
+        if head is node:
+            return node
+        if head is None:
+            return self._flatten([])
+        if isinstance(head, cst.Else):
+            lead = [*node.leading_lines] if head.body is node.body else [*head.leading_lines]
+            return self._flatten(self._statements(head.body, lead))
+        return head.with_changes(leading_lines=node.leading_lines)
+
+    def leave_While(
+        self, original_node: cst.While, updated_node: cst.While
+    ) -> cst.BaseStatement | cst.FlattenSentinel | cst.RemovalSentinel:
+        known, value = self.constants.get(updated_node.test)
+        if not known or value:
+            return updated_node
+        orelse = updated_node.orelse
+        return self._flatten(self._statements(orelse.body, updated_node.leading_lines) if orelse else [])
+
+    def leave_Assert(
+        self, original_node: cst.Assert, updated_node: cst.Assert
+    ) -> cst.BaseSmallStatement | cst.RemovalSentinel:
+        known, value = self.constants.get(updated_node.test)
+        if known and value:
+            self._changed()
+            return cst.RemoveFromParent()
+        return updated_node
+
+    def leave_Expr(
+        self, original_node: cst.Expr, updated_node: cst.Expr
+    ) -> cst.BaseSmallStatement | cst.RemovalSentinel:
+        if self.constants.get(updated_node.value)[0]:
+            self._changed()
+            return cst.RemoveFromParent()
+        return updated_node
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.RemovalSentinel:
+        return updated_node if updated_node.body else cst.RemoveFromParent()
+
+    # -- decorators and test overrides --
+
+    def _pinned_matches(self, ref: FlagRef) -> bool | None:
+        try:
+            pinned = ast.literal_eval(ref.pinned) if ref.pinned is not None else None
+        except (ValueError, SyntaxError):
+            return None
+        return bool(pinned) == bool(self._value(ref))
+
+    def leave_Decorator(
+        self, original_node: cst.Decorator, updated_node: cst.Decorator
+    ) -> cst.Decorator | cst.RemovalSentinel:
+        ref = self._ref(original_node.decorator)
+        if ref is None:
+            return updated_node
+        if ref.kind is RefKind.DECORATOR:
+            keep_path = bool(self._value(ref))
+            reason = f"it is only reachable while flag {ref.key!r} is on"
+        elif ref.kind is RefKind.TEST_OVERRIDE:
+            match = self._pinned_matches(ref)
+            if match is None:
+                self._note(original_node, ref.key, "review", f"test override of {ref.key!r} pins a non-literal value")
+                return updated_node
+            keep_path = match
+            reason = f"it tests flag {ref.key!r} in its discarded state"
+        else:
+            return updated_node
+        if keep_path:
+            self._changed()
+            return cst.RemoveFromParent()
+        if self.state.functions:
+            self.state.functions[-1].doom = reason
+        return updated_node
+
+    def leave_With(
+        self, original_node: cst.With, updated_node: cst.With
+    ) -> cst.BaseStatement | cst.FlattenSentinel | cst.RemovalSentinel:
+        kept: list[cst.WithItem] = []
+        for original, item in zip(original_node.items, updated_node.items, strict=True):
+            ref = self._ref(original.item)
+            if ref is None or ref.kind is not RefKind.TEST_OVERRIDE:
+                kept.append(item)
+                continue
+            match = self._pinned_matches(ref)
+            if match is None:
+                self._note(original, ref.key, "review", f"test override of {ref.key!r} pins a non-literal value")
+                kept.append(item)
+            elif match:
+                self._changed()
+            else:
+                kept.append(item)
+                if self.state.functions:
+                    self.state.functions[-1].doom = f"it tests flag {ref.key!r} in its discarded state"
+        if len(kept) == len(updated_node.items):
+            return updated_node
+        if not kept:
+            return self._flatten(self._statements(updated_node.body, updated_node.leading_lines))
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated_node.with_changes(items=kept)
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.BaseStatement | cst.RemovalSentinel:
+        frame = self.state.functions.pop()
+        if frame.doom is None:
+            return updated_node
+        name = updated_node.name.value
+        if self.unsafe:
+            self._changed()
+            self._note(original_node, None, "unsafe-applied", f"removed `{name}`: {frame.doom}")
+            return cst.RemoveFromParent()
+        self._note(original_node, None, "unsafe-skipped", f"would remove `{name}` (--unsafe-fixes): {frame.doom}")
+        return updated_node
+
+    # -- blocks --
+
+    def _only_padding(self, block: cst.BaseSuite) -> bool:
+        return isinstance(block, cst.IndentedBlock) and all(id(s) in self.state.padding for s in block.body)
+
+    def _tidy(self, body: Sequence[cst.BaseStatement]) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
+        """Drop code after a terminator the fold brought in; move comments trailing a spliced branch."""
+        out: list[cst.BaseStatement] = []
+        carry: list[cst.EmptyLine] = []
+        for index, statement in enumerate(body):
+            trailing = self.state.after.pop(id(statement), [])
+            terminates = id(statement) in self.state.spliced and _is_terminator(statement)
+            if carry:
+                statement = statement.with_changes(leading_lines=[*carry, *statement.leading_lines])
+            out.append(statement)
+            carry = trailing
+            if terminates and index < len(body) - 1:
+                self._changed()
+                break
+        return out, carry
+
+    def _pad(self) -> cst.SimpleStatementLine:
+        statement = cst.SimpleStatementLine([cst.Pass()])
+        self.state.padding[id(statement)] = statement
+        return statement
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        body, carry = self._tidy(updated_node.body)
+        footer = [*carry, *updated_node.footer]
+        if not body:
+            body = [self._pad()]
+        if list(body) == list(updated_node.body) and footer == list(updated_node.footer):
+            return updated_node
+        return updated_node.with_changes(body=body, footer=footer)
+
+    def leave_SimpleStatementSuite(
+        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
+    ) -> cst.SimpleStatementSuite:
+        return updated_node if updated_node.body else updated_node.with_changes(body=[cst.Pass()])
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body, carry = self._tidy(updated_node.body)
+        return updated_node.with_changes(body=body, footer=[*carry, *updated_node.footer])
+
+
+# --- data flow after folding ----------------------------------------------------------------------
+
+
+class _InlineConstants(_KeepConstants):
+    """`enabled = <constant>` assigned once in a function and only read there: inline and drop it."""
+
+    METADATA_DEPENDENCIES = (ScopeProvider,)
+
+    def __init__(self, constants: _Constants) -> None:
+        super().__init__()
+        self.constants = constants
+        self.drop: set[int] = set()
+        self.uses: dict[int, object] = {}
+        self.changed = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        known, value = self.constants.get(node.value)
+        if not known or len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        scope = self.get_metadata(ScopeProvider, node, None)
+        if scope is None or isinstance(scope, (cst.metadata.GlobalScope, cst.metadata.ClassScope)):
+            return
+        name = node.targets[0].target.value
+        if len(scope.assignments[name]) != 1:
+            return  # rebound, augmented, deleted or declared global/nonlocal
+        accesses = list(scope.accesses[name])
+        if any(access.is_annotation or access.is_type_hint for access in accesses):
+            return
+        self.drop.add(id(node))
+        for access in accesses:
+            self.uses[id(access.node)] = value
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        if id(original_node) in self.uses:
+            self.changed = True
+            value = self.uses[id(original_node)]
+            return self.constants.make(repr(value))
+        return updated_node
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign | cst.RemovalSentinel:
+        if id(original_node) in self.drop:
+            self.changed = True
+            return cst.RemoveFromParent()
+        return updated_node
+
+
+def _unused_imports(tree: cst.Module) -> set[str]:
+    """Names bound by imports that nothing reads: the rewrite must leave those as they were."""
+    scopes = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(ScopeProvider)
+    unused = set()
+    for scope in set(scopes.values()):
+        if scope is None:
+            continue
+        for assignment in scope.assignments:
+            node = getattr(assignment, "node", None)
+            if isinstance(node, (cst.Import, cst.ImportFrom)) and not assignment.references:
+                unused.add(assignment.name)
+    return unused
+
+
+def _drop_new_unused_imports(before: cst.Module, after: cst.Module) -> cst.Module:
+    """Remove the imports the rewrite left unused; imports that were unused before stay."""
+    keep = _unused_imports(before)
+    context = CodemodContext()
+    for statement in after.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
+                continue
+            bound = [(alias, alias.evaluated_alias or alias.evaluated_name) for alias in small.names]
+            candidates = [(alias, name) for alias, name in bound if name not in keep]
+            if isinstance(small, cst.Import):
+                for alias, _ in candidates:
+                    RemoveImportsVisitor.remove_unused_import(
+                        context, alias.evaluated_name, asname=alias.evaluated_alias
+                    )
+            elif small.relative or small.module is None:
+                if len(candidates) == len(bound):
+                    RemoveImportsVisitor.remove_unused_import_by_node(context, small)
+            else:
+                module = get_full_name_for_node(small.module)
+                if module and module != "__future__":
+                    for alias, _ in candidates:
+                        RemoveImportsVisitor.remove_unused_import(
+                            context, module, alias.evaluated_name, alias.evaluated_alias
+                        )
+    if not context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+        return after
+    return RemoveImportsVisitor(context).transform_module(after)
+
+
+def _wrappers(tree: cst.Module, constants: _Constants) -> list[str]:
+    found = []
+    for statement in tree.body:
+        if not isinstance(statement, cst.FunctionDef) or not isinstance(statement.body, cst.IndentedBlock):
+            continue
+        body = [s for s in statement.body.body if not m.matches(s, m.SimpleStatementLine([m.Expr(m.SimpleString())]))]
+        if len(body) == 1 and m.matches(body[0], m.SimpleStatementLine([m.Return()])):
+            returned = body[0].body[0].value  # type: ignore[attr-defined]
+            if returned is not None and constants.get(returned)[0]:
+                found.append(statement.name.value)
+    return found
+
+
+def rewrite(
+    path: str,
+    tree: cst.Module,
+    refs: Sequence[FlagRef],
+    values: Mapping[str, str],
+    patterns: Mapping[str, Pattern],
+    *,
+    unsafe: bool = False,
+) -> Rewrite:
+    """Rewrite `tree` as if every flag in `values` always had that value (a Python literal)."""
+    constants = _Constants()
+    retire = _Retire(path, refs, values, patterns, constants, unsafe)
+    new = MetadataWrapper(tree).visit(retire)
+    notes = list(retire.state.notes)
+    changed = retire.state.changed
+    for _ in range(8):  # inlining exposes more folding; a handful of rounds reaches the fixed point
+        inline = _InlineConstants(constants)
+        inlined = MetadataWrapper(new, unsafe_skip_copy=True).visit(inline)
+        if not inline.changed:
+            break
+        fold = _Retire(path, (), values, patterns, constants, unsafe)
+        new = MetadataWrapper(inlined, unsafe_skip_copy=True).visit(fold)
+        notes.extend(fold.state.notes)
+    wrappers = _wrappers(new, constants)
+    if changed:
+        new = _drop_new_unused_imports(tree, new)
+    for name in wrappers:
+        notes.append(
+            Note(path, 0, None, "review", f"function `{name}` now always returns the same constant: inline it")
+        )
+    return Rewrite(path, new, changed and new.code != tree.code, tuple(notes), tuple(wrappers))
+
+
+def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Module, list[str]]:
+    """Delete module constants and class/enum members (`NAME`, `Class.MEMBER`) named in `names`."""
+    wanted = set(names)
+    removed: list[str] = []
+
+    class Remover(cst.CSTTransformer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.prefix: list[str] = []
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self.prefix.append(node.name.value)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+            self.prefix.pop()
+            if isinstance(updated_node.body, cst.IndentedBlock) and not updated_node.body.body:
+                return updated_node.with_changes(
+                    body=updated_node.body.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+                )
+            return updated_node
+
+        def leave_SimpleStatementLine(
+            self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+        ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+            if len(updated_node.body) != 1:
+                return updated_node
+            small = updated_node.body[0]
+            target = None
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+            elif isinstance(small, cst.AnnAssign):
+                target = small.target
+            if isinstance(target, cst.Name):
+                qualified = ".".join([*self.prefix, target.value])
+                if qualified in wanted:
+                    removed.append(qualified)
+                    return cst.RemoveFromParent()
+            return updated_node
+
+    return tree.visit(Remover()), removed
