@@ -84,6 +84,16 @@ CASES = {
         [flag(type=FlagType.KILL_SWITCH, created=dt.date(2020, 1, 1))],
         [],
     ),
+    "kill switches that are off are not dead flags": (
+        [ref("k")],
+        [flag(type=FlagType.KILL_SWITCH, state=FlagState.OFF)],
+        [],
+    ),
+    "permissions rolled out stay": (
+        [ref("k")],
+        [flag(type=FlagType.PERMISSION, state=FlagState.ROLLED_OUT, value="True")],
+        [],
+    ),
     "FL006 past remove_by": ([ref("k")], [flag(remove_by=TODAY - dt.timedelta(days=1))], [("FL006", None)]),
     "no FL006 on the day itself": ([ref("k")], [flag(remove_by=TODAY)], []),
     "FL007 dynamic key": ([ref(None)], [], [("FL007", None)]),

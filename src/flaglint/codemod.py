@@ -20,7 +20,7 @@ from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
-from flaglint.model import FlagRef, RefKind
+from flaglint.model import FlagRef, ModuleName, RefKind
 from flaglint.patterns import Pattern
 
 
@@ -103,9 +103,8 @@ def _pure(node: cst.BaseExpression) -> bool:
 
 
 def _literal(node: cst.BaseExpression) -> tuple[bool, object]:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)) or (
-        isinstance(node, cst.Name) and node.value in ("True", "False", "None")
-    ):
+    literal_types = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Tuple, cst.List, cst.Set)
+    if isinstance(node, literal_types) or (isinstance(node, cst.Name) and node.value in ("True", "False", "None")):
         try:
             return True, ast.literal_eval(cst.Module([]).code_for_node(node).strip())
         except (ValueError, SyntaxError):
@@ -123,6 +122,21 @@ _COMPARE = {
     cst.GreaterThan: lambda a, b: a > b,
     cst.GreaterThanEqual: lambda a, b: a >= b,
 }
+
+
+def _single_store(statement: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
+    if m.matches(statement, m.SimpleStatementLine([m.Assign([m.AssignTarget(m.Name())])])):
+        assign = statement.body[0]  # type: ignore[attr-defined]
+        return assign.targets[0].target.value, assign.value
+    return None
+
+
+def _overwrites(first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """Whether `second` stores to the same name as `first` without reading it, and `first` is pure."""
+    a, b = _single_store(first), _single_store(second)
+    if a is None or b is None or a[0] != b[0] or not _pure(a[1]):
+        return False
+    return not m.findall(b[1], m.Name(a[0]))
 
 
 def _is_terminator(statement: cst.CSTNode) -> bool:
@@ -148,7 +162,91 @@ class _State:
     changed: bool = False
 
 
-class _KeepConstants(cst.CSTTransformer):
+def _blank(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    return [line for line in lines if line.comment is None]
+
+
+def _removed(result: object) -> bool:
+    return (
+        isinstance(result, cst.RemovalSentinel)
+        or (isinstance(result, cst.FlattenSentinel) and not result.nodes)
+        or (isinstance(result, cst.SimpleStatementLine) and not result.body)
+    )
+
+
+class _KeepBlankLines(cst.CSTTransformer):
+    """When a statement goes, the blank lines above it move to the next statement of its block,
+    so removing an import or a constant never glues two groups of code together.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: list[list[cst.EmptyLine]] = []
+        self._claims: dict[int, list[cst.EmptyLine]] = {}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.Module, cst.IndentedBlock)):
+            self._pending.append([])
+        elif isinstance(node, cst.BaseStatement) and self._pending and self._pending[-1]:
+            self._claims[id(node)] = self._pending[-1]
+            self._pending[-1] = []
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
+        result = super().on_leave(original_node, updated_node)
+        if isinstance(original_node, (cst.Module, cst.IndentedBlock)):
+            self._pending.pop()
+            if isinstance(original_node, cst.Module) and isinstance(result, cst.Module):
+                return _no_new_blank_start(original_node, result)
+            return result
+        if not isinstance(original_node, cst.BaseStatement):
+            return result
+        claimed = self._claims.pop(id(original_node), [])
+        if _removed(result):
+            blanks = _blank(original_node.leading_lines) or claimed
+            if self._pending and len(blanks) > len(self._pending[-1]):
+                self._pending[-1] = blanks
+            return cst.RemoveFromParent()
+        if claimed:
+            return self._prepend(result, claimed)
+        return result
+
+    def _prepend(self, result: object, blanks: list[cst.EmptyLine]) -> object:
+        if isinstance(result, cst.FlattenSentinel):
+            first, *rest = result.nodes
+            return cst.FlattenSentinel([self._prepend(first, blanks), *rest])
+        if isinstance(result, cst.BaseStatement) and not (
+            result.leading_lines and result.leading_lines[0].comment is None
+        ):
+            return result.with_changes(leading_lines=[*blanks, *result.leading_lines])
+        return result
+
+
+def _no_new_blank_start(before: cst.Module, after: cst.Module) -> cst.Module:
+    """A file whose first statement went must not start with the blank lines of the next one."""
+    if not after.body or (before.body and _blank_prefix(before.body[0].leading_lines)):
+        return after
+    first = after.body[0]
+    count = _blank_prefix(first.leading_lines)
+    if not count:
+        return after
+    return after.with_changes(body=[first.with_changes(leading_lines=first.leading_lines[count:]), *after.body[1:]])
+
+
+def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> int:
+    count = 0
+    for line in lines:
+        if line.comment is not None:
+            break
+        count += 1
+    return count
+
+
+class _RemoveImports(_KeepBlankLines, RemoveImportsVisitor):
+    pass
+
+
+class _KeepConstants(_KeepBlankLines):
     """A transformer that carries the synthetic mark over to the copies LibCST makes of a node."""
 
     constants: _Constants
@@ -170,7 +268,7 @@ class _Retire(_KeepConstants):
         self,
         path: str,
         refs: Sequence[FlagRef],
-        values: Mapping[str, str],
+        values: Mapping[str, str | None],
         patterns: Mapping[str, Pattern],
         constants: _Constants,
         unsafe: bool,
@@ -207,7 +305,9 @@ class _Retire(_KeepConstants):
         self.state.notes.append(Note(self.path, self._line(node), key, kind, message))
 
     def _value(self, ref: FlagRef) -> object:
-        return ast.literal_eval(self.values[ref.key or ""])
+        """The retired flag's value; an "off" flag (None in `values`) is False to every check."""
+        literal = self.values[ref.key or ""]
+        return False if literal is None else ast.literal_eval(literal)
 
     def _truth(self, node: cst.CSTNode) -> None:
         self.state.truth.add(id(node))
@@ -274,11 +374,21 @@ class _Retire(_KeepConstants):
                 original, ref.key, "review", f"`{ref.pattern}` returns an object, not the flag's value: rewrite by hand"
             )
             return updated
-        self._changed()
         if ref.kind is RefKind.CHECK:
+            self._changed()
             value = bool(self._value(ref))
             return self.constants.boolean(not value if pattern is not None and pattern.negated else value)
-        return self.constants.make(self.values[ref.key or ""])
+        literal = self.values[ref.key or ""]
+        if literal is not None:
+            self._changed()
+            return self.constants.make(literal)
+        if ref.default is None:
+            self._note(original, ref.key, "review", f"flag {ref.key!r} is off but `{ref.pattern}` has no default here")
+            return updated
+        self._changed()
+        default = cst.parse_expression(ref.default)
+        known, value = _literal(default)
+        return self.constants.adopt(default, value) if known else default  # the SDK returns its default
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         return self._substitute(original_node, updated_node)
@@ -364,7 +474,7 @@ class _Retire(_KeepConstants):
             footer = list(block.footer) if any(line.comment for line in block.footer) else []
         if not statements:
             return []
-        lines = [line for line in lead if line.comment is not None]
+        lines = list(lead)
         if comment is not None:
             lines.append(cst.EmptyLine(comment=comment))
         trailing = [*self.state.after.pop(id(statements[-1]), []), *footer]
@@ -411,7 +521,11 @@ class _Retire(_KeepConstants):
         if head is None:
             return self._flatten([])
         if isinstance(head, cst.Else):
-            lead = [*node.leading_lines] if head.body is node.body else [*head.leading_lines]
+            # Keep the lines above the if (blank lines and comments); of the lines above a live
+            # else or elif, only the comments.
+            lead = [*node.leading_lines]
+            if head.body is not node.body:
+                lead += [line for line in head.leading_lines if line.comment is not None]
             return self._flatten(self._statements(head.body, lead))
         return head.with_changes(leading_lines=node.leading_lines)
 
@@ -531,7 +645,13 @@ class _Retire(_KeepConstants):
         carry: list[cst.EmptyLine] = []
         for index, statement in enumerate(body):
             trailing = self.state.after.pop(id(statement), [])
-            terminates = id(statement) in self.state.spliced and _is_terminator(statement)
+            spliced = id(statement) in self.state.spliced
+            terminates = spliced and _is_terminator(statement)
+            if spliced and out and _overwrites(out[-1], statement):
+                # `x = None` then, from the live branch, `x = v`: the first store is dead.
+                dead = out.pop()
+                statement = statement.with_changes(leading_lines=[*dead.leading_lines, *statement.leading_lines])
+                self._changed()
             if carry:
                 statement = statement.with_changes(leading_lines=[*carry, *statement.leading_lines])
             out.append(statement)
@@ -627,10 +747,12 @@ def _unused_imports(tree: cst.Module) -> set[str]:
     return unused
 
 
-def _drop_new_unused_imports(before: cst.Module, after: cst.Module) -> cst.Module:
+def _drop_new_unused_imports(before: cst.Module, after: cst.Module, module: ModuleName | None) -> cst.Module:
     """Remove the imports the rewrite left unused; imports that were unused before stay."""
     keep = _unused_imports(before)
-    context = CodemodContext()
+    context = CodemodContext(
+        full_module_name=module.name if module else None, full_package_name=module.package if module else None
+    )
     for statement in after.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
@@ -645,7 +767,7 @@ def _drop_new_unused_imports(before: cst.Module, after: cst.Module) -> cst.Modul
                         context, alias.evaluated_name, asname=alias.evaluated_alias
                     )
             elif small.relative or small.module is None:
-                if len(candidates) == len(bound):
+                if len(candidates) == len(bound) and module is not None:
                     RemoveImportsVisitor.remove_unused_import_by_node(context, small)
             else:
                 module = get_full_name_for_node(small.module)
@@ -656,7 +778,7 @@ def _drop_new_unused_imports(before: cst.Module, after: cst.Module) -> cst.Modul
                         )
     if not context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
         return after
-    return RemoveImportsVisitor(context).transform_module(after)
+    return _RemoveImports(context).transform_module(after)
 
 
 def _wrappers(tree: cst.Module, constants: _Constants) -> list[str]:
@@ -676,12 +798,15 @@ def rewrite(
     path: str,
     tree: cst.Module,
     refs: Sequence[FlagRef],
-    values: Mapping[str, str],
+    values: Mapping[str, str | None],
     patterns: Mapping[str, Pattern],
     *,
     unsafe: bool = False,
+    module: ModuleName | None = None,
 ) -> Rewrite:
-    """Rewrite `tree` as if every flag in `values` always had that value (a Python literal)."""
+    """Rewrite `tree` as if every flag in `values` always had that value: a Python literal, or
+    None for a flag that is off, where every call answers with its SDK default.
+    """
     constants = _Constants()
     retire = _Retire(path, refs, values, patterns, constants, unsafe)
     new = MetadataWrapper(tree).visit(retire)
@@ -697,7 +822,7 @@ def rewrite(
         notes.extend(fold.state.notes)
     wrappers = _wrappers(new, constants)
     if changed:
-        new = _drop_new_unused_imports(tree, new)
+        new = _drop_new_unused_imports(tree, new, module)
     for name in wrappers:
         notes.append(
             Note(path, 0, None, "review", f"function `{name}` now always returns the same constant: inline it")
@@ -710,7 +835,7 @@ def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Modu
     wanted = set(names)
     removed: list[str] = []
 
-    class Remover(cst.CSTTransformer):
+    class Remover(_KeepBlankLines):
         def __init__(self) -> None:
             super().__init__()
             self.prefix: list[str] = []

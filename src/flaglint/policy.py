@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from flaglint.model import Finding, Flag, FlagRef, FlagState, FlagType, RefKind, Severity, Snapshot, Span
 
+PERMANENT_TYPES = frozenset({FlagType.KILL_SWITCH, FlagType.PERMISSION})
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -82,6 +84,8 @@ def evaluate(
                 f"flag {ref.key!r} is archived but still referenced; the SDK returns its default",
                 off_value(ref, flag),
             )
+        elif flag.type in PERMANENT_TYPES:
+            pass  # kill switches and permissions stay in the code whatever their state
         elif flag.state is FlagState.ROLLED_OUT:
             add(
                 "FL003",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from flaglint.model import FlagRef, KeySource, ModuleDefs
 
@@ -14,22 +15,36 @@ Lookup = Callable[[str], ModuleDefs | None]
 _MAX_HOPS = 8
 
 
-def resolve_symbol(symbol: str, lookup: Lookup, hops: int = 0) -> tuple[str, KeySource] | None:
-    """The string a fully qualified name stands for, and whether it came through an enum."""
+@dataclass(frozen=True)
+class Definition:
+    """Where a key's constant is defined: module, name inside it (`NAME` or `Class.MEMBER`), value."""
+
+    module: str
+    name: str
+    value: str
+    source: KeySource
+
+
+def find_definition(symbol: str, lookup: Lookup, hops: int = 0) -> Definition | None:
+    """The definition a fully qualified name leads to, following re-exports."""
     if hops > _MAX_HOPS:
         return None
     parts = symbol.split(".")
     for cut in range(len(parts) - 1, 0, -1):
-        defs = lookup(".".join(parts[:cut]))
-        if defs is None:
-            continue
-        return _in_module(defs, ".".join(parts[:cut]), parts[cut:], lookup, hops)
+        module = ".".join(parts[:cut])
+        defs = lookup(module)
+        if defs is not None:
+            return _in_module(defs, module, parts[cut:], lookup, hops)
     return None
 
 
-def _in_module(
-    defs: ModuleDefs, module: str, local: list[str], lookup: Lookup, hops: int
-) -> tuple[str, KeySource] | None:
+def resolve_symbol(symbol: str, lookup: Lookup) -> tuple[str, KeySource] | None:
+    """The string a fully qualified name stands for, and whether it came through an enum."""
+    found = find_definition(symbol, lookup)
+    return (found.value, found.source) if found else None
+
+
+def _in_module(defs: ModuleDefs, module: str, local: list[str], lookup: Lookup, hops: int) -> Definition | None:
     values = dict(defs.values)
     name = ".".join(local)
     accessor = None
@@ -39,17 +54,17 @@ def _in_module(
             name, accessor = base, local[-1]
     if name in defs.enum_members:
         if accessor == "name":
-            return name.rsplit(".", 1)[-1], KeySource.ENUM
+            return Definition(module, name, name.rsplit(".", 1)[-1], KeySource.ENUM)
         value = values.get(name)
-        return (value, KeySource.ENUM) if value is not None else None
+        return Definition(module, name, value, KeySource.ENUM) if value is not None else None
     if name in values:
-        return values[name], KeySource.CONSTANT
+        return Definition(module, name, values[name], KeySource.CONSTANT)
     aliases = dict(defs.aliases)
     head = local[0]
     if head in aliases:
         target = ".".join([aliases[head], *local[1:]])
         if target != f"{module}.{name}":
-            return resolve_symbol(target, lookup, hops + 1)
+            return find_definition(target, lookup, hops + 1)
     return None
 
 

@@ -9,12 +9,18 @@ from flaglint.model import Problem
 
 
 def decode(path: str, data: bytes) -> str | Problem:
+    found = decode_with_encoding(path, data)
+    return found if isinstance(found, Problem) else found[0]
+
+
+def decode_with_encoding(path: str, data: bytes) -> tuple[str, str] | Problem:
+    """The text and the encoding to write it back with ('utf-8-sig' keeps a BOM)."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
         return Problem(path, exc.lineno or 1, 0, f"cannot decode: {exc.msg}")
     try:
-        return data.decode(encoding)
+        return data.decode(encoding), encoding
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1

@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,31 +49,7 @@ def scan_project(
     progress: Progress | None = None,
 ) -> ScanResult:
     """Every flag reference under `paths` (default: the project root), with keys resolved."""
-    root = config.root.resolve()
-    targets = [p.resolve() for p in paths] if paths else [root]
-    files, problems = discover(root, targets, config)
-    patterns = config.patterns
-    cache = ScanCache(config.cache_path if use_cache else None, _fingerprint(patterns, config.src))
-    scanner = _Scanner(root, config, patterns, cache, jobs or config.jobs or os.cpu_count() or 1, progress)
-    scans = scanner.run(files)
-    refs: list[FlagRef] = []
-    for rel in files:
-        if rel in scans:
-            refs.extend(scans[rel].refs)
-            problems.extend(scans[rel].problems)
-    refs = link(refs, scanner.lookup)
-    cache.save()
-    refs.sort(key=lambda r: (r.path, r.span.line, r.span.column))
-    problems.sort(key=lambda p: (p.path, p.line, p.column))
-    return ScanResult(
-        root=root,
-        refs=tuple(refs),
-        problems=tuple(problems),
-        files=len(files),
-        parsed=scanner.parsed,
-        from_cache=scanner.from_cache,
-        covers_root=root in targets,
-    )
+    return Workspace(config, jobs=jobs, use_cache=use_cache).scan(paths, progress)
 
 
 def _fingerprint(patterns: Iterable[Pattern], src: Sequence[str]) -> str:
@@ -193,7 +169,7 @@ class _Job:
     rel: str
     text: str
     module: ModuleName
-    stat: os.stat_result
+    stat: os.stat_result | None  # None for overlay texts, which never enter the cache
     digest: str
 
 
@@ -207,32 +183,68 @@ def _problem_scan(problem: Problem) -> FileScan:
     return FileScan((), ModuleDefs(), (problem,))
 
 
-class _Scanner:
-    """One scan run: cache look-ups, the prefilter, LibCST jobs, and module look-ups for keys."""
+class Workspace:
+    """A project as flaglint sees it: its files (optionally with in-memory edits laid over the
+    disk), the scan cache, and module look-ups for key resolution.
+    """
 
     def __init__(
         self,
-        root: Path,
         config: Config,
-        patterns: tuple[Pattern, ...],
-        cache: ScanCache,
-        jobs: int,
-        progress: Progress | None,
+        *,
+        jobs: int | None = None,
+        use_cache: bool = True,
+        overlay: Mapping[str, bytes] | None = None,
     ) -> None:
-        self.root = root
+        self.root = config.root.resolve()
         self.config = config
-        self.patterns = patterns
-        self.cache = cache
-        self.jobs = max(1, jobs)
-        self.progress = progress
-        tokens = sorted({re.escape(p.token) for p in patterns})
+        self.patterns = config.patterns
+        self.cache = ScanCache(config.cache_path if use_cache else None, _fingerprint(self.patterns, config.src))
+        self.jobs = max(1, jobs or config.jobs or os.cpu_count() or 1)
+        self.overlay = dict(overlay or {})
+        self.progress: Progress | None = None
+        tokens = sorted({re.escape(p.token) for p in self.patterns})
         self.prefilter = re.compile(rb"\b(?:" + "|".join(tokens).encode() + rb")\b") if tokens else None
         self.scans: dict[str, FileScan] = {}
         self.defs: dict[str, ModuleDefs | None] = {}
         self.parsed = 0
         self.from_cache = 0
 
-    def run(self, files: list[str]) -> dict[str, FileScan]:
+    def scan(self, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> ScanResult:
+        """Every flag reference under `paths` (default: the project root), with keys resolved."""
+        targets = [p.resolve() for p in paths] if paths else [self.root]
+        files, problems = discover(self.root, targets, self.config)
+        self.progress = progress
+        scans = self._run(files)
+        refs: list[FlagRef] = []
+        for rel in files:
+            if rel in scans:
+                refs.extend(scans[rel].refs)
+                problems.extend(scans[rel].problems)
+        refs = link(refs, self.lookup)
+        self.cache.save()
+        refs.sort(key=lambda r: (r.path, r.span.line, r.span.column))
+        problems.sort(key=lambda p: (p.path, p.line, p.column))
+        return ScanResult(
+            root=self.root,
+            refs=tuple(refs),
+            problems=tuple(problems),
+            files=len(files),
+            parsed=self.parsed,
+            from_cache=self.from_cache,
+            covers_root=self.root in targets,
+        )
+
+    def read(self, rel: str) -> bytes:
+        """A file's bytes as the workspace sees them (the overlay first)."""
+        if rel in self.overlay:
+            return self.overlay[rel]
+        return (self.root / rel).read_bytes()
+
+    def module_of(self, rel: str) -> ModuleName:
+        return ModuleName(*module_name(rel, self.config.src))
+
+    def _run(self, files: list[str]) -> dict[str, FileScan]:
         jobs: list[_Job] = []
         for done, rel in enumerate(files, start=1):
             job = self._prepare(rel)
@@ -242,8 +254,9 @@ class _Scanner:
                 self.progress(done, len(files) + len(jobs))
         for job, result in zip(jobs, self._execute(jobs, len(files)), strict=True):
             self.scans[job.rel] = result
-            entry = Entry(job.stat.st_mtime_ns, job.stat.st_size, job.digest, job.module.name, result)
-            self.cache.put(job.rel, entry)
+            if job.stat is not None:
+                entry = Entry(job.stat.st_mtime_ns, job.stat.st_size, job.digest, job.module.name, result)
+                self.cache.put(job.rel, entry)
         if self.progress:
             self.progress(len(files) + len(jobs), len(files) + len(jobs))
         return self.scans
@@ -251,7 +264,14 @@ class _Scanner:
     def _prepare(self, rel: str) -> _Job | None:
         """Settle a file from the cache or the prefilter; return a job when it needs parsing."""
         path = self.root / rel
-        module = ModuleName(*module_name(rel, self.config.src))
+        module = self.module_of(rel)
+        if rel in self.overlay:
+            data = self.overlay[rel]
+            text = decode(rel, data)
+            if isinstance(text, Problem):
+                self.scans[rel] = _problem_scan(text)
+                return None
+            return _Job(rel, text, module, None, "") if self._may_match(data) else None
         try:
             stat = path.stat()
             entry = self.cache.get(rel)
@@ -331,6 +351,12 @@ class _Scanner:
     def _defs_of(self, rel: str) -> ModuleDefs | None:
         if rel in self.scans:
             return self.scans[rel].defs
+        if rel in self.overlay:
+            from flaglint.scan import definitions
+
+            text = decode(rel, self.overlay[rel])
+            defs = definitions(rel, text, self.module_of(rel)) if isinstance(text, str) else None
+            return defs if isinstance(defs, ModuleDefs) else None
         path = self.root / rel
         entry = self.cache.get(rel)
         try:

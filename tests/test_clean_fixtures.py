@@ -1,0 +1,75 @@
+"""Every case under fixtures/clean/ is one behaviour of `flaglint clean`, shown as before and after.
+
+A case is a folder with `case.toml` (the flags to retire, and optionally `unsafe`, custom `patterns`,
+`exclude` and the `notes` the run must report) and either `before.py` + `after.py` or a `before/` and
+`after/` tree. Each case also checks that a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import tomlkit
+
+from flaglint.clean import apply, parse_flag_value, plan
+from flaglint.config import load_config
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CASES = Path(__file__).resolve().parent.parent / "fixtures" / "clean"
+
+
+def cases() -> list[Path]:
+    return sorted(p for p in CASES.iterdir() if (p / "case.toml").is_file())
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".flaglint_cache" not in p.parts and p.name != "pyproject.toml"
+    }
+
+
+def setup(case: Path, spec: dict, root: Path) -> None:
+    if (case / "before").is_dir():
+        shutil.copytree(case / "before", root)
+    else:
+        root.mkdir()
+        shutil.copy(case / "before.py", root / "case.py")
+    settings = {"exclude": spec.get("exclude", []), "patterns": spec.get("patterns", [])}
+    (root / "pyproject.toml").write_text(tomlkit.dumps({"tool": {"flaglint": settings}}), encoding="utf-8")
+
+
+def expected(case: Path) -> dict[str, str]:
+    if (case / "after").is_dir():
+        return tree(case / "after")
+    return {"case.py": (case / "after.py").read_text(encoding="utf-8")}
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
+def test_clean_case(case: Path, tmp_path: Path) -> None:
+    spec = tomllib.loads((case / "case.toml").read_text(encoding="utf-8"))
+    root = tmp_path / "project"
+    setup(case, spec, root)
+    config = load_config(root / "pyproject.toml", root)
+    values = {key: parse_flag_value(text) for key, text in spec["flags"].items()}
+    step = plan(config, values, unsafe=spec.get("unsafe", False), use_cache=False)
+    assert step.problems == ()
+    assert apply(root, step.edits) == []
+    assert tree(root) == expected(case)
+    reported = [str(note) for note in step.notes]
+    for wanted in spec.get("notes", []):
+        assert any(wanted in line for line in reported), f"missing note {wanted!r} in {reported}"
+    again = plan(config, values, unsafe=spec.get("unsafe", False), use_cache=False)
+    assert again.edits == (), "a second run must change nothing"
+
+
+def test_there_are_enough_cases() -> None:
+    assert len(cases()) >= 60
