@@ -82,12 +82,16 @@ class Run:
     today: dt.date
 
     def display(self, rel: str) -> str:
-        """A root-relative path as the user should see it: relative to the working directory."""
-        full = self.config.root / rel
-        try:
-            return os.path.relpath(full)
-        except ValueError:
-            return str(full)
+        return display(self.config.root, rel)
+
+
+def display(root: Path, rel: str) -> str:
+    """A root-relative path as the user should see it: relative to the working directory."""
+    full = root / rel
+    try:
+        return os.path.relpath(full)
+    except ValueError:
+        return str(full)
 
 
 def _setup(paths: tuple[Path, ...], config_path: Path | None, registry_path: Path | None) -> Config:
@@ -355,3 +359,208 @@ def report(
     threshold = _fail_on(fail_on, run.config)
     if threshold is not None and any(f.severity.rank >= threshold.rank for f in findings):
         sys.exit(EXIT_FINDINGS)
+
+
+def _retire_values(
+    run_config: Config,
+    flags: tuple[str, ...],
+    from_registry: bool,
+    today: dt.date,
+    jobs: int | None,
+    no_cache: bool,
+    paths: tuple[Path, ...],
+) -> dict[str, str | None]:
+    from flaglint.clean import parse_flag_value
+
+    if bool(flags) == from_registry:
+        raise UsageFailure(["give flags to retire with --flag KEY=on|off|VALUE, or --from-registry"])
+    values: dict[str, str | None] = {}
+    if flags:
+        for item in flags:
+            key, sep, text = item.partition("=")
+            if not sep or not key:
+                raise UsageFailure([f"--flag {item!r}: use KEY=on, KEY=off or KEY=VALUE"])
+            try:
+                values[key] = parse_flag_value(text)
+            except ValueError as exc:
+                raise UsageFailure([f"--flag {key}: {exc}"]) from None
+        return values
+    snapshot = _load_snapshot(run_config)
+    if snapshot is None:
+        raise UsageFailure(["--from-registry needs a flag registry (flags.toml)"])
+    from flaglint.model import FlagState
+    from flaglint.policy import evaluate
+
+    result = scan_project(run_config, list(paths) or None, jobs=jobs, use_cache=not no_cache)
+    findings = evaluate(result.refs, snapshot, today, lifetimes=run_config.lifetimes, ignore=run_config.ignore)
+    for key in sorted({f.key for f in findings if f.code in ("FL002", "FL003", "FL004") and f.key}):
+        flag = snapshot.get(key)
+        assert flag is not None
+        values[key] = flag.value or ("True" if flag.state is FlagState.ROLLED_OUT else None)
+    return values
+
+
+@main.command()
+@common_options
+@click.option(
+    "--flag",
+    "flags",
+    multiple=True,
+    metavar="KEY=on|off|VALUE",
+    help="A flag to retire and the value it keeps; VALUE is a Python literal. Repeatable.",
+)
+@click.option("--from-registry", is_flag=True, help="Retire every flag the policy marks FL002, FL003 or FL004.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when something would change.")
+@click.option(
+    "--unsafe-fixes", is_flag=True, help="Also delete tests and functions that only served the discarded path."
+)
+@click.option("--allow-dirty", is_flag=True, help="Rewrite files that have uncommitted changes.")
+@click.option("--branch", help="Create this git branch and commit each retired flag on it (never pushes).")
+@click.option("--update-registry", is_flag=True, help="Remove retired flags from flags.toml in the same change.")
+@handle_errors
+def clean(
+    paths: tuple[Path, ...],
+    config_path: Path | None,
+    registry_path: Path | None,
+    today: dt.date | None,
+    jobs: int | None,
+    no_cache: bool,
+    flags: tuple[str, ...],
+    from_registry: bool,
+    show_diff: bool,
+    check_only: bool,
+    unsafe_fixes: bool,
+    allow_dirty: bool,
+    branch: str | None,
+    update_registry: bool,
+) -> None:
+    """Remove retired flags from the code: the check, the dead branch, and what only served it."""
+    from flaglint import gitinfo
+    from flaglint.clean import apply, describe_value, plan_each
+
+    config = _setup(paths, config_path, registry_path)
+    values = _retire_values(config, flags, from_registry, today or dt.date.today(), jobs, no_cache, paths)
+    if not values:
+        click.echo("Nothing to retire: no flag is archived, rolled out or off.", err=True)
+        return
+    writing = not (show_diff or check_only)
+    if branch and not writing:
+        raise UsageFailure(["--branch writes commits; it cannot go with --diff or --check"])
+    steps = plan_each(config, values, list(paths) or None, unsafe=unsafe_fixes, jobs=jobs, use_cache=not no_cache)
+    if update_registry:
+        steps = _with_registry_edits(config, steps)
+    show = functools.partial(display, config.root)
+    changed = {edit.path for step in steps for edit in step.edits}
+    repo = gitinfo.open_repo(config.root) if writing else None
+    if writing and repo is None:
+        click.echo("flaglint: not a git repository: cannot check files for uncommitted changes", err=True)
+    if branch and repo is None:
+        raise UsageFailure(["--branch needs a git repository"])
+    if repo is not None and not allow_dirty:
+        dirty = gitinfo.dirty(repo, [config.root / rel for rel in sorted(changed)])
+        if dirty:
+            names = ", ".join(show(str(p.relative_to(config.root))) for p in dirty)
+            raise UsageFailure([f"uncommitted changes in {names}; commit or stash them, or pass --allow-dirty"])
+    if show_diff:
+        for edit in _combined(steps):
+            click.echo(edit.diff(show(edit.path)), nl=False)
+    failed = False
+    try:
+        if writing and branch and repo is not None:
+            gitinfo.start_branch(repo, branch)
+        for step in steps:
+            if writing:
+                conflicts = apply(config.root, step.edits)
+                for rel in conflicts:
+                    click.echo(f"flaglint: {show(rel)} changed while flaglint ran; left alone", err=True)
+                    failed = True
+                if branch and repo is not None and step.edits:
+                    key, value = next(iter(step.values.items()))
+                    sha = gitinfo.commit(
+                        repo,
+                        [config.root / e.path for e in step.edits],
+                        f"Remove flag {key!r} ({describe_value(value)})",
+                    )
+                    click.echo(f"committed {sha} on {branch}", err=True)
+    except gitinfo.GitError as exc:
+        raise UsageFailure([str(exc)]) from None
+    failed = _summary(steps, show, describe_value, check_only or show_diff) or failed
+    if check_only and changed:
+        sys.exit(EXIT_FINDINGS)
+    if failed:
+        sys.exit(EXIT_FINDINGS)
+
+
+def _combined(steps: Sequence[Any]) -> list[Any]:
+    """One edit per file from the first step's `before` to the last step's `after`."""
+    from flaglint.clean import FileEdit
+
+    first: dict[str, Any] = {}
+    last: dict[str, Any] = {}
+    for step in steps:
+        for edit in step.edits:
+            first.setdefault(edit.path, edit)
+            last[edit.path] = edit
+    return [FileEdit(path, first[path].before, last[path].after, last[path].encoding) for path in sorted(first)]
+
+
+def _with_registry_edits(config: Config, steps: list[Any]) -> list[Any]:
+    """Each step plus the removal of its flags from flags.toml, so code and registry change together."""
+    from flaglint.clean import FileEdit
+    from flaglint.registry import remove_flags
+
+    path = config.registry_path
+    if path is None or not path.is_file():
+        return steps
+    rel = Path(os.path.relpath(path, config.root)).as_posix()
+    current = path.read_bytes()
+    out = []
+    for step in steps:
+        after = remove_flags(current.decode("utf-8"), set(step.values)).encode("utf-8")
+        if after != current:
+            step = dataclasses.replace(step, edits=(*step.edits, FileEdit(rel, current, after, "utf-8")))
+            current = after
+        out.append(step)
+    return out
+
+
+def _summary(
+    steps: Sequence[Any], show: Callable[[str], str], describe: Callable[[str | None], str], dry: bool
+) -> bool:
+    """Print what was (or would be) done, per flag, then the notes; True when something failed."""
+    verb = "Would remove" if dry else "Removed"
+    files: set[str] = set()
+    removed_total = 0
+    failed = False
+    for step in steps:
+        key, value = next(iter(step.values.items()))
+        removed = step.removed_lines
+        removed_total += removed
+        files.update(e.path for e in step.edits)
+        if step.edits:
+            click.echo(
+                f"{verb} flag {key!r} ({describe(value)}): {len(step.edits)} files changed, {removed} lines removed",
+                err=True,
+            )
+        else:
+            click.echo(f"Flag {key!r}: nothing to change", err=True)
+        for problem in step.problems:
+            click.echo(f"{show(problem.path)}:{problem.line}: error: flag {key!r}: {problem.message}", err=True)
+            failed = True
+    click.echo(f"{len(steps)} flags, {len(files)} files changed, {removed_total} lines removed", err=True)
+    groups = [
+        ("unsafe-skipped", "Skipped unsafe fixes (use --unsafe-fixes)"),
+        ("unsafe-applied", "Applied unsafe fixes"),
+        ("review", "For review"),
+        ("mention", "Mentions left"),
+    ]
+    notes = [note for step in steps for note in step.notes]
+    for kind, title in groups:
+        chosen = sorted({(n.path, n.line, n.message) for n in notes if n.kind == kind})
+        if chosen:
+            click.echo(f"{title}:", err=True)
+            for path, line, message in chosen:
+                where = f"{show(path)}:{line}" if line else show(path)
+                click.echo(f"  {where}: {message}", err=True)
+    return failed

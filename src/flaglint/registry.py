@@ -155,3 +155,17 @@ class FlagsToml:
         if problems:
             raise RegistryError(problems)
         return Snapshot(tuple(flags), source=self.name)
+
+
+def remove_flags(text: str, keys: set[str]) -> str:
+    """flags.toml text without the tables of `keys`; every other line, comment and format stays."""
+    import tomlkit
+
+    document = tomlkit.parse(text)
+    flags = document.get("flags")
+    if flags is None:
+        return text
+    for key in keys:
+        if key in flags:
+            del flags[key]
+    return tomlkit.dumps(document)
