@@ -525,6 +525,10 @@ def _with_registry_edits(config: Config, steps: list[Any]) -> list[Any]:
     return out
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _summary(
     steps: Sequence[Any], show: Callable[[str], str], describe: Callable[[str | None], str], dry: bool
 ) -> bool:
@@ -539,16 +543,15 @@ def _summary(
         removed_total += removed
         files.update(e.path for e in step.edits)
         if step.edits:
-            click.echo(
-                f"{verb} flag {key!r} ({describe(value)}): {len(step.edits)} files changed, {removed} lines removed",
-                err=True,
-            )
+            counts = f"{_plural(len(step.edits), 'file')} changed, {_plural(removed, 'line')} removed"
+            click.echo(f"{verb} flag {key!r} ({describe(value)}): {counts}", err=True)
         else:
             click.echo(f"Flag {key!r}: nothing to change", err=True)
         for problem in step.problems:
             click.echo(f"{show(problem.path)}:{problem.line}: error: flag {key!r}: {problem.message}", err=True)
             failed = True
-    click.echo(f"{len(steps)} flags, {len(files)} files changed, {removed_total} lines removed", err=True)
+    totals = f"{_plural(len(steps), 'flag')}, {_plural(len(files), 'file')} changed"
+    click.echo(f"{totals}, {_plural(removed_total, 'line')} removed", err=True)
     groups = [
         ("unsafe-skipped", "Skipped unsafe fixes (use --unsafe-fixes)"),
         ("unsafe-applied", "Applied unsafe fixes"),

@@ -1,0 +1,187 @@
+"""`flaglint clean` end to end: the installed console script on real files in real git repositories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import git
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = "2026-11-21"
+
+
+def flaglint(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("flaglint")
+    assert exe, "the flaglint console script is not installed (pip install -e .)"
+    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def make_repo(root: Path) -> git.Repo:
+    repo = git.Repo.init(root)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test")
+        config.set_value("user", "email", "test@example.invalid")
+    repo.git.add("-A")
+    repo.git.commit("-m", "initial")
+    return repo
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+
+
+APP = {
+    "pyproject.toml": "[tool.flaglint]\n",
+    "app.py": """
+        import UnleashClient
+
+
+        def steps(client):
+            if client.is_enabled("new-checkout"):
+                return ["pay"]
+            return ["cart", "pay"]
+        """,
+    "other.py": "x = 1\n",
+}
+
+
+def test_demo_shop_from_registry_in_a_git_repo(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    shutil.copytree(REPO / "fixtures/demo-shop", root, ignore=shutil.ignore_patterns(".flaglint_cache", "__pycache__"))
+    repo = make_repo(root)
+    done = flaglint("clean", "--from-registry", "--today", TODAY, "--update-registry", "--branch", "retire", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert repo.active_branch.name == "retire"
+    messages = [c.message.strip() for c in repo.iter_commits("retire", max_count=4)]
+    assert sorted(messages) == [
+        "Remove flag 'ENABLE_GIFT_CARDS' (always on)",
+        "Remove flag 'dynamic-pricing' (always off)",
+        "Remove flag 'new-checkout' (always on)",
+        "Remove flag 'recs-ml' (always off)",
+    ]
+    assert not repo.is_dirty(untracked_files=True)
+    assert "4 flags, 6 files changed, 46 lines removed" in done.stderr
+    # The shop's own tests still pass, and nothing retired is left for the policy to find.
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=root)
+    assert tests.returncode == 0
+    check = flaglint("check", "--today", TODAY, "--format", "json", "--fail-on", "never", cwd=root)
+    codes = {f["code"] for f in __import__("json").loads(check.stdout)["findings"]}
+    assert codes.isdisjoint({"FL002", "FL003", "FL004"})
+    assert "new-checkout" not in (root / "flags.toml").read_text(encoding="utf-8")
+    # Idempotent: a second run has nothing to do.
+    again = flaglint("clean", "--from-registry", "--today", TODAY, "--check", cwd=root)
+    assert again.returncode == 0, again.stderr
+
+
+def test_diff_and_check_write_nothing(tmp_path: Path) -> None:
+    write(tmp_path, APP)
+    make_repo(tmp_path)
+    before = (tmp_path / "app.py").read_bytes()
+    diff = flaglint("clean", "--flag", "new-checkout=on", "--diff", cwd=tmp_path)
+    assert diff.returncode == 0
+    assert '-    if client.is_enabled("new-checkout"):' in diff.stdout
+    assert "+++ b/app.py" in diff.stdout
+    check = flaglint("clean", "--flag", "new-checkout=on", "--check", cwd=tmp_path)
+    assert check.returncode == 1
+    assert "Would remove flag 'new-checkout' (always on): 1 file changed, 2 lines removed" in check.stderr
+    assert (tmp_path / "app.py").read_bytes() == before
+
+
+def test_writes_in_place_and_leaves_other_files_alone(tmp_path: Path) -> None:
+    write(tmp_path, APP)
+    make_repo(tmp_path)
+    other = tmp_path / "other.py"
+    os.utime(other, ns=(1_000_000_000, 1_000_000_000))
+    done = flaglint("clean", "--flag", "new-checkout=on", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "app.py").read_text() == 'import UnleashClient\n\n\ndef steps(client):\n    return ["pay"]\n'
+    assert other.stat().st_mtime_ns == 1_000_000_000
+
+
+def test_refuses_files_with_uncommitted_changes(tmp_path: Path) -> None:
+    write(tmp_path, APP)
+    make_repo(tmp_path)
+    (tmp_path / "app.py").write_text((tmp_path / "app.py").read_text() + "# work in progress\n")
+    refused = flaglint("clean", "--flag", "new-checkout=on", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "uncommitted changes in app.py" in refused.stderr
+    assert "# work in progress" in (tmp_path / "app.py").read_text()
+    allowed = flaglint("clean", "--flag", "new-checkout=on", "--allow-dirty", cwd=tmp_path)
+    assert allowed.returncode == 0
+    assert "# work in progress" in (tmp_path / "app.py").read_text()
+    assert "is_enabled" not in (tmp_path / "app.py").read_text()
+
+
+def test_outside_git_it_says_so_once_and_goes_on(tmp_path: Path) -> None:
+    write(tmp_path, APP)
+    done = flaglint("clean", "--flag", "new-checkout=on", cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stderr.count("not a git repository") == 1
+    assert "is_enabled" not in (tmp_path / "app.py").read_text()
+
+
+def test_branch_needs_git_and_a_new_name(tmp_path: Path) -> None:
+    write(tmp_path, APP)
+    assert (
+        "needs a git repository" in flaglint("clean", "--flag", "new-checkout=on", "--branch", "b", cwd=tmp_path).stderr
+    )
+    repo = make_repo(tmp_path)
+    repo.git.branch("taken")
+    taken = flaglint("clean", "--flag", "new-checkout=on", "--branch", "taken", cwd=tmp_path)
+    assert taken.returncode == 2
+    assert "branch 'taken' already exists" in taken.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give flags to retire with --flag"),
+        (("--flag", "k"), "use KEY=on, KEY=off or KEY=VALUE"),
+        (("--flag", "k=dark"), "neither on, off nor a Python literal"),
+        (("--flag", "k=on", "--from-registry"), "give flags to retire"),
+        (("--from-registry",), "--from-registry needs a flag registry"),
+    ],
+)
+def test_usage_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    write(tmp_path, APP)
+    done = flaglint("clean", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_string_value_flag(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "theme.py": """
+                from openfeature import api
+
+
+                def css(client):
+                    return "dark.css" if client.get_string_value("theme", "light") == "dark" else "light.css"
+                """
+        },
+    )
+    done = flaglint("clean", "--flag", 'theme="dark"', cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert 'return "dark.css"' in (tmp_path / "theme.py").read_text()
+    assert "always 'dark'" in done.stderr or 'always "dark"' in done.stderr
+
+
+def test_file_mode_survives(tmp_path: Path) -> None:
+    write(tmp_path, APP)
+    script = tmp_path / "app.py"
+    script.chmod(0o750)
+    assert flaglint("clean", "--flag", "new-checkout=off", cwd=tmp_path).returncode == 0
+    assert stat.S_IMODE(script.stat().st_mode) == 0o750
+    assert "cart" in script.read_text()
