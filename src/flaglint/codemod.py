@@ -9,6 +9,7 @@ person wrote is never touched. Folding follows Python's semantics: in a value co
 from __future__ import annotations
 
 import ast
+import collections
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -749,6 +750,8 @@ def _unused_imports(tree: cst.Module) -> set[str]:
 
 def _drop_new_unused_imports(before: cst.Module, after: cst.Module, module: ModuleName | None) -> cst.Module:
     """Remove the imports the rewrite left unused; imports that were unused before stay."""
+    if not m.findall(after, m.Import() | m.ImportFrom()):
+        return after
     keep = _unused_imports(before)
     context = CodemodContext(
         full_module_name=module.name if module else None, full_package_name=module.package if module else None
@@ -781,6 +784,100 @@ def _drop_new_unused_imports(before: cst.Module, after: cst.Module, module: Modu
     return _RemoveImports(context).transform_module(after)
 
 
+def _has_constant_assignment(tree: cst.Module, constants: _Constants) -> bool:
+    """Whether any `name = <synthetic constant>` exists: only then can inlining do anything."""
+
+    class Finder(cst.CSTVisitor):
+        found = False
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if constants.get(node.value)[0]:
+                self.found = True
+
+    finder = Finder()
+    tree.visit(finder)
+    return finder.found
+
+
+class _BindingCounter(cst.CSTVisitor):
+    """Every place that binds a name or declares it global/nonlocal, by syntax alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: collections.Counter[str] = collections.Counter()
+
+    def _targets(self, node: cst.CSTNode) -> None:
+        for name in m.findall(node, m.Name()):
+            self.found[name.value] += 1  # type: ignore[attr-defined]
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._targets(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._targets(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._targets(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._targets(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._targets(node.target)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.found[node.name.value] += 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.found[node.name.value] += 1
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.found.update(f"global {n.name.value}" for n in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.found.update(f"nonlocal {n.name.value}" for n in node.names)
+
+
+def _bindings(tree: cst.Module) -> collections.Counter[str]:
+    counter = _BindingCounter()
+    tree.visit(counter)
+    return counter.found
+
+
+def _function_scopes(tree: cst.Module) -> dict[tuple[str, ...], tuple[set[str], set[str]]]:
+    """(local names, read names) of each function scope, keyed by the chain of enclosing names."""
+    scopes = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(ScopeProvider)
+    found: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
+    for scope in {s for s in scopes.values() if isinstance(s, cst.metadata.FunctionScope)}:
+        chain: list[str] = []
+        current: cst.metadata.Scope | None = scope
+        while current is not None and not isinstance(current, cst.metadata.GlobalScope):
+            chain.append(f"{type(current).__name__}:{getattr(current, 'name', '')}")
+            current = current.parent
+        local, read = found.setdefault(tuple(reversed(chain)), (set(), set()))
+        local.update(a.name for a in scope.assignments)
+        read.update(a.node.value for a in scope.accesses if isinstance(a.node, cst.Name))
+    return found
+
+
+def _scope_changes(before: cst.Module, after: cst.Module) -> list[str]:
+    """Names whose scope the rewrite would change: a deleted branch held the last binding of a
+    local that is still read (it would turn into a free variable), or a deleted global/nonlocal.
+    """
+    old, new = _function_scopes(before), _function_scopes(after)
+    changes = []
+    for key, (new_local, new_read) in new.items():
+        old_local = old.get(key, (new_local, set()))[0]
+        lost = (old_local & new_read) - new_local
+        gained = new_local - old_local
+        where = key[-1].split(":", 1)[1] or "<function>"
+        changes.extend(f"`{name}` in `{where}`" for name in sorted(lost | gained))
+    return changes
+
+
 def _wrappers(tree: cst.Module, constants: _Constants) -> list[str]:
     found = []
     for statement in tree.body:
@@ -809,10 +906,12 @@ def rewrite(
     """
     constants = _Constants()
     retire = _Retire(path, refs, values, patterns, constants, unsafe)
-    new = MetadataWrapper(tree).visit(retire)
+    new = MetadataWrapper(tree, unsafe_skip_copy=True).visit(retire)
     notes = list(retire.state.notes)
     changed = retire.state.changed
     for _ in range(8):  # inlining exposes more folding; a handful of rounds reaches the fixed point
+        if not _has_constant_assignment(new, constants):
+            break
         inline = _InlineConstants(constants)
         inlined = MetadataWrapper(new, unsafe_skip_copy=True).visit(inline)
         if not inline.changed:
@@ -820,6 +919,11 @@ def rewrite(
         fold = _Retire(path, (), values, patterns, constants, unsafe)
         new = MetadataWrapper(inlined, unsafe_skip_copy=True).visit(fold)
         notes.extend(fold.state.notes)
+    if changed and not _bindings(tree) <= _bindings(new):
+        broken = _scope_changes(tree, new)
+        if broken:
+            message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
+            return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message)))
     wrappers = _wrappers(new, constants)
     if changed:
         new = _drop_new_unused_imports(tree, new, module)
