@@ -136,6 +136,8 @@ def run(source: str, value: bool) -> list[tuple[object, ...]]:
 
         def trace(label: str, calls: list[str] = calls, a: int = a) -> int:
             calls.append(label)
+            if label == "s" and a == 2:
+                raise ValueError(label)
             return (ord(label) + a) % 3
 
         namespace = {"client": Client(value), "trace": trace}

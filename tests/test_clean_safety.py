@@ -13,7 +13,10 @@ from flaglint.clean import apply, plan, plan_each, write_atomic
 from flaglint.codemod import Rewrite
 from flaglint.config import Config
 
-SOURCE = 'import UnleashClient\n\n\ndef f(client):\n    # keep me\n    if client.is_enabled("k"):\n        return \'new\'\n    return "old"\n'
+SOURCE = (
+    "import UnleashClient\n\n\ndef f(client):\n    # keep me\n"
+    '    if client.is_enabled("k"):\n        return \'new\'\n    return "old"\n'
+)
 AFTER = "import UnleashClient\n\n\ndef f(client):\n    # keep me\n    return 'new'\n"
 
 

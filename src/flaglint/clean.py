@@ -20,7 +20,7 @@ from flaglint.config import Config
 from flaglint.model import FlagRef, Problem
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding
-from flaglint.workspace import Workspace, discover
+from flaglint.workspace import Workspace, digest_of, discover
 
 
 def parse_flag_value(text: str) -> str | None:
@@ -129,8 +129,11 @@ def plan(
         if isinstance(tree, Problem):
             problems.append(tree)
             continue
-        refs = link(scan_tree(rel, tree, text, workspace.module_of(rel), workspace.patterns).refs, workspace.lookup)
-        refs = [r for r in refs if r.key in values]
+        if workspace.digests.get(rel) == digest_of(text.encode(encoding)):
+            refs = targets[rel]  # the scan saw exactly these bytes: its positions hold
+        else:
+            scanned = scan_tree(rel, tree, text, workspace.module_of(rel), workspace.patterns)
+            refs = [r for r in link(scanned.refs, workspace.lookup) if r.key in values]
         for ref in refs:
             site = find_definition(ref.key_symbol, workspace.lookup) if ref.key_symbol else None
             if site is not None:
@@ -156,16 +159,11 @@ def plan(
 
 
 def _reparse_problem(rel: str, text: str) -> Problem | None:
-    """A rewrite that would not parse is never written: say so instead."""
-    import libcst as cst
-
+    """A rewrite that does not parse (by CPython's own parser) is never written: say so instead."""
     try:
         ast.parse(text, filename=rel)
-        cst.parse_module(text)
     except SyntaxError as exc:
         return Problem(rel, exc.lineno or 1, 0, f"rewrite skipped, it would not parse: {exc.msg}")
-    except cst.ParserSyntaxError as exc:
-        return Problem(rel, exc.raw_line, 0, f"rewrite skipped, it would not parse: {exc.message}")
     return None
 
 

@@ -88,17 +88,21 @@ def _reduced(tree: cst.Module, keep: set[int]) -> cst.Module:
     Scope and position metadata cost ~440 us a line; computed on this smaller module they still
     give exact positions (every line keeps its number) and the same module-level names.
     """
-    body = [statement if index in keep else _stand_in(tree, statement) for index, statement in enumerate(tree.body)]
+    body = [statement if index in keep else stand_in(tree, statement) for index, statement in enumerate(tree.body)]
     return tree.with_changes(body=body)
 
 
-def _stand_in(tree: cst.Module, statement: cst.BaseStatement) -> cst.BaseStatement:
+def stand_in(tree: cst.Module, statement: cst.BaseStatement, marker: str | None = None) -> cst.BaseStatement:
+    """A `def`/`class` of the same name and line count with an empty body (the statement itself
+    when it is neither or too short); `marker` becomes a comment on its header line.
+    """
     if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
         return statement
     padding = tree.code_for_node(statement).count("\n") - len(statement.leading_lines) - 2
     if padding < 0:
         return statement
-    body = cst.IndentedBlock([cst.SimpleStatementLine([cst.Pass()])], footer=[cst.EmptyLine()] * padding)
+    header = cst.TrailingWhitespace(comment=cst.Comment(f"# {marker}")) if marker else cst.TrailingWhitespace()
+    body = cst.IndentedBlock([cst.SimpleStatementLine([cst.Pass()])], header=header, footer=[cst.EmptyLine()] * padding)
     if isinstance(statement, cst.FunctionDef):
         return cst.FunctionDef(statement.name, cst.Parameters(), body, leading_lines=statement.leading_lines)
     return cst.ClassDef(statement.name, body, leading_lines=statement.leading_lines)

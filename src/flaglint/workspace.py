@@ -52,6 +52,10 @@ def scan_project(
     return Workspace(config, jobs=jobs, use_cache=use_cache).scan(paths, progress)
 
 
+def digest_of(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def _fingerprint(patterns: Iterable[Pattern], src: Sequence[str]) -> str:
     digest = hashlib.blake2b(digest_size=8)
     digest.update(f"{__version__}|{sys.version_info[:2]}|{src}|{list(patterns)}".encode())
@@ -206,6 +210,7 @@ class Workspace:
         tokens = sorted({re.escape(p.token) for p in self.patterns})
         self.prefilter = re.compile(rb"\b(?:" + "|".join(tokens).encode() + rb")\b") if tokens else None
         self.scans: dict[str, FileScan] = {}
+        self.digests: dict[str, str] = {}  # content hash of the bytes each scan result describes
         self.defs: dict[str, ModuleDefs | None] = {}
         self.parsed = 0
         self.from_cache = 0
@@ -254,6 +259,7 @@ class Workspace:
                 self.progress(done, len(files) + len(jobs))
         for job, result in zip(jobs, self._execute(jobs, len(files)), strict=True):
             self.scans[job.rel] = result
+            self.digests[job.rel] = job.digest
             if job.stat is not None:
                 entry = Entry(job.stat.st_mtime_ns, job.stat.st_size, job.digest, job.module.name, result)
                 self.cache.put(job.rel, entry)
@@ -271,7 +277,9 @@ class Workspace:
             if isinstance(text, Problem):
                 self.scans[rel] = _problem_scan(text)
                 return None
-            return _Job(rel, text, module, None, "") if self._may_match(data) else None
+            if not self._may_match(data):
+                return None
+            return _Job(rel, text, module, None, digest_of(data))
         try:
             stat = path.stat()
             entry = self.cache.get(rel)
@@ -283,7 +291,7 @@ class Workspace:
         except OSError as exc:
             self.scans[rel] = _problem_scan(Problem(rel, 1, 0, f"cannot read: {exc.strerror}"))
             return None
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        digest = digest_of(data)
         if entry and entry.settled and entry.module == module.name and entry.digest == digest:
             self.cache.put(
                 rel, Entry(stat.st_mtime_ns, stat.st_size, digest, entry.module, entry.scan, entry.defs, entry.skipped)
@@ -307,6 +315,7 @@ class Workspace:
         self.from_cache += 1
         if entry.scan is not None:
             self.scans[rel] = entry.scan
+            self.digests[rel] = entry.digest
 
     def _execute(self, jobs: list[_Job], done: int) -> Iterable[FileScan]:
         """Results in job order: in this process for small batches, else in a process pool."""
@@ -378,6 +387,6 @@ class Workspace:
         defs = definitions(rel, text, ModuleName(name, package))
         if isinstance(defs, Problem):
             return None
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        digest = digest_of(data)
         self.cache.put(rel, Entry(stat.st_mtime_ns, stat.st_size, digest, name, None, defs, not self._may_match(data)))
         return defs
