@@ -119,6 +119,7 @@ def plan(
     notes: list[Note] = []
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
     definitions: set[Definition] = set()
+    wrappers: dict[str, tuple[str, str, str]] = {}  # qualified name -> (literal, file, function)
     for rel in sorted(targets):
         found = texts.text(rel)
         if isinstance(found, Problem):
@@ -142,7 +143,12 @@ def plan(
         notes.extend(done.notes)
         if done.changed:
             texts.edits[rel] = (done.tree.code, encoding)
+        module = workspace.module_of(rel).name
+        for name, literal in done.wrappers:
+            wrappers[f"{module}.{name}" if module else name] = (literal, rel, name)
     all_files, _ = discover(workspace.root, [workspace.root], config)
+    if unsafe and wrappers:
+        _inline_wrappers(wrappers, workspace, texts, all_files, notes, problems)
     _remove_unused_definitions(definitions, workspace, texts, all_files, problems)
     edits = []
     for rel, (text, encoding) in sorted(texts.edits.items()):
@@ -209,6 +215,62 @@ def _remove_unused_definitions(
             if pattern.search(new_tree.code) or _used_elsewhere(pattern, short, rel, texts, all_files):
                 continue
             texts.edits[rel] = (new_tree.code, encoding)
+
+
+def _inline_wrappers(
+    wrappers: Mapping[str, tuple[str, str, str]],
+    workspace: Workspace,
+    texts: _Texts,
+    all_files: Sequence[str],
+    notes: list[Note],
+    problems: list[Problem],
+) -> None:
+    """Unsafe fix: calls of functions that now only return a constant become the constant, and
+    the functions go once nothing names them any more.
+    """
+    from flaglint.codemod import inline_calls
+    from flaglint.scan import parse
+
+    targets = {qualified: literal for qualified, (literal, _, _) in wrappers.items()}
+    needles = [name.encode() for _, _, name in wrappers.values()]
+    for rel in all_files:
+        if rel not in texts.edits:
+            try:
+                data = workspace.read(rel)
+            except OSError:
+                continue
+            if not any(needle in data for needle in needles):
+                continue
+        found = texts.text(rel)
+        if isinstance(found, Problem):
+            continue
+        text, encoding = found
+        tree = parse(rel, text)
+        if isinstance(tree, Problem):
+            problems.append(tree)
+            continue
+        done, count = inline_calls(rel, tree, targets, workspace.module_of(rel))
+        notes.extend(done.notes)
+        if done.changed:
+            texts.edits[rel] = (done.tree.code, encoding)
+            notes.append(
+                Note(rel, 0, None, "unsafe-applied", f"inlined {count} call(s) of functions that return a constant")
+            )
+    for literal, rel, name in wrappers.values():
+        found = texts.text(rel)
+        if isinstance(found, Problem):
+            continue
+        text, encoding = found
+        tree = parse(rel, text)
+        if isinstance(tree, Problem):
+            continue
+        new_tree, removed = remove_definitions(tree, [name])
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        if removed and not pattern.search(new_tree.code) and not _used_elsewhere(pattern, name, rel, texts, all_files):
+            texts.edits[rel] = (new_tree.code, encoding)
+            notes.append(Note(rel, 0, None, "unsafe-applied", f"removed `{name}`, which always returned {literal}"))
+        else:
+            notes.append(Note(rel, 0, None, "review", f"`{name}` always returns {literal} but is still referenced"))
 
 
 def _used_elsewhere(pattern: re.Pattern[str], name: str, own: str, texts: _Texts, all_files: Sequence[str]) -> bool:

@@ -12,12 +12,12 @@ import ast
 import collections
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.helpers import get_full_name_for_node
+from libcst.helpers import get_absolute_module_from_package, get_full_name_for_node
 from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
 from flaglint.model import FlagRef, ModuleName, RefKind
@@ -44,7 +44,7 @@ class Rewrite:
     tree: cst.Module
     changed: bool
     notes: tuple[Note, ...]
-    wrappers: tuple[str, ...] = ()  # module-level functions that now only return a constant
+    wrappers: tuple[tuple[str, str], ...] = ()  # (function, literal): module-level functions now returning a constant
 
 
 class _Constants:
@@ -153,6 +153,32 @@ def _is_terminator(statement: cst.CSTNode) -> bool:
 class _Function:
     node: cst.FunctionDef
     doom: str | None = None  # why the whole function should go (only applied with unsafe fixes)
+    params: dict[str, list[object]] = field(default_factory=dict)  # @pytest.mark.parametrize("n", [...])
+    pinned: dict[str, bool] = field(default_factory=dict)  # parameter -> truthiness the flag keeps
+
+
+_PARAMETRIZE = m.Call(
+    func=m.Attribute(attr=m.Name("parametrize"), value=m.Attribute(attr=m.Name("mark")) | m.Name("mark")),
+    args=[m.Arg(m.SimpleString(), keyword=None), m.Arg(m.List() | m.Tuple(), keyword=None)],
+)
+
+
+def _parametrized(decorator: cst.Decorator) -> tuple[str, list[object]] | None:
+    """(name, values) of `@pytest.mark.parametrize("name", [literals...])` with one argument name."""
+    call = decorator.decorator
+    if not m.matches(call, _PARAMETRIZE):
+        return None
+    assert isinstance(call, cst.Call)
+    name = call.args[0].value.evaluated_value  # type: ignore[attr-defined]
+    if not isinstance(name, str) or not name.strip().isidentifier():
+        return None
+    values = []
+    for element in call.args[1].value.elements:  # type: ignore[attr-defined]
+        known, value = _literal(element.value)
+        if not known:
+            return None
+        values.append(value)
+    return name.strip(), values
 
 
 @dataclass
@@ -166,6 +192,7 @@ class _State:
     functions: list[_Function] = field(default_factory=list)
     guarded: int = 0  # depth of try/with blocks around the current node
     constant_stores: bool = False  # some `name = <synthetic constant>` exists (inlining may apply)
+    refold: bool = False  # new constants appeared after their surroundings were folded
     dropped_bindings: bool = False  # deleted code bound a name (the scope check must run)
     notes: list[Note] = field(default_factory=list)
     changed: bool = False
@@ -365,7 +392,12 @@ class _Retire(_KeepConstants):
             self._truth(node.right)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.state.functions.append(_Function(node))
+        frame = _Function(node)
+        for decorator in node.decorators:
+            found = _parametrized(decorator)
+            if found is not None:
+                frame.params[found[0]] = found[1]
+        self.state.functions.append(frame)
 
     def visit_Try(self, node: cst.Try) -> None:
         self.state.guarded += 1
@@ -602,6 +634,10 @@ class _Retire(_KeepConstants):
     # -- decorators and test overrides --
 
     def _pinned_matches(self, ref: FlagRef) -> bool | None:
+        frame = self.state.functions[-1] if self.state.functions else None
+        if frame is not None and ref.pinned in frame.params:
+            frame.pinned[ref.pinned] = bool(self._value(ref))  # a parametrized test: keep the live value
+            return True
         try:
             pinned = ast.literal_eval(ref.pinned) if ref.pinned is not None else None
         except (ValueError, SyntaxError):
@@ -665,6 +701,8 @@ class _Retire(_KeepConstants):
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.BaseStatement | cst.RemovalSentinel:
         frame = self.state.functions.pop()
+        for name, keep in frame.pinned.items():
+            updated_node = self._narrow(updated_node, frame, name, keep)
         if frame.doom is None:
             return updated_node
         name = updated_node.name.value
@@ -675,6 +713,40 @@ class _Retire(_KeepConstants):
             return cst.RemoveFromParent()
         self._note(original_node, None, "unsafe-skipped", f"would remove `{name}` (--unsafe-fixes): {frame.doom}")
         return updated_node
+
+    def _narrow(self, node: cst.FunctionDef, frame: _Function, name: str, keep: bool) -> cst.FunctionDef:
+        """Keep only the parametrized values of `name` that match the flag's kept state; with one
+        left, drop the decorator and the parameter and use the value in the body.
+        """
+        values = [v for v in frame.params[name] if bool(v) == keep]
+        if not values:
+            frame.doom = f"it only tests the discarded state of a flag (parameter `{name}`)"
+            return node
+        self._changed()
+        decorators = []
+        for decorator in node.decorators:
+            found = _parametrized(decorator)
+            if found is None or found[0] != name:
+                decorators.append(decorator)
+                continue
+            if len(values) > 1:
+                call = decorator.decorator
+                assert isinstance(call, cst.Call)
+                container = call.args[1].value
+                kept = [e for e, v in zip(container.elements, frame.params[name], strict=True) if bool(v) == keep]  # type: ignore[attr-defined]
+                kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                new_args = [call.args[0], call.args[1].with_changes(value=container.with_changes(elements=kept))]
+                decorators.append(decorator.with_changes(decorator=call.with_changes(args=[*new_args, *call.args[2:]])))
+        node = node.with_changes(decorators=decorators)
+        if len(values) > 1 or name in _BindingCounter.of(node.body):
+            return node
+        params = [p for p in node.params.params if p.name.value != name]
+        if params:
+            params[-1] = params[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        literal = repr(values[0])
+        body = node.body.visit(_ReplaceName(name, lambda: self.constants.make(literal)))
+        self.state.refold = True
+        return node.with_changes(params=node.params.with_changes(params=params), body=body)
 
     # -- blocks --
 
@@ -873,12 +945,40 @@ def _remove_aliases(statement: cst.SimpleStatementLine, unused: set[str]) -> cst
     return statement.with_changes(body=body)
 
 
+class _ReplaceName(cst.CSTTransformer):
+    """Replace reads of a name (not attribute names or keywords) with fresh constants."""
+
+    def __init__(self, name: str, make: Callable[[], cst.BaseExpression]) -> None:
+        super().__init__()
+        self.name = name
+        self.make = make
+        self.skip: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.skip.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.skip.add(id(node.keyword))
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        if original_node.value == self.name and id(original_node) not in self.skip:
+            return self.make()
+        return updated_node
+
+
 class _BindingCounter(cst.CSTVisitor):
     """Every place that binds a name or declares it global/nonlocal, by syntax alone."""
 
     def __init__(self) -> None:
         super().__init__()
         self.found: collections.Counter[str] = collections.Counter()
+
+    @classmethod
+    def of(cls, node: cst.CSTNode) -> collections.Counter[str]:
+        counter = cls()
+        node.visit(counter)
+        return counter.found
 
     def _targets(self, node: cst.CSTNode) -> None:
         for name in m.findall(node, m.Name()):
@@ -946,7 +1046,7 @@ def _scope_changes(before: cst.Module, after: cst.Module) -> list[str]:
     return changes
 
 
-def _wrappers(tree: cst.Module, constants: _Constants) -> list[str]:
+def _wrappers(tree: cst.Module, constants: _Constants) -> list[tuple[str, str]]:
     found = []
     for statement in tree.body:
         if not isinstance(statement, cst.FunctionDef) or not isinstance(statement.body, cst.IndentedBlock):
@@ -955,7 +1055,7 @@ def _wrappers(tree: cst.Module, constants: _Constants) -> list[str]:
         if len(body) == 1 and m.matches(body[0], m.SimpleStatementLine([m.Return()])):
             returned = body[0].body[0].value  # type: ignore[attr-defined]
             if returned is not None and constants.get(returned)[0]:
-                found.append(statement.name.value)
+                found.append((statement.name.value, repr(constants.get(returned)[1])))
     return found
 
 
@@ -1019,6 +1119,11 @@ def rewrite(
     changed = retire.state.changed
     dropped = retire.state.dropped_bindings
     stores = retire.state.constant_stores
+    if retire.state.refold:
+        fold = _Retire(path, (), values, patterns, constants, unsafe)
+        new = MetadataWrapper(new, unsafe_skip_copy=True).visit(fold)
+        dropped = dropped or fold.state.dropped_bindings
+        stores = stores or fold.state.constant_stores
     for _ in range(8):  # inlining exposes more folding; a handful of rounds reaches the fixed point
         if not stores:
             break
@@ -1041,15 +1146,15 @@ def rewrite(
     wrappers = _wrappers(new, constants)
     if changed:
         new = _drop_new_unused_imports(tree, new, module)
-    for name in wrappers:
-        notes.append(
-            Note(path, 0, None, "review", f"function `{name}` now always returns the same constant: inline it")
-        )
+    if not unsafe:
+        for name, _ in wrappers:
+            message = f"function `{name}` now always returns the same constant: inline it (--unsafe-fixes)"
+            notes.append(Note(path, 0, None, "unsafe-skipped", message))
     return Rewrite(path, new, changed and new.code != tree.code, tuple(notes), tuple(wrappers))
 
 
 def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Module, list[str]]:
-    """Delete module constants and class/enum members (`NAME`, `Class.MEMBER`) named in `names`."""
+    """Delete module constants, functions and class/enum members (`NAME`, `Class.MEMBER`) named in `names`."""
     wanted = set(names)
     removed: list[str] = []
 
@@ -1063,6 +1168,15 @@ def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Modu
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return False
+
+        def leave_FunctionDef(
+            self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+        ) -> cst.FunctionDef | cst.RemovalSentinel:
+            qualified = ".".join([*self.prefix, updated_node.name.value])
+            if qualified in wanted:
+                removed.append(qualified)
+                return cst.RemoveFromParent()
+            return updated_node
 
         def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
             self.prefix.pop()
@@ -1091,3 +1205,66 @@ def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Modu
             return updated_node
 
     return tree.visit(Remover()), removed
+
+
+class _InlineCalls(_KeepConstants):
+    """Replace calls of functions known to return a constant (by qualified name) with the constant."""
+
+    METADATA_DEPENDENCIES = (ScopeProvider,)
+
+    def __init__(self, targets: Mapping[str, str], module: ModuleName, constants: _Constants) -> None:
+        super().__init__()
+        self.targets = targets
+        self.module = module
+        self.constants = constants
+        self.inlined = 0
+        self.kept: list[str] = []
+
+    def _qualified(self, node: cst.CSTNode) -> set[str]:
+        scope = self.get_metadata(ScopeProvider, node, None)
+        if scope is None:
+            return set()
+        names = set()
+        for qualified in scope.get_qualified_names_for(node):
+            name = qualified.name
+            if qualified.source is cst.metadata.QualifiedNameSource.LOCAL and "<locals>" not in name:
+                name = f"{self.module.name}.{name}" if self.module.name else name
+            elif name.startswith("."):
+                dots = len(name) - len(name.lstrip("."))
+                try:
+                    name = get_absolute_module_from_package(self.module.package or None, name[dots:] or None, dots)
+                except Exception:
+                    continue
+            names.add(name)
+        return names
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        found = self._qualified(original_node.func) & set(self.targets)
+        if not found:
+            return updated_node
+        if not all(_pure(arg.value) for arg in updated_node.args):
+            self.kept.append(cst.Module([]).code_for_node(updated_node))
+            return updated_node
+        self.inlined += 1
+        return self.constants.make(self.targets[found.pop()])
+
+
+def inline_calls(path: str, tree: cst.Module, targets: Mapping[str, str], module: ModuleName) -> tuple[Rewrite, int]:
+    """Replace calls of `targets` (qualified function name -> literal) and fold what that makes
+    constant; calls whose arguments might have side effects stay (and are noted).
+    """
+    constants = _Constants()
+    inliner = _InlineCalls(targets, module, constants)
+    new = MetadataWrapper(tree, unsafe_skip_copy=True).visit(inliner)
+    notes = [
+        Note(path, 0, None, "review", f"kept `{call}`: its arguments may have side effects") for call in inliner.kept
+    ]
+    if not inliner.inlined:
+        return Rewrite(path, tree, False, tuple(notes)), 0
+    fold = _Retire(path, (), {}, {}, constants, True)
+    new = MetadataWrapper(new, unsafe_skip_copy=True).visit(fold)
+    if fold.state.dropped_bindings and _scope_changes(tree, new):
+        message = "left unchanged: inlining would change the scope of a name"
+        return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message))), 0
+    new = _drop_new_unused_imports(tree, new, module)
+    return Rewrite(path, new, new.code != tree.code, tuple(notes)), inliner.inlined
