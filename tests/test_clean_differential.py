@@ -5,6 +5,9 @@ assignments, loops, try, nested functions and side-effecting calls. The original
 flag forced to a value; the rewrite runs without it; both must return the same values, raise the
 same exceptions and make the same side-effect calls, on every input.
 
+Names and attributes count as free of side effects (the codemod may drop `x` from `x and False`
+in a test), so generated programs never read a name before it is bound: locals start bound.
+
 FLAGLINT_DIFFERENTIAL_EXAMPLES sets the number of examples (default 2,000; 100,000 for a long run).
 A failing program is shrunk by hypothesis and saved under tests/regressions/, which is replayed.
 """
@@ -103,6 +106,7 @@ def statements(draw: st.DrawFn, depth: int) -> list[str]:
         ],
         lambda: [
             "def inner():",
+            "    x = 1",
             *indent(draw(blocks(depth + 1))),
             "    return x",
             "x = inner()",
