@@ -20,7 +20,7 @@ import click
 from flaglint import __version__
 from flaglint.config import Config, ConfigError, find_config, load_config
 from flaglint.model import Finding, Problem, Severity, Snapshot
-from flaglint.registry import FlagsToml, RegistryError
+from flaglint.registry import RegistryError
 from flaglint.workspace import ScanResult, scan_project
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -66,6 +66,7 @@ def common_options(func: F) -> F:
             "--jobs", "-j", type=click.IntRange(min=1), help="Parallel workers for parsing (default: CPU count)."
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write .flaglint_cache/."),
+        click.option("--offline", is_flag=True, help="Never contact a flag server: use the pulled registry snapshot."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -121,21 +122,44 @@ def _show(path: str) -> str:
         return path
 
 
-def _load_snapshot(config: Config) -> Snapshot | None:
-    path = config.registry_path
-    if path is None:
-        return None
-    if not path.exists() and not config.registry_required:
-        return None
-    display = os.path.relpath(path, config.root) if config.root in path.parents else str(path)
+def _registry_failure(config: Config, exc: RegistryError) -> UsageFailure:
+    lines = []
+    for p in exc.problems:
+        if not p.line:
+            lines.append(p.message)
+            continue
+        shown = _show(str(config.root / p.path)) if not os.path.isabs(p.path) else p.path
+        lines.append(f"{shown}:{p.line}: {p.message}")
+    return UsageFailure(lines)
+
+
+def _load_snapshot(config: Config, offline: bool = False) -> Snapshot | None:
+    """The combined registry; notes (snapshot fallbacks, git) go to stderr once."""
+    from flaglint.registry import load_registry
+
     try:
-        return FlagsToml(path, Path(display).as_posix()).load()
+        loaded = load_registry(config, os.environ, offline=offline)
     except RegistryError as exc:
-        lines = []
-        for p in exc.problems:
-            shown = _show(str(config.root / p.path)) if not os.path.isabs(p.path) else p.path
-            lines.append(f"{shown}:{p.line}: {p.message}")
-        raise UsageFailure(lines) from None
+        raise _registry_failure(config, exc) from None
+    for note in loaded.notes:
+        click.echo(f"flaglint: {note}", err=True)
+    if loaded.snapshot is None or not config.age_from_git:
+        return loaded.snapshot
+    return _with_git_age(config, loaded.snapshot)
+
+
+def _with_git_age(config: Config, snapshot: Snapshot) -> Snapshot:
+    """Fill "in code since" from git for flags whose source gives no creation date."""
+    from flaglint import gitinfo
+
+    undated = [f.key for f in snapshot.flags if f.created is None]
+    dates, note = gitinfo.first_seen(config.root, undated, config.cache_path / "git-age.json")
+    if note:
+        click.echo(f"flaglint: {note}", err=True)
+    if not dates:
+        return snapshot
+    flags = tuple(dataclasses.replace(f, in_code_since=dates[f.key]) if f.key in dates else f for f in snapshot.flags)
+    return dataclasses.replace(snapshot, flags=flags)
 
 
 class _LazyProgress:
@@ -175,10 +199,11 @@ def _run(
     jobs: int | None,
     no_cache: bool,
     *,
+    offline: bool = False,
     need_registry: bool = True,
 ) -> Run:
     config = _setup(paths, config_path, registry_path)
-    snapshot = _load_snapshot(config) if need_registry else None
+    snapshot = _load_snapshot(config, offline) if need_registry else None
     progress = _LazyProgress()
     try:
         result = scan_project(config, [p for p in paths] or None, jobs=jobs, use_cache=not no_cache, progress=progress)
@@ -250,6 +275,7 @@ def scan(
     today: dt.date | None,
     jobs: int | None,
     no_cache: bool,
+    offline: bool,
     fmt: str,
 ) -> None:
     """List every flag reference in PATHS (default: the project)."""
@@ -295,11 +321,12 @@ def check(
     today: dt.date | None,
     jobs: int | None,
     no_cache: bool,
+    offline: bool,
     fmt: str,
     fail_on: str | None,
 ) -> None:
     """Report findings as path:line:col: CODE message; exit 1 when any reaches --fail-on."""
-    run = _run(paths, config_path, registry_path, today, jobs, no_cache)
+    run = _run(paths, config_path, registry_path, today, jobs, no_cache, offline=offline)
     findings = _findings(run)
     if run.snapshot is None:
         click.echo("flaglint: no flag registry found (flags.toml); only dynamic keys are checked", err=True)
@@ -341,13 +368,14 @@ def report(
     today: dt.date | None,
     jobs: int | None,
     no_cache: bool,
+    offline: bool,
     fmt: str,
     fail_on: str,
 ) -> None:
     """Flag-centric debt report: per flag its type, owner, state, age and references."""
     from flaglint import report as report_mod
 
-    run = _run(paths, config_path, registry_path, today, jobs, no_cache)
+    run = _run(paths, config_path, registry_path, today, jobs, no_cache, offline=offline)
     findings = _findings(run)
     built = report_mod.build(
         run.scan.refs, run.snapshot, findings, run.today, files_scanned=run.scan.files, problems=run.scan.problems
@@ -369,6 +397,7 @@ def _retire_values(
     jobs: int | None,
     no_cache: bool,
     paths: tuple[Path, ...],
+    offline: bool = False,
 ) -> dict[str, str | None]:
     from flaglint.clean import parse_flag_value
 
@@ -385,7 +414,7 @@ def _retire_values(
             except ValueError as exc:
                 raise UsageFailure([f"--flag {key}: {exc}"]) from None
         return values
-    snapshot = _load_snapshot(run_config)
+    snapshot = _load_snapshot(run_config, offline)
     if snapshot is None:
         raise UsageFailure(["--from-registry needs a flag registry (flags.toml)"])
     from flaglint.model import FlagState
@@ -426,6 +455,7 @@ def clean(
     today: dt.date | None,
     jobs: int | None,
     no_cache: bool,
+    offline: bool,
     flags: tuple[str, ...],
     from_registry: bool,
     show_diff: bool,
@@ -440,7 +470,7 @@ def clean(
     from flaglint.clean import apply, describe_value, plan_each
 
     config = _setup(paths, config_path, registry_path)
-    values = _retire_values(config, flags, from_registry, today or dt.date.today(), jobs, no_cache, paths)
+    values = _retire_values(config, flags, from_registry, today or dt.date.today(), jobs, no_cache, paths, offline)
     if not values:
         click.echo("Nothing to retire: no flag is archived, rolled out or off.", err=True)
         return
@@ -567,3 +597,70 @@ def _summary(
                 where = f"{show(path)}:{line}" if line else show(path)
                 click.echo(f"  {where}: {message}", err=True)
     return failed
+
+
+@main.group()
+def registry() -> None:
+    """Work with the flag registry: pull a snapshot, show what is known about flags."""
+
+
+@registry.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
+@handle_errors
+def pull(config_path: Path | None) -> None:
+    """Fetch every flag server and store the snapshot under .flaglint_cache/registry.json."""
+    from flaglint.registry import pull as pull_registry
+
+    config = _setup((), config_path, None)
+    if not config.sources:
+        raise UsageFailure(["no flag server or registry file is configured in [tool.flaglint.registry]"])
+    try:
+        fetched = pull_registry(config, os.environ)
+    except RegistryError as exc:
+        raise _registry_failure(config, exc) from None
+    for name, snap in fetched.items():
+        click.echo(f"{name}: {_plural(len(snap.flags), 'flag')}", err=True)
+    click.echo(f"saved {_show(str(config.snapshot_path))}", err=True)
+
+
+@registry.command()
+@click.argument("key", required=False)
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--offline", is_flag=True, help="Never contact a flag server: use the pulled snapshot.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def show(key: str | None, config_path: Path | None, offline: bool, fmt: str) -> None:
+    """What the registry knows about every flag, or about KEY."""
+    from flaglint.snapshot import flag_to_json
+
+    config = _setup((), config_path, None)
+    snapshot = _load_snapshot(config, offline)
+    if snapshot is None:
+        raise UsageFailure(["no flag registry is configured"])
+    flags = [f for f in snapshot.flags if key is None or f.key == key]
+    if key is not None and not flags:
+        raise UsageFailure([f"flag {key!r} is not in the registry ({snapshot.source})"])
+    if fmt == "json":
+        click.echo(json.dumps({"schema_version": 1, "flags": [flag_to_json(f) for f in flags]}, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(box=None, show_edge=False, pad_edge=False)
+    for column in ("flag", "type", "state", "value", "created", "stale", "lifecycle", "environments", "source"):
+        table.add_column(column, overflow="fold")
+    for f in flags:
+        created = f.created or (f"{f.in_code_since} (git)" if f.in_code_since else None)
+        stale = "yes" if f.stale else "potentially" if f.potentially_stale else "no"
+        envs = " ".join(f"{env}={verdict}" for env, verdict in f.environments) or "-"
+        table.add_row(
+            f.key,
+            f.type.value,
+            f.state.value,
+            f.value or "-",
+            str(created or "-"),
+            stale,
+            f.lifecycle or "-",
+            envs,
+            f.source or "-",
+        )
+    _print_rich(table)

@@ -53,6 +53,18 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 ALL_CODES = frozenset(f"FL00{n}" for n in range(1, 9))
 
 
+@dataclass(frozen=True)
+class SourceSpec:
+    """One configured registry source: its kind, a name for messages, and its options."""
+
+    kind: str  # unleash | unleash-export | flagd | plugin
+    name: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def option(self, key: str, default: Any = None) -> Any:
+        return dict(self.options).get(key, default)
+
+
 class ConfigError(Exception):
     """A configuration problem the user must fix; carries every problem found."""
 
@@ -77,6 +89,12 @@ class Config:
     ignore: frozenset[str] = frozenset()
     jobs: int | None = None
     cache_dir: Path | None = None
+    sources: tuple[SourceSpec, ...] = ()
+    age_from_git: bool = True
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.cache_path / "registry.json"
 
     @property
     def patterns(self) -> tuple[pattern_table.Pattern, ...]:
@@ -146,7 +164,7 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
     for key in sorted(set(section) - _KNOWN):
         problem(f"unknown setting {key!r} in [{table or 'flaglint'}]", key)
 
-    registry_path, registry_required = _registry(section.get("registry"), root, problem)
+    registry_path, registry_required, sources, age_from_git = _registry(section.get("registry"), root, problem)
     exclude = _strings(section.get("exclude", []), "exclude", problem)
     src = _strings(section.get("src", [".", "src"]), "src", problem)
     sdks_value = section.get("sdks")
@@ -227,26 +245,72 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
         ignore=ignore,
         jobs=jobs,
         cache_dir=root / cache_dir if cache_dir else None,
+        sources=sources,
+        age_from_git=age_from_git,
     )
 
 
-def _registry(value: Any, root: Path, problem: Any) -> tuple[Path | None, bool]:
+_REGISTRY_KEYS = {"path", "unleash", "unleash-export", "flagd", "plugins", "age-from-git"}
+_SOURCE_KEYS = {
+    "unleash": {"url", "projects", "production", "token-env", "timeout", "retries"},
+    "unleash-export": {"path", "production"},
+    "flagd": {"path"},
+}
+
+
+def _registry(value: Any, root: Path, problem: Any) -> tuple[Path | None, bool, tuple[SourceSpec, ...], bool]:
+    """The flags.toml path, whether it must exist, the other sources, and age-from-git."""
+    default = root / "flags.toml"
     if value is None:
-        default = root / "flags.toml"
-        return (default if default.is_file() else None), False
+        return (default if default.is_file() else None), False, (), True
     if isinstance(value, str):
-        return root / value, True
-    if isinstance(value, dict):
-        unknown = sorted(set(value) - {"path"})
-        for key in unknown:
-            problem(f"unknown setting {key!r} in registry", key, "registry")
-        path = value.get("path", "flags.toml")
-        if isinstance(path, str):
-            return root / path, "path" in value
-        problem("registry.path must be a path", "path", "registry")
-        return None, False
-    problem("registry must be a path or a table", "registry")
-    return None, False
+        return root / value, True, (), True
+    if not isinstance(value, dict):
+        problem("registry must be a path or a table", "registry")
+        return None, False, (), True
+    for key in sorted(set(value) - _REGISTRY_KEYS):
+        problem(f"unknown setting {key!r} in registry", key, "registry")
+    path: Path | None = default if default.is_file() else None
+    required = False
+    if "path" in value:
+        if isinstance(value["path"], str):
+            path, required = root / value["path"], True
+        else:
+            problem("registry.path must be a path", "path", "registry")
+    sources: list[SourceSpec] = []
+    for kind in ("unleash", "unleash-export", "flagd"):
+        if kind not in value:
+            continue
+        table = value[kind]
+        if not isinstance(table, dict):
+            problem(f"registry.{kind} must be a table", kind, "registry")
+            continue
+        for key in sorted(set(table) - _SOURCE_KEYS[kind]):
+            problem(f"unknown setting {key!r} in registry.{kind}", key, f"registry.{kind}")
+        needed = "url" if kind == "unleash" else "path"
+        if not isinstance(table.get(needed), str):
+            problem(f"registry.{kind} needs {needed}", None, f"registry.{kind}")
+            continue
+        for key in ("projects", "production"):
+            if key in table and not (isinstance(table[key], list) and all(isinstance(v, str) for v in table[key])):
+                problem(f"registry.{kind}.{key} must be a list of strings", key, f"registry.{kind}")
+        if "token" in table:
+            problem("never put the token in the config: name its environment variable in token-env", "token")
+        options = dict(table)
+        if kind != "unleash":
+            options["path"] = str(root / table["path"])
+        sources.append(SourceSpec(kind, table[needed], tuple(sorted(options.items()))))
+    plugins = value.get("plugins", {})
+    if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):
+        problem("registry.plugins must hold one table per plugin", "plugins", "registry")
+        plugins = {}
+    for name, options in plugins.items():
+        sources.append(SourceSpec("plugin", name, tuple(sorted(options.items()))))
+    age = value.get("age-from-git", True)
+    if not isinstance(age, bool):
+        problem("registry.age-from-git must be true or false", "age-from-git", "registry")
+        age = True
+    return path, required, tuple(sources), age
 
 
 def _strings(value: Any, name: str, problem: Any) -> tuple[str, ...]:

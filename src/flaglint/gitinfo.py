@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,3 +66,64 @@ def commit(repo: git.Repo, paths: Iterable[Path], message: str) -> str:
 def _first_line(exc: git.GitCommandError) -> str:
     text = (exc.stderr or str(exc)).strip()
     return text.splitlines()[-1] if text else "unknown error"
+
+
+def first_seen(folder: Path, keys: Iterable[str], cache: Path | None) -> tuple[dict[str, dt.date], str | None]:
+    """The date of the first commit that added a line naming each key (one `git log -G` for all
+    keys), cached by HEAD; and a note when git cannot tell (no repository, shallow clone).
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}, None
+    repo = open_repo(folder)
+    if repo is None:
+        return {}, "not a git repository: flags without a creation date have no age"
+    if not repo.head.is_valid():
+        return {}, None
+    if repo.git.rev_parse("--is-shallow-repository").strip() == "true":
+        return {}, "shallow clone: ages from git history are not reliable, so none are used (fetch the full history)"
+    head = repo.head.commit.hexsha
+    stored = _read_cache(cache, head)
+    missing = [k for k in wanted if k not in stored]
+    if missing:
+        stored.update(_pickaxe(repo, missing))
+        _write_cache(cache, head, stored)
+    return {k: dt.date.fromisoformat(v) for k, v in stored.items() if k in wanted and v}, None
+
+
+def _pickaxe(repo: git.Repo, keys: list[str]) -> dict[str, str]:
+    pattern = "|".join(re.sub(r"([.\[\]{}()*+?|^$\\])", r"\\\1", k) for k in keys)  # POSIX ERE
+    matcher = re.compile("|".join(f"(?<![\\w-]){re.escape(k)}(?![\\w-])" for k in keys))
+    found: dict[str, str] = dict.fromkeys(keys, "")
+    output = repo.git.log(
+        "--reverse", "--format=%x01%ct", "-G", pattern, "-U0", "--no-color", "--no-ext-diff", "-E", "--", "*.py"
+    )
+    day = ""
+    for line in output.splitlines():
+        if line.startswith("\x01"):
+            day = dt.datetime.fromtimestamp(int(line[1:]), dt.timezone.utc).date().isoformat()
+        elif line.startswith("+") and not line.startswith("+++"):
+            for hit in matcher.finditer(line):
+                if not found[hit.group(0)]:
+                    found[hit.group(0)] = day
+    return found
+
+
+def _read_cache(cache: Path | None, head: str) -> dict[str, str]:
+    if cache is None:
+        return {}
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        return dict(data["keys"]) if data.get("head") == head else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _write_cache(cache: Path | None, head: str, keys: dict[str, str]) -> None:
+    if cache is None:
+        return
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"head": head, "keys": keys}), encoding="utf-8")
+    except OSError:
+        return

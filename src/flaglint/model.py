@@ -111,6 +111,11 @@ class Flag:
     description: str = ""
     stale: bool = False
     location: Location | None = None
+    potentially_stale: bool = False
+    lifecycle: str | None = None  # initial | pre-live | live | completed | archived
+    source: str = ""
+    environments: tuple[tuple[str, str], ...] = ()  # (environment, "on" | "off" | "partial")
+    in_code_since: dt.date | None = None  # first commit that referenced the key (from git)
 
 
 @dataclass(frozen=True)

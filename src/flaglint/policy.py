@@ -35,7 +35,9 @@ RULES: Mapping[str, Rule] = {
 
 
 def age_days(flag: Flag, today: dt.date) -> int | None:
-    return (today - flag.created).days if flag.created else None
+    """Days since the flag was created, or else since git first saw its key in the code."""
+    start = flag.created or flag.in_code_since
+    return (today - start).days if start else None
 
 
 def off_value(ref: FlagRef, flag: Flag) -> str | None:
@@ -122,8 +124,11 @@ def evaluate(
 def _stale_reason(flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int | None]) -> str | None:
     if flag.stale:
         return "marked stale in the registry"
+    if flag.potentially_stale:
+        return "the registry marks it potentially stale"
     lifetime = lifetimes.get(flag.type)
     age = age_days(flag, today)
     if lifetime is not None and age is not None and age > lifetime:
-        return f"{age} days old, past the {lifetime}-day lifetime of a {flag.type.value} flag"
+        since = "" if flag.created else f" (in the code since {flag.in_code_since}, from git)"
+        return f"{age} days old{since}, past the {lifetime}-day lifetime of a {flag.type.value} flag"
     return None

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from flaglint.config import Config, SourceSpec
 from flaglint.model import Flag, FlagState, FlagType, Location, Problem, Snapshot
 from flaglint.tomlpos import error_line, error_message, locate
 
@@ -117,6 +120,7 @@ def _flag(key: str, entry: Mapping[str, Any], line_of: Any, path: str, header: i
         description=entry.get("description", ""),
         stale=stale,
         location=Location(path, header),
+        source=path,
     )
 
 
@@ -156,6 +160,9 @@ class FlagsToml:
             raise RegistryError(problems)
         return Snapshot(tuple(flags), source=self.name)
 
+    def __repr__(self) -> str:
+        return f"FlagsToml({self.name!r})"
+
 
 def remove_flags(text: str, keys: set[str]) -> str:
     """flags.toml text without the tables of `keys`; every other line, comment and format stays."""
@@ -169,3 +176,145 @@ def remove_flags(text: str, keys: set[str]) -> str:
         if key in flags:
             del flags[key]
     return tomlkit.dumps(document)
+
+
+# --- several sources, snapshot and offline use -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The combined registry and what the user should be told about how it was obtained."""
+
+    snapshot: Snapshot | None
+    notes: tuple[str, ...] = ()
+
+
+def _source(spec: SourceSpec, config: Config, environ: Mapping[str, str]) -> RegistrySource:
+    from flaglint.flagd import FlagdFile
+    from flaglint.unleash import UnleashExportFile, UnleashSettings, UnleashSource
+
+    if spec.kind == "unleash":
+        timeout = float(spec.option("timeout", 10))
+        settings = UnleashSettings(
+            url=spec.option("url"),
+            projects=tuple(spec.option("projects", ["default"])),
+            production=tuple(spec.option("production", ["production"])),
+            token_env=spec.option("token-env", "UNLEASH_TOKEN"),
+            connect_timeout=min(timeout, 3.0),
+            read_timeout=timeout,
+            retries=int(spec.option("retries", 3)),
+        )
+        return UnleashSource(settings, environ)
+    path = Path(spec.option("path", ""))
+    display = os.path.relpath(path, config.root) if config.root in path.parents else str(path)
+    if spec.kind == "unleash-export":
+        return UnleashExportFile(path, spec.option("production", ["production"]), display)
+    if spec.kind == "flagd":
+        return FlagdFile(path, display)
+    return _plugin(spec, config)
+
+
+def _plugin(spec: SourceSpec, config: Config) -> RegistrySource:
+    """A source from the `flaglint.registries` entry point group: factory(options, root)."""
+    from importlib.metadata import entry_points
+
+    found = [ep for ep in entry_points(group="flaglint.registries") if ep.name == spec.name]
+    if not found:
+        known = sorted(ep.name for ep in entry_points(group="flaglint.registries"))
+        raise RegistryError(
+            [Problem("registry", 0, 0, f"no registry plugin {spec.name!r} (installed: {known or 'none'})")]
+        )
+    try:
+        return found[0].load()(dict(spec.options), config.root)
+    except Exception as exc:
+        raise RegistryError([Problem("registry", 0, 0, f"plugin {spec.name!r} failed to start: {exc}")]) from None
+
+
+def _age(fetched: dt.datetime | None, now: dt.datetime) -> str:
+    if fetched is None:
+        return "of unknown age"
+    hours = (now - fetched).total_seconds() / 3600
+    return (
+        f"{hours * 60:.0f} minutes old"
+        if hours < 1
+        else f"{hours:.1f} hours old"
+        if hours < 48
+        else f"{hours / 24:.0f} days old"
+    )
+
+
+def load_registry(
+    config: Config, environ: Mapping[str, str], *, offline: bool = False, now: dt.datetime | None = None
+) -> Loaded:
+    """Every configured source, combined (the first source that knows a key wins: flags.toml,
+    then the others in config order). A server that cannot be reached, or `offline`, falls back
+    to the stored snapshot of that source, with a note saying how old it is.
+    """
+    from flaglint import snapshot
+    from flaglint.unleash import UnleashError
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    parts: list[Snapshot] = []
+    notes: list[str] = []
+    if config.registry_path is not None and (config.registry_path.exists() or config.registry_required):
+        display = (
+            os.path.relpath(config.registry_path, config.root)
+            if config.root in config.registry_path.parents
+            else str(config.registry_path)
+        )
+        parts.append(FlagsToml(config.registry_path, Path(display).as_posix()).load())
+    stored: dict[str, Snapshot] | None = None
+    for spec in config.sources:
+        source = _source(spec, config, environ)
+        networked = spec.kind == "unleash"
+        try:
+            if networked and offline:
+                raise UnleashError(f"{source.name}: offline", unreachable=True)
+            parts.append(source.load())
+        except UnleashError as exc:
+            if not (networked and exc.unreachable):
+                raise RegistryError([Problem("registry", 0, 0, str(exc))]) from None
+            stored = snapshot.load(config.snapshot_path) if stored is None else stored
+            if source.name not in stored:
+                hint = "" if offline else f" ({exc})"
+                raise RegistryError(
+                    [Problem("registry", 0, 0, f"{source.name} is not reachable and no snapshot was pulled{hint}")]
+                ) from None
+            kept = stored[source.name]
+            why = "offline" if offline else "the server is not reachable"
+            notes.append(f"{why}: using the registry snapshot of {source.name}, {_age(kept.fetched_at, now)}")
+            parts.append(kept)
+    if not parts:
+        return Loaded(None, tuple(notes))
+    return Loaded(combine(parts), tuple(notes))
+
+
+def combine(parts: Sequence[Snapshot]) -> Snapshot:
+    flags: dict[str, Flag] = {}
+    for part in parts:
+        for flag in part.flags:
+            flags.setdefault(flag.key, flag)
+    fetched = [p.fetched_at for p in parts if p.fetched_at]
+    return Snapshot(
+        tuple(sorted(flags.values(), key=lambda f: f.key)),
+        source=", ".join(p.source for p in parts),
+        fetched_at=min(fetched) if fetched else None,
+    )
+
+
+def pull(config: Config, environ: Mapping[str, str]) -> dict[str, Snapshot]:
+    """Fetch every source that is not a local file and store them as the snapshot; nothing is
+    written unless all of them answer.
+    """
+    from flaglint import snapshot
+    from flaglint.unleash import UnleashError
+
+    fetched: dict[str, Snapshot] = {}
+    for spec in config.sources:
+        source = _source(spec, config, environ)
+        try:
+            fetched[source.name] = source.load()
+        except UnleashError as exc:
+            raise RegistryError([Problem("registry", 0, 0, str(exc))]) from None
+    snapshot.save(config.snapshot_path, fetched)
+    return fetched

@@ -31,6 +31,7 @@ class FlagRow:
     owner: str | None
     state: str
     created: dt.date | None
+    in_code_since: dt.date | None
     age_days: int | None
     remove_by: dt.date | None
     references: int
@@ -86,6 +87,7 @@ def build(
                 owner=flag.owner if flag else None,
                 state=flag.state.value if flag else (UNKNOWN if snapshot else UNREGISTERED),
                 created=flag.created if flag else None,
+                in_code_since=flag.in_code_since if flag else None,
                 age_days=age_days(flag, today) if flag else None,
                 remove_by=flag.remove_by if flag else None,
                 references=len(found),
@@ -167,6 +169,7 @@ def to_json(report: Report, path: Callable[[str], str]) -> dict[str, Any]:
                 "owner": row.owner,
                 "state": row.state,
                 "created": row.created and row.created.isoformat(),
+                "in_code_since": row.in_code_since and row.in_code_since.isoformat(),
                 "age_days": row.age_days,
                 "remove_by": row.remove_by and row.remove_by.isoformat(),
                 "references": row.references,

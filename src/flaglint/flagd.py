@@ -1,0 +1,64 @@
+"""flagd / OpenFeature flag definition files (`flags.json`) as a flag registry.
+
+A flag without targeting always evaluates to its default variant, so its value is known; a
+DISABLED flag is off (evaluation falls back to the code's default); with targeting it is live.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flaglint.model import Flag, FlagState, FlagType, Snapshot
+from flaglint.unleash import UnleashError
+
+
+def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
+    variants = spec.get("variants") or {}
+    default = spec.get("defaultVariant")
+    targeted = bool(spec.get("targeting"))
+    value = None
+    if spec.get("state") == "DISABLED":
+        state = FlagState.OFF
+    elif targeted or default not in variants:
+        state = FlagState.ACTIVE
+    else:
+        fixed = variants[default]
+        value = repr(fixed)
+        state = FlagState.OFF if fixed is False else FlagState.ROLLED_OUT
+    return Flag(
+        key=key,
+        type=FlagType.RELEASE,
+        state=state,
+        value=value,
+        description=str(spec.get("metadata", {}).get("description", ""))
+        if isinstance(spec.get("metadata"), dict)
+        else "",
+        source=source,
+    )
+
+
+def flags_from_flagd(data: Mapping[str, Any], source: str) -> list[Flag]:
+    flags = data.get("flags")
+    if not isinstance(flags, dict):
+        raise UnleashError(f"{source}: not a flagd definition file (no 'flags' object)")
+    return [map_flagd(str(key), spec, source) for key, spec in sorted(flags.items()) if isinstance(spec, dict)]
+
+
+class FlagdFile:
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.name = display
+
+    def load(self) -> Snapshot:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UnleashError(f"{self.name}: flagd file not found") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UnleashError(f"{self.name}: cannot read the flagd file: {exc}") from None
+        if not isinstance(data, dict):
+            raise UnleashError(f"{self.name}: not a flagd definition file")
+        return Snapshot(tuple(flags_from_flagd(data, self.name)), source=self.name)

@@ -1,0 +1,299 @@
+"""Unleash as a flag registry: the Admin API of a live server (8.x) or an export file.
+
+The mapping from Unleash's JSON to `Flag` records is pure; `fetch` does the HTTP (httpx) with
+timeouts, bounded retries and one-line errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flaglint.model import Flag, FlagState, FlagType, Snapshot
+
+PAGE = 1000
+_TYPES = {t.value: t for t in FlagType}
+
+
+class UnleashError(Exception):
+    """The server or file could not be read; the message is one line for the user.
+
+    `unreachable` marks a server that did not answer (a stored snapshot may stand in for it);
+    other errors (a refused token, a wrong URL, bad JSON) need the user's attention.
+    """
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+@dataclass(frozen=True)
+class UnleashSettings:
+    url: str
+    projects: tuple[str, ...] = ("default",)
+    production: tuple[str, ...] = ("production",)
+    token_env: str = "UNLEASH_TOKEN"
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    retries: int = 3
+
+
+# --- mapping (pure) ------------------------------------------------------------------------------
+
+
+def strategy_is_full(strategy: Mapping[str, Any]) -> bool:
+    """Enabled, unconstrained, unsegmented, and `default` or `flexibleRollout` at 100 %."""
+    if strategy.get("disabled") or strategy.get("constraints") or strategy.get("segments"):
+        return False
+    name = strategy.get("name")
+    if name == "default":
+        return True
+    return name == "flexibleRollout" and str((strategy.get("parameters") or {}).get("rollout")) == "100"
+
+
+def environment_verdict(enabled: bool, strategies: Sequence[Mapping[str, Any]]) -> str:
+    """'on' when fully on, 'off' when disabled or without an enabled strategy, else 'partial'."""
+    live = [s for s in strategies if not s.get("disabled")]
+    if not enabled or not live:
+        return "off"
+    return "on" if any(strategy_is_full(s) for s in live) else "partial"
+
+
+def _date(value: object) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+def map_flag(
+    feature: Mapping[str, Any],
+    environments: Mapping[str, str],
+    production: Sequence[str],
+    *,
+    potentially_stale: bool,
+    source: str,
+) -> Flag:
+    """One Unleash feature as a Flag; `environments` maps environment name to its verdict."""
+    lifecycle = feature.get("lifecycle") or {}
+    stage = lifecycle.get("stage") if isinstance(lifecycle, dict) else None
+    archived = bool(feature.get("archived") or feature.get("archivedAt") or stage == "archived")
+    prod = [environments.get(env, "off") for env in production]
+    value = None
+    if archived:
+        state = FlagState.ARCHIVED
+    elif stage == "completed" and lifecycle.get("status") == "kept":
+        state = FlagState.ROLLED_OUT
+        variant = lifecycle.get("statusValue")
+        value = repr(variant) if variant else "True"
+    elif stage == "completed" and lifecycle.get("status") == "discarded":
+        state = FlagState.OFF
+    elif prod and all(v == "on" for v in prod):
+        state, value = FlagState.ROLLED_OUT, "True"
+    elif all(v == "off" for v in prod):
+        state = FlagState.OFF
+    else:
+        state = FlagState.ACTIVE
+    return Flag(
+        key=str(feature["name"]),
+        type=_TYPES.get(str(feature.get("type")), FlagType.RELEASE),
+        state=state,
+        value=value,
+        created=_date(feature.get("createdAt")),
+        description=str(feature.get("description") or ""),
+        stale=bool(feature.get("stale")),
+        potentially_stale=potentially_stale,
+        lifecycle="archived" if archived else stage,
+        source=source,
+        environments=tuple(sorted(environments.items())),
+    )
+
+
+def verdicts_from_export(export: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """flag -> environment -> verdict, from an export's featureEnvironments and featureStrategies."""
+    strategies: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for strategy in export.get("featureStrategies") or []:
+        strategies.setdefault((strategy.get("featureName"), strategy.get("environment")), []).append(strategy)
+    verdicts: dict[str, dict[str, str]] = {}
+    for env in export.get("featureEnvironments") or []:
+        name, environment = env.get("featureName") or env.get("name"), env.get("environment")
+        found = strategies.get((name, environment), [])
+        verdicts.setdefault(str(name), {})[str(environment)] = environment_verdict(bool(env.get("enabled")), found)
+    return verdicts
+
+
+def flags_from_export(export: Mapping[str, Any], production: Sequence[str], source: str) -> list[Flag]:
+    """Flags from an Unleash export file (the JSON the export API or UI produces)."""
+    if not isinstance(export.get("features"), list):
+        raise UnleashError(f"{source}: not an Unleash export (no 'features' list)")
+    verdicts = verdicts_from_export(export)
+    return [
+        map_flag(f, verdicts.get(f["name"], {}), production, potentially_stale=False, source=source)
+        for f in export["features"]
+        if isinstance(f, dict) and "name" in f
+    ]
+
+
+# --- HTTP ------------------------------------------------------------------------------------------
+
+
+class UnleashClient:
+    """Admin API calls with timeouts, retries with backoff on connection errors and 5xx."""
+
+    def __init__(
+        self,
+        settings: UnleashSettings,
+        token: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: Any = None,
+    ) -> None:
+        import httpx
+
+        self.settings = settings
+        self.sleep = sleep
+        self.http = httpx.Client(
+            base_url=settings.url.rstrip("/"),
+            headers={"Authorization": token, "Accept": "application/json"},
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.http.request(method, path, **kwargs)
+            except httpx.TimeoutException:
+                if attempt >= self.settings.retries:
+                    message = f"{self.settings.url}: no answer within the timeout"
+                    raise UnleashError(message, unreachable=True) from None
+            except httpx.TransportError as exc:
+                if attempt >= self.settings.retries:
+                    message = f"{self.settings.url}: cannot connect ({_reason(exc)})"
+                    raise UnleashError(message, unreachable=True) from None
+            else:
+                if response.status_code < 500 or attempt >= self.settings.retries:
+                    return self._decode(response, path)
+            self.sleep(0.2 * 2 ** (attempt - 1))
+
+    def _decode(self, response: Any, path: str) -> Any:
+        status = response.status_code
+        if status in (401, 403):
+            raise UnleashError(
+                f"{self.settings.url}: the token was refused ({status}); check ${self.settings.token_env}"
+            )
+        if status == 404:
+            raise UnleashError(f"{self.settings.url}{path}: not found (404); check the URL and the project names")
+        if status >= 500:
+            raise UnleashError(f"{self.settings.url}{path}: the server answered {status}", unreachable=True)
+        if status >= 400:
+            raise UnleashError(f"{self.settings.url}{path}: the server answered {status}")
+        try:
+            return response.json()
+        except ValueError:
+            raise UnleashError(f"{self.settings.url}{path}: the answer is not valid JSON") from None
+
+    def search(self, project: str, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every flag of a project through /api/admin/search/features, page by page."""
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"project": f"IS:{project}", "limit": str(PAGE), "offset": str(len(found)), **(extra or {})}
+            page = self.request("GET", "/api/admin/search/features", params=params)
+            if not isinstance(page, dict) or not isinstance(page.get("features"), list):
+                raise UnleashError(f"{self.settings.url}: unexpected answer from the feature search")
+            found.extend(page["features"])
+            if not page["features"] or len(found) >= int(page.get("total", 0)):
+                return found
+
+    def export(self, names: Sequence[str], environment: str) -> dict[str, Any]:
+        body = {"features": list(names), "environment": environment}
+        answer = self.request("POST", "/api/admin/features-batch/export", json=body)
+        if not isinstance(answer, dict):
+            raise UnleashError(f"{self.settings.url}: unexpected answer from the export")
+        return answer
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:120]
+
+
+def fetch(client: UnleashClient) -> list[Flag]:
+    """Every flag of the configured projects, with production verdicts from batch exports."""
+    settings = client.settings
+    features: list[dict[str, Any]] = []
+    stale: set[str] = set()
+    for project in settings.projects:
+        features.extend(client.search(project))
+        features.extend(client.search(project, {"archived": "IS:true"}))
+        stale.update(f["name"] for f in client.search(project, {"state": "IS:potentially-stale"}))
+    live = sorted({f["name"] for f in features if not (f.get("archived") or f.get("archivedAt"))})
+    verdicts: dict[str, dict[str, str]] = {}
+    for environment in settings.production:
+        if not live:
+            break
+        for name, envs in verdicts_from_export(client.export(live, environment)).items():
+            verdicts.setdefault(name, {}).update(envs)
+    flags: dict[str, Flag] = {}
+    for feature in features:
+        flag = map_flag(
+            feature,
+            verdicts.get(feature["name"], {}),
+            settings.production,
+            potentially_stale=feature["name"] in stale,
+            source=settings.url,
+        )
+        flags.setdefault(flag.key, flag)
+    return sorted(flags.values(), key=lambda f: f.key)
+
+
+class UnleashSource:
+    """A live Unleash server; the token comes from an environment variable, never from config."""
+
+    def __init__(self, settings: UnleashSettings, environ: Mapping[str, str]) -> None:
+        self.settings = settings
+        self.environ = environ
+        self.name = f"unleash {settings.url}"
+
+    def load(self) -> Snapshot:
+        token = self.environ.get(self.settings.token_env)
+        if not token:
+            raise UnleashError(f"{self.settings.url}: set ${self.settings.token_env} to an Unleash admin API token")
+        client = UnleashClient(self.settings, token)
+        try:
+            flags = fetch(client)
+        finally:
+            client.close()
+        return Snapshot(tuple(flags), source=self.name, fetched_at=dt.datetime.now(dt.timezone.utc))
+
+
+class UnleashExportFile:
+    def __init__(self, path: Path, production: Sequence[str], display: str) -> None:
+        self.path = path
+        self.production = tuple(production)
+        self.name = display
+
+    def load(self) -> Snapshot:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UnleashError(f"{self.name}: export file not found") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UnleashError(f"{self.name}: cannot read the export: {exc}") from None
+        if not isinstance(data, dict):
+            raise UnleashError(f"{self.name}: not an Unleash export")
+        return Snapshot(tuple(flags_from_export(data, self.production, self.name)), source=self.name)
