@@ -117,15 +117,18 @@ def map_flag(
 
 
 def verdicts_from_export(export: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """flag -> environment -> verdict, from an export's featureEnvironments and featureStrategies."""
-    strategies: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    """flag -> environment -> verdict, from an export's featureEnvironments and featureStrategies.
+
+    An export covers one environment: its strategies name their flag but not the environment.
+    """
+    strategies: dict[str, list[Mapping[str, Any]]] = {}
     for strategy in export.get("featureStrategies") or []:
-        strategies.setdefault((strategy.get("featureName"), strategy.get("environment")), []).append(strategy)
+        strategies.setdefault(str(strategy.get("featureName")), []).append(strategy)
     verdicts: dict[str, dict[str, str]] = {}
     for env in export.get("featureEnvironments") or []:
-        name, environment = env.get("featureName") or env.get("name"), env.get("environment")
-        found = strategies.get((name, environment), [])
-        verdicts.setdefault(str(name), {})[str(environment)] = environment_verdict(bool(env.get("enabled")), found)
+        name = str(env.get("featureName") or env.get("name"))
+        verdict = environment_verdict(bool(env.get("enabled")), strategies.get(name, []))
+        verdicts.setdefault(name, {})[str(env.get("environment"))] = verdict
     return verdicts
 
 
