@@ -20,11 +20,10 @@ from hypothesis import strategies as st
 from flaglint.config import load_config
 from flaglint.flagd import flags_from_flagd
 from flaglint.model import Flag, FlagState, FlagType, Location
-from flaglint.registry import RegistryError, load_registry, pull
+from flaglint.registry import RegistryError, SourceError, load_registry, pull
 from flaglint.snapshot import flag_from_json, flag_to_json
 from flaglint.unleash import (
     UnleashClient,
-    UnleashError,
     UnleashSettings,
     environment_verdict,
     flags_from_export,
@@ -105,7 +104,7 @@ def test_export_file(tmp_path: Path) -> None:
     assert flags["rolled-out"].state is FlagState.ROLLED_OUT
     assert flags["half-rollout"].state is FlagState.ACTIVE
     assert flags["disabled-in-production"].state is FlagState.OFF
-    with pytest.raises(UnleashError, match="not an Unleash export"):
+    with pytest.raises(SourceError, match="not an Unleash export"):
         flags_from_export({"flags": {}}, ["production"], "x.json")
 
 
@@ -276,7 +275,7 @@ def client(url: str, retries: int = 3, timeout: float = 5.0) -> UnleashClient:
 def test_server_faults_are_one_line_errors(fake_server, status, body, message, unreachable) -> None:
     url, behaviour = fake_server
     behaviour.status, behaviour.body = status, body
-    with pytest.raises(UnleashError) as caught:
+    with pytest.raises(SourceError) as caught:
         client(url).search("default")
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
@@ -294,14 +293,14 @@ def test_5xx_is_retried_with_backoff(fake_server) -> None:
 def test_a_slow_server_times_out(fake_server) -> None:
     url, behaviour = fake_server
     behaviour.delay = 1.0
-    with pytest.raises(UnleashError, match="no answer within the timeout") as caught:
+    with pytest.raises(SourceError, match="no answer within the timeout") as caught:
         client(url, retries=2, timeout=0.2).search("default")
     assert caught.value.unreachable
     assert behaviour.requests == 2
 
 
 def test_a_server_that_is_down(tmp_path: Path) -> None:
-    with pytest.raises(UnleashError, match="cannot connect") as caught:
+    with pytest.raises(SourceError, match="cannot connect") as caught:
         client("http://127.0.0.1:9", retries=2).search("default")
     assert caught.value.unreachable
 

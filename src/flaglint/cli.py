@@ -44,7 +44,30 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
         raise click.BadParameter("use YYYY-MM-DD") from None
 
 
+@dataclass(frozen=True)
+class Common:
+    """The options every command shares."""
+
+    paths: tuple[Path, ...]
+    config_path: Path | None
+    registry_path: Path | None
+    today: dt.date | None
+    jobs: int | None
+    no_cache: bool
+    offline: bool
+
+
+_COMMON = ("paths", "config_path", "registry_path", "today", "jobs", "no_cache", "offline")
+
+
 def common_options(func: F) -> F:
+    """Add the shared options; the command receives them as one `Common` value, `common`."""
+
+    @functools.wraps(func)
+    def packed(**kwargs: Any) -> Any:
+        common = Common(**{name: kwargs.pop(name) for name in _COMMON})
+        return func(common=common, **kwargs)
+
     options = [
         click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
         click.option(
@@ -68,9 +91,10 @@ def common_options(func: F) -> F:
         click.option("--no-cache", is_flag=True, help="Neither read nor write .flaglint_cache/."),
         click.option("--offline", is_flag=True, help="Never contact a flag server: use the pulled registry snapshot."),
     ]
+    wrapped: Any = packed
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapped = option(wrapped)
+    return wrapped  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -191,25 +215,17 @@ class _LazyProgress:
             self.bar.stop()
 
 
-def _run(
-    paths: tuple[Path, ...],
-    config_path: Path | None,
-    registry_path: Path | None,
-    today: dt.date | None,
-    jobs: int | None,
-    no_cache: bool,
-    *,
-    offline: bool = False,
-    need_registry: bool = True,
-) -> Run:
-    config = _setup(paths, config_path, registry_path)
-    snapshot = _load_snapshot(config, offline) if need_registry else None
+def _run(common: Common, *, need_registry: bool = True) -> Run:
+    config = _setup(common.paths, common.config_path, common.registry_path)
+    snapshot = _load_snapshot(config, common.offline) if need_registry else None
     progress = _LazyProgress()
     try:
-        result = scan_project(config, [p for p in paths] or None, jobs=jobs, use_cache=not no_cache, progress=progress)
+        result = scan_project(
+            config, list(common.paths) or None, jobs=common.jobs, use_cache=not common.no_cache, progress=progress
+        )
     finally:
         progress.close()
-    run = Run(config, result, snapshot, today or dt.date.today())
+    run = Run(config, result, snapshot, common.today or dt.date.today())
     for problem in result.problems:
         click.echo(_problem_line(run, problem), err=True)
     return run
@@ -269,17 +285,11 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
 def scan(
-    paths: tuple[Path, ...],
-    config_path: Path | None,
-    registry_path: Path | None,
-    today: dt.date | None,
-    jobs: int | None,
-    no_cache: bool,
-    offline: bool,
+    common: Common,
     fmt: str,
 ) -> None:
     """List every flag reference in PATHS (default: the project)."""
-    run = _run(paths, config_path, registry_path, today, jobs, no_cache, need_registry=False)
+    run = _run(common, need_registry=False)
     if fmt == "json":
         from flaglint.report import problem_json, ref_json
 
@@ -315,18 +325,12 @@ def _fail_on(value: str | None, config: Config) -> Severity | None:
 )
 @handle_errors
 def check(
-    paths: tuple[Path, ...],
-    config_path: Path | None,
-    registry_path: Path | None,
-    today: dt.date | None,
-    jobs: int | None,
-    no_cache: bool,
-    offline: bool,
+    common: Common,
     fmt: str,
     fail_on: str | None,
 ) -> None:
     """Report findings as path:line:col: CODE message; exit 1 when any reaches --fail-on."""
-    run = _run(paths, config_path, registry_path, today, jobs, no_cache, offline=offline)
+    run = _run(common)
     findings = _findings(run)
     if run.snapshot is None:
         click.echo("flaglint: no flag registry found (flags.toml); only dynamic keys are checked", err=True)
@@ -362,20 +366,14 @@ def check(
 )
 @handle_errors
 def report(
-    paths: tuple[Path, ...],
-    config_path: Path | None,
-    registry_path: Path | None,
-    today: dt.date | None,
-    jobs: int | None,
-    no_cache: bool,
-    offline: bool,
+    common: Common,
     fmt: str,
     fail_on: str,
 ) -> None:
     """Flag-centric debt report: per flag its type, owner, state, age and references."""
     from flaglint import report as report_mod
 
-    run = _run(paths, config_path, registry_path, today, jobs, no_cache, offline=offline)
+    run = _run(common)
     findings = _findings(run)
     built = report_mod.build(
         run.scan.refs, run.snapshot, findings, run.today, files_scanned=run.scan.files, problems=run.scan.problems
@@ -390,14 +388,7 @@ def report(
 
 
 def _retire_values(
-    run_config: Config,
-    flags: tuple[str, ...],
-    from_registry: bool,
-    today: dt.date,
-    jobs: int | None,
-    no_cache: bool,
-    paths: tuple[Path, ...],
-    offline: bool = False,
+    run_config: Config, flags: tuple[str, ...], from_registry: bool, common: Common
 ) -> dict[str, str | None]:
     from flaglint.clean import parse_flag_value
 
@@ -414,13 +405,14 @@ def _retire_values(
             except ValueError as exc:
                 raise UsageFailure([f"--flag {key}: {exc}"]) from None
         return values
-    snapshot = _load_snapshot(run_config, offline)
+    snapshot = _load_snapshot(run_config, common.offline)
     if snapshot is None:
         raise UsageFailure(["--from-registry needs a flag registry (flags.toml)"])
     from flaglint.model import FlagState
     from flaglint.policy import evaluate
 
-    result = scan_project(run_config, list(paths) or None, jobs=jobs, use_cache=not no_cache)
+    result = scan_project(run_config, list(common.paths) or None, jobs=common.jobs, use_cache=not common.no_cache)
+    today = common.today or dt.date.today()
     findings = evaluate(result.refs, snapshot, today, lifetimes=run_config.lifetimes, ignore=run_config.ignore)
     for key in sorted({f.key for f in findings if f.code in ("FL002", "FL003", "FL004") and f.key}):
         flag = snapshot.get(key)
@@ -449,13 +441,7 @@ def _retire_values(
 @click.option("--update-registry", is_flag=True, help="Remove retired flags from flags.toml in the same change.")
 @handle_errors
 def clean(
-    paths: tuple[Path, ...],
-    config_path: Path | None,
-    registry_path: Path | None,
-    today: dt.date | None,
-    jobs: int | None,
-    no_cache: bool,
-    offline: bool,
+    common: Common,
     flags: tuple[str, ...],
     from_registry: bool,
     show_diff: bool,
@@ -469,15 +455,17 @@ def clean(
     from flaglint import gitinfo
     from flaglint.clean import apply, describe_value, plan_each
 
-    config = _setup(paths, config_path, registry_path)
-    values = _retire_values(config, flags, from_registry, today or dt.date.today(), jobs, no_cache, paths, offline)
+    config = _setup(common.paths, common.config_path, common.registry_path)
+    values = _retire_values(config, flags, from_registry, common)
     if not values:
         click.echo("Nothing to retire: no flag is archived, rolled out or off.", err=True)
         return
     writing = not (show_diff or check_only)
     if branch and not writing:
         raise UsageFailure(["--branch writes commits; it cannot go with --diff or --check"])
-    steps = plan_each(config, values, list(paths) or None, unsafe=unsafe_fixes, jobs=jobs, use_cache=not no_cache)
+    steps = plan_each(
+        config, values, list(common.paths) or None, unsafe=unsafe_fixes, jobs=common.jobs, use_cache=not common.no_cache
+    )
     if update_registry:
         steps = _with_registry_edits(config, steps)
     show = functools.partial(display, config.root)

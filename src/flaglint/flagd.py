@@ -6,13 +6,12 @@ DISABLED flag is off (evaluation falls back to the code's default); with targeti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flaglint.model import Flag, FlagState, FlagType, Snapshot
-from flaglint.unleash import UnleashError
+from flaglint.registry import SourceError, read_json
 
 
 def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
@@ -43,7 +42,7 @@ def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
 def flags_from_flagd(data: Mapping[str, Any], source: str) -> list[Flag]:
     flags = data.get("flags")
     if not isinstance(flags, dict):
-        raise UnleashError(f"{source}: not a flagd definition file (no 'flags' object)")
+        raise SourceError(f"{source}: not a flagd definition file (no 'flags' object)")
     return [map_flagd(str(key), spec, source) for key, spec in sorted(flags.items()) if isinstance(spec, dict)]
 
 
@@ -53,12 +52,5 @@ class FlagdFile:
         self.name = display
 
     def load(self) -> Snapshot:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UnleashError(f"{self.name}: flagd file not found") from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise UnleashError(f"{self.name}: cannot read the flagd file: {exc}") from None
-        if not isinstance(data, dict):
-            raise UnleashError(f"{self.name}: not a flagd definition file")
+        data = read_json(self.path, self.name, "flagd definition file")
         return Snapshot(tuple(flags_from_flagd(data, self.name)), source=self.name)

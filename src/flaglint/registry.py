@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,31 @@ class RegistryError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(map(str, problems)))
         self.problems = problems
+
+
+class SourceError(Exception):
+    """A registry source could not be read; the message is one line for the user.
+
+    `unreachable` marks a server that did not answer (a stored snapshot may stand in for it);
+    other errors (a refused token, a wrong URL, bad JSON) need the user's attention.
+    """
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+def read_json(path: Path, display: str, what: str) -> dict[str, Any]:
+    """A JSON object from a registry file, or a SourceError naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceError(f"{display}: {what} not found") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SourceError(f"{display}: cannot read the {what}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SourceError(f"{display}: not an {what}" if what[0] in "aeiou" else f"{display}: not a {what}")
+    return data
 
 
 class RegistrySource(Protocol):
@@ -251,7 +277,6 @@ def load_registry(
     to the stored snapshot of that source, with a note saying how old it is.
     """
     from flaglint import snapshot
-    from flaglint.unleash import UnleashError
 
     now = now or dt.datetime.now(dt.timezone.utc)
     parts: list[Snapshot] = []
@@ -269,9 +294,9 @@ def load_registry(
         networked = spec.kind == "unleash"
         try:
             if networked and offline:
-                raise UnleashError(f"{source.name}: offline", unreachable=True)
+                raise SourceError(f"{source.name}: offline", unreachable=True)
             parts.append(source.load())
-        except UnleashError as exc:
+        except SourceError as exc:
             if not (networked and exc.unreachable):
                 raise RegistryError([Problem("registry", 0, 0, str(exc))]) from None
             stored = snapshot.load(config.snapshot_path) if stored is None else stored
@@ -307,14 +332,13 @@ def pull(config: Config, environ: Mapping[str, str]) -> dict[str, Snapshot]:
     written unless all of them answer.
     """
     from flaglint import snapshot
-    from flaglint.unleash import UnleashError
 
     fetched: dict[str, Snapshot] = {}
     for spec in config.sources:
         source = _source(spec, config, environ)
         try:
             fetched[source.name] = source.load()
-        except UnleashError as exc:
+        except SourceError as exc:
             raise RegistryError([Problem("registry", 0, 0, str(exc))]) from None
     snapshot.save(config.snapshot_path, fetched)
     return fetched

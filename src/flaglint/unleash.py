@@ -7,7 +7,6 @@ timeouts, bounded retries and one-line errors.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,21 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flaglint.model import Flag, FlagState, FlagType, Snapshot
+from flaglint.registry import SourceError, read_json
 
 PAGE = 1000
 _TYPES = {t.value: t for t in FlagType}
-
-
-class UnleashError(Exception):
-    """The server or file could not be read; the message is one line for the user.
-
-    `unreachable` marks a server that did not answer (a stored snapshot may stand in for it);
-    other errors (a refused token, a wrong URL, bad JSON) need the user's attention.
-    """
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -135,7 +123,7 @@ def verdicts_from_export(export: Mapping[str, Any]) -> dict[str, dict[str, str]]
 def flags_from_export(export: Mapping[str, Any], production: Sequence[str], source: str) -> list[Flag]:
     """Flags from an Unleash export file (the JSON the export API or UI produces)."""
     if not isinstance(export.get("features"), list):
-        raise UnleashError(f"{source}: not an Unleash export (no 'features' list)")
+        raise SourceError(f"{source}: not an Unleash export (no 'features' list)")
     verdicts = verdicts_from_export(export)
     return [
         map_flag(f, verdicts.get(f["name"], {}), production, potentially_stale=False, source=source)
@@ -183,11 +171,11 @@ class UnleashClient:
             except httpx.TimeoutException:
                 if attempt >= self.settings.retries:
                     message = f"{self.settings.url}: no answer within the timeout"
-                    raise UnleashError(message, unreachable=True) from None
+                    raise SourceError(message, unreachable=True) from None
             except httpx.TransportError as exc:
                 if attempt >= self.settings.retries:
                     message = f"{self.settings.url}: cannot connect ({_reason(exc)})"
-                    raise UnleashError(message, unreachable=True) from None
+                    raise SourceError(message, unreachable=True) from None
             else:
                 if response.status_code < 500 or attempt >= self.settings.retries:
                     return self._decode(response, path)
@@ -196,19 +184,19 @@ class UnleashClient:
     def _decode(self, response: Any, path: str) -> Any:
         status = response.status_code
         if status in (401, 403):
-            raise UnleashError(
+            raise SourceError(
                 f"{self.settings.url}: the token was refused ({status}); check ${self.settings.token_env}"
             )
         if status == 404:
-            raise UnleashError(f"{self.settings.url}{path}: not found (404); check the URL and the project names")
+            raise SourceError(f"{self.settings.url}{path}: not found (404); check the URL and the project names")
         if status >= 500:
-            raise UnleashError(f"{self.settings.url}{path}: the server answered {status}", unreachable=True)
+            raise SourceError(f"{self.settings.url}{path}: the server answered {status}", unreachable=True)
         if status >= 400:
-            raise UnleashError(f"{self.settings.url}{path}: the server answered {status}")
+            raise SourceError(f"{self.settings.url}{path}: the server answered {status}")
         try:
             return response.json()
         except ValueError:
-            raise UnleashError(f"{self.settings.url}{path}: the answer is not valid JSON") from None
+            raise SourceError(f"{self.settings.url}{path}: the answer is not valid JSON") from None
 
     def search(self, project: str, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """Every flag of a project through /api/admin/search/features, page by page."""
@@ -217,7 +205,7 @@ class UnleashClient:
             params = {"project": f"IS:{project}", "limit": str(PAGE), "offset": str(len(found)), **(extra or {})}
             page = self.request("GET", "/api/admin/search/features", params=params)
             if not isinstance(page, dict) or not isinstance(page.get("features"), list):
-                raise UnleashError(f"{self.settings.url}: unexpected answer from the feature search")
+                raise SourceError(f"{self.settings.url}: unexpected answer from the feature search")
             found.extend(page["features"])
             if not page["features"] or len(found) >= int(page.get("total", 0)):
                 return found
@@ -226,7 +214,7 @@ class UnleashClient:
         body = {"features": list(names), "environment": environment}
         answer = self.request("POST", "/api/admin/features-batch/export", json=body)
         if not isinstance(answer, dict):
-            raise UnleashError(f"{self.settings.url}: unexpected answer from the export")
+            raise SourceError(f"{self.settings.url}: unexpected answer from the export")
         return answer
 
 
@@ -275,7 +263,7 @@ class UnleashSource:
     def load(self) -> Snapshot:
         token = self.environ.get(self.settings.token_env)
         if not token:
-            raise UnleashError(f"{self.settings.url}: set ${self.settings.token_env} to an Unleash admin API token")
+            raise SourceError(f"{self.settings.url}: set ${self.settings.token_env} to an Unleash admin API token")
         client = UnleashClient(self.settings, token)
         try:
             flags = fetch(client)
@@ -291,12 +279,5 @@ class UnleashExportFile:
         self.name = display
 
     def load(self) -> Snapshot:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UnleashError(f"{self.name}: export file not found") from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise UnleashError(f"{self.name}: cannot read the export: {exc}") from None
-        if not isinstance(data, dict):
-            raise UnleashError(f"{self.name}: not an Unleash export")
+        data = read_json(self.path, self.name, "Unleash export")
         return Snapshot(tuple(flags_from_export(data, self.production, self.name)), source=self.name)
