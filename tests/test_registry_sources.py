@@ -226,6 +226,7 @@ class Behaviour:
     body = b'{"features": [], "total": 0}'
     delay = 0.0
     fail_first = 0
+    fail_status = 503
     requests = 0
 
 
@@ -238,8 +239,9 @@ def fake_server() -> Iterator[tuple[str, type[Behaviour]]]:
             behaviour.requests += 1
             time.sleep(behaviour.delay)
             failing = behaviour.requests <= behaviour.fail_first
-            self.send_response(503 if failing else behaviour.status)
+            self.send_response(behaviour.fail_status if failing else behaviour.status)
             self.send_header("Content-Type", "application/json")
+            self.send_header("Retry-After", "2")
             self.end_headers()
             self.wfile.write(b"{}" if failing else behaviour.body)
 
@@ -288,6 +290,19 @@ def test_5xx_is_retried_with_backoff(fake_server) -> None:
     behaviour.fail_first = 2
     assert client(url, retries=3).search("default") == []
     assert behaviour.requests == 3
+
+
+def test_429_waits_for_retry_after_then_falls_back_to_the_snapshot(fake_server) -> None:
+    url, behaviour = fake_server
+    behaviour.fail_first, behaviour.fail_status = 1, 429
+    waits: list[float] = []
+    settings = UnleashSettings(url=url, retries=3)
+    assert UnleashClient(settings, "t", sleep=waits.append).search("default") == []
+    assert waits == [2.0]
+    behaviour.requests, behaviour.fail_first = 0, 99
+    with pytest.raises(SourceError, match="rate limited by the server") as caught:
+        UnleashClient(settings, "t", sleep=waits.append).search("default")
+    assert caught.value.unreachable
 
 
 def test_a_slow_server_times_out(fake_server) -> None:

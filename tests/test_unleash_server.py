@@ -68,6 +68,15 @@ def test_pull_show_and_classify(server: Server, tmp_path: Path) -> None:
     assert flags["constrained"]["type"] == "experiment"
     assert dict(map(tuple, flags["half-rollout"]["environments"])) == {"production": "partial"}
 
+    one = flaglint("registry", "show", "half-rollout", cwd=tmp_path, env=env)
+    assert one.returncode == 0, one.stderr
+    assert "half-rollout" in one.stdout
+    assert "production=partial" in one.stdout
+    assert "rolled-out" not in one.stdout
+    unknown = flaglint("registry", "show", "nope", cwd=tmp_path, env=env)
+    assert unknown.returncode == 2
+    assert "flag 'nope' is not in the registry" in unknown.stderr
+
     check = flaglint("check", "--today", TODAY, "--format", "json", "--fail-on", "never", cwd=tmp_path, env=env)
     assert check.returncode == 0, check.stderr
     codes: dict[str, set[str]] = {}

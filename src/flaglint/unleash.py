@@ -177,8 +177,12 @@ class UnleashClient:
                     message = f"{self.settings.url}: cannot connect ({_reason(exc)})"
                     raise SourceError(message, unreachable=True) from None
             else:
-                if response.status_code < 500 or attempt >= self.settings.retries:
+                limited = response.status_code == 429
+                if (response.status_code < 500 and not limited) or attempt >= self.settings.retries:
                     return self._decode(response, path)
+                if limited:  # Unleash limits feature search to 15 requests a minute by default
+                    self.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
+                    continue
             self.sleep(0.2 * 2 ** (attempt - 1))
 
     def _decode(self, response: Any, path: str) -> Any:
@@ -189,6 +193,9 @@ class UnleashClient:
             )
         if status == 404:
             raise SourceError(f"{self.settings.url}{path}: not found (404); check the URL and the project names")
+        if status == 429:
+            message = f"{self.settings.url}{path}: rate limited by the server (429); try again in a minute"
+            raise SourceError(message, unreachable=True)
         if status >= 500:
             raise SourceError(f"{self.settings.url}{path}: the server answered {status}", unreachable=True)
         if status >= 400:
@@ -216,6 +223,17 @@ class UnleashClient:
         if not isinstance(answer, dict):
             raise SourceError(f"{self.settings.url}: unexpected answer from the export")
         return answer
+
+
+MAX_RETRY_AFTER = 5.0
+
+
+def _retry_after(header: str | None, attempt: int) -> float:
+    """Seconds to wait after a 429: the server's Retry-After (capped), else exponential backoff."""
+    try:
+        return min(float(header), MAX_RETRY_AFTER) if header else min(0.5 * 2**attempt, MAX_RETRY_AFTER)
+    except ValueError:
+        return min(0.5 * 2**attempt, MAX_RETRY_AFTER)
 
 
 def _reason(exc: Exception) -> str:
