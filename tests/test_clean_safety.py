@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -80,8 +79,8 @@ def test_failed_write_keeps_the_original(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_a_rewrite_that_would_not_parse_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = project(tmp_path, {"m.py": SOURCE.encode()})
-    broken = SimpleNamespace(code="def f(:\n    pass\n")
-    monkeypatch.setattr(clean_module, "rewrite", lambda path, *a, **k: Rewrite(path, broken, True, ()))
+    broken = "def f(:\n    pass\n"
+    monkeypatch.setattr(clean_module, "rewrite", lambda path, tree, *a, **k: Rewrite(path, tree, True, (), code=broken))
     step = plan(config, {"k": "True"}, use_cache=False)
     assert step.edits == ()
     assert [p.message.split(":")[0] for p in step.problems] == ["rewrite skipped, it would not parse"]

@@ -139,10 +139,10 @@ def plan(
             site = find_definition(ref.key_symbol, workspace.lookup) if ref.key_symbol else None
             if site is not None:
                 definitions.add(site)
-        done = rewrite(rel, tree, refs, values, patterns, unsafe=unsafe, module=workspace.module_of(rel))
+        done = rewrite(rel, tree, refs, values, patterns, unsafe=unsafe, text=text)
         notes.extend(done.notes)
         if done.changed:
-            texts.edits[rel] = (done.tree.code, encoding)
+            texts.edits[rel] = (done.code, encoding)
         module = workspace.module_of(rel).name
         for name, literal in done.wrappers:
             wrappers[f"{module}.{name}" if module else name] = (literal, rel, name)
@@ -252,7 +252,7 @@ def _inline_wrappers(
         done, count = inline_calls(rel, tree, targets, workspace.module_of(rel))
         notes.extend(done.notes)
         if done.changed:
-            texts.edits[rel] = (done.tree.code, encoding)
+            texts.edits[rel] = (done.code, encoding)
             notes.append(
                 Note(rel, 0, None, "unsafe-applied", f"inlined {count} call(s) of functions that return a constant")
             )

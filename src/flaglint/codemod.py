@@ -45,6 +45,7 @@ class Rewrite:
     changed: bool
     notes: tuple[Note, ...]
     wrappers: tuple[tuple[str, str], ...] = ()  # (function, literal): module-level functions now returning a constant
+    code: str = ""  # the new text, generated once
 
 
 class _Constants:
@@ -879,7 +880,7 @@ def _mentions(code: str, name: str) -> int:
     return len(re.findall(rf"(?<![\w.]){re.escape(name)}\b", code))
 
 
-def _drop_new_unused_imports(before: cst.Module, after: cst.Module, module: ModuleName | None) -> cst.Module:
+def _drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) -> cst.Module:
     """Remove the module-level imports the rewrite left unused.
 
     A name that appears nowhere in the new text but in its own import cannot be used (a name in
@@ -888,7 +889,6 @@ def _drop_new_unused_imports(before: cst.Module, after: cst.Module, module: Modu
     removal is a plain edit of the import's names; LibCST's RemoveImportsVisitor would repeat a
     scope analysis, at ~35 ms a call, to prove the same.
     """
-    old_code, new_code = before.code, after.code
     body: list[cst.BaseStatement] = []
     carry: list[cst.EmptyLine] = []
     changed = False
@@ -1074,11 +1074,12 @@ def _without_untouched(tree: cst.Module, refs: Sequence[FlagRef]) -> tuple[cst.M
     body = []
     first = 1 + len(tree.header)
     for index, statement in enumerate(tree.body):
-        last = first + tree.code_for_node(statement).count("\n") - 1
+        count = tree.code_for_node(statement).count("\n")
+        last = first + count - 1
         holds = any(first <= line <= last for line in lines)
         first = last + 1
         marker = f"{_MARKER}{index}"
-        replacement = statement if holds else stand_in(tree, statement, marker)
+        replacement = statement if holds else stand_in(tree, statement, marker, count)
         if replacement is not statement:
             originals[marker] = statement
         body.append(replacement)
@@ -1106,7 +1107,7 @@ def rewrite(
     patterns: Mapping[str, Pattern],
     *,
     unsafe: bool = False,
-    module: ModuleName | None = None,
+    text: str | None = None,
 ) -> Rewrite:
     """Rewrite `tree` as if every flag in `values` always had that value: a Python literal, or
     None for a flag that is off, where every call answers with its SDK default.
@@ -1144,13 +1145,17 @@ def rewrite(
             message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
             return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message)))
     wrappers = _wrappers(new, constants)
+    old_code = text if text is not None else tree.code
+    new_code = new.code
     if changed:
-        new = _drop_new_unused_imports(tree, new, module)
+        pruned = _drop_new_unused_imports(old_code, new, new_code)
+        if pruned is not new:
+            new, new_code = pruned, pruned.code
     if not unsafe:
         for name, _ in wrappers:
             message = f"function `{name}` now always returns the same constant: inline it (--unsafe-fixes)"
             notes.append(Note(path, 0, None, "unsafe-skipped", message))
-    return Rewrite(path, new, changed and new.code != tree.code, tuple(notes), tuple(wrappers))
+    return Rewrite(path, new, changed and new_code != old_code, tuple(notes), tuple(wrappers), new_code)
 
 
 def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Module, list[str]]:
@@ -1266,5 +1271,7 @@ def inline_calls(path: str, tree: cst.Module, targets: Mapping[str, str], module
     if fold.state.dropped_bindings and _scope_changes(tree, new):
         message = "left unchanged: inlining would change the scope of a name"
         return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message))), 0
-    new = _drop_new_unused_imports(tree, new, module)
-    return Rewrite(path, new, new.code != tree.code, tuple(notes)), inliner.inlined
+    old_code, new_code = tree.code, new.code
+    new = _drop_new_unused_imports(old_code, new, new_code)
+    new_code = new.code
+    return Rewrite(path, new, new_code != old_code, tuple(notes), code=new_code), inliner.inlined

@@ -92,13 +92,18 @@ def _reduced(tree: cst.Module, keep: set[int]) -> cst.Module:
     return tree.with_changes(body=body)
 
 
-def stand_in(tree: cst.Module, statement: cst.BaseStatement, marker: str | None = None) -> cst.BaseStatement:
+def stand_in(
+    tree: cst.Module, statement: cst.BaseStatement, marker: str | None = None, lines: int | None = None
+) -> cst.BaseStatement:
     """A `def`/`class` of the same name and line count with an empty body (the statement itself
-    when it is neither or too short); `marker` becomes a comment on its header line.
+    when it is neither or too short); `marker` becomes a comment on its header line. `lines` is the
+    statement's line count when the caller already knows it.
     """
     if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
         return statement
-    padding = tree.code_for_node(statement).count("\n") - len(statement.leading_lines) - 2
+    if lines is None:
+        lines = tree.code_for_node(statement).count("\n")
+    padding = lines - len(statement.leading_lines) - 2
     if padding < 0:
         return statement
     header = cst.TrailingWhitespace(comment=cst.Comment(f"# {marker}")) if marker else cst.TrailingWhitespace()
