@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.helpers import get_absolute_module_from_package, get_full_name_for_node
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
 from flaglint.model import FlagRef, ModuleName, RefKind
@@ -1229,19 +1229,10 @@ class _InlineCalls(_KeepConstants):
         scope = self.get_metadata(ScopeProvider, node, None)
         if scope is None:
             return set()
-        names = set()
-        for qualified in scope.get_qualified_names_for(node):
-            name = qualified.name
-            if qualified.source is cst.metadata.QualifiedNameSource.LOCAL and "<locals>" not in name:
-                name = f"{self.module.name}.{name}" if self.module.name else name
-            elif name.startswith("."):
-                dots = len(name) - len(name.lstrip("."))
-                try:
-                    name = get_absolute_module_from_package(self.module.package or None, name[dots:] or None, dots)
-                except Exception:
-                    continue
-            names.add(name)
-        return names
+        from flaglint.scan import absolute_name
+
+        found = {absolute_name(q, self.module) for q in scope.get_qualified_names_for(node)}
+        return {name for name in found if name is not None}
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         found = self._qualified(original_node.func) & set(self.targets)

@@ -252,7 +252,7 @@ def _plugin(spec: SourceSpec, config: Config) -> RegistrySource:
         )
     try:
         return found[0].load()(dict(spec.options), config.root)
-    except Exception as exc:
+    except Exception as exc:  # a third-party plugin may fail in any way: one line, not a traceback
         raise RegistryError([Problem("registry", 0, 0, f"plugin {spec.name!r} failed to start: {exc}")]) from None
 
 

@@ -123,15 +123,30 @@ def _string_value(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def _from_package(module: ModuleName, name: str | None, dots: int) -> str | None:
+    try:
+        return get_absolute_module_from_package(module.package or None, name, dots)
+    except Exception:  # LibCST raises a bare Exception for an import beyond the top-level package
+        return None
+
+
 def _absolute_import(module: ModuleName, node: cst.ImportFrom) -> str | None:
     name = get_full_name_for_node(node.module) if node.module else None
     dots = len(node.relative)
-    if dots == 0:
-        return name
-    try:
-        return get_absolute_module_from_package(module.package or None, name, dots)
-    except Exception:
+    return name if dots == 0 else _from_package(module, name, dots)
+
+
+def absolute_name(qualified: QualifiedName, module: ModuleName) -> str | None:
+    """A scope's qualified name as a full dotted path (None for builtins and function locals)."""
+    name = qualified.name
+    if qualified.source is QualifiedNameSource.BUILTIN or "<locals>" in name:
         return None
+    if qualified.source is QualifiedNameSource.LOCAL:
+        return f"{module.name}.{name}" if module.name else name
+    if name.startswith("."):
+        dots = len(name) - len(name.lstrip("."))
+        return _from_package(module, name[dots:] or None, dots)
+    return name
 
 
 _ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
@@ -308,22 +323,7 @@ class _Matcher:
         scope = self.scopes.get(node)
         if scope is None:
             return set()
-        return {self._absolute(q) for q in scope.get_qualified_names_for(node)}
-
-    def _absolute(self, qualified: QualifiedName) -> str | None:
-        name = qualified.name
-        if qualified.source is QualifiedNameSource.BUILTIN or "<locals>" in name:
-            return None
-        if qualified.source is QualifiedNameSource.LOCAL:
-            return f"{self.module.name}.{name}" if self.module.name else name
-        if name.startswith("."):
-            dots = len(name) - len(name.lstrip("."))
-            rest = name[dots:]
-            try:
-                return get_absolute_module_from_package(self.module.package or None, rest or None, dots)
-            except Exception:
-                return None
-        return name
+        return {absolute_name(q, self.module) for q in scope.get_qualified_names_for(node)}
 
     def match(self, node: cst.CSTNode, rows: list[Pattern], where: CodeRange) -> FlagRef | None:
         if isinstance(node, cst.Call):
