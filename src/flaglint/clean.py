@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,19 +80,42 @@ class Step:
 
 @dataclass
 class _Texts:
-    """File contents as the plan sees them: edits of this plan over the workspace's view."""
+    """File contents as the plan sees them: edits of this plan over the workspace's view, with
+    every file read from disk at most once per plan.
+    """
 
     workspace: Workspace
+    files: Sequence[str] = ()  # every Python file of the project
     edits: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel -> (text, encoding)
+    _raw: dict[str, bytes | None] = field(default_factory=dict)
+
+    def raw(self, rel: str) -> bytes | None:
+        if rel not in self._raw:
+            try:
+                self._raw[rel] = self.workspace.read(rel)
+            except OSError:
+                self._raw[rel] = None
+        return self._raw[rel]
 
     def text(self, rel: str) -> tuple[str, str] | Problem:
         if rel in self.edits:
             return self.edits[rel]
-        try:
-            data = self.workspace.read(rel)
-        except OSError as exc:
-            return Problem(rel, 1, 0, f"cannot read: {exc.strerror}")
+        data = self.raw(rel)
+        if data is None:
+            return Problem(rel, 1, 0, "cannot read the file")
         return decode_with_encoding(rel, data)
+
+    def containing(self, *names: str) -> Iterator[tuple[str, str, str]]:
+        """(file, text, encoding) of the project files whose current text contains any of `names`."""
+        needles = [name.encode() for name in names]
+        for rel in self.files:
+            if rel not in self.edits:
+                data = self.raw(rel)
+                if data is None or not any(needle in data for needle in needles):
+                    continue
+            found = self.text(rel)
+            if not isinstance(found, Problem) and any(name in found[0] for name in names):
+                yield rel, found[0], found[1]
 
 
 def plan(
@@ -115,7 +138,8 @@ def plan(
     for ref in result.refs:
         if ref.key in values:
             targets.setdefault(ref.path, []).append(ref)
-    texts = _Texts(workspace)
+    all_files = workspace.files if not paths else discover(workspace.root, [workspace.root], config)[0]
+    texts = _Texts(workspace, all_files)
     notes: list[Note] = []
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
     definitions: set[Definition] = set()
@@ -146,10 +170,15 @@ def plan(
         module = workspace.module_of(rel).name
         for name, literal in done.wrappers:
             wrappers[f"{module}.{name}" if module else name] = (literal, rel, name)
-    all_files, _ = discover(workspace.root, [workspace.root], config)
     if unsafe and wrappers:
-        _inline_wrappers(wrappers, workspace, texts, all_files, notes, problems)
-    _remove_unused_definitions(definitions, workspace, texts, all_files, problems)
+        _inline_wrappers(wrappers, workspace, texts, notes, problems)
+    by_file: dict[str, list[str]] = {}
+    for site in definitions:
+        rel = workspace.module_file(site.module)
+        if rel is not None:
+            by_file.setdefault(rel, []).append(site.name)
+    for rel, names in sorted(by_file.items()):
+        _remove_unused(texts, rel, names)
     edits = []
     for rel, (text, encoding) in sorted(texts.edits.items()):
         problem = _reparse_problem(rel, text)
@@ -160,7 +189,7 @@ def plan(
         after = text.encode(encoding)
         if after != before:
             edits.append(FileEdit(rel, before, after, encoding))
-    notes.extend(_mentions(values, texts, all_files))
+    notes.extend(_mentions(values, texts))
     return Step(dict(values), tuple(edits), tuple(notes), tuple(problems))
 
 
@@ -173,55 +202,37 @@ def _reparse_problem(rel: str, text: str) -> Problem | None:
     return None
 
 
-def _module_file(workspace: Workspace, module: str) -> str | None:
-    relative = module.replace(".", "/")
-    for folder in workspace.config.src:
-        for candidate in (Path(folder) / f"{relative}.py", Path(folder) / relative / "__init__.py"):
-            if (workspace.root / candidate).is_file() or candidate.as_posix() in workspace.overlay:
-                return os.path.normpath(candidate).replace(os.sep, "/")
-    return None
-
-
-def _remove_unused_definitions(
-    definitions: Iterable[Definition],
-    workspace: Workspace,
-    texts: _Texts,
-    all_files: Sequence[str],
-    problems: list[Problem],
-) -> None:
-    """Delete key constants and enum members that nothing in the project uses any more."""
+def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
+    """Delete the definitions `names` (`NAME`, `Class.MEMBER`, functions) from `rel` when nothing in
+    the project names them any more: their own definition is their only mention anywhere.
+    """
     from flaglint.scan import parse
 
-    by_file: dict[str, list[Definition]] = {}
-    for site in definitions:
-        rel = _module_file(workspace, site.module)
-        if rel is not None:
-            by_file.setdefault(rel, []).append(site)
-    for rel, sites in sorted(by_file.items()):
-        for site in sorted(sites, key=lambda d: d.name):
-            found = texts.text(rel)
-            if isinstance(found, Problem):
-                problems.append(found)
-                break
-            text, encoding = found
-            tree = parse(rel, text)
-            if isinstance(tree, Problem):
-                break
-            new_tree, removed = remove_definitions(tree, [site.name])
-            if not removed:
-                continue
-            short = site.name.rsplit(".", 1)[-1]
-            pattern = re.compile(rf"\b{re.escape(short)}\b")
-            if pattern.search(new_tree.code) or _used_elsewhere(pattern, short, rel, texts, all_files):
-                continue
-            texts.edits[rel] = (new_tree.code, encoding)
+    found = texts.text(rel)
+    if isinstance(found, Problem):
+        return []
+    text, encoding = found
+    unused = []
+    for name in sorted(set(names)):
+        short = name.rsplit(".", 1)[-1]
+        pattern = re.compile(rf"\b{re.escape(short)}\b")
+        if len(pattern.findall(text)) == 1 and not any(
+            pattern.search(other) for other_rel, other, _ in texts.containing(short) if other_rel != rel
+        ):
+            unused.append(name)
+    tree = parse(rel, text) if unused else None
+    if tree is None or isinstance(tree, Problem):
+        return []
+    new_tree, removed = remove_definitions(tree, unused)
+    if removed:
+        texts.edits[rel] = (new_tree.code, encoding)
+    return removed
 
 
 def _inline_wrappers(
     wrappers: Mapping[str, tuple[str, str, str]],
     workspace: Workspace,
     texts: _Texts,
-    all_files: Sequence[str],
     notes: list[Note],
     problems: list[Problem],
 ) -> None:
@@ -232,19 +243,7 @@ def _inline_wrappers(
     from flaglint.scan import parse
 
     targets = {qualified: literal for qualified, (literal, _, _) in wrappers.items()}
-    needles = [name.encode() for _, _, name in wrappers.values()]
-    for rel in all_files:
-        if rel not in texts.edits:
-            try:
-                data = workspace.read(rel)
-            except OSError:
-                continue
-            if not any(needle in data for needle in needles):
-                continue
-        found = texts.text(rel)
-        if isinstance(found, Problem):
-            continue
-        text, encoding = found
+    for rel, text, encoding in list(texts.containing(*(name for _, _, name in wrappers.values()))):
         tree = parse(rel, text)
         if isinstance(tree, Problem):
             problems.append(tree)
@@ -257,56 +256,19 @@ def _inline_wrappers(
                 Note(rel, 0, None, "unsafe-applied", f"inlined {count} call(s) of functions that return a constant")
             )
     for literal, rel, name in wrappers.values():
-        found = texts.text(rel)
-        if isinstance(found, Problem):
-            continue
-        text, encoding = found
-        tree = parse(rel, text)
-        if isinstance(tree, Problem):
-            continue
-        new_tree, removed = remove_definitions(tree, [name])
-        pattern = re.compile(rf"\b{re.escape(name)}\b")
-        if removed and not pattern.search(new_tree.code) and not _used_elsewhere(pattern, name, rel, texts, all_files):
-            texts.edits[rel] = (new_tree.code, encoding)
+        if _remove_unused(texts, rel, [name]):
             notes.append(Note(rel, 0, None, "unsafe-applied", f"removed `{name}`, which always returned {literal}"))
         else:
             notes.append(Note(rel, 0, None, "review", f"`{name}` always returns {literal} but is still referenced"))
 
 
-def _used_elsewhere(pattern: re.Pattern[str], name: str, own: str, texts: _Texts, all_files: Sequence[str]) -> bool:
-    needle = name.encode()
-    for rel in all_files:
-        if rel == own:
-            continue
-        if rel not in texts.edits:
-            try:
-                if needle not in texts.workspace.read(rel):
-                    continue
-            except OSError:
-                continue
-        found = texts.text(rel)
-        if isinstance(found, Problem) or pattern.search(found[0]):
-            return True
-    return False
-
-
-def _mentions(values: Mapping[str, str | None], texts: _Texts, all_files: Sequence[str]) -> list[Note]:
+def _mentions(values: Mapping[str, str | None], texts: _Texts) -> list[Note]:
     """Strings and comments that still name a retired key, for a person to look at."""
     notes = []
     for key in sorted(values):
-        needle = key.encode()
         pattern = re.compile(rf"(?<![\w-]){re.escape(key)}(?![\w-])")
-        for rel in all_files:
-            if rel not in texts.edits:
-                try:
-                    if needle not in texts.workspace.read(rel):
-                        continue
-                except OSError:
-                    continue
-            found = texts.text(rel)
-            if isinstance(found, Problem):
-                continue
-            for number, line in enumerate(found[0].splitlines(), start=1):
+        for rel, text, _ in texts.containing(key):
+            for number, line in enumerate(text.splitlines(), start=1):
                 if pattern.search(line):
                     notes.append(Note(rel, number, key, "mention", f"{key!r} is still mentioned: {line.strip()[:80]}"))
     return notes

@@ -207,6 +207,7 @@ class Workspace:
         self.jobs = max(1, jobs or config.jobs or os.cpu_count() or 1)
         self.overlay = dict(overlay or {})
         self.progress: Progress | None = None
+        self.files: list[str] = []  # what the last scan covered
         tokens = sorted({re.escape(p.token) for p in self.patterns})
         self.prefilter = re.compile(rb"\b(?:" + "|".join(tokens).encode() + rb")\b") if tokens else None
         self.scans: dict[str, FileScan] = {}
@@ -219,6 +220,7 @@ class Workspace:
         """Every flag reference under `paths` (default: the project root), with keys resolved."""
         targets = [p.resolve() for p in paths] if paths else [self.root]
         files, problems = discover(self.root, targets, self.config)
+        self.files = files
         self.progress = progress
         scans = self._run(files)
         refs: list[FlagRef] = []
@@ -346,16 +348,22 @@ class Workspace:
             self.defs[module] = self._find_defs(module)
         return self.defs[module]
 
-    def _find_defs(self, module: str) -> ModuleDefs | None:
+    def module_file(self, module: str) -> str | None:
+        """The root-relative file of a project module (on disk or in the overlay), from `src`."""
         if not module or not all(part.isidentifier() for part in module.split(".")):
             return None
         relative = module.replace(".", "/")
         for folder in self.config.src:
             base = self.root / folder
             for candidate in (base / f"{relative}.py", base / relative / "__init__.py"):
-                if candidate.is_file():
-                    return self._defs_of(_rel(self.root, candidate.resolve()))
+                rel = _rel(self.root, candidate)
+                if rel in self.overlay or candidate.is_file():
+                    return rel
         return None
+
+    def _find_defs(self, module: str) -> ModuleDefs | None:
+        rel = self.module_file(module)
+        return self._defs_of(rel) if rel is not None else None
 
     def _defs_of(self, rel: str) -> ModuleDefs | None:
         if rel in self.scans:
