@@ -112,11 +112,7 @@ class Run:
 
 def display(root: Path, rel: str) -> str:
     """A root-relative path as the user should see it: relative to the working directory."""
-    full = root / rel
-    try:
-        return os.path.relpath(full)
-    except ValueError:
-        return str(full)
+    return _show(str(root / rel))
 
 
 def _setup(paths: tuple[Path, ...], config_path: Path | None, registry_path: Path | None) -> Config:
@@ -140,6 +136,7 @@ def _setup(paths: tuple[Path, ...], config_path: Path | None, registry_path: Pat
 
 
 def _show(path: str) -> str:
+    """A path as the user should see it: relative to the working directory when it can be."""
     try:
         return os.path.relpath(path)
     except ValueError:
@@ -531,7 +528,7 @@ def _with_registry_edits(config: Config, steps: list[Any]) -> list[Any]:
     path = config.registry_path
     if path is None or not path.is_file():
         return steps
-    rel = Path(os.path.relpath(path, config.root)).as_posix()
+    rel = config.relative(path)
     current = path.read_bytes()
     out = []
     for step in steps:

@@ -92,6 +92,10 @@ class Config:
     sources: tuple[SourceSpec, ...] = ()
     age_from_git: bool = True
 
+    def relative(self, path: Path) -> str:
+        """`path` as a root-relative POSIX path when it lies in the project, else as given."""
+        return path.relative_to(self.root).as_posix() if self.root in path.parents else str(path)
+
     @property
     def snapshot_path(self) -> Path:
         return self.cache_path / "registry.json"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -232,7 +231,7 @@ def _source(spec: SourceSpec, config: Config, environ: Mapping[str, str]) -> Reg
         )
         return UnleashSource(settings, environ)
     path = Path(spec.option("path", ""))
-    display = os.path.relpath(path, config.root) if config.root in path.parents else str(path)
+    display = config.relative(path)
     if spec.kind == "unleash-export":
         return UnleashExportFile(path, spec.option("production", ["production"]), display)
     if spec.kind == "flagd":
@@ -282,12 +281,7 @@ def load_registry(
     parts: list[Snapshot] = []
     notes: list[str] = []
     if config.registry_path is not None and (config.registry_path.exists() or config.registry_required):
-        display = (
-            os.path.relpath(config.registry_path, config.root)
-            if config.root in config.registry_path.parents
-            else str(config.registry_path)
-        )
-        parts.append(FlagsToml(config.registry_path, Path(display).as_posix()).load())
+        parts.append(FlagsToml(config.registry_path, config.relative(config.registry_path)).load())
     stored: dict[str, Snapshot] | None = None
     for spec in config.sources:
         source = _source(spec, config, environ)
