@@ -717,20 +717,22 @@ class _Retire(_KeepConstants):
 
     def _narrow(self, node: cst.FunctionDef, frame: _Function, name: str, keep: bool) -> cst.FunctionDef:
         """Keep only the parametrized values of `name` that match the flag's kept state; with one
-        left, drop the decorator and the parameter and use the value in the body.
+        left (and the name not rebound in the body), drop the decorator and the parameter and use
+        the value in the body.
         """
         values = [v for v in frame.params[name] if bool(v) == keep]
         if not values:
             frame.doom = f"it only tests the discarded state of a flag (parameter `{name}`)"
             return node
         self._changed()
+        inline = len(values) == 1 and name not in _BindingCounter.of(node.body)
         decorators = []
         for decorator in node.decorators:
             found = _parametrized(decorator)
             if found is None or found[0] != name:
                 decorators.append(decorator)
                 continue
-            if len(values) > 1:
+            if not inline:
                 call = decorator.decorator
                 assert isinstance(call, cst.Call)
                 container = call.args[1].value
@@ -739,7 +741,7 @@ class _Retire(_KeepConstants):
                 new_args = [call.args[0], call.args[1].with_changes(value=container.with_changes(elements=kept))]
                 decorators.append(decorator.with_changes(decorator=call.with_changes(args=[*new_args, *call.args[2:]])))
         node = node.with_changes(decorators=decorators)
-        if len(values) > 1 or name in _BindingCounter.of(node.body):
+        if not inline:
             return node
         params = [p for p in node.params.params if p.name.value != name]
         if params:
@@ -1004,6 +1006,9 @@ class _BindingCounter(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.found[node.name.value] += 1
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.found[node.name.value] += 1  # a nested function's or lambda's parameter shadows the name
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.found[node.name.value] += 1
