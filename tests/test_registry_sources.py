@@ -355,3 +355,62 @@ def test_token_never_in_config(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="never put the token in the config"):
         load_config(tmp_path / "pyproject.toml", tmp_path)
+
+
+def test_file_sources_and_a_plugin_through_the_cli(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    site = tmp_path / "site"
+    (site / "teamflags").mkdir(parents=True)
+    (site / "teamflags" / "__init__.py").write_text(
+        "from flaglint.model import Flag, FlagState, FlagType, Snapshot\n\n\n"
+        "def source(options, root):\n"
+        "    class Source:\n"
+        "        name = 'team'\n\n"
+        "        def load(self):\n"
+        "            flag = Flag(options['key'], FlagType.RELEASE, FlagState.ARCHIVED, source='team')\n"
+        "            return Snapshot((flag,), source='team')\n\n"
+        "    return Source()\n",
+        encoding="utf-8",
+    )
+    info = site / "teamflags-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: teamflags\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[flaglint.registries]\nteam = teamflags:source\n", encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "flags.json").write_text(json.dumps(FLAGD), encoding="utf-8")
+    (project / "export.json").write_text(json.dumps(recorded("export-production.json")), encoding="utf-8")
+    write_project(
+        project,
+        '[tool.flaglint.registry.flagd]\npath = "flags.json"\n'
+        '[tool.flaglint.registry.unleash-export]\npath = "export.json"\n'
+        '[tool.flaglint.registry.plugins.team]\nkey = "old-banner"\n',
+    )
+    (project / "app.py").write_text(
+        'import UnleashClient\nclient.is_enabled("static-on")\nclient.is_enabled("half-rollout")\n'
+        'client.is_enabled("old-banner")\n',
+        encoding="utf-8",
+    )
+    exe = shutil.which("flaglint")
+    assert exe
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([exe, *args], cwd=project, capture_output=True, text=True, env=env, timeout=120)
+
+    shown = run("registry", "show", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    sources = {f["key"]: f["source"] for f in json.loads(shown.stdout)["flags"]}
+    assert (sources["static-on"], sources["half-rollout"], sources["old-banner"]) == (
+        "flags.json",
+        "export.json",
+        "team",
+    )
+    check = run("check", "--format", "json", "--fail-on", "never", "--today", "2026-11-21")
+    assert check.returncode == 0, check.stderr
+    codes = {(f["key"], f["code"]) for f in json.loads(check.stdout)["findings"]}
+    assert {("static-on", "FL003"), ("old-banner", "FL002")} <= codes
+    assert not any(key == "half-rollout" for key, _ in codes)
