@@ -25,9 +25,10 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 
 from flaglint.codemod import rewrite
+from flaglint.detect import scan_source
 from flaglint.model import ModuleName
 from flaglint.patterns import BUILTIN_PATTERNS
-from flaglint.scan import parse, scan_tree
+from flaglint.scan import parse
 
 EXAMPLES = int(os.environ.get("FLAGLINT_DIFFERENTIAL_EXAMPLES", "2000"))
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
@@ -158,7 +159,7 @@ def cleaned(source: str, value: bool) -> tuple[str, bool]:
     """The rewritten code, and whether the codemod refused the file (with an error note)."""
     tree = parse("gen.py", source)
     assert not isinstance(tree, Exception)
-    refs = scan_tree("gen.py", tree, source, ModuleName("gen", ""), BUILTIN_PATTERNS).refs
+    refs = scan_source("gen.py", source, ModuleName("gen", ""), BUILTIN_PATTERNS).refs
     result = rewrite("gen.py", tree, refs, {"k": "True" if value else "False"}, PATTERNS)
     refused = any(note.kind == "error" for note in result.notes)
     return result.tree.code, refused

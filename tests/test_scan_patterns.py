@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
+from flaglint.detect import scan_source
 from flaglint.model import ModuleName
 from flaglint.patterns import BUILTIN_PATTERNS, custom_pattern
-from flaglint.scan import scan_source
 
 MODULE = ModuleName("app.views", "app")
 

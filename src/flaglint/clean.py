@@ -129,7 +129,8 @@ def plan(
     overlay: Mapping[str, bytes] | None = None,
 ) -> Step:
     """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`."""
-    from flaglint.scan import parse, scan_tree
+    from flaglint.detect import scan_source
+    from flaglint.scan import parse
 
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     result = workspace.scan(paths)
@@ -157,7 +158,7 @@ def plan(
         if workspace.digests.get(rel) == digest_of(text.encode(encoding)):
             refs = targets[rel]  # the scan saw exactly these bytes: its positions hold
         else:
-            scanned = scan_tree(rel, tree, text, workspace.module_of(rel), workspace.patterns)
+            scanned = scan_source(rel, text, workspace.module_of(rel), workspace.patterns)
             refs = [r for r in link(scanned.refs, workspace.lookup) if r.key in values]
         for ref in refs:
             site = find_definition(ref.key_symbol, workspace.lookup) if ref.key_symbol else None

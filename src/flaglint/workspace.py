@@ -178,7 +178,7 @@ class _Job:
 
 
 def _scan_job(job: _Job) -> FileScan:
-    from flaglint.scan import scan_source  # LibCST loads only when a file really needs parsing
+    from flaglint.detect import scan_source
 
     return scan_source(job.rel, job.text, job.module, _worker_patterns)
 
@@ -369,7 +369,7 @@ class Workspace:
         if rel in self.scans:
             return self.scans[rel].defs
         if rel in self.overlay:
-            from flaglint.scan import definitions
+            from flaglint.detect import definitions
 
             text = decode(rel, self.overlay[rel])
             defs = definitions(rel, text, self.module_of(rel)) if isinstance(text, str) else None
@@ -389,7 +389,7 @@ class Workspace:
         text = decode(rel, data)
         if isinstance(text, Problem):
             return None
-        from flaglint.scan import definitions
+        from flaglint.detect import definitions
 
         name, package = module_name(rel, self.config.src)
         defs = definitions(rel, text, ModuleName(name, package))

@@ -1,0 +1,993 @@
+"""Find flag references in one Python file with the stdlib `ast` (CPython's C parser).
+
+This is the detection front end every face uses: `scan` and the language server on every file,
+`clean` to know what to rewrite. It returns exactly what the LibCST front end (`scan.scan_source`)
+returns: the same references, spans (1-based, in characters, parentheses around the node
+excluded), key texts and qualified names; `tests/test_front_ends.py` holds the two equal.
+
+Speed comes from two things. Top-level functions and classes (and the methods of a class) whose
+text holds no pattern name are blanked before parsing: each becomes a one-line stub of the same
+name followed by empty lines, so line numbers stay exact and the names stay bound. And nothing
+here recurses: deep trees (long `elif` chains, 2,000-piece string concatenations) are walked with
+an explicit stack, so no input can overflow the interpreter's stack.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, Span
+from flaglint.patterns import CLIENT_NAME, Arg, Pattern, Shape
+
+_SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BUILTINS = frozenset(dir(builtins))
+_ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
+
+
+def parse(path: str, text: str) -> ast.Module | Problem:
+    """CPython's parse of `text`, or the Problem that says why it cannot be parsed."""
+    try:
+        return ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        return Problem(path, exc.lineno or 1, exc.offset or 0, f"syntax error: {exc.msg}")
+    except (RecursionError, MemoryError):
+        return Problem(path, 1, 0, "cannot parse: the code is nested too deeply")
+    except ValueError as exc:  # source with NUL bytes
+        return Problem(path, 1, 0, f"cannot parse: {exc}")
+
+
+def scan_source(path: str, text: str, module: ModuleName, patterns: Sequence[Pattern]) -> FileScan:
+    """Every flag reference in `text`, plus what the module defines (for other files' keys)."""
+    finder = _tokens(patterns, text)
+    tree = _parse_reduced(path, text, finder)
+    if isinstance(tree, Problem):
+        return _newer_syntax(path, text, module, patterns, tree)
+    source = _Source(text)
+    walker = _Walker(patterns, module)
+    walker.walk(tree)
+    defs = module_defs(tree, module)
+    if not walker.candidates:
+        return FileScan((), defs)
+    matcher = _Matcher(path, source, module, walker, _suppressions(text))
+    refs = [ref for ref in map(matcher.match, walker.candidates) if ref is not None]
+    return FileScan(tuple(refs), defs)
+
+
+_NEWER_SYNTAX_LIMIT = 1 << 20
+
+
+def _newer_syntax(path: str, text: str, module: ModuleName, patterns: Sequence[Pattern], problem: Problem) -> FileScan:
+    """A file this interpreter's parser rejects may use newer syntax (PEP 758 `except A, B:` on
+    3.11) that LibCST reads: scan it with the LibCST front end then, else report the problem.
+    Inputs that are only too deep or too large never reach LibCST's native parser.
+    """
+    failed = FileScan((), ModuleDefs(), (problem,))
+    if not problem.message.startswith("syntax error") or "nested" in problem.message or len(text) > _NEWER_SYNTAX_LIMIT:
+        return failed
+    from flaglint import scan  # LibCST loads only for files CPython cannot parse
+
+    try:
+        found = scan.scan_source(path, text, module, patterns)
+    except (RecursionError, MemoryError):
+        return failed
+    return failed if found.problems else found
+
+
+def definitions(path: str, text: str, module: ModuleName) -> ModuleDefs | Problem:
+    """Only the definitions of a module (no reference search): for modules other files import keys from."""
+    tree = _parse_reduced(path, text, None)
+    return tree if isinstance(tree, Problem) else module_defs(tree, module)
+
+
+# --- blanking what cannot hold a reference ------------------------------------------------------
+
+_HEAD = re.compile(r"(?:@|(?:async[ \t]+)?def[ \t(]|class[ \t(:])")
+_DEF_NAME = re.compile(r"[ \t]*(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
+_CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b")
+_GLOBAL = re.compile(r"\bglobal\b")
+# A class-level `NAME = "..."` or `= auto()` may define a key another module reads.
+_STRING_ASSIGN = re.compile(r"=[ \t]*(?:[rRuUbB]{0,2}[\"']|(?:\w+\.)*auto[ \t]*\()")
+_ALIAS = re.compile(rb"\bas[ \t]+(\w+)")
+
+
+def _tokens(patterns: Sequence[Pattern], text: str) -> re.Pattern[str] | None:
+    """Names whose presence means a region may hold a reference: pattern names and import aliases."""
+    names = {p.token for p in patterns}
+    if " as " in text or "\tas" in text:
+        names.update(m.decode() for m in _ALIAS.findall(text.encode("utf-8", "surrogatepass")))
+    if not names:
+        return None
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
+
+
+def _parse_reduced(path: str, text: str, tokens: re.Pattern[str] | None) -> ast.Module | Problem:
+    """Parse `text` with the regions that cannot matter blanked; the whole text when that fails."""
+    reduced = _blank(text, tokens)
+    if reduced is not None:
+        try:
+            return ast.parse(reduced, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass  # the whole text decides, and gives the precise error
+    return parse(path, text)
+
+
+@dataclass
+class _Lines:
+    """The text split into lines, with what blanking needs to know about each."""
+
+    lines: list[str]
+    offsets: list[int]  # character offset of each line's start in the text
+    quiet: list[bool]  # blank or comment-only
+    open_quotes: list[bool]  # an odd number of triple quotes before this line
+
+    @classmethod
+    def of(cls, text: str) -> _Lines:
+        lines = _LINE_BREAK.split(text)
+        offsets = [0]
+        if "\r" in text:
+            offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        else:
+            position = 0
+            for line in lines[:-1]:
+                position += len(line) + 1
+                offsets.append(position)
+        quiet = []
+        open_quotes = []
+        odd = False
+        for line in lines:
+            stripped = line.lstrip()
+            quiet.append(not stripped or stripped[0] == "#")
+            open_quotes.append(odd)
+            if '"""' in line or "'''" in line:
+                if (line.count('"""') + line.count("'''")) % 2:
+                    odd = not odd
+        return cls(lines, offsets, quiet, open_quotes)
+
+
+def _starts(info: _Lines, first: int, last: int, indent: str) -> list[int]:
+    """Lines in [first, last) that begin a statement at exactly `indent`."""
+    found = []
+    width = len(indent)
+    lines = info.lines
+    for number in range(first, last):
+        line = lines[number]
+        if info.quiet[number] or info.open_quotes[number] or len(line) <= width or not line.startswith(indent):
+            continue
+        char = line[width]
+        if char in " \t" or _CONTINUATION.match(line, width):
+            continue
+        if number and lines[number - 1].endswith("\\"):
+            continue
+        found.append(number)
+    return found
+
+
+def _regions(starts: list[int], end: int, info: _Lines, width: int) -> Iterator[tuple[int, int]]:
+    """(first, stop) line ranges of statements; decorators stay with what they decorate."""
+    group_start: int | None = None
+    for index, number in enumerate(starts):
+        if group_start is None:
+            group_start = number
+        if info.lines[number][width] == "@":
+            continue
+        stop = starts[index + 1] if index + 1 < len(starts) else end
+        yield group_start, stop
+        group_start = None
+    if group_start is not None:
+        yield group_start, end
+
+
+def _balanced(chunk: str) -> bool:
+    if chunk.rstrip().endswith("\\"):
+        return False
+    if (chunk.count('"""') % 2) or (chunk.count("'''") % 2):
+        return False
+    return (
+        chunk.count("(") == chunk.count(")")
+        and chunk.count("[") == chunk.count("]")
+        and chunk.count("{") == chunk.count("}")
+    )
+
+
+def _stub(info: _Lines, first: int, stop: int, indent: str, tokens: re.Pattern[str] | None) -> list[str] | None:
+    """Replacement lines for a def/class region that cannot hold a reference, else None."""
+    for number in range(first, stop):
+        found = _DEF_NAME.match(info.lines[number])
+        if found is not None:
+            break
+    else:
+        return None
+    kind, name = found.groups()
+    chunk = "\n".join(info.lines[first:stop])
+    if tokens is not None and tokens.search(chunk):
+        return None
+    if not _balanced(chunk) or _GLOBAL.search(chunk):
+        return None
+    if kind == "class" and _STRING_ASSIGN.search(chunk):
+        return None
+    head = f"{indent}def {name}(): pass" if kind == "def" else f"{indent}class {name}: pass"
+    return [head] + [""] * (stop - first - 1)
+
+
+def _blank(text: str, tokens: re.Pattern[str] | None) -> str | None:
+    """`text` with every top-level def/class (and method) that cannot hold a reference replaced by a
+    same-named stub and empty lines; None when nothing could be blanked.
+    """
+    if "def" not in text and "class" not in text:
+        return None
+    info = _Lines.of(text)
+    lines = list(info.lines)
+    changed = False
+    total = len(lines)
+    for first, stop in _regions(_starts(info, 0, total, ""), total, info, 0):
+        if not _HEAD.match(info.lines[first]):
+            continue
+        stub = _stub(info, first, stop, "", tokens)
+        if stub is not None:
+            lines[first:stop] = stub
+            changed = True
+            continue
+        header = next((n for n in range(first, stop) if _DEF_NAME.match(info.lines[n])), None)
+        found = _DEF_NAME.match(info.lines[header]) if header is not None else None
+        if header is None or found is None or found.group(1) != "class":
+            continue
+        body = next(
+            (n for n in range(header + 1, stop) if not info.quiet[n] and info.lines[n][:1] in (" ", "\t")),
+            None,
+        )
+        if body is None:
+            continue
+        line = info.lines[body]
+        indent = line[: len(line) - len(line.lstrip())]
+        width = len(indent)
+        for inner_first, inner_stop in _regions(_starts(info, body, stop, indent), stop, info, width):
+            if not _HEAD.match(info.lines[inner_first], width):
+                continue
+            stub = _stub(info, inner_first, inner_stop, indent, tokens)
+            if stub is not None:
+                lines[inner_first:inner_stop] = stub
+                changed = True
+    return "\n".join(lines) if changed else None
+
+
+# --- source positions ---------------------------------------------------------------------------
+
+
+class _Source:
+    """The original text, for character columns and the code of a node (with its own parentheses)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ascii = text.isascii()
+        self._offsets: list[int] | None = None
+        self._lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.text)
+        return self._lines
+
+    @property
+    def offsets(self) -> list[int]:
+        if self._offsets is None:
+            self._offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
+        return self._offsets
+
+    def column(self, line: int, byte_offset: int) -> int:
+        """0-based character column of a UTF-8 byte offset on a 1-based line."""
+        if self.ascii:
+            return byte_offset
+        text = self.lines[line - 1]
+        if text.isascii():
+            return byte_offset
+        return len(text.encode("utf-8", "surrogatepass")[:byte_offset].decode("utf-8", "surrogatepass"))
+
+    def start(self, node: ast.AST) -> int:
+        line = node.lineno  # type: ignore[attr-defined]
+        return self.offsets[line - 1] + self.column(line, node.col_offset)  # type: ignore[attr-defined]
+
+    def end(self, node: ast.AST) -> int:
+        line = node.end_lineno  # type: ignore[attr-defined]
+        return self.offsets[line - 1] + self.column(line, node.end_col_offset)  # type: ignore[attr-defined]
+
+    def span(self, node: ast.AST) -> Span:
+        return Span(
+            node.lineno,  # type: ignore[attr-defined]
+            self.column(node.lineno, node.col_offset) + 1,  # type: ignore[attr-defined]
+            node.end_lineno,  # type: ignore[attr-defined]
+            self.column(node.end_lineno, node.end_col_offset) + 1,  # type: ignore[attr-defined]
+        )
+
+    def code(self, node: ast.AST, floor: int = -1, ceiling: int | None = None) -> str:
+        """The code of `node` with the parentheses that group it alone, as LibCST's `code_for_node`
+        gives it; parentheses at `floor` / `ceiling` (a call's own) are not the node's.
+        """
+        text = self.text
+        start, end = self.start(node), self.end(node)
+        left = []
+        position = start - 1
+        while position >= 0 and position > floor:
+            char = text[position]
+            if char == "(":
+                left.append(position)
+            elif char not in " \t\r\n\f\\":
+                break
+            position -= 1
+        right = []
+        position = end
+        limit = len(text) if ceiling is None else ceiling
+        while position < limit:
+            char = text[position]
+            if char == ")":
+                right.append(position)
+            elif char not in " \t\r\n\f\\":
+                break
+            position += 1
+        groups = min(len(left), len(right))
+        if groups:
+            return text[left[groups - 1] : right[groups - 1] + 1]
+        return text[start:end]
+
+
+# --- definitions --------------------------------------------------------------------------------
+
+
+def _string_value(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def dotted(node: ast.AST) -> str | None:
+    """LibCST's `get_full_name_for_node`: `a.b.c` for names and attributes, a call's function name."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, ast.Name):
+            parts.append(node.id)
+            break
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            if not parts:
+                return None
+            parts.append("None")
+            break
+    return ".".join(reversed(parts))
+
+
+def _from_package(module: ModuleName, name: str | None, dots: int) -> str | None:
+    """The absolute module of a relative import (None when it reaches above the top package)."""
+    if dots == 0:
+        return name
+    if not module.package:
+        return None
+    bits = module.package.rsplit(".", dots - 1)  # as importlib resolves it
+    if len(bits) < dots:
+        return None
+    return f"{bits[0]}.{name}" if name else bits[0]
+
+
+def _absolute_import(module: ModuleName, node: ast.ImportFrom) -> str | None:
+    if not node.level:
+        return node.module
+    return _from_package(module, node.module, node.level)
+
+
+def module_defs(tree: ast.Module, module: ModuleName) -> ModuleDefs:
+    values: dict[str, str] = {}
+    members: set[str] = set()
+    aliases: dict[str, str] = {}
+
+    def collect(body: Sequence[ast.stmt], prefix: str, enum_kind: str | None) -> None:
+        for small in body:
+            target: ast.AST | None = None
+            value: ast.AST | None = None
+            if isinstance(small, ast.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0], small.value
+            elif isinstance(small, ast.AnnAssign) and small.value is not None:
+                target, value = small.target, small.value
+            elif isinstance(small, ast.ImportFrom) and not prefix and small.names[0].name != "*":
+                base = _absolute_import(module, small)
+                for alias in small.names:
+                    if base:
+                        aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
+            elif isinstance(small, ast.Import) and not prefix:
+                for alias in small.names:
+                    if alias.asname:
+                        aliases[alias.asname] = alias.name
+            if not isinstance(target, ast.Name) or value is None:
+                continue
+            qualname = f"{prefix}{target.id}"
+            text = _string_value(value)
+            if text is None and enum_kind == "StrEnum" and _is_auto(value):
+                text = target.id.lower()
+            if text is not None:
+                values[qualname] = text
+            if enum_kind is not None and not target.id.startswith("_"):
+                members.add(qualname)
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                bases = {str(dotted(b) or "").rsplit(".", 1)[-1] for b in statement.bases}
+                kind = next(iter(sorted(bases & _ENUM_BASES)), None)
+                if kind == "Enum" and "str" in bases:
+                    kind = "StrEnum-like"
+                collect(statement.body, f"{prefix}{statement.name}.", kind)
+
+    collect(tree.body, "", None)
+    return ModuleDefs(tuple(sorted(values.items())), frozenset(members), tuple(sorted(aliases.items())))
+
+
+def _is_auto(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("auto")
+
+
+# --- scopes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Binding:
+    """One assignment of a name: an import (with what it imports) or a local binding."""
+
+    index: int
+    scope: _Scope
+    imported: tuple[str, str, str | None] | None = None  # (module incl. leading dots, name, asname)
+
+
+@dataclass(eq=False)
+class _Scope:
+    """A LibCST-compatible scope: module, class, function (also lambda) or comprehension."""
+
+    kind: str
+    parent: _Scope | None
+    name: str = ""
+    bindings: dict[str, list[_Binding]] = field(default_factory=lambda: defaultdict(list))
+    overwrites: dict[str, str] = field(default_factory=dict)  # name -> "global" | "nonlocal"
+    prefix: str = ""
+
+    def __post_init__(self) -> None:
+        parent = self.parent.prefix if self.parent is not None else ""
+        if self.kind == "function":
+            self.prefix = ".".join(p for p in (parent, self.name, "<locals>") if p)
+        elif self.kind == "class":
+            self.prefix = ".".join(p for p in (parent, self.name) if p)
+        elif self.kind == "comprehension":
+            self.prefix = ".".join(p for p in (parent, "<comprehension>") if p)
+
+    def _visible_parent(self, start: _Scope) -> _Scope | None:
+        """The next enclosing scope a name lookup from `start` may use (classes are skipped)."""
+        parent = start.parent
+        while parent is not None and parent.kind == "class":
+            parent = parent.parent
+        return parent
+
+    def _module(self) -> _Scope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def resolve(self, name: str, origin: _Scope) -> list[_Binding] | None:
+        """The bindings `name` refers to from `origin`; None means a builtin, [] nothing."""
+        if self.kind == "module":
+            if self.bindings.get(name):
+                return self.bindings[name]
+            return None if name in _BUILTINS else []
+        how = self.overwrites.get(name)
+        if how == "global":
+            return self._module().resolve(name, origin)
+        if how != "nonlocal" and self.bindings.get(name):
+            return self.bindings[name]
+        parent = self._visible_parent(self)
+        if parent is None:
+            return []
+        return parent.resolve(name, origin)
+
+
+def _binding_names(binding: _Binding, name: str, full: str) -> set[tuple[str, str]]:
+    """(qualified name, source) pairs of one binding for the dotted `full` (LibCST's rules)."""
+    if binding.imported is None:
+        prefix = binding.scope.prefix
+        return {(f"{prefix}.{full}" if prefix else full, "local")}
+    module, real, asname = binding.imported
+    parts = real.split(".")
+    for cut in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:cut])
+        as_name = asname if asname is not None else candidate
+        if module and module.endswith("."):
+            candidate = f"{module}{candidate}"
+        elif module:
+            candidate = f"{module}.{candidate}"
+        if full.startswith(as_name):
+            remaining = full.split(as_name, 1)[1]
+            if remaining and not remaining.startswith("."):
+                continue
+            remaining = remaining.lstrip(".")
+            return {(f"{candidate}.{remaining}" if remaining else candidate, "import")}
+    return set()
+
+
+# --- the walk -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    node: ast.AST
+    rows: list[Pattern]
+    scope: _Scope
+    index: int
+    parent: ast.Call | None = None  # the call a key argument belongs to (for parentheses)
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class _Walker:
+    """One pass over the tree without recursion: scopes, bindings (with LibCST's visit order),
+    and the nodes whose names could match a pattern row.
+    """
+
+    def __init__(self, patterns: Sequence[Pattern], module: ModuleName) -> None:
+        self.by_token: dict[str, list[Pattern]] = defaultdict(list)
+        for row in patterns:
+            self.by_token[row.token].append(row)
+        self.candidates: list[_Candidate] = []
+        self.imported: set[str] = set()
+        self.module = module
+        self.counter = 0
+        self.scope_of: dict[int, tuple[_Scope, int]] = {}  # id(node) -> (scope, access index)
+        self.root = _Scope("module", None)
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def _bind(self, scope: _Scope, name: str, imported: tuple[str, str, str | None] | None = None) -> None:
+        target = scope
+        how = scope.overwrites.get(name)
+        if how == "global":
+            target = scope._module()
+        elif how == "nonlocal":
+            parent = scope._visible_parent(scope)
+            while parent is not None and parent.kind != "module" and not parent.bindings.get(name):
+                parent = parent._visible_parent(parent)
+            target = parent if parent is not None and parent.kind != "module" else scope
+        target.bindings[name].append(_Binding(self._next(), target, imported))
+
+    def walk(self, tree: ast.Module) -> None:
+        # Work items: (node, scope). Children are pushed in reverse so they pop in source order.
+        stack: list[tuple[ast.AST, _Scope]] = [(statement, self.root) for statement in reversed(tree.body)]
+        by_token = self.by_token
+        while stack:
+            node, scope = stack.pop()
+            kind = type(node)
+            if kind is _Params:
+                for arg in _arguments(node.args):  # type: ignore[attr-defined]
+                    self._bind(scope, arg.arg)
+                continue
+            if kind is ast.Name:
+                if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+                    self._bind(scope, node.id)  # type: ignore[attr-defined]
+                else:
+                    self.scope_of[id(node)] = (scope, self._next())
+                continue
+            if kind is ast.Attribute:
+                self.scope_of[id(node)] = (scope, self.counter)
+                if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+                    owner = node.value  # type: ignore[attr-defined]
+                    last = owner.id if type(owner) is ast.Name else owner.attr if type(owner) is ast.Attribute else ""
+                    rows = by_token.get(last)
+                    if rows:
+                        attribute = node.attr  # type: ignore[attr-defined]
+                        chosen = [r for r in rows if r.shape is Shape.ATTRIBUTE and r.key_matches(attribute)]
+                        if chosen:
+                            self.candidates.append(_Candidate(node, chosen, scope, self.counter))
+                stack.append((node.value, scope))  # type: ignore[attr-defined]
+                continue
+            if kind is ast.Call:
+                self._call(node, scope)  # type: ignore[arg-type]
+            elif kind is ast.Subscript:
+                self.scope_of[id(node)] = (scope, self.counter)
+                if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+                    owner = node.value  # type: ignore[attr-defined]
+                    last = owner.id if type(owner) is ast.Name else owner.attr if type(owner) is ast.Attribute else ""
+                    rows = by_token.get(last)
+                    if rows:
+                        chosen = [r for r in rows if r.shape is Shape.SUBSCRIPT]
+                        if chosen and not isinstance(node.slice, ast.Slice):  # type: ignore[attr-defined]
+                            self.candidates.append(_Candidate(node, chosen, scope, self.counter))
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+                self._function(node, scope, stack)  # type: ignore[arg-type]
+                continue
+            elif kind is ast.ClassDef:
+                self._class(node, scope, stack)  # type: ignore[arg-type]
+                continue
+            elif kind is ast.Lambda:
+                inner = _Scope("function", scope, "")
+                args = node.args  # type: ignore[attr-defined]
+                pending: list[tuple[ast.AST, _Scope]] = []
+                for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+                    pending.append((default, scope))
+                for arg in _arguments(args):
+                    self._bind(inner, arg.arg)
+                pending.append((node.body, inner))  # type: ignore[attr-defined]
+                stack.extend(reversed(pending))
+                continue
+            elif kind in _COMPREHENSIONS:
+                self._comprehension(node, scope, stack)
+                continue
+            elif kind is ast.Import:
+                for alias in node.names:  # type: ignore[attr-defined]
+                    self.imported.add(alias.name.split(".")[0])
+                    self._alias_token(alias)
+                    self._bind(scope, alias.asname or alias.name, ("", alias.name, alias.asname))
+                continue
+            elif kind is ast.ImportFrom:
+                base = "." * node.level + (node.module or "")  # type: ignore[attr-defined]
+                if node.module is not None and not node.level:  # type: ignore[attr-defined]
+                    self.imported.add(node.module.split(".")[0])  # type: ignore[attr-defined]
+                for alias in node.names:  # type: ignore[attr-defined]
+                    if alias.name == "*":
+                        continue
+                    self._alias_token(alias)
+                    self._bind(scope, alias.asname or alias.name, (base, alias.name, alias.asname))
+                continue
+            elif kind is ast.Global or kind is ast.Nonlocal:
+                how = "global" if kind is ast.Global else "nonlocal"
+                for name in node.names:  # type: ignore[attr-defined]
+                    scope.overwrites[name] = how
+                continue
+            elif (kind is ast.ExceptHandler and node.name) or (kind in (ast.MatchAs, ast.MatchStar) and node.name):  # type: ignore[attr-defined]
+                self._bind(scope, node.name)  # type: ignore[attr-defined]
+            elif kind is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
+                self._bind(scope, node.rest)  # type: ignore[attr-defined]
+            elif kind is ast.Constant:
+                continue
+            stack.extend((child, scope) for child in reversed(list(_children(node))))
+
+    def _alias_token(self, alias: ast.alias) -> None:
+        if alias.asname is not None:
+            rows = self.by_token.get(alias.name.rsplit(".", 1)[-1])
+            if rows:
+                self.by_token[alias.asname].extend(r for r in rows if r.shape is Shape.CALL)
+
+    def _call(self, node: ast.Call, scope: _Scope) -> None:
+        self.scope_of[id(node)] = (scope, self.counter)
+        func = node.func
+        token = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+        rows = self.by_token.get(token or "")
+        if rows:
+            chosen = [r for r in rows if r.shape in (Shape.CALL, Shape.METHOD) and argument(node, r.key) is not None]
+            if chosen:
+                self.candidates.append(_Candidate(node, chosen, scope, self.counter))
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope, stack: list) -> None:
+        self._bind(scope, node.name)
+        inner = _Scope("function", scope, node.name)
+        pending: list[tuple[ast.AST, _Scope]] = [(d, scope) for d in node.decorator_list]
+        args = node.args
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            pending.append((default, scope))
+        for arg in _arguments(args):
+            if arg.annotation is not None:
+                pending.append((arg.annotation, scope))
+        if node.returns is not None:
+            pending.append((node.returns, scope))
+        # Parameters are bound once the walk reaches the body (LibCST binds them in visit order).
+        pending.append((_Params(args), inner))
+        pending.extend((statement, inner) for statement in node.body)
+        stack.extend(reversed(pending))
+
+    def _class(self, node: ast.ClassDef, scope: _Scope, stack: list) -> None:
+        self._bind(scope, node.name)
+        inner = _Scope("class", scope, node.name)
+        pending: list[tuple[ast.AST, _Scope]] = [(d, scope) for d in node.decorator_list]
+        pending.extend((b, scope) for b in node.bases)
+        pending.extend((k.value, scope) for k in node.keywords)
+        pending.extend((statement, inner) for statement in node.body)
+        stack.extend(reversed(pending))
+
+    def _comprehension(self, node: ast.AST, scope: _Scope, stack: list) -> None:
+        generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
+        inner = _Scope("comprehension", scope)
+        pending: list[tuple[ast.AST, _Scope]] = [(generators[0].iter, scope)]
+        for number, generator in enumerate(generators):
+            if number:
+                pending.append((generator.iter, inner))
+            pending.append((generator.target, inner))
+            pending.extend((condition, inner) for condition in generator.ifs)
+        if isinstance(node, ast.DictComp):
+            pending.extend([(node.key, inner), (node.value, inner)])
+        else:
+            pending.append((node.elt, inner))  # type: ignore[attr-defined]
+        stack.extend(reversed(pending))
+
+
+class _Params(ast.AST):
+    """A marker work item: bind a function's parameters in its own scope."""
+
+    _fields = ()
+
+    def __init__(self, args: ast.arguments) -> None:
+        super().__init__()
+        self.args = args
+
+
+def _arguments(args: ast.arguments) -> Iterator[ast.arg]:
+    yield from args.posonlyargs
+    yield from args.args
+    if args.vararg is not None:
+        yield args.vararg
+    yield from args.kwonlyargs
+    if args.kwarg is not None:
+        yield args.kwarg
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    if isinstance(node, _Params):
+        return iter(())
+    if isinstance(node, ast.IfExp):
+        return iter((node.body, node.test, node.orelse))
+    if isinstance(node, ast.Dict):
+        return (child for pair in zip(node.keys, node.values, strict=True) for child in pair if child is not None)
+    return ast.iter_child_nodes(node)
+
+
+def argument(call: ast.Call, where: Arg) -> ast.expr | None:
+    """The argument of `call` at `where`: a keyword of that name, else the positional one."""
+    if where.keywords:
+        for keyword in call.keywords:
+            if keyword.arg is not None and keyword.arg in where.keywords:
+                return keyword.value
+    if where.index is None:
+        return None
+    count = 0
+    for arg in call.args:
+        if type(arg) is ast.Starred:
+            return None
+        if count == where.index:
+            return arg
+        count += 1
+    return None
+
+
+def _suppressions(text: str) -> dict[int, frozenset[str]]:
+    found: dict[int, frozenset[str]] = {}
+    if "flaglint" not in text:
+        return found
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        hit = _SUPPRESS.search(line)
+        if hit:
+            codes = hit.group(1)
+            found[number] = frozenset(c.strip() for c in codes.split(",") if c.strip()) if codes else frozenset("*")
+    return found
+
+
+def _last_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+# --- matching -----------------------------------------------------------------------------------
+
+
+class _Matcher:
+    """Second pass, with scopes: decide which candidates really are flag references."""
+
+    def __init__(
+        self,
+        path: str,
+        source: _Source,
+        module: ModuleName,
+        walker: _Walker,
+        suppressions: dict[int, frozenset[str]],
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        self.walker = walker
+        self.suppressions = suppressions
+
+    def qualified(self, node: ast.AST) -> set[str | None]:
+        """LibCST's `scope.get_qualified_names_for(node)`, made absolute (`absolute_name`)."""
+        found = self.walker.scope_of.get(id(node))
+        if found is None:
+            return set()
+        scope, index = found
+        full = dotted(node)
+        if full is None:
+            return set()
+        head = full
+        bindings: list[_Binding] | None = []
+        while head:
+            bindings = scope.resolve(head, scope)
+            if bindings is None:
+                return {None}
+            if bindings:
+                break
+            head = head.rpartition(".")[0]
+        if type(node) is ast.Name:
+            earlier = [b for b in bindings if b.scope is not scope or b.index < index]
+            if not earlier and bindings and scope.parent is not None:
+                parent_bindings = scope.parent.resolve(head, scope)
+                if parent_bindings is None:
+                    return {None}
+                earlier = parent_bindings
+            bindings = earlier
+        names: set[str | None] = set()
+        for binding in bindings:
+            for name, source in _binding_names(binding, head, full):
+                names.add(self._absolute(name, source))
+        return names
+
+    def _absolute(self, name: str, source: str) -> str | None:
+        if "<locals>" in name:
+            return None
+        if source == "local":
+            return f"{self.module.name}.{name}" if self.module.name else name
+        if name.startswith("."):
+            dots = len(name) - len(name.lstrip("."))
+            return _from_package(self.module, name[dots:] or None, dots)
+        return name
+
+    def match(self, candidate: _Candidate) -> FlagRef | None:
+        node = candidate.node
+        if isinstance(node, ast.Call):
+            return self._match_call(node, candidate.rows)
+        if isinstance(node, ast.Attribute):
+            return self._match_object(node, node.value, candidate.rows, node.attr, None)
+        if isinstance(node, ast.Subscript):
+            index = node.slice
+            if isinstance(index, ast.Tuple) and not self._parenthesized(index):
+                return None  # `x["a", "b"]`: several subscripts, not one key
+            return self._match_object(node, node.value, candidate.rows, None, index)
+        return None
+
+    def _parenthesized(self, node: ast.Tuple) -> bool:
+        text = self.source.text
+        return text[self.source.start(node)] == "(" and text[self.source.end(node) - 1] == ")"
+
+    def _match_call(self, node: ast.Call, rows: list[Pattern]) -> FlagRef | None:
+        func_names = self.qualified(node.func)
+        best: tuple[int, Pattern, ast.expr] | None = None
+        for row in rows:
+            key_node = argument(node, row.key)
+            if key_node is None:
+                continue
+            strength = self._call_strength(node, row, func_names, key_node)
+            if strength and (best is None or strength > best[0]):
+                best = (strength, row, key_node)
+        if best is None:
+            return None
+        _, row, key_node = best
+        default = argument(node, row.default)
+        pinned = argument(node, row.pinned)
+        return self._ref(
+            node,
+            row,
+            key_node,
+            call=node,
+            default=self._code(default, node) if default is not None else None,
+            pinned=self._code(pinned, node) if pinned is not None else None,
+        )
+
+    def _call_strength(self, node: ast.Call, row: Pattern, func_names: set[str | None], key_node: ast.expr) -> int:
+        """0 = no match; higher = more certain. Qualified names beat imports, imports beat names."""
+        if row.shape is Shape.CALL:
+            if "." in row.name:
+                return 3 if row.name in func_names else 0
+            return (
+                2
+                if _last_name(node.func) == row.name or any(n and n.rsplit(".", 1)[-1] == row.name for n in func_names)
+                else 0
+            )
+        func = node.func
+        if not isinstance(func, ast.Attribute) or func.attr != row.name:
+            return 0
+        if row.sdk == "custom":
+            if row.receiver is None:
+                return 2
+            receiver_names = {dotted(func.value)} | self.qualified(func.value)
+            return 2 if any(n == row.receiver or (n or "").endswith("." + row.receiver) for n in receiver_names) else 0
+        if any(n and n.split(".")[0] in row.packages for n in func_names):
+            return 3
+        if self.walker.imported.intersection(row.packages):
+            return 2
+        receiver = func.value.func if isinstance(func.value, ast.Call) else func.value  # get_client().m(...)
+        if CLIENT_NAME.search(_last_name(receiver) or "") and self._static(key_node):
+            return 1
+        return 0
+
+    def _static(self, key_node: ast.expr) -> bool:
+        if _string_value(key_node) is not None:
+            return True
+        return isinstance(key_node, (ast.Name, ast.Attribute)) and self._symbol(key_node) is not None
+
+    def _symbol(self, key_node: ast.expr) -> str | None:
+        names = self.qualified(key_node)
+        return names.pop() if len(names) == 1 else None
+
+    def _match_object(
+        self,
+        node: ast.AST,
+        owner: ast.expr,
+        rows: list[Pattern],
+        attribute: str | None,
+        key_node: ast.expr | None,
+    ) -> FlagRef | None:
+        owner_names = {dotted(owner)} | self.qualified(owner)
+        for row in rows:
+            if not any(n == row.name or (n or "").endswith("." + row.name) for n in owner_names):
+                continue
+            if attribute is not None:
+                return self._ref(node, row, None, attribute=attribute)
+            assert key_node is not None
+            ref = self._ref(node, row, key_node)
+            if ref.key is None or row.key_matches(ref.key):
+                if ref.key is None and ref.key_symbol is None and row.match is not None:
+                    continue
+                return ref
+        return None
+
+    def _code(self, node: ast.AST, call: ast.Call | None) -> str:
+        if call is None:
+            return self.source.code(node)
+        # The call's own parentheses bound the search: its "(" follows the function, its ")" ends it.
+        text = self.source.text
+        position = self.source.end(call.func)
+        while position < len(text) and text[position] != "(":
+            position += 1
+        return self.source.code(node, floor=position, ceiling=self.source.end(call) - 1)
+
+    def _ref(
+        self,
+        node: ast.AST,
+        row: Pattern,
+        key_node: ast.expr | None,
+        *,
+        call: ast.Call | None = None,
+        attribute: str | None = None,
+        default: str | None = None,
+        pinned: str | None = None,
+    ) -> FlagRef:
+        span = self.source.span(node)
+        suppressed = frozenset().union(*(self.suppressions.get(n, frozenset()) for n in {span.line, span.end_line}))
+        key: str | None = attribute
+        source = KeySource.ATTRIBUTE if attribute is not None else KeySource.DYNAMIC
+        symbol = None
+        key_text = attribute or ""
+        if key_node is not None:
+            key_text = self._code(key_node, call)
+            key = _string_value(key_node)
+            if key is not None:
+                source = KeySource.LITERAL
+            elif isinstance(key_node, (ast.Name, ast.Attribute)):
+                symbol = self._symbol(key_node)
+        return FlagRef(
+            path=self.path,
+            span=span,
+            key=key,
+            key_source=source,
+            key_text=key_text,
+            pattern=row.id,
+            sdk=row.sdk,
+            kind=row.kind,
+            default=default,
+            pinned=pinned,
+            key_symbol=symbol,
+            suppressed=suppressed,
+        )

@@ -1,0 +1,174 @@
+"""The two detection front ends agree: `detect` (stdlib ast, what every face runs) and `scan`
+(LibCST, the reference whose spans the codemod matches) find the same references with the same
+spans, keys, key texts and qualified symbols, and the same module definitions: on every fixture
+file and on generated programs full of imports, aliases, shadowing, scopes and key spellings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flaglint import detect, scan
+from flaglint.model import FileScan, ModuleName
+from flaglint.patterns import BUILTIN_PATTERNS, custom_pattern
+
+ROOT = Path(__file__).resolve().parent.parent
+PATTERNS = (
+    *BUILTIN_PATTERNS,
+    custom_pattern({"kind": "attribute", "name": "django.conf.settings", "match": "ENABLE_*"}, 0),
+    custom_pattern({"kind": "subscript", "name": "app.config", "match": "FF_*"}, 0),
+    custom_pattern({"kind": "function", "name": "app.flags.is_on"}, 0),
+    custom_pattern({"kind": "method", "name": "has_feature", "receiver": "project"}, 0),
+    custom_pattern({"kind": "decorator", "name": "app.flags.flagged"}, 0),
+)
+MODULE = ModuleName("app.views", "app")
+
+
+def both(text: str, module: ModuleName = MODULE) -> tuple[FileScan, FileScan]:
+    return (
+        scan.scan_source("app/views.py", text, module, PATTERNS),
+        detect.scan_source("app/views.py", text, module, PATTERNS),
+    )
+
+
+def assert_equal(text: str, module: ModuleName = MODULE) -> FileScan:
+    reference, fast = both(text, module)
+    assert fast.refs == reference.refs, text
+    assert fast.defs == reference.defs, text
+    assert [(p.line, p.message) for p in fast.problems][:1] == [(p.line, p.message) for p in reference.problems][:1]
+    return fast
+
+
+FIXTURE_FILES = sorted(p for p in (ROOT / "fixtures").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_every_fixture_file_scans_the_same(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    parts = path.relative_to(ROOT / "fixtures").with_suffix("").parts
+    assert_equal(text, ModuleName(".".join(parts[-2:]), parts[-2] if len(parts) > 1 else ""))
+
+
+def test_syntax_errors_are_placed_alike() -> None:
+    reference, fast = both("import UnleashClient\nif client.is_enabled('a')\n    pass\n")
+    assert fast.problems and reference.problems
+    assert fast.problems[0].line == reference.problems[0].line == 2
+
+
+# --- generated programs -------------------------------------------------------------------------
+
+NAMES = ["client", "flags", "waffle", "flag_is_active", "KEY", "OTHER", "Feature", "project", "settings", "app"]
+
+KEYS = [
+    '"plain-key"',
+    "'single'",
+    "KEY",
+    "OTHER",
+    "(KEY)",
+    "( 'grouped' )",
+    "Feature.A",
+    "Feature.A.value",
+    "Feature.B.name",
+    "app.flags.KEY",
+    "consts.KEY",
+    'f"dyn-{x}"',
+    "item",
+    "get_key()",
+    '"implicit" "concat"',
+    "'é-ü'",
+]
+
+CALLS = [
+    "client.is_enabled({key})",
+    "flags.is_enabled({key}, context)",
+    "unleash.get_variant(feature_name={key})",
+    "flag_is_active(request, {key})",
+    "waffle.flag_is_active(request, {key})",
+    "fia(request, {key})",
+    "ldclient.get().variation({key}, ctx, default=False)",
+    "of_client.get_boolean_value({key}, False)",
+    "gb.is_off({key})",
+    "posthog.feature_enabled({key}, user)",
+    "ph.get_feature_flag({key}, user)",
+    "is_on({key})",
+    "app.flags.is_on({key})",
+    "project.has_feature({key})",
+    "widget.has_feature({key})",
+    "settings.ENABLE_SEARCH",
+    "settings.OTHER_THING",
+    "app.config[{key}]",
+    "app.config['FF_NEW']",
+    "config[{key}]",
+    "plugin.is_enabled({key})",
+    "(client).is_enabled( {key} )",
+    "client.is_enabled(*args)",
+    "client.is_enabled()",
+]
+
+TOP = [
+    "import UnleashClient",
+    "import waffle",
+    "from waffle import flag_is_active",
+    "from waffle import flag_is_active as fia",
+    "import ldclient",
+    "import posthog as ph",
+    "from openfeature import api",
+    "from django.conf import settings",
+    "from app.flags import KEY, is_on",
+    "from . import consts",
+    "from .flags import KEY as OTHER",
+    "import app.flags",
+    "import app",
+    'KEY = "module-key"',
+    "OTHER: str = 'other-key'",
+    "class Feature(enum.Enum):\n    A = 'feature-a'\n    B = 'feature-b'\n",
+    "class Feature(str, Enum):\n    A = auto()\n",
+    "class Holder:\n    KEY = 'class-key'\n\n    def method(self, item):\n        return {call}\n",
+    "def helper(item, client=None):\n    return {call}\n",
+    "def shadow():\n    {name} = object()\n    return {call}\n",
+    "def late():\n    value = {call}\n    {name} = 1\n    return value\n",
+    "def outer():\n    {name} = None\n\n    def inner(item):\n        return {call}\n\n    return inner\n",
+    "def setter():\n    global {name}\n    {name} = 'from-global'\n",
+    "def importer():\n    from waffle import flag_is_active\n    return {call}\n",
+    "values = [{call} for item in items if item]",
+    "table = {{item: {call} for item in items}}",
+    "check = lambda item: {call}",
+    "result = {call}",
+    "if {call}:\n    pass\nelif other:\n    pass\nelse:\n    pass",
+    "@waffle_flag({key})\ndef view(request):\n    pass",
+    "@app.flags.flagged({key})\n@other\ndef view2():\n    pass",
+    "{name} = make()",
+    "def {name}(*args):\n    return None",
+    "class Plain:\n    def method(self):\n        return 1\n",
+    "def quiet(a, b=1):\n    '''A docstring (unbalanced.'''\n    return a + b\n",
+    "try:\n    import UnleashClient as uc\nexcept ImportError:\n    uc = None",
+    "with opened() as handle:\n    {call}",
+    "for item in items:\n    {call}",
+    'x = """\ndef not_code():\n    client.is_enabled(\'in-string\')\n"""',
+    "# flaglint: ignore[FL001]\n{call}  # flaglint: ignore",
+]
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(min_value=1, max_value=9))):
+        template = draw(st.sampled_from(TOP))
+        call = draw(st.sampled_from(CALLS)).format(key=draw(st.sampled_from(KEYS)))
+        parts.append(template.format(call=call, key=draw(st.sampled_from(KEYS)), name=draw(st.sampled_from(NAMES))))
+    return "\n".join(parts) + "\n"
+
+
+@settings(
+    max_examples=int(os.environ.get("FLAGLINT_FRONT_END_EXAMPLES", "600")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(programs(), st.sampled_from([MODULE, ModuleName("app", "app"), ModuleName("top", "")]))
+def test_generated_programs_scan_the_same(text: str, module: ModuleName) -> None:
+    assert_equal(text, module)
