@@ -56,7 +56,8 @@ def test_every_fixture_file_scans_the_same(path: Path) -> None:
 
 def test_syntax_errors_are_placed_alike() -> None:
     reference, fast = both("import UnleashClient\nif client.is_enabled('a')\n    pass\n")
-    assert fast.problems and reference.problems
+    assert fast.problems
+    assert reference.problems
     assert fast.problems[0].line == reference.problems[0].line == 2
 
 

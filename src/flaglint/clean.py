@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import ast
 import difflib
+import multiprocessing
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flaglint.codemod import Note, remove_definitions, rewrite
 from flaglint.config import Config
+from flaglint.guard import deep
 from flaglint.model import FlagRef, Problem
+from flaglint.patterns import Pattern
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding
 from flaglint.workspace import Workspace, digest_of, discover
@@ -130,11 +134,9 @@ def plan(
 ) -> Step:
     """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`."""
     from flaglint.detect import scan_source
-    from flaglint.scan import parse
 
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     result = workspace.scan(paths)
-    patterns = {p.id: p for p in workspace.patterns}
     targets: dict[str, list[FlagRef]] = {}
     for ref in result.refs:
         if ref.key in values:
@@ -145,16 +147,14 @@ def plan(
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
     definitions: set[Definition] = set()
     wrappers: dict[str, tuple[str, str, str]] = {}  # qualified name -> (literal, file, function)
+    jobs: list[_RetireJob] = []
+    encodings: dict[str, str] = {}
     for rel in sorted(targets):
         found = texts.text(rel)
         if isinstance(found, Problem):
             problems.append(found)
             continue
         text, encoding = found
-        tree = parse(rel, text)
-        if isinstance(tree, Problem):
-            problems.append(tree)
-            continue
         if workspace.digests.get(rel) == digest_of(text.encode(encoding)):
             refs = targets[rel]  # the scan saw exactly these bytes: its positions hold
         else:
@@ -164,13 +164,18 @@ def plan(
             site = find_definition(ref.key_symbol, workspace.lookup) if ref.key_symbol else None
             if site is not None:
                 definitions.add(site)
-        done = rewrite(rel, tree, refs, values, patterns, unsafe=unsafe, text=text)
+        jobs.append(_RetireJob(rel, text, tuple(refs), dict(values), unsafe))
+        encodings[rel] = encoding
+    validated: set[str] = set()
+    for job, done in zip(jobs, _run_retire(jobs, workspace.patterns, workspace.jobs), strict=True):
         notes.extend(done.notes)
-        if done.changed:
-            texts.edits[rel] = (done.code, encoding)
-        module = workspace.module_of(rel).name
+        problems.extend(done.problems)
+        if done.code is not None:
+            texts.edits[job.rel] = (done.code, encodings[job.rel])
+            validated.add(job.rel)
+        module = workspace.module_of(job.rel).name
         for name, literal in done.wrappers:
-            wrappers[f"{module}.{name}" if module else name] = (literal, rel, name)
+            wrappers[f"{module}.{name}" if module else name] = (literal, job.rel, name)
     if unsafe and wrappers:
         _inline_wrappers(wrappers, workspace, texts, notes, problems)
     by_file: dict[str, list[str]] = {}
@@ -182,11 +187,17 @@ def plan(
         _remove_unused(texts, rel, names)
     edits = []
     for rel, (text, encoding) in sorted(texts.edits.items()):
-        problem = _reparse_problem(rel, text)
-        if problem is not None:
-            problems.append(problem)
+        try:
+            before = workspace.read(rel)
+        except OSError as exc:
+            problems.append(Problem(rel, 1, 0, f"left unchanged: {exc.strerror}"))
             continue
-        before = workspace.read(rel)
+        if rel not in validated:
+            original = decode_with_encoding(rel, before)
+            problem = _reparse_problem(rel, text, original[0] if isinstance(original, tuple) else None)
+            if problem is not None:
+                problems.append(problem)
+                continue
         after = text.encode(encoding)
         if after != before:
             edits.append(FileEdit(rel, before, after, encoding))
@@ -194,13 +205,94 @@ def plan(
     return Step(dict(values), tuple(edits), tuple(notes), tuple(problems))
 
 
-def _reparse_problem(rel: str, text: str) -> Problem | None:
-    """A rewrite that does not parse (by CPython's own parser) is never written: say so instead."""
+def _reparse_problem(rel: str, text: str, original: str | None) -> Problem | None:
+    """A rewrite that does not parse is never written: say so instead. The judge is a parser that
+    accepts the original: CPython's own, or LibCST's for syntax newer than this interpreter.
+    """
+    from flaglint.detect import parse as parse_ast
+
+    checked = parse_ast(rel, text)
+    if not isinstance(checked, Problem):
+        return None
+    if original is not None and isinstance(parse_ast(rel, original), Problem):
+        from flaglint.scan import parse as parse_cst
+
+        try:
+            again = deep(lambda: parse_cst(rel, text))
+        except (RecursionError, MemoryError):
+            return Problem(rel, 1, 0, "rewrite skipped: too deeply nested to check")
+        if not isinstance(again, Problem):
+            return None
+        checked = again
+    message = checked.message.removeprefix("syntax error: ")
+    return Problem(rel, checked.line, 0, f"rewrite skipped, it would not parse: {message}")
+
+
+@dataclass(frozen=True)
+class _RetireJob:
+    """One file to rewrite: its text, the references to retire in it, and the values."""
+
+    rel: str
+    text: str
+    refs: tuple[FlagRef, ...]
+    values: Mapping[str, str | None]
+    unsafe: bool
+
+
+@dataclass(frozen=True)
+class _Retired:
+    """What rewriting one file gave: the new text (None when unchanged) and what to report."""
+
+    code: str | None
+    notes: tuple[Note, ...] = ()
+    wrappers: tuple[tuple[str, str], ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+_worker_patterns: dict[str, Pattern] = {}
+_PARALLEL_CHARS = 200_000
+
+
+def _init_retire_worker(patterns: tuple[Pattern, ...]) -> None:
+    global _worker_patterns
+    _worker_patterns = {p.id: p for p in patterns}
+
+
+def _retire_file(job: _RetireJob) -> _Retired:
+    """Parse with LibCST, rewrite, and check the result parses; a file too deep to rewrite is one
+    problem, never the end of the run.
+    """
+    from flaglint.scan import parse
+
+    def work() -> _Retired:
+        tree = parse(job.rel, job.text)
+        if isinstance(tree, Problem):
+            return _Retired(None, problems=(tree,))
+        done = rewrite(job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text)
+        if not done.changed:
+            return _Retired(None, done.notes, done.wrappers)
+        problem = _reparse_problem(job.rel, done.code, job.text)
+        if problem is not None:
+            return _Retired(None, done.notes, (), (problem,))
+        return _Retired(done.code, done.notes, done.wrappers)
+
     try:
-        ast.parse(text, filename=rel)
-    except SyntaxError as exc:
-        return Problem(rel, exc.lineno or 1, 0, f"rewrite skipped, it would not parse: {exc.msg}")
-    return None
+        return deep(work)
+    except (RecursionError, MemoryError):
+        return _Retired(None, problems=(Problem(job.rel, 1, 0, "left unchanged: too deeply nested to rewrite"),))
+
+
+def _run_retire(jobs: list[_RetireJob], patterns: tuple[Pattern, ...], workers: int) -> Iterator[_Retired]:
+    """Rewrite every job, in order: in this process for small batches, else on every core."""
+    if workers < 2 or len(jobs) < 2 or sum(len(j.text) for j in jobs) < _PARALLEL_CHARS:
+        _init_retire_worker(patterns)
+        yield from map(_retire_file, jobs)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    count = min(workers, len(jobs))
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_init_retire_worker, initargs=(patterns,)) as pool:
+        yield from pool.map(_retire_file, jobs, chunksize=max(1, len(jobs) // (count * 8)))
 
 
 def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:

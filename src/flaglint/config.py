@@ -10,6 +10,7 @@ from typing import Any
 
 from flaglint import patterns as pattern_table
 from flaglint.model import FlagType, Problem, Severity
+from flaglint.source import DEFAULT_MAX_FILE_SIZE, parse_size
 from flaglint.tomlpos import error_line, error_message, locate
 
 if sys.version_info >= (3, 11):
@@ -91,6 +92,7 @@ class Config:
     cache_dir: Path | None = None
     sources: tuple[SourceSpec, ...] = ()
     age_from_git: bool = True
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
     def relative(self, path: Path) -> str:
         """`path` as a root-relative POSIX path when it lies in the project, else as given."""
@@ -153,6 +155,7 @@ _KNOWN = {
     "ignore",
     "jobs",
     "cache-dir",
+    "max-file-size",
 }
 
 
@@ -227,6 +230,13 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
     if cache_dir is not None and not isinstance(cache_dir, str):
         problem("cache-dir must be a path", "cache-dir")
         cache_dir = None
+    max_file_size = DEFAULT_MAX_FILE_SIZE
+    if "max-file-size" in section:
+        size = parse_size(section["max-file-size"])
+        if size is None:
+            problem("max-file-size must be a positive size such as 2097152 or '2 MiB'", "max-file-size")
+        else:
+            max_file_size = size
     respect = section.get("respect-gitignore", True)
     if not isinstance(respect, bool):
         problem("respect-gitignore must be true or false", "respect-gitignore")
@@ -251,6 +261,7 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
         cache_dir=root / cache_dir if cache_dir else None,
         sources=sources,
         age_from_git=age_from_git,
+        max_file_size=max_file_size,
     )
 
 

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from flaglint.guard import deep
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, Span
 from flaglint.patterns import CLIENT_NAME, Arg, Pattern, Shape
 
@@ -30,10 +31,18 @@ _BUILTINS = frozenset(dir(builtins))
 _ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
 
 
+def _ast(text: str, path: str) -> ast.Module:
+    """`ast.parse`; a tree too deep for the default recursion limit is built on a large stack."""
+    try:
+        return ast.parse(text, filename=path)
+    except RecursionError:
+        return deep(lambda: ast.parse(text, filename=path))
+
+
 def parse(path: str, text: str) -> ast.Module | Problem:
     """CPython's parse of `text`, or the Problem that says why it cannot be parsed."""
     try:
-        return ast.parse(text, filename=path)
+        return _ast(text, path)
     except SyntaxError as exc:
         return Problem(path, exc.lineno or 1, exc.offset or 0, f"syntax error: {exc.msg}")
     except (RecursionError, MemoryError):
@@ -111,7 +120,7 @@ def _parse_reduced(path: str, text: str, tokens: re.Pattern[str] | None) -> ast.
     reduced = _blank(text, tokens)
     if reduced is not None:
         try:
-            return ast.parse(reduced, filename=path)
+            return _ast(reduced, path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             pass  # the whole text decides, and gives the precise error
     return parse(path, text)
@@ -144,9 +153,8 @@ class _Lines:
             stripped = line.lstrip()
             quiet.append(not stripped or stripped[0] == "#")
             open_quotes.append(odd)
-            if '"""' in line or "'''" in line:
-                if (line.count('"""') + line.count("'''")) % 2:
-                    odd = not odd
+            if ('"""' in line or "'''" in line) and (line.count('"""') + line.count("'''")) % 2:
+                odd = not odd
         return cls(lines, offsets, quiet, open_quotes)
 
 
@@ -752,13 +760,11 @@ def argument(call: ast.Call, where: Arg) -> ast.expr | None:
                 return keyword.value
     if where.index is None:
         return None
-    count = 0
-    for arg in call.args:
+    for count, arg in enumerate(call.args):
         if type(arg) is ast.Starred:
             return None
         if count == where.index:
             return arg
-        count += 1
     return None
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import stat
 import tokenize
 
 from flaglint.model import Problem
@@ -27,3 +30,71 @@ def decode_with_encoding(path: str, data: bytes) -> tuple[str, str] | Problem:
         return Problem(path, line, column, f"cannot decode as {encoding}: invalid byte {data[exc.start]:#04x}")
     except LookupError:
         return Problem(path, 1, 0, f"unknown encoding {encoding!r}")
+
+
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+
+
+class ReadError(OSError):
+    """A file flaglint will not read: not a regular file, too large, or unreadable."""
+
+
+def read_source(path: str | os.PathLike[str], limit: int = DEFAULT_MAX_FILE_SIZE) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes.
+
+    Never blocks and never reads without end: the file is opened non-blocking and checked with
+    fstat before reading, so a FIFO, a socket or a device (a link to /dev/zero) is refused.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise ReadError(exc.errno, f"cannot read: {exc.strerror}") from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise ReadError(errno.EINVAL, "not a regular file; skipped")
+        if info.st_size > limit:
+            raise ReadError(errno.EFBIG, f"larger than max-file-size ({info.st_size:,} > {limit:,} bytes); skipped")
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(handle, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        if len(data) > limit:
+            raise ReadError(errno.EFBIG, f"larger than max-file-size ({limit:,} bytes); skipped")
+        return data
+    except ReadError:
+        raise
+    except OSError as exc:
+        raise ReadError(exc.errno, f"cannot read: {exc.strerror}") from None
+    finally:
+        os.close(handle)
+
+
+def parse_size(value: object) -> int | None:
+    """A size in bytes from an int or a string such as '2 MiB', '500kb', '1M'; None when invalid."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value > 0 else None
+    if not isinstance(value, str):
+        return None
+    units = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
+    number, _, unit = value.strip().lower().partition(" ") if " " in value.strip() else _split_unit(value.strip())
+    try:
+        amount = float(number)
+    except ValueError:
+        return None
+    factor = units.get(unit.strip())
+    if factor is None or amount <= 0:
+        return None
+    return int(amount * factor)
+
+
+def _split_unit(text: str) -> tuple[str, str, str]:
+    index = len(text)
+    while index and text[index - 1].isalpha():
+        index -= 1
+    return text[:index], "", text[index:].lower()

@@ -5,6 +5,7 @@ an optional callback.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -23,7 +24,7 @@ from flaglint.config import DEFAULT_EXCLUDE, Config
 from flaglint.model import FileScan, FlagRef, ModuleDefs, ModuleName, Problem
 from flaglint.patterns import Pattern
 from flaglint.resolve import link
-from flaglint.source import decode
+from flaglint.source import ReadError, decode, read_source
 
 Progress = Callable[[int, int], None]
 _PARALLEL_BYTES = 256 * 1024
@@ -116,6 +117,11 @@ def _rel(base: Path, path: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
 
+def _unreadable(root: Path, target: Path, problems: list[Problem], error: OSError) -> None:
+    where = _rel(root, Path(error.filename)) if error.filename else _rel(root, target)
+    problems.append(Problem(where, 1, 0, f"cannot read folder: {error.strerror}; skipped"))
+
+
 def discover(root: Path, targets: Sequence[Path], config: Config) -> tuple[list[str], list[Problem]]:
     """Python files under the targets, as root-relative POSIX paths; explicit files skip .gitignore."""
     ignores = _Ignores(root, config)
@@ -127,9 +133,11 @@ def discover(root: Path, targets: Sequence[Path], config: Config) -> tuple[list[
                 found[_rel(root, target)] = None
             continue
         if not target.is_dir():
-            problems.append(Problem(_rel(root, target), 1, 0, "no such file or directory"))
+            reason = "not a regular file; skipped" if os.path.lexists(target) else "no such file or directory"
+            problems.append(Problem(_rel(root, target), 1, 0, reason))
             continue
-        for folder, dirs, names in os.walk(target):
+
+        for folder, dirs, names in os.walk(target, onerror=functools.partial(_unreadable, root, target, problems)):
             here = Path(folder)
             ignores.enter(here)
             dirs[:] = sorted(d for d in dirs if not ignores.ignored(here / d, True))
@@ -246,7 +254,7 @@ class Workspace:
         """A file's bytes as the workspace sees them (the overlay first)."""
         if rel in self.overlay:
             return self.overlay[rel]
-        return (self.root / rel).read_bytes()
+        return read_source(self.root / rel, self.config.max_file_size)
 
     def module_of(self, rel: str) -> ModuleName:
         return ModuleName(*module_name(rel, self.config.src))
@@ -289,7 +297,10 @@ class Workspace:
             if entry and fresh and entry.settled and entry.module == module.name:
                 self._reuse(rel, entry)
                 return None
-            data = path.read_bytes()
+            data = read_source(path, self.config.max_file_size)
+        except ReadError as exc:
+            self.scans[rel] = _problem_scan(Problem(rel, 1, 0, exc.strerror or "cannot read"))
+            return None
         except OSError as exc:
             self.scans[rel] = _problem_scan(Problem(rel, 1, 0, f"cannot read: {exc.strerror}"))
             return None
@@ -383,7 +394,7 @@ class Workspace:
                     return entry.scan.defs
                 if entry.defs is not None:
                     return entry.defs
-            data = path.read_bytes()
+            data = read_source(path, self.config.max_file_size)
         except OSError:
             return None
         text = decode(rel, data)

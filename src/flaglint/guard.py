@@ -1,0 +1,48 @@
+"""Run work that recurses deeply (LibCST's parser and its visitors) where a deep input costs one
+file, not the run: on a thread with a large stack and a high recursion limit.
+
+CPython's parser has already accepted every file that reaches LibCST, so the depth is bounded
+by what CPython accepts (a few thousand levels); 512 MiB of stack (reserved, not committed) and a
+recursion limit of 200,000 hold that. Anything deeper still ends as RecursionError or MemoryError
+for the caller to turn into a one-line problem.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_STACK = 512 * 1024 * 1024
+_RECURSION = 200_000
+_lock = threading.Lock()
+
+
+def deep(work: Callable[[], T]) -> T:
+    """`work()`, run on a large-stack thread; its exception, if any, is raised here."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed back to the calling thread
+            failure.append(exc)
+
+    with _lock:  # the recursion limit is process-wide: one deep job at a time per process
+        previous_limit = sys.getrecursionlimit()
+        previous_stack = threading.stack_size(_STACK)
+        try:
+            sys.setrecursionlimit(max(previous_limit, _RECURSION))
+            thread = threading.Thread(target=run, name="flaglint-deep", daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(previous_stack)
+        thread.join()
+        sys.setrecursionlimit(previous_limit)
+    if failure:
+        raise failure[0]
+    return outcome[0]
