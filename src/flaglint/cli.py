@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 import click
 
 from flaglint import __version__
-from flaglint.config import Config, ConfigError, find_config, load_config
+from flaglint.config import Config
 from flaglint.model import Finding, Problem, Severity, Snapshot
-from flaglint.registry import RegistryError
-from flaglint.workspace import ScanResult, scan_project
+from flaglint.project import Project, ProjectError
+from flaglint.sources import RegistryError
+from flaglint.workspace import ScanResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,12 +100,19 @@ def common_options(func: F) -> F:
 
 @dataclass(frozen=True)
 class Run:
-    """What every command starts from: the config, the scan, and the registry snapshot."""
+    """What every command starts from: the project session, its scan and its registry snapshot."""
 
-    config: Config
+    project: Project
     scan: ScanResult
     snapshot: Snapshot | None
-    today: dt.date
+
+    @property
+    def config(self) -> Config:
+        return self.project.config
+
+    @property
+    def today(self) -> dt.date:
+        return self.project.today
 
     def display(self, rel: str) -> str:
         return display(self.config.root, rel)
@@ -115,26 +123,6 @@ def display(root: Path, rel: str) -> str:
     return _show(str(root / rel))
 
 
-def _setup(paths: tuple[Path, ...], config_path: Path | None, registry_path: Path | None) -> Config:
-    for path in paths:
-        if not path.exists():
-            raise UsageFailure([f"{path}: no such file or directory"])
-    start = paths[0] if paths else Path.cwd()
-    found = config_path or find_config(start.resolve())
-    if config_path is not None and not config_path.is_file():
-        raise UsageFailure([f"{config_path}: config file not found"])
-    fallback = Path.cwd().resolve()
-    if paths and not all(fallback in (p.resolve(), *p.resolve().parents) for p in paths):
-        fallback = start.resolve() if start.is_dir() else start.resolve().parent
-    try:
-        config = load_config(found.resolve() if found else None, fallback)
-    except ConfigError as exc:
-        raise UsageFailure([f"{_show(p.path)}:{p.line}: {p.message}" for p in exc.problems]) from None
-    if registry_path is not None:
-        config = dataclasses.replace(config, registry_path=registry_path.resolve(), registry_required=True)
-    return config
-
-
 def _show(path: str) -> str:
     """A path as the user should see it: relative to the working directory when it can be."""
     try:
@@ -143,44 +131,47 @@ def _show(path: str) -> str:
         return path
 
 
-def _registry_failure(config: Config, exc: RegistryError) -> UsageFailure:
+def _failure(root: Path | None, exc: ProjectError) -> UsageFailure:
+    """A ProjectError as the lines the user sees: `file:line: message`, paths from the working directory."""
     lines = []
     for p in exc.problems:
         if not p.line:
-            lines.append(p.message)
+            lines.append(p.message if p.path == "registry" else f"{p.path}: {p.message}")
             continue
-        shown = _show(str(config.root / p.path)) if not os.path.isabs(p.path) else p.path
-        lines.append(f"{shown}:{p.line}: {p.message}")
+        shown = p.path if os.path.isabs(p.path) or root is None else str(root / p.path)
+        lines.append(f"{_show(shown)}:{p.line}: {p.message}")
     return UsageFailure(lines)
 
 
-def _load_snapshot(config: Config, offline: bool = False) -> Snapshot | None:
-    """The combined registry; notes (snapshot fallbacks, git) go to stderr once."""
-    from flaglint.registry import load_registry
-
+def _open(common: Common) -> Project:
     try:
-        loaded = load_registry(config, os.environ, offline=offline)
-    except RegistryError as exc:
-        raise _registry_failure(config, exc) from None
-    for note in loaded.notes:
+        return Project.open(
+            common.paths,
+            config_path=common.config_path,
+            registry_path=common.registry_path,
+            jobs=common.jobs,
+            use_cache=not common.no_cache,
+            offline=common.offline,
+            today=common.today,
+        )
+    except ProjectError as exc:
+        raise _failure(None, exc) from None
+
+
+def _registry(project: Project) -> Snapshot | None:
+    """The project's registry; its notes (snapshot fallbacks, git) go to stderr once."""
+    try:
+        return project.registry()
+    except ProjectError as exc:
+        raise _failure(project.root, exc) from None
+    finally:
+        _flush_notes(project)
+
+
+def _flush_notes(project: Project) -> None:
+    for note in project.notes:
         click.echo(f"flaglint: {note}", err=True)
-    if loaded.snapshot is None or not config.age_from_git:
-        return loaded.snapshot
-    return _with_git_age(config, loaded.snapshot)
-
-
-def _with_git_age(config: Config, snapshot: Snapshot) -> Snapshot:
-    """Fill "in code since" from git for flags whose source gives no creation date."""
-    from flaglint import gitinfo
-
-    undated = [f.key for f in snapshot.flags if f.created is None]
-    dates, note = gitinfo.first_seen(config.root, undated, config.cache_path / "git-age.json")
-    if note:
-        click.echo(f"flaglint: {note}", err=True)
-    if not dates:
-        return snapshot
-    flags = tuple(dataclasses.replace(f, in_code_since=dates[f.key]) if f.key in dates else f for f in snapshot.flags)
-    return dataclasses.replace(snapshot, flags=flags)
+    project.notes.clear()
 
 
 class _LazyProgress:
@@ -213,16 +204,14 @@ class _LazyProgress:
 
 
 def _run(common: Common, *, need_registry: bool = True) -> Run:
-    config = _setup(common.paths, common.config_path, common.registry_path)
-    snapshot = _load_snapshot(config, common.offline) if need_registry else None
+    project = _open(common)
+    snapshot = _registry(project) if need_registry else None
     progress = _LazyProgress()
     try:
-        result = scan_project(
-            config, list(common.paths) or None, jobs=common.jobs, use_cache=not common.no_cache, progress=progress
-        )
+        result = project.scan(list(common.paths) or None, progress)
     finally:
         progress.close()
-    run = Run(config, result, snapshot, common.today or dt.date.today())
+    run = Run(project, result, snapshot)
     for problem in result.problems:
         click.echo(_problem_line(run, problem), err=True)
     return run
@@ -247,16 +236,7 @@ def handle_errors(func: F) -> F:
 
 
 def _findings(run: Run) -> list[Finding]:
-    from flaglint.policy import evaluate
-
-    return evaluate(
-        run.scan.refs,
-        run.snapshot,
-        run.today,
-        lifetimes=run.config.lifetimes,
-        ignore=run.config.ignore,
-        whole_project=run.scan.covers_root,
-    )
+    return run.project.findings(run.scan)
 
 
 def _print_rich(renderable: Any) -> None:
@@ -303,7 +283,12 @@ def scan(
         s = ref.span
         click.echo(f"{run.display(ref.path)}:{s.line}:{s.column}: {key} ({ref.kind.value}, {ref.pattern})")
     keys = {r.key for r in run.scan.refs if r.key}
-    click.echo(f"{len(run.scan.refs)} references to {len(keys)} flags in {run.scan.files} files", err=True)
+    refs, flags, files = (
+        _plural(len(run.scan.refs), "reference"),
+        _plural(len(keys), "flag"),
+        _plural(run.scan.files, "file"),
+    )
+    click.echo(f"{refs} to {flags} in {files}", err=True)
 
 
 def _fail_on(value: str | None, config: Config) -> Severity | None:
@@ -343,7 +328,7 @@ def check(
             click.echo(f"{run.display(f.path)}:{f.span.line}:{f.span.column}: {f.code} {f.message}{fix}")
         if findings:
             counts = ", ".join(f"{s.value} {sum(1 for f in findings if f.severity is s)}" for s in reversed(Severity))
-            click.echo(f"Found {len(findings)} findings ({counts}).", err=True)
+            click.echo(f"Found {_plural(len(findings), 'finding')} ({counts}).", err=True)
         else:
             click.echo("No flag debt found.", err=True)
     threshold = _fail_on(fail_on, run.config)
@@ -385,7 +370,7 @@ def report(
 
 
 def _retire_values(
-    run_config: Config, flags: tuple[str, ...], from_registry: bool, common: Common
+    project: Project, flags: tuple[str, ...], from_registry: bool, common: Common
 ) -> dict[str, str | None]:
     from flaglint.clean import parse_flag_value
 
@@ -402,20 +387,11 @@ def _retire_values(
             except ValueError as exc:
                 raise UsageFailure([f"--flag {key}: {exc}"]) from None
         return values
-    snapshot = _load_snapshot(run_config, common.offline)
-    if snapshot is None:
-        raise UsageFailure(["--from-registry needs a flag registry (flags.toml)"])
-    from flaglint.model import FlagState
-    from flaglint.policy import evaluate
-
-    result = scan_project(run_config, list(common.paths) or None, jobs=common.jobs, use_cache=not common.no_cache)
-    today = common.today or dt.date.today()
-    findings = evaluate(result.refs, snapshot, today, lifetimes=run_config.lifetimes, ignore=run_config.ignore)
-    for key in sorted({f.key for f in findings if f.code in ("FL002", "FL003", "FL004") and f.key}):
-        flag = snapshot.get(key)
-        assert flag is not None
-        values[key] = flag.value or ("True" if flag.state is FlagState.ROLLED_OUT else None)
-    return values
+    _registry(project)
+    try:
+        return project.removable(list(common.paths) or None)
+    except ProjectError as exc:
+        raise _failure(project.root, exc) from None
 
 
 @main.command()
@@ -450,19 +426,18 @@ def clean(
 ) -> None:
     """Remove retired flags from the code: the check, the dead branch, and what only served it."""
     from flaglint import gitinfo
-    from flaglint.clean import apply, describe_value, plan_each
+    from flaglint.clean import apply, describe_value
 
-    config = _setup(common.paths, common.config_path, common.registry_path)
-    values = _retire_values(config, flags, from_registry, common)
+    project = _open(common)
+    config = project.config
+    values = _retire_values(project, flags, from_registry, common)
     if not values:
         click.echo("Nothing to retire: no flag is archived, rolled out or off.", err=True)
         return
     writing = not (show_diff or check_only)
     if branch and not writing:
         raise UsageFailure(["--branch writes commits; it cannot go with --diff or --check"])
-    steps = plan_each(
-        config, values, list(common.paths) or None, unsafe=unsafe_fixes, jobs=common.jobs, use_cache=not common.no_cache
-    )
+    steps = project.plan_clean(values, list(common.paths) or None, unsafe=unsafe_fixes)
     if update_registry:
         steps = _with_registry_edits(config, steps)
     show = functools.partial(display, config.root)
@@ -584,6 +559,10 @@ def _summary(
     return failed
 
 
+def _bare(config_path: Path | None) -> Common:
+    return Common((), config_path, None, None, None, False, False)
+
+
 @main.group()
 def registry() -> None:
     """Work with the flag registry: pull a snapshot, show what is known about flags."""
@@ -596,13 +575,14 @@ def pull(config_path: Path | None) -> None:
     """Fetch every flag server and store the snapshot under .flaglint_cache/registry.json."""
     from flaglint.registry import pull as pull_registry
 
-    config = _setup((), config_path, None)
+    project = _open(_bare(config_path))
+    config = project.config
     if not config.sources:
         raise UsageFailure(["no flag server or registry file is configured in [tool.flaglint.registry]"])
     try:
         fetched = pull_registry(config, os.environ)
     except RegistryError as exc:
-        raise _registry_failure(config, exc) from None
+        raise _failure(config.root, ProjectError(exc.problems)) from None
     for name, snap in fetched.items():
         click.echo(f"{name}: {_plural(len(snap.flags), 'flag')}", err=True)
     click.echo(f"saved {_show(str(config.snapshot_path))}", err=True)
@@ -618,8 +598,8 @@ def show(key: str | None, config_path: Path | None, offline: bool, fmt: str) -> 
     """What the registry knows about every flag, or about KEY."""
     from flaglint.snapshot import flag_to_json
 
-    config = _setup((), config_path, None)
-    snapshot = _load_snapshot(config, offline)
+    project = _open(dataclasses.replace(_bare(config_path), offline=offline))
+    snapshot = _registry(project)
     if snapshot is None:
         raise UsageFailure(["no flag registry is configured"])
     flags = [f for f in snapshot.flags if key is None or f.key == key]

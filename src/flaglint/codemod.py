@@ -1119,8 +1119,10 @@ def rewrite(
     """
     constants = _Constants()
     retire = _Retire(path, refs, values, patterns, constants, unsafe)
+    # Every pass works on the module with untouched top-level statements stood in for: metadata
+    # and visits then cost what the touched statements cost; `_restore` puts the rest back.
     reduced, originals = _without_untouched(tree, refs)
-    new = _restore(MetadataWrapper(reduced, unsafe_skip_copy=True).visit(retire), originals)
+    new = MetadataWrapper(reduced, unsafe_skip_copy=True).visit(retire)
     notes = list(retire.state.notes)
     changed = retire.state.changed
     dropped = retire.state.dropped_bindings
@@ -1145,10 +1147,11 @@ def rewrite(
         dropped = dropped or fold.state.dropped_bindings
         stores = fold.state.constant_stores
     if changed and dropped:
-        broken = _scope_changes(tree, new)
+        broken = _scope_changes(reduced, new)
         if broken:
             message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
             return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message)))
+    new = _restore(new, originals)
     wrappers = _wrappers(new, constants)
     old_code = text if text is not None else tree.code
     new_code = new.code

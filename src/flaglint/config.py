@@ -118,19 +118,26 @@ def find_config(start: Path) -> Path | None:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError([Problem(str(candidate), 1, 0, f"cannot read config: {exc}")]) from None
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                problem = Problem(str(candidate), error_line(exc), 0, f"invalid TOML: {error_message(exc)}")
+                raise ConfigError([problem]) from None
             if isinstance(data.get("tool"), dict) and "flaglint" in data["tool"]:
                 return candidate
     return None
 
 
-def load_config(path: Path | None, fallback_root: Path) -> Config:
-    """Read the config at `path` (or defaults rooted at `fallback_root` when None)."""
+def load_config(path: Path | None, root: Path) -> Config:
+    """The settings in the config at `path` (defaults when None) for the project at `root`.
+    Relative paths in the settings are relative to the root.
+    """
     if path is None:
-        default_registry = fallback_root / "flags.toml"
-        return Config(root=fallback_root, registry_path=default_registry if default_registry.is_file() else None)
+        default_registry = root / "flags.toml"
+        return Config(root=root, registry_path=default_registry if default_registry.is_file() else None)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -140,7 +147,10 @@ def load_config(path: Path | None, fallback_root: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(str(path), error_line(exc), 0, f"invalid TOML: {error_message(exc)}")]) from None
     section = data.get("tool", {}).get("flaglint", {}) if path.name == "pyproject.toml" else data
-    return parse_config(section, text=text, path=path, table="tool.flaglint" if path.name == "pyproject.toml" else "")
+    if not isinstance(section, dict):
+        raise ConfigError([Problem(str(path), locate(text, "tool", "flaglint"), 0, "[tool.flaglint] must be a table")])
+    table = "tool.flaglint" if path.name == "pyproject.toml" else ""
+    return parse_config(section, text=text, path=path, table=table, root=root)
 
 
 _KNOWN = {
@@ -159,9 +169,9 @@ _KNOWN = {
 }
 
 
-def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: str) -> Config:
+def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: str, root: Path | None = None) -> Config:
     """Check a `[tool.flaglint]` mapping and build the Config; every problem is collected."""
-    root = path.parent
+    root = path.parent if root is None else root
     problems: list[Problem] = []
 
     def problem(message: str, key: str | None = None, sub: str = "", occurrence: int = 0) -> None:

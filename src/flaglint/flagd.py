@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flaglint.model import Flag, FlagState, FlagType, Snapshot
-from flaglint.registry import SourceError, read_json
+from flaglint.sources import SourceError, read_json
 
 
 def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:

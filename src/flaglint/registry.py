@@ -7,62 +7,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from flaglint.config import Config, SourceSpec
 from flaglint.model import Flag, FlagState, FlagType, Location, Problem, Snapshot
+from flaglint.sources import RegistryError, RegistrySource, SourceError, read_json
 from flaglint.tomlpos import error_line, error_message, locate
+
+__all__ = ["RegistryError", "RegistrySource", "SourceError", "load_registry", "pull", "read_json"]
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-class RegistryError(Exception):
-    """The registry cannot be read or holds invalid entries; carries one Problem per entry."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(map(str, problems)))
-        self.problems = problems
-
-
-class SourceError(Exception):
-    """A registry source could not be read; the message is one line for the user.
-
-    `unreachable` marks a server that did not answer (a stored snapshot may stand in for it);
-    other errors (a refused token, a wrong URL, bad JSON) need the user's attention.
-    """
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
-
-
-def read_json(path: Path, display: str, what: str) -> dict[str, Any]:
-    """A JSON object from a registry file, or a SourceError naming the file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourceError(f"{display}: {what} not found") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise SourceError(f"{display}: cannot read the {what}: {exc}") from None
-    if not isinstance(data, dict):
-        raise SourceError(f"{display}: not an {what}" if what[0] in "aeiou" else f"{display}: not a {what}")
-    return data
-
-
-class RegistrySource(Protocol):
-    name: str
-
-    def load(self) -> Snapshot:
-        """Every flag the source knows; raises RegistryError on bad input."""
-        ...
 
 
 _FIELDS = {"type", "owner", "created", "state", "value", "remove_by", "description", "stale"}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flaglint.model import Flag, FlagState, FlagType, Snapshot
-from flaglint.registry import SourceError, read_json
+from flaglint.sources import SourceError, read_json
 
 PAGE = 1000
 _TYPES = {t.value: t for t in FlagType}

@@ -1,0 +1,107 @@
+"""Benchmark on real code where every file is a hit: the running interpreter's standard library,
+with a two-branch `client.is_enabled("perf-flag")` check appended to every module.
+
+Prints, timed in the same run: `ast.parse` of every file in one process (the yardstick), a cold
+`flaglint scan` (no cache), a warm one, and `flaglint clean --flag perf-flag=on` (every file is
+rewritten; each must still parse). Run: python bench/stdlib_bench.py. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+CHECK = """
+
+import UnleashClient as _flaglint_bench_sdk
+client = _flaglint_bench_sdk.UnleashClient(url="http://127.0.0.1", app_name="bench")
+if client.is_enabled("perf-flag"):
+    _flaglint_bench_path = "new"
+else:
+    _flaglint_bench_path = "old"
+"""
+
+
+def build(root: Path) -> tuple[int, int]:
+    """Copy every stdlib module that this interpreter parses (tests and site-packages left out)."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = lines = 0
+    for path in sorted(stdlib.rglob("*.py")):
+        rel = path.relative_to(stdlib)
+        if rel.parts[0] == "site-packages":
+            continue
+        try:
+            data = path.read_bytes()
+            ast.parse(data)
+            text = data.decode("utf-8")
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        target = root / "lib" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((text + CHECK).encode("utf-8"))
+        files += 1
+        lines += text.count("\n") + CHECK.count("\n")
+    (root / "pyproject.toml").write_text('[tool.flaglint]\nsrc = ["lib"]\n', encoding="utf-8")
+    return files, lines
+
+
+def flaglint(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    exe = shutil.which("flaglint") or sys.exit("install flaglint first: pip install -e .")
+    start = time.perf_counter()
+    done = subprocess.run([exe, *args], capture_output=True, text=True)
+    return time.perf_counter() - start, done
+
+
+def yardstick(root: Path) -> float:
+    start = time.perf_counter()
+    for path in (root / "lib").rglob("*.py"):
+        ast.parse(path.read_bytes(), filename=str(path))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-clean", action="store_true", help="only the scans")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        files, lines = build(root)
+        print(f"corpus: {files:,} stdlib modules, {lines:,} lines, a flag check in every one")
+        baseline = yardstick(root)
+        cold, done = flaglint("scan", "--no-cache", "--format", "json", str(root))
+        found = json.loads(done.stdout)["references"] if done.returncode == 0 else []
+        hits = sum(1 for r in found if r["key"] == "perf-flag")
+        if "Traceback" in done.stderr:
+            print(done.stderr[-2000:])
+        flaglint("scan", str(root))  # fills the cache
+        warm, _ = flaglint("scan", str(root))
+        rows = [("ast.parse every file (1 process)", baseline), ("flaglint scan, cold (no cache)", cold)]
+        rows.append(("flaglint scan, warm", warm))
+        if not args.skip_clean:
+            took, cleaned = flaglint("clean", "--flag", "perf-flag=on", "--allow-dirty", str(root))
+            rows.append(("flaglint clean --flag perf-flag=on", took))
+            broken = 0
+            for path in (root / "lib").rglob("*.py"):
+                try:
+                    ast.parse(path.read_bytes())
+                except SyntaxError:
+                    broken += 1
+            left = sum(1 for p in (root / "lib").rglob("*.py") if "perf-flag" in p.read_text(encoding="utf-8"))
+            summary = [line for line in cleaned.stderr.splitlines() if "flag" in line.lower()][:3]
+            print(f"clean: exit {cleaned.returncode}; {' | '.join(summary)}")
+            print(f"clean: {broken} rewritten files fail to parse; {left} files still name perf-flag")
+        for name, seconds in rows:
+            print(f"{name:38} {seconds:7.2f} s  {lines / seconds:>10,.0f} lines/s  {seconds / baseline:5.2f}x ast.parse")
+        print(f"checks found by scan: {hits} of {files}; traceback: {'yes' if 'Traceback' in done.stderr else 'no'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""One project as every face sees it: the core session that the CLI, the pre-commit hook, the
+reports and the language server all call.
+
+`Project.open` finds the project root and its settings; `registry()` loads the flag registry once
+(with git age); `scan()` scans files, `scan_text()` one module's unsaved text against the cached
+index of the rest; `findings()` applies the policy; `plan_clean()` plans retirements. Nothing
+here prints or exits: user-facing notes collect in `notes`, failures are `ProjectError` with one
+Problem per line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from flaglint.config import Config, ConfigError, find_config, load_config
+from flaglint.model import FileScan, Finding, FlagState, Problem, Snapshot
+from flaglint.sources import RegistryError
+from flaglint.workspace import Progress, ScanResult, Workspace
+
+REMOVABLE = ("FL002", "FL003", "FL004")
+
+
+class ProjectError(Exception):
+    """An expected failure (bad config, bad registry, missing path): one Problem per line."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = list(problems)
+
+
+def find_root(paths: Sequence[Path], cwd: Path) -> tuple[Path, Path | None]:
+    """The project root and its own config: the folder of the nearest pyproject.toml with a
+    [tool.flaglint] table above the first path (or the working directory), else the working
+    directory when the paths lie inside it, else the first path's folder.
+    """
+    start = (paths[0] if paths else cwd).resolve()
+    found = find_config(start)
+    if found is not None:
+        return found.parent.resolve(), found.resolve()
+    if paths and not all(cwd in (p.resolve(), *p.resolve().parents) for p in paths):
+        return (start if start.is_dir() else start.parent), None
+    return cwd, None
+
+
+class Project:
+    """Settings, registry, scans and findings of one project, computed once and reused."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        jobs: int | None = None,
+        use_cache: bool = True,
+        offline: bool = False,
+        environ: Mapping[str, str] | None = None,
+        today: dt.date | None = None,
+    ) -> None:
+        self.config = config
+        self.jobs = jobs
+        self.use_cache = use_cache
+        self.offline = offline
+        self.environ = dict(os.environ if environ is None else environ)
+        self.today = today or dt.date.today()
+        self.notes: list[str] = []
+        self._registry: tuple[Snapshot | None] | None = None
+        self._workspace: Workspace | None = None
+        self.last_scan: ScanResult | None = None
+
+    @classmethod
+    def open(
+        cls,
+        paths: Sequence[Path] = (),
+        *,
+        config_path: Path | None = None,
+        registry_path: Path | None = None,
+        cwd: Path | None = None,
+        **options: object,
+    ) -> Project:
+        """The project holding `paths` (default: the working directory). `config_path` only
+        supplies settings, as in Ruff: the root still comes from the paths and the working directory.
+        """
+        here = (cwd or Path.cwd()).resolve()
+        missing = [Problem(str(p), 0, 0, "no such file or directory") for p in paths if not os.path.lexists(p)]
+        if missing:
+            raise ProjectError(missing)
+        root, own = find_root(paths, here)
+        settings = config_path if config_path is not None else own
+        if config_path is not None and not config_path.is_file():
+            raise ProjectError([Problem(str(config_path), 0, 0, "config file not found")])
+        try:
+            config = load_config(settings.resolve() if settings else None, root)
+        except ConfigError as exc:
+            raise ProjectError(exc.problems) from None
+        if registry_path is not None:
+            config = dataclasses.replace(config, registry_path=registry_path.resolve(), registry_required=True)
+        return cls(config, **options)  # type: ignore[arg-type]
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    @property
+    def workspace(self) -> Workspace:
+        """The files, cache and module index; kept between scans so the language server reuses it."""
+        if self._workspace is None:
+            self._workspace = Workspace(self.config, jobs=self.jobs, use_cache=self.use_cache)
+        return self._workspace
+
+    # --- registry ---
+
+    def registry(self) -> Snapshot | None:
+        """The combined registry (loaded once), with "in code since" from git where dates are missing."""
+        if self._registry is None:
+            self._registry = (self._load_registry(),)
+        return self._registry[0]
+
+    def reload_registry(self) -> Snapshot | None:
+        """Forget the loaded registry (flags.toml edited, snapshot refreshed) and load it again."""
+        self._registry = None
+        return self.registry()
+
+    def _load_registry(self) -> Snapshot | None:
+        from flaglint.registry import load_registry
+
+        try:
+            loaded = load_registry(self.config, self.environ, offline=self.offline)
+        except RegistryError as exc:
+            raise ProjectError(exc.problems) from None
+        self.notes.extend(loaded.notes)
+        if loaded.snapshot is None or not self.config.age_from_git:
+            return loaded.snapshot
+        return self._with_git_age(loaded.snapshot)
+
+    def _with_git_age(self, snapshot: Snapshot) -> Snapshot:
+        from flaglint import gitinfo
+
+        undated = [f.key for f in snapshot.flags if f.created is None]
+        dates, note = gitinfo.first_seen(self.root, undated, self.config.cache_path / "git-age.json")
+        if note:
+            self.notes.append(note)
+        if not dates:
+            return snapshot
+        flags = tuple(
+            dataclasses.replace(f, in_code_since=dates[f.key]) if f.key in dates else f for f in snapshot.flags
+        )
+        return dataclasses.replace(snapshot, flags=flags)
+
+    # --- scanning ---
+
+    def scan(self, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> ScanResult:
+        """Every flag reference under `paths` (default: the whole project), keys resolved."""
+        self.last_scan = self.workspace.scan(paths or None, progress)
+        return self.last_scan
+
+    def scan_text(self, path: Path | str, text: str) -> FileScan:
+        """One module's unsaved text, with keys resolved against the index of the rest of the
+        project (the cache, and the modules it imports keys from): what an editor calls per edit.
+        """
+        from flaglint.detect import scan_source
+        from flaglint.resolve import link
+
+        workspace = self.workspace
+        rel = self.config.relative(Path(path).resolve()) if Path(path).is_absolute() else str(path)
+        found = scan_source(rel, text, workspace.module_of(rel), workspace.patterns)
+        refs = link(found.refs, workspace.lookup)
+        return dataclasses.replace(found, refs=tuple(refs))
+
+    def includes(self, path: Path) -> bool:
+        """Whether a file belongs to what flaglint checks (a .py file under the root, not excluded)."""
+        from flaglint.workspace import discover
+
+        resolved = path.resolve()
+        if resolved.suffix != ".py" or self.root not in resolved.parents:
+            return False
+        return bool(discover(self.root, [resolved], self.config)[0])
+
+    # --- policy ---
+
+    def findings(self, scan: ScanResult | None = None) -> list[Finding]:
+        """The policy's verdicts on a scan (default: the last one) against the registry."""
+        from flaglint.policy import evaluate
+
+        result = scan or self.last_scan or self.scan()
+        return evaluate(
+            result.refs,
+            self.registry(),
+            self.today,
+            lifetimes=self.config.lifetimes,
+            ignore=self.config.ignore,
+            whole_project=result.covers_root,
+        )
+
+    def findings_for(self, refs: Sequence[object]) -> list[Finding]:
+        """The verdicts on some references alone (one document), never FL008."""
+        from flaglint.policy import evaluate
+
+        return evaluate(
+            refs,  # type: ignore[arg-type]
+            self.registry(),
+            self.today,
+            lifetimes=self.config.lifetimes,
+            ignore=self.config.ignore,
+            whole_project=False,
+        )
+
+    def removable(self, paths: Sequence[Path] | None = None) -> dict[str, str | None]:
+        """Every flag the policy marks FL002, FL003 or FL004, with the value the code should keep."""
+        snapshot = self.registry()
+        if snapshot is None:
+            raise ProjectError([Problem("registry", 0, 0, "--from-registry needs a flag registry (flags.toml)")])
+        findings = self.findings(self.scan(paths))
+        values: dict[str, str | None] = {}
+        for key in sorted({f.key for f in findings if f.code in REMOVABLE and f.key}):
+            flag = snapshot.get(key)
+            if flag is not None:
+                values[key] = flag.value or ("True" if flag.state is FlagState.ROLLED_OUT else None)
+        return values
+
+    # --- clean ---
+
+    def plan_clean(
+        self, values: Mapping[str, str | None], paths: Sequence[Path] | None = None, *, unsafe: bool = False
+    ) -> list[object]:
+        """Retire each flag in turn (nothing is written): one `clean.Step` per flag."""
+        from flaglint.clean import plan_each
+
+        return list(plan_each(self.config, values, paths, unsafe=unsafe, jobs=self.jobs, use_cache=self.use_cache))
