@@ -99,7 +99,8 @@ def main() -> None:
             print(f"clean: exit {cleaned.returncode}; {' | '.join(summary)}")
             print(f"clean: {broken} rewritten files fail to parse; {left} files still name perf-flag")
         for name, seconds in rows:
-            print(f"{name:38} {seconds:7.2f} s  {lines / seconds:>10,.0f} lines/s  {seconds / baseline:5.2f}x ast.parse")
+            ratio = seconds / baseline
+            print(f"{name:38} {seconds:7.2f} s  {lines / seconds:>10,.0f} lines/s  {ratio:5.2f}x ast.parse")
         print(f"checks found by scan: {hits} of {files}; traceback: {'yes' if 'Traceback' in done.stderr else 'no'}")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -100,18 +101,18 @@ _HEAD = re.compile(r"(?:@|(?:async[ \t]+)?def[ \t(]|class[ \t(:])")
 _DEF_NAME = re.compile(r"[ \t]*(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b")
 _GLOBAL = re.compile(r"\bglobal\b")
+_AS = re.compile(r"(\w+)[ \t]+as[ \t]+(\w+)")
 # A class-level `NAME = "..."` or `= auto()` may define a key another module reads.
 _STRING_ASSIGN = re.compile(r"=[ \t]*(?:[rRuUbB]{0,2}[\"']|(?:\w+\.)*auto[ \t]*\()")
-_ALIAS = re.compile(rb"\bas[ \t]+(\w+)")
 
 
 def _tokens(patterns: Sequence[Pattern], text: str) -> re.Pattern[str] | None:
     """Names whose presence means a region may hold a reference: pattern names and import aliases."""
     names = {p.token for p in patterns}
-    if " as " in text or "\tas" in text:
-        names.update(m.decode() for m in _ALIAS.findall(text.encode("utf-8", "surrogatepass")))
     if not names:
         return None
+    if " as " in text or "\tas" in text:  # `from waffle import flag_is_active as fia`: `fia` counts too
+        names.update(alias for name, alias in _AS.findall(text) if name in names)
     return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
 
 
@@ -285,7 +286,10 @@ class _Source:
     @property
     def offsets(self) -> list[int]:
         if self._offsets is None:
-            self._offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
+            if "\r" in self.text:
+                self._offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
+            else:
+                self._offsets = [0, *itertools.accumulate(len(line) + 1 for line in self.lines[:-1])]
         return self._offsets
 
     def column(self, line: int, byte_offset: int) -> int:

@@ -18,11 +18,14 @@ T = TypeVar("T")
 
 _STACK = 512 * 1024 * 1024
 _RECURSION = 200_000
+_NAME = "flaglint-deep"
 _lock = threading.Lock()
 
 
 def deep(work: Callable[[], T]) -> T:
     """`work()`, run on a large-stack thread; its exception, if any, is raised here."""
+    if threading.current_thread().name == _NAME:  # already on a deep thread: its stack suffices
+        return work()
     outcome: list[T] = []
     failure: list[BaseException] = []
 
@@ -37,7 +40,7 @@ def deep(work: Callable[[], T]) -> T:
         previous_stack = threading.stack_size(_STACK)
         try:
             sys.setrecursionlimit(max(previous_limit, _RECURSION))
-            thread = threading.Thread(target=run, name="flaglint-deep", daemon=True)
+            thread = threading.Thread(target=run, name=_NAME, daemon=True)
             thread.start()
         finally:
             threading.stack_size(previous_stack)

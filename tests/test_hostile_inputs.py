@@ -1,0 +1,135 @@
+"""No file can stop a run: every command meets deep nesting, huge files, special files and a
+file that vanishes, reports each as one `path:line` line, and goes on with the other files.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flaglint.config import Config
+from flaglint.workspace import Workspace, discover
+
+CHECK = 'import UnleashClient\nif client.is_enabled("perf-flag"):\n    mode = "new"\nelse:\n    mode = "old"\n'
+
+FILES = {
+    "good.py": CHECK,
+    "elif_chain.py": "if a:\n    pass\n" + "".join(f"elif b{n}:\n    pass\n" for n in range(3000)) + CHECK,
+    "plus_chain.py": "x = " + " + ".join(["a"] * 400) + "\n" + CHECK,
+    "not_chain.py": "x = " + "not " * 1000 + "y\n" + CHECK,
+    "concat.py": "TEXT = (\n" + "".join(f'    "piece {n} "\n' for n in range(2200)) + ")\n" + CHECK,
+    "deep_parens.py": "x = " + "(" * 1500 + "1" + ")" * 1500 + "\n" + CHECK,
+    "big.py": "DATA = [" + "1," * 2_600_000 + "]\n" + CHECK,
+    "broken.py": "def f(:\n    pass\n" + CHECK,
+    "newer_syntax.py": "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n" + CHECK,
+}
+REWRITTEN = ("good.py", "elif_chain.py", "plus_chain.py", "not_chain.py", "concat.py")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "pyproject.toml").write_text("[tool.flaglint]\n", encoding="utf-8")
+    (root / "flags.toml").write_text('[flags.perf-flag]\nstate = "active"\ncreated = 2026-11-01\n', encoding="utf-8")
+    for name, text in FILES.items():
+        (root / name).write_text(text, encoding="utf-8")
+    os.mkfifo(root / "fifo.py")
+    (root / "zero.py").symlink_to("/dev/zero")
+    return root
+
+
+def flaglint(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "flaglint", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def assert_each_bad_file_is_one_line(stderr: str) -> None:
+    assert "deep_parens.py:1:" in stderr
+    assert "too many nested parentheses" in stderr
+    assert "big.py:1: larger than max-file-size" in stderr
+    assert "fifo.py:1: not a regular file; skipped" in stderr
+    assert "zero.py:1: not a regular file; skipped" in stderr
+    assert "broken.py:1:" in stderr
+
+
+@pytest.mark.parametrize("command", ["scan", "check", "report"])
+def test_reading_commands_report_bad_files_and_go_on(hostile: Path, command: str) -> None:
+    done = flaglint(hostile, command, "--no-cache")
+    assert done.returncode == 0, done.stderr
+    assert_each_bad_file_is_one_line(done.stderr)
+    if command == "scan":
+        found = {line.split(":", 1)[0] for line in done.stdout.splitlines() if "perf-flag" in line}
+        assert found == {*REWRITTEN, "newer_syntax.py"}
+
+
+def test_clean_rewrites_deep_files_and_skips_the_rest(hostile: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    root.mkdir()
+    for path in hostile.iterdir():
+        if path.is_symlink():
+            (root / path.name).symlink_to(os.readlink(path))
+        elif path.name == "fifo.py":
+            os.mkfifo(root / path.name)
+        else:
+            (root / path.name).write_bytes(path.read_bytes())
+    done = flaglint(root, "clean", "--flag", "perf-flag=on", "--allow-dirty", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    for name in REWRITTEN:
+        text = (root / name).read_text(encoding="utf-8")
+        assert "perf-flag" not in text, name
+        assert 'mode = "new"' in text
+        assert 'mode = "old"' not in text
+        ast.parse(text)
+    # Syntax this interpreter does not know is rewritten too, checked with a parser that accepts it.
+    newer = (root / "newer_syntax.py").read_text(encoding="utf-8")
+    assert "except ValueError, TypeError:" in newer
+    assert "perf-flag" not in newer
+    for name in ("deep_parens.py", "big.py", "broken.py"):
+        assert (root / name).read_text(encoding="utf-8") == FILES[name]
+
+
+def test_max_file_size_is_configurable(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.flaglint]\nmax-file-size = "64 KiB"\n', encoding="utf-8")
+    (tmp_path / "small.py").write_text(CHECK, encoding="utf-8")
+    (tmp_path / "medium.py").write_text("X = 1\n" * 20_000 + CHECK, encoding="utf-8")
+    done = flaglint(tmp_path, "scan")
+    assert "small.py" in done.stdout
+    assert "medium.py:1: larger than max-file-size (126,135 > 65,536 bytes); skipped" in done.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.flaglint]\nmax-file-size = 'lots'\n", encoding="utf-8")
+    bad = flaglint(tmp_path, "scan")
+    assert bad.returncode == 2
+    assert "pyproject.toml:2: max-file-size must be a positive size" in bad.stderr
+
+
+def test_a_file_that_vanishes_between_discovery_and_reading(tmp_path: Path) -> None:
+    for name in ("a.py", "b.py", "c.py"):
+        (tmp_path / name).write_text(CHECK, encoding="utf-8")
+    config = Config(root=tmp_path)
+    files, _ = discover(tmp_path, [tmp_path], config)
+    (tmp_path / "b.py").unlink()
+    workspace = Workspace(config, use_cache=False)
+    scans = workspace._run(files)
+    assert [p.message for p in scans["b.py"].problems] == ["cannot read: No such file or directory"]
+    assert {ref.path for name in ("a.py", "c.py") for ref in scans[name].refs} == {"a.py", "c.py"}
+
+
+def test_broken_pyproject_is_an_error_for_every_command(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.flaglint\nexclude = 1\n", encoding="utf-8")
+    (tmp_path / "a.py").write_text(CHECK, encoding="utf-8")
+    for args in (["scan"], ["check"], ["report"], ["clean", "--flag", "perf-flag=on"]):
+        done = flaglint(tmp_path, *args)
+        assert done.returncode == 2, args
+        assert "pyproject.toml:1: invalid TOML" in done.stderr
+    assert (tmp_path / "a.py").read_text(encoding="utf-8") == CHECK
