@@ -7,20 +7,22 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import multiprocessing
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flaglint.codemod import Note, remove_definitions, rewrite
 from flaglint.config import Config
+from flaglint.detect import Reduction
 from flaglint.guard import deep
-from flaglint.model import FlagRef, Problem
+from flaglint.model import FlagRef, Problem, Span
 from flaglint.patterns import Pattern
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding
@@ -260,26 +262,75 @@ def _init_retire_worker(patterns: tuple[Pattern, ...]) -> None:
 
 def _retire_file(job: _RetireJob) -> _Retired:
     """Parse with LibCST, rewrite, and check the result parses; a file too deep to rewrite is one
-    problem, never the end of the run.
+    problem, never the end of the run. LibCST sees the file without the defs and methods that hold
+    no reference (a reduction); if the stubs do not come back intact, the whole file is rewritten.
     """
-    from flaglint.scan import parse
+    from flaglint.detect import reduce_for_rewrite
 
-    def work() -> _Retired:
-        tree = parse(job.rel, job.text)
-        if isinstance(tree, Problem):
-            return _Retired(None, problems=(tree,))
-        done = rewrite(job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text)
-        if not done.changed:
-            return _Retired(None, done.notes, done.wrappers)
-        problem = _reparse_problem(job.rel, done.code, job.text)
-        if problem is not None:
-            return _Retired(None, done.notes, (), (problem,))
-        return _Retired(done.code, done.notes, done.wrappers)
-
+    lines = {n for ref in job.refs for n in range(ref.span.line, ref.span.end_line + 1)}
+    reduction = reduce_for_rewrite(job.text, lines)
     try:
-        return deep(work)
+        if reduction is not None:
+            done = deep(lambda: _rewrite_reduced(job, reduction))
+            if done is not None:
+                return done
+        return deep(lambda: _rewrite_whole(job))
     except (RecursionError, MemoryError):
         return _Retired(None, problems=(Problem(job.rel, 1, 0, "left unchanged: too deeply nested to rewrite"),))
+
+
+def _rewrite_whole(job: _RetireJob) -> _Retired:
+    from flaglint.scan import parse
+
+    tree = parse(job.rel, job.text)
+    if isinstance(tree, Problem):
+        return _Retired(None, problems=(tree,))
+    done = rewrite(job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text)
+    return _checked(job, done.code if done.changed else None, done.notes, done.wrappers)
+
+
+def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
+    """The rewrite of the reduced module, expanded to the whole file; None when it cannot be."""
+    from flaglint.scan import parse
+
+    tree = parse(job.rel, reduction.text)
+    if isinstance(tree, Problem):
+        return None
+    refs = [_moved(ref, reduction.to_reduced) for ref in job.refs]
+    done = rewrite(
+        job.rel,
+        tree,
+        refs,
+        job.values,
+        _worker_patterns,
+        unsafe=job.unsafe,
+        text=reduction.text,
+        expand=reduction.expand,
+    )
+    code = None
+    if done.changed:
+        code = reduction.expand(done.code)
+        if code is None:
+            return None
+    notes = tuple(dataclasses.replace(n, line=reduction.to_original(n.line)) if n.line else n for n in done.notes)
+    return _checked(job, code, notes, done.wrappers)
+
+
+def _moved(ref: FlagRef, to_reduced: Callable[[int], int]) -> FlagRef:
+    s = ref.span
+    span = Span(to_reduced(s.line), s.column, to_reduced(s.end_line), s.end_column)
+    return dataclasses.replace(ref, span=span)
+
+
+def _checked(
+    job: _RetireJob, code: str | None, notes: tuple[Note, ...], wrappers: tuple[tuple[str, str], ...]
+) -> _Retired:
+    if code is None:
+        return _Retired(None, notes, wrappers)
+    problem = _reparse_problem(job.rel, code, job.text)
+    if problem is not None:
+        return _Retired(None, notes, (), (problem,))
+    return _Retired(code, notes, wrappers)
 
 
 def _run_retire(jobs: list[_RetireJob], patterns: tuple[Pattern, ...], workers: int) -> Iterator[_Retired]:

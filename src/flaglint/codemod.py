@@ -1113,9 +1113,11 @@ def rewrite(
     *,
     unsafe: bool = False,
     text: str | None = None,
+    expand: Callable[[str], str | None] | None = None,
 ) -> Rewrite:
     """Rewrite `tree` as if every flag in `values` always had that value: a Python literal, or
-    None for a flag that is off, where every call answers with its SDK default.
+    None for a flag that is off, where every call answers with its SDK default. When `tree` is a
+    reduced module, `expand` maps its code to the whole file's (imports are judged on that).
     """
     constants = _Constants()
     retire = _Retire(path, refs, values, patterns, constants, unsafe)
@@ -1156,7 +1158,11 @@ def rewrite(
     old_code = text if text is not None else tree.code
     new_code = new.code
     if changed:
-        pruned = _drop_new_unused_imports(old_code, new, new_code)
+        whole_old = expand(old_code) if expand else old_code
+        whole_new = expand(new_code) if expand else new_code
+        pruned = new
+        if whole_old is not None and whole_new is not None:
+            pruned = _drop_new_unused_imports(whole_old, new, whole_new)
         if pruned is not new:
             new, new_code = pruned, pruned.code
     if not unsafe:

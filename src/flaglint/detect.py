@@ -15,11 +15,12 @@ an explicit stack, so no input can overflow the interpreter's stack.
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from flaglint.guard import deep
@@ -204,8 +205,21 @@ def _balanced(chunk: str) -> bool:
     )
 
 
-def _stub(info: _Lines, first: int, stop: int, indent: str, tokens: re.Pattern[str] | None) -> list[str] | None:
-    """Replacement lines for a def/class region that cannot hold a reference, else None."""
+@dataclass(frozen=True)
+class _Region:
+    """A def/class (with its decorators) that a stub of the same name may stand in for."""
+
+    first: int  # 0-based line index of its first line
+    stop: int  # 0-based index of the line after it
+    indent: str
+    kind: str  # def | class
+    name: str
+
+
+Allow = Callable[[_Lines, int, int, str, str], bool]  # (info, first, stop, chunk, kind) -> may stand in
+
+
+def _region(info: _Lines, first: int, stop: int, indent: str, allow: Allow) -> _Region | None:
     for number in range(first, stop):
         found = _DEF_NAME.match(info.lines[number])
         if found is not None:
@@ -213,38 +227,36 @@ def _stub(info: _Lines, first: int, stop: int, indent: str, tokens: re.Pattern[s
     else:
         return None
     kind, name = found.groups()
+    # Blank lines and comments at the region's own depth that end it belong to the next statement
+    # (as LibCST sees it): they stay outside the stand-in.
+    width = len(indent)
+    while stop > number + 1 and info.quiet[stop - 1]:
+        line = info.lines[stop - 1]
+        if line.strip() and len(line) - len(line.lstrip()) > width:
+            break
+        stop -= 1
     chunk = "\n".join(info.lines[first:stop])
-    if tokens is not None and tokens.search(chunk):
+    if not _balanced(chunk) or _GLOBAL.search(chunk) or not allow(info, first, stop, chunk, kind):
         return None
-    if not _balanced(chunk) or _GLOBAL.search(chunk):
-        return None
-    if kind == "class" and _STRING_ASSIGN.search(chunk):
-        return None
-    head = f"{indent}def {name}(): pass" if kind == "def" else f"{indent}class {name}: pass"
-    return [head] + [""] * (stop - first - 1)
+    return _Region(first, stop, indent, kind, name)
 
 
-def _blank(text: str, tokens: re.Pattern[str] | None) -> str | None:
-    """`text` with every top-level def/class (and method) that cannot hold a reference replaced by a
-    same-named stub and empty lines; None when nothing could be blanked.
+def _stand_ins(info: _Lines, allow: Allow) -> list[_Region]:
+    """Top-level defs and classes, and the methods of the classes that must stay, that `allow`
+    lets a stub stand in for; in line order.
     """
-    if "def" not in text and "class" not in text:
-        return None
-    info = _Lines.of(text)
-    lines = list(info.lines)
-    changed = False
-    total = len(lines)
+    found: list[_Region] = []
+    total = len(info.lines)
     for first, stop in _regions(_starts(info, 0, total, ""), total, info, 0):
         if not _HEAD.match(info.lines[first]):
             continue
-        stub = _stub(info, first, stop, "", tokens)
-        if stub is not None:
-            lines[first:stop] = stub
-            changed = True
+        whole = _region(info, first, stop, "", allow)
+        if whole is not None:
+            found.append(whole)
             continue
         header = next((n for n in range(first, stop) if _DEF_NAME.match(info.lines[n])), None)
-        found = _DEF_NAME.match(info.lines[header]) if header is not None else None
-        if header is None or found is None or found.group(1) != "class":
+        match = _DEF_NAME.match(info.lines[header]) if header is not None else None
+        if header is None or match is None or match.group(1) != "class":
             continue
         body = next(
             (n for n in range(header + 1, stop) if not info.quiet[n] and info.lines[n][:1] in (" ", "\t")),
@@ -256,13 +268,127 @@ def _blank(text: str, tokens: re.Pattern[str] | None) -> str | None:
         indent = line[: len(line) - len(line.lstrip())]
         width = len(indent)
         for inner_first, inner_stop in _regions(_starts(info, body, stop, indent), stop, info, width):
-            if not _HEAD.match(info.lines[inner_first], width):
-                continue
-            stub = _stub(info, inner_first, inner_stop, indent, tokens)
-            if stub is not None:
-                lines[inner_first:inner_stop] = stub
-                changed = True
-    return "\n".join(lines) if changed else None
+            if _HEAD.match(info.lines[inner_first], width):
+                inner = _region(info, inner_first, inner_stop, indent, allow)
+                if inner is not None:
+                    found.append(inner)
+    return found
+
+
+def _stub_line(region: _Region) -> str:
+    if region.kind == "def":
+        return f"{region.indent}def {region.name}(): pass"
+    return f"{region.indent}class {region.name}: pass"
+
+
+def _blank(text: str, tokens: re.Pattern[str] | None) -> str | None:
+    """`text` with every top-level def/class (and method) that cannot hold a reference replaced by a
+    same-named stub and empty lines (line numbers kept); None when nothing could be blanked.
+    """
+    if "def" not in text and "class" not in text:
+        return None
+
+    def allow(info: _Lines, first: int, stop: int, chunk: str, kind: str) -> bool:
+        if tokens is not None and tokens.search(chunk):
+            return False
+        return not (kind == "class" and _STRING_ASSIGN.search(chunk))
+
+    info = _Lines.of(text)
+    regions = _stand_ins(info, allow)
+    if not regions:
+        return None
+    lines = list(info.lines)
+    for region in regions:
+        lines[region.first : region.stop] = [_stub_line(region)] + [""] * (region.stop - region.first - 1)
+    return "\n".join(lines)
+
+
+_REGION_MARK = "flaglint-region-"
+_MARKED = re.compile(r"^[^\r\n]*# flaglint-region-(\d+)\r?\n?", re.M)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A module with the defs and methods that hold no reference replaced by one-line marked stubs:
+    what LibCST parses and rewrites instead of the whole file (its parser alone costs ~100 us a
+    line). `expand` puts the original code back into the rewritten text.
+    """
+
+    text: str
+    regions: tuple[tuple[int, int], ...]  # (first line, line count) of each stood-in region, 1-based
+    originals: tuple[str, ...]  # the text of each region, line endings included
+    stubs: tuple[str, ...]  # each stub line as written, line ending included
+
+    def to_reduced(self, line: int) -> int:
+        """The line in the reduced text of an original line outside every region."""
+        shift = 0
+        for first, count in self.regions:
+            if first + count - 1 < line:
+                shift += count - 1
+        return line - shift
+
+    def to_original(self, line: int) -> int:
+        """The original line of a line of the reduced text (a stub: its region's first line)."""
+        shift = 0
+        for first, count in self.regions:
+            reduced_first = first - shift
+            if reduced_first > line:
+                break
+            if reduced_first == line:
+                return first
+            shift += count - 1
+        return line + shift
+
+    def expand(self, code: str) -> str | None:
+        """`code` (the rewritten reduced text) with every stub replaced by its original region;
+        None when a stub did not come through unchanged exactly once.
+        """
+        seen: list[int] = []
+
+        def put_back(found: re.Match[str]) -> str:
+            index = int(found.group(1))
+            intact = index < len(self.stubs) and found.group(0).rstrip("\r\n") == self.stubs[index].rstrip("\r\n")
+            seen.append(index if intact else -1)
+            return self.originals[index] if intact else found.group(0)
+
+        expanded = _MARKED.sub(put_back, code)
+        return expanded if sorted(seen) == list(range(len(self.stubs))) else None
+
+
+def reduce_for_rewrite(text: str, lines: Iterable[int]) -> Reduction | None:
+    """The reduction of `text` that keeps every region holding one of `lines` (1-based), or None
+    when nothing can be stood in for (or the text could be confused with the markers).
+    """
+    if _REGION_MARK in text or ("\r" in text and "\r\n" not in text):
+        return None
+    keep = sorted({line - 1 for line in lines})
+
+    def allow(info: _Lines, first: int, stop: int, chunk: str, kind: str) -> bool:
+        index = bisect.bisect_left(keep, first)
+        return index == len(keep) or keep[index] >= stop
+
+    info = _Lines.of(text)
+    regions = _stand_ins(info, allow)
+    if not regions:
+        return None
+    ends = [*info.offsets[1:], len(text)]
+    pieces: list[str] = []
+    originals: list[str] = []
+    stubs: list[str] = []
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for number, region in enumerate(regions):
+        start, end = info.offsets[region.first], ends[region.stop - 1]
+        original = text[start:end]
+        ending = "\r\n" if original.endswith("\r\n") else original[-1:] if original.endswith(("\n", "\r")) else ""
+        stub = f"{_stub_line(region)}  # {_REGION_MARK}{number}{ending}"
+        pieces.extend((text[position:start], stub))
+        originals.append(original)
+        stubs.append(stub)
+        spans.append((region.first + 1, region.stop - region.first))
+        position = end
+    pieces.append(text[position:])
+    return Reduction("".join(pieces), tuple(spans), tuple(originals), tuple(stubs))
 
 
 # --- source positions ---------------------------------------------------------------------------

@@ -87,11 +87,11 @@ class Project:
         missing = [Problem(str(p), 0, 0, "no such file or directory") for p in paths if not os.path.lexists(p)]
         if missing:
             raise ProjectError(missing)
-        root, own = find_root(paths, here)
-        settings = config_path if config_path is not None else own
         if config_path is not None and not config_path.is_file():
             raise ProjectError([Problem(str(config_path), 0, 0, "config file not found")])
         try:
+            root, own = find_root(paths, here)
+            settings = config_path if config_path is not None else own
             config = load_config(settings.resolve() if settings else None, root)
         except ConfigError as exc:
             raise ProjectError(exc.problems) from None
