@@ -844,7 +844,7 @@ class _Walker:
                 self._bind(scope, node.rest)  # type: ignore[attr-defined]
             elif kind is ast.Constant:
                 continue
-            stack.extend((child, scope) for child in reversed(list(_children(node))))
+            stack.extend((child, scope) for child in reversed(_children(node)))
 
     def _alias_token(self, alias: ast.alias) -> None:
         if alias.asname is not None:
@@ -924,14 +924,31 @@ def _arguments(args: ast.arguments) -> Iterator[ast.arg]:
         yield args.kwarg
 
 
-def _children(node: ast.AST) -> Iterator[ast.AST]:
-    if isinstance(node, _Params):
-        return iter(())
-    if isinstance(node, ast.IfExp):
-        return iter((node.body, node.test, node.orelse))
-    if isinstance(node, ast.Dict):
-        return (child for pair in zip(node.keys, node.values, strict=True) for child in pair if child is not None)
-    return ast.iter_child_nodes(node)
+# Fields that never hold a name, a call or a scope: contexts, operators, type comments.
+_SKIPPED_FIELDS = {"ctx", "op", "ops", "type_comment", "kind", "type_ignores"}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes that matter, in source order."""
+    kind = type(node)
+    if kind is ast.IfExp:
+        return [node.body, node.test, node.orelse]  # type: ignore[attr-defined]
+    if kind is ast.Dict:
+        return [child for pair in zip(node.keys, node.values, strict=True) for child in pair if child is not None]  # type: ignore[attr-defined]
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS.setdefault(kind, tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS))
+    found: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if value is None:
+            continue
+        if type(value) is list:
+            found.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
 
 
 def argument(call: ast.Call, where: Arg) -> ast.expr | None:
