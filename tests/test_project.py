@@ -1,0 +1,108 @@
+"""The core session every face calls: the project root, settings from --config, registry, scans of
+files and of unsaved text, findings and clean plans, all as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flaglint.project import Project, ProjectError
+
+FILES = {
+    "app/__init__.py": "",
+    "app/keys.py": 'NEW_CHECKOUT = "new-checkout"\n',
+    "app/views.py": (
+        "import UnleashClient\n"
+        "from app.keys import NEW_CHECKOUT\n\n"
+        "def view(client):\n"
+        "    if client.is_enabled(NEW_CHECKOUT):\n"
+        "        return 'new'\n"
+        "    return 'old'\n"
+    ),
+    "flags.toml": '[flags.new-checkout]\nstate = "rolled-out"\nvalue = true\ncreated = 2026-01-05\n',
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    for rel, text in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_a_config_outside_the_repository_supplies_settings_not_the_root(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "settings" / "flaglint.toml"
+    outside.parent.mkdir()
+    outside.write_text('ignore = ["FL007"]\ncache-dir = ".cache-from-outside"\n', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "flaglint", "scan", "--config", str(outside)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "app/views.py:5:8: new-checkout (check, unleash.is_enabled)" in done.stdout
+    assert "1 reference to 1 flag in 3 files" in done.stderr
+    assert (repo / ".cache-from-outside").is_dir()
+    assert not (outside.parent / ".cache-from-outside").exists()
+
+
+def test_the_root_is_the_nearest_flaglint_pyproject(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text("[tool.flaglint]\n", encoding="utf-8")
+    project = Project.open([repo / "app" / "views.py"], cwd=repo.parent)
+    assert project.root == repo.resolve()
+    assert project.config.config_path == (repo / "pyproject.toml").resolve()
+
+
+def test_session_scans_finds_and_plans(repo: Path) -> None:
+    project = Project.open(cwd=repo, today=dt.date(2026, 11, 23), environ={})
+    assert project.registry() is not None
+    result = project.scan()
+    assert [(r.path, r.key) for r in result.refs] == [("app/views.py", "new-checkout")]
+    assert [(f.code, f.assume) for f in project.findings()] == [("FL003", "True")]
+    assert project.removable() == {"new-checkout": "True"}
+    (step,) = project.plan_clean({"new-checkout": "True"})
+    assert [edit.path for edit in step.edits] == ["app/keys.py", "app/views.py"]  # type: ignore[attr-defined]
+
+
+def test_unsaved_text_is_scanned_against_the_project_index(repo: Path) -> None:
+    project = Project.open(cwd=repo, environ={})
+    project.scan()
+    edited = FILES["app/views.py"].replace("return 'old'", "return client.is_enabled('typo-flag')")
+    found = project.scan_text(repo / "app" / "views.py", edited)
+    assert [(r.span.line, r.key) for r in found.refs] == [(5, "new-checkout"), (7, "typo-flag")]
+    codes = [f.code for f in project.findings_for(found.refs)]
+    assert codes == ["FL003", "FL001"]
+    assert project.includes(repo / "app" / "views.py")
+    assert not project.includes(repo / "flags.toml")
+
+
+def test_problems_are_data(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text("[tool.flaglint]\njobs = 0\n", encoding="utf-8")
+    with pytest.raises(ProjectError) as raised:
+        Project.open(cwd=repo)
+    (problem,) = raised.value.problems
+    assert (Path(problem.path).name, problem.line, problem.message) == (
+        "pyproject.toml",
+        2,
+        "jobs must be a positive number",
+    )
+    with pytest.raises(ProjectError, match="no such file"):
+        Project.open([repo / "missing.py"], cwd=repo)
+
+
+def test_notes_collect_instead_of_printing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with (repo / "flags.toml").open("a", encoding="utf-8") as registry:
+        registry.write('[flags.undated]\nstate = "active"\n')  # no created date: git age is asked for
+    project = Project.open(cwd=repo, environ={})
+    project.registry()
+    assert any("git" in note for note in project.notes)  # not a git repository: said once, as data
+    assert capsys.readouterr() == ("", "")
