@@ -81,7 +81,11 @@ class Step:
 
     @property
     def removed_lines(self) -> int:
-        return sum(edit.lines()[0] - edit.lines()[1] for edit in self.edits)
+        """Lines removed net (removed minus added): the difference of the line counts, no diff needed."""
+        return sum(
+            len(e.before.decode(e.encoding).splitlines()) - len(e.after.decode(e.encoding).splitlines())
+            for e in self.edits
+        )
 
 
 @dataclass
@@ -306,6 +310,7 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         unsafe=job.unsafe,
         text=reduction.text,
         expand=reduction.expand,
+        reduced=True,
     )
     code = None
     if done.changed:

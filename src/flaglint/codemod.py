@@ -1067,6 +1067,27 @@ def _wrappers(tree: cst.Module, constants: _Constants) -> list[tuple[str, str]]:
 _MARKER = "flaglint-stand-in-"
 
 
+def _touches_functions(text: str, refs: Sequence[FlagRef]) -> bool:
+    """Whether a top-level statement holding a reference holds a function scope: only then can
+    removing dead code change the scope of a name (the check costs a scope analysis). CPython's
+    parser answers from the text in a fraction of what LibCST positions would cost.
+    """
+    from flaglint.detect import parse as parse_ast
+
+    tree = parse_ast("<rewrite>", text)
+    if not isinstance(tree, ast.Module):
+        return True
+    lines = {n for ref in refs for n in range(ref.span.line, ref.span.end_line + 1)}
+    for statement in tree.body:
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        last = statement.end_lineno or statement.lineno
+        if any(first <= line <= last for line in lines) and any(
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for node in ast.walk(statement)
+        ):
+            return True
+    return False
+
+
 def _without_untouched(tree: cst.Module, refs: Sequence[FlagRef]) -> tuple[cst.Module, dict[str, cst.BaseStatement]]:
     """The module with each top-level def/class that holds no reference replaced by a marked
     stand-in of the same size: the pass then computes positions and rebuilds nodes only where
@@ -1114,17 +1135,19 @@ def rewrite(
     unsafe: bool = False,
     text: str | None = None,
     expand: Callable[[str], str | None] | None = None,
+    reduced: bool = False,
 ) -> Rewrite:
     """Rewrite `tree` as if every flag in `values` always had that value: a Python literal, or
-    None for a flag that is off, where every call answers with its SDK default. When `tree` is a
-    reduced module, `expand` maps its code to the whole file's (imports are judged on that).
+    None for a flag that is off, where every call answers with its SDK default. When `tree` is
+    already `reduced` (untouched defs stood in for), `expand` maps its code to the whole file's
+    (imports are judged on that).
     """
     constants = _Constants()
     retire = _Retire(path, refs, values, patterns, constants, unsafe)
     # Every pass works on the module with untouched top-level statements stood in for: metadata
     # and visits then cost what the touched statements cost; `_restore` puts the rest back.
-    reduced, originals = _without_untouched(tree, refs)
-    new = MetadataWrapper(reduced, unsafe_skip_copy=True).visit(retire)
+    module, originals = (tree, {}) if reduced else _without_untouched(tree, refs)
+    new = MetadataWrapper(module, unsafe_skip_copy=True).visit(retire)
     notes = list(retire.state.notes)
     changed = retire.state.changed
     dropped = retire.state.dropped_bindings
@@ -1148,8 +1171,8 @@ def rewrite(
         notes.extend(fold.state.notes)
         dropped = dropped or fold.state.dropped_bindings
         stores = fold.state.constant_stores
-    if changed and dropped:
-        broken = _scope_changes(reduced, new)
+    if changed and dropped and _touches_functions(text if text is not None else tree.code, refs):
+        broken = _scope_changes(module, new)
         if broken:
             message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
             return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message)))
