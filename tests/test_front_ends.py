@@ -152,6 +152,12 @@ TOP = [
     "for item in items:\n    {call}",
     'x = """\ndef not_code():\n    client.is_enabled(\'in-string\')\n"""',
     "# flaglint: ignore[FL001]\n{call}  # flaglint: ignore",
+    "x = foo(\nbar)\ndef after():\n    return {call}",
+    's = """\ndef fake():\n    client.is_enabled("in-string")\n"""',
+    "# a comment with ''' and (\ndef g():\n    return 1",
+    'def h():\n    """Doc with ( and \'\'\' inside."""\n    return {call}',
+    "class Docs:\n    '''A (docstring.'''\n\n    def m(self):\n        return r'\\(' + \"#\"\n",
+    "data = [\n    1,\n]\ndef tail():\n    pass",
 ]
 
 

@@ -162,7 +162,7 @@ class _Lines:
     text: str
     lines: list[str]
     offsets: list[int]  # character offset of each line's start in the text
-    quotes: list[int]  # offsets of every triple quote
+    spans: list[tuple[int, int]]  # (start, end) of every string literal that spans lines
     _hits: dict[frozenset[str], list[int]] = field(default_factory=dict)
 
     def quiet(self, number: int) -> bool:
@@ -171,8 +171,10 @@ class _Lines:
         return not stripped or stripped[0] == "#"
 
     def open_quotes(self, number: int) -> bool:
-        """Whether an odd number of triple quotes comes before this line (it may be inside a string)."""
-        return bisect.bisect_left(self.quotes, self.offsets[number]) % 2 == 1
+        """Whether this line starts inside a string literal that spans lines."""
+        offset = self.offsets[number]
+        index = bisect.bisect_right(self.spans, (offset, len(self.text) + 1)) - 1
+        return index >= 0 and self.spans[index][0] < offset < self.spans[index][1]
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.offsets, offset) - 1
@@ -199,11 +201,13 @@ class _Lines:
         else:
             lines = text.split("\n")
             offsets = [0, *(o + i for i, o in enumerate(itertools.accumulate(map(len, lines[:-1])), start=1))]
-        quotes = [m.start() for m in _TRIPLE.finditer(text)] if ('"""' in text or "'''" in text) else []
-        return cls(text, lines, offsets, quotes)
+        spans = []
+        if '"""' in text or "'''" in text or "\\\n" in text:
+            # One left-to-right pass over strings and comments, as the tokenizer reads them.
+            spans = [m.span() for m in _LITERALS.finditer(text) if "\n" in m.group(0) and m.group(0)[0] != "#"]
+        return cls(text, lines, offsets, spans)
 
 
-_TRIPLE = re.compile(r'"""|\'\'\'')
 _START_AT: dict[str, re.Pattern[str]] = {}
 
 
@@ -243,11 +247,20 @@ def _regions(starts: list[int], end: int, info: _Lines, width: int) -> Iterator[
         yield group_start, end
 
 
+# String literals (with any prefix) and comments, so that brackets and quotes inside them are not counted.
+_LITERALS = re.compile(r"""\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|\#[^\n]*""")
+
+
 def _balanced(chunk: str) -> bool:
+    """Whether a region is whole: it ends no line inside a bracket or a string. Counted with the
+    strings and comments taken out, so a docstring's "(" does not keep a region from standing in.
+    """
     if chunk.rstrip().endswith("\\"):
         return False
-    if (chunk.count('"""') % 2) or (chunk.count("'''") % 2):
-        return False
+    if '"' in chunk or "'" in chunk or "#" in chunk:
+        chunk = _LITERALS.sub("", chunk)
+        if '"' in chunk or "'" in chunk:  # a string that does not end in the region
+            return False
     return (
         chunk.count("(") == chunk.count(")")
         and chunk.count("[") == chunk.count("]")
