@@ -91,8 +91,20 @@ def test_a_file_changed_since_planning_is_left_alone(tmp_path: Path) -> None:
     config = project(tmp_path, {"m.py": SOURCE.encode()})
     step = plan(config, {"k": "True"}, use_cache=False)
     (tmp_path / "m.py").write_text(SOURCE + "# edited meanwhile\n")
-    assert apply(tmp_path, step.edits) == ["m.py"]
+    assert [(p.path, p.message) for p in apply(tmp_path, step.edits)] == [
+        ("m.py", "changed while flaglint ran; left alone")
+    ]
     assert (tmp_path / "m.py").read_text().endswith("# edited meanwhile\n")
+
+
+def test_a_file_gone_since_planning_is_named_and_the_others_are_written(tmp_path: Path) -> None:
+    config = project(tmp_path, {"a.py": SOURCE.encode(), "m.py": SOURCE.encode(), "z.py": SOURCE.encode()})
+    step = plan(config, {"k": "True"}, use_cache=False)
+    (tmp_path / "m.py").unlink()
+    problems = apply(tmp_path, step.edits)
+    assert [(p.path, p.message) for p in problems] == [("m.py", "not written: No such file or directory")]
+    for name in ("a.py", "z.py"):
+        assert (tmp_path / name).read_text() != SOURCE
 
 
 FLAGS = """

@@ -127,6 +127,33 @@ def test_a_file_that_vanishes_between_discovery_and_reading(tmp_path: Path) -> N
     assert {ref.path for name in ("a.py", "c.py") for ref in scans[name].refs} == {"a.py", "c.py"}
 
 
+@pytest.mark.parametrize("command", ["scan", "check", "report", "clean"])
+def test_files_vanishing_during_a_real_run(tmp_path: Path, command: str) -> None:
+    """Files are deleted while the command runs: whenever each one goes (before discovery, between
+    discovery and reading, between planning and writing), the run ends normally, no traceback.
+    """
+    (tmp_path / "pyproject.toml").write_text("[tool.flaglint]\n", encoding="utf-8")
+    (tmp_path / "flags.toml").write_text('[flags.perf-flag]\nstate = "active"\n', encoding="utf-8")
+    names = [f"m{n:04}.py" for n in range(1500)]
+    for name in names:
+        (tmp_path / name).write_text(CHECK + "VALUE = 1\n" * 50, encoding="utf-8")
+    args = ["clean", "--flag", "perf-flag=on", "--allow-dirty"] if command == "clean" else [command]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flaglint", *args, "--no-cache"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for name in reversed(names[::3]):
+        (tmp_path / name).unlink()
+    out, err = process.communicate(timeout=300)
+    assert "Traceback" not in err, err
+    assert process.returncode in (0, 1), err
+    if command == "scan":
+        assert out.count("perf-flag") >= 1000
+
+
 def test_broken_pyproject_is_an_error_for_every_command(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.flaglint\nexclude = 1\n", encoding="utf-8")
     (tmp_path / "a.py").write_text(CHECK, encoding="utf-8")

@@ -457,13 +457,18 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def apply(root: Path, edits: Iterable[FileEdit]) -> list[str]:
-    """Write the edits; a file changed on disk since it was read is left alone and named."""
-    conflicts = []
+def apply(root: Path, edits: Iterable[FileEdit]) -> list[Problem]:
+    """Write the edits; a file changed, gone or unwritable since it was read is left alone and
+    named, and the other files are still written.
+    """
+    problems = []
     for edit in edits:
         path = root / edit.path
-        if path.read_bytes() != edit.before:
-            conflicts.append(edit.path)
-            continue
-        write_atomic(path, edit.after)
-    return conflicts
+        try:
+            if path.read_bytes() != edit.before:
+                problems.append(Problem(edit.path, 0, 0, "changed while flaglint ran; left alone"))
+                continue
+            write_atomic(path, edit.after)
+        except OSError as exc:
+            problems.append(Problem(edit.path, 0, 0, f"not written: {exc.strerror}"))
+    return problems

@@ -461,9 +461,8 @@ def clean(
             gitinfo.start_branch(repo, branch)
         for step in steps:
             if writing:
-                conflicts = apply(config.root, step.edits)
-                for rel in conflicts:
-                    click.echo(f"flaglint: {show(rel)} changed while flaglint ran; left alone", err=True)
+                for problem in apply(config.root, step.edits):
+                    click.echo(f"flaglint: {show(problem.path)}: {problem.message}", err=True)
                     failed = True
                 if branch and repo is not None and step.edits:
                     key, value = next(iter(step.values.items()))
