@@ -878,8 +878,12 @@ class _InlineConstants(_KeepConstants):
         return cst.RemoveFromParent() if id(original_node) in self.drop else updated_node
 
 
-def _mentions(code: str, name: str) -> int:
-    return len(re.findall(rf"(?<![\w.]){re.escape(name)}\b", code))
+_NAME_USE = re.compile(r"(?<![\w.])[^\W\d]\w*")
+
+
+def _mentions(code: str) -> collections.Counter[str]:
+    """How often each name appears in `code` (not as an attribute): one pass for every import."""
+    return collections.Counter(_NAME_USE.findall(code))
 
 
 def _drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) -> cst.Module:
@@ -894,11 +898,14 @@ def _drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) ->
     body: list[cst.BaseStatement] = []
     carry: list[cst.EmptyLine] = []
     changed = False
+    counts: tuple[collections.Counter[str], collections.Counter[str]] | None = None
     for statement in after.body:
         if carry and not _blank_prefix(statement.leading_lines):
             statement = statement.with_changes(leading_lines=[*carry, *statement.leading_lines])
         carry = []
-        unused = _newly_unused(statement, old_code, new_code)
+        if counts is None and _imports_names(statement):
+            counts = (_mentions(old_code), _mentions(new_code))
+        unused = _newly_unused(statement, *counts) if counts is not None else set()
         if unused:
             kept = _remove_aliases(statement, unused)
             changed = True
@@ -912,7 +919,15 @@ def _drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) ->
     return _no_new_blank_start(after, after.with_changes(body=body, footer=[*carry, *after.footer]))
 
 
-def _newly_unused(statement: cst.BaseStatement, old_code: str, new_code: str) -> set[str]:
+def _imports_names(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+    )
+
+
+def _newly_unused(
+    statement: cst.BaseStatement, old: collections.Counter[str], new: collections.Counter[str]
+) -> set[str]:
     """Names bound by imports in `statement` that the rewrite left unused."""
     if not isinstance(statement, cst.SimpleStatementLine):
         return set()
@@ -924,7 +939,7 @@ def _newly_unused(statement: cst.BaseStatement, old_code: str, new_code: str) ->
             continue
         for alias in small.names:
             bound = (alias.evaluated_alias or alias.evaluated_name).split(".")[0]
-            if _mentions(new_code, bound) == 1 and _mentions(old_code, bound) > 1:
+            if new[bound] == 1 and old[bound] > 1:
                 found.add(bound)
     return found
 

@@ -101,7 +101,8 @@ def definitions(path: str, text: str, module: ModuleName) -> ModuleDefs | Proble
 _HEAD = re.compile(r"(?:@|(?:async[ \t]+)?def[ \t(]|class[ \t(:])")
 _DEF_NAME = re.compile(r"[ \t]*(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b")
-_GLOBAL_WORD = frozenset({"global"})
+# A `global` statement in a function binds a module name that key resolution may need.
+_GLOBAL_STATEMENT = re.compile(r"^[ \t]*global[ \t]", re.M)
 _AS = re.compile(r"\b(\w+)[ \t]+as[ \t]+(\w+)")
 # A class-level `NAME = "..."` or `= auto()` may define a key another module reads.
 _STRING_ASSIGN = re.compile(r"=[ \t]*(?:[rRuUbB]{0,2}[\"']|(?:\w+\.)*auto[ \t]*\()")
@@ -275,7 +276,7 @@ class _Region:
     first: int  # 0-based line index of its first line
     stop: int  # 0-based index of the line after it
     indent: str
-    kind: str  # def | class
+    kind: str  # def | class | doc | assign | block
     name: str
 
 
@@ -298,7 +299,7 @@ def _region(info: _Lines, first: int, stop: int, indent: str, allow: Allow) -> _
         if line.strip() and len(line) - len(line.lstrip()) > width:
             break
         stop -= 1
-    if not allow(first, stop, kind) or info.has(_GLOBAL_WORD, first, stop):
+    if not allow(first, stop, kind):
         return None
     if not _balanced(info.text[info.offsets[first] : info.offsets[stop] if stop < len(info.offsets) else None]):
         return None
@@ -340,9 +341,57 @@ def _stand_ins(info: _Lines, allow: Allow) -> list[_Region]:
 
 
 def _stub_line(region: _Region) -> str:
-    if region.kind == "def":
-        return f"{region.indent}def {region.name}(): pass"
-    return f"{region.indent}class {region.name}: pass"
+    """One line that stands in for a region: it binds the same name, and nothing folds it."""
+    return {
+        "def": f"{region.indent}def {region.name}(): pass",
+        "class": f"{region.indent}class {region.name}: pass",
+        "doc": f'{region.indent}""',
+        "assign": f"{region.indent}{region.name} = __flaglint_region__",
+        "block": f"{region.indent}if 0: pass",
+    }[region.kind]
+
+
+_ASSIGNED = re.compile(r"([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+_STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")
+_KEYWORD_START = re.compile(r"(?:import|from|global|nonlocal|return|yield|del|pass|break|continue|raise|assert)\b")
+
+
+def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Region]:
+    """Top-level statements other than defs and classes (data tables, docstrings, blocks) of 3 or
+    more lines that hold none of `keep` and do not come right before one that does (a store there
+    may fold with the flag's branch): what the rewrite need not see.
+    """
+    total = len(info.lines)
+    covered = {n for region in taken for n in range(region.first, region.stop)}
+    found = []
+    pairs = list(_regions(_starts(info, 0, total, ""), total, info, 0))
+    for index, (first, stop) in enumerate(pairs):
+        while stop > first + 1 and info.quiet(stop - 1):
+            stop -= 1
+        if stop - first < 3 or first in covered or _HEAD.match(info.lines[first]):
+            continue
+        at = bisect.bisect_left(keep, first)
+        if at < len(keep) and keep[at] < stop:
+            continue
+        following = pairs[index + 1] if index + 1 < len(pairs) else None
+        if following is not None:
+            after = bisect.bisect_left(keep, following[0])
+            if after < len(keep) and keep[after] < following[1]:
+                continue
+        line = info.lines[first]
+        if _KEYWORD_START.match(line) or not _balanced(info.text[info.offsets[first] : info.end(stop)]):
+            continue
+        assigned = _ASSIGNED.match(line)
+        if _STRING_START.match(line):
+            found.append(_Region(first, stop, "", "doc", ""))
+        elif assigned is not None and assigned.end() < len(line) and not _CHAINED_ASSIGN.match(line):
+            found.append(_Region(first, stop, "", "assign", assigned.group(1)))
+        else:
+            found.append(_Region(first, stop, "", "block", ""))
+    return found
+
+
+_CHAINED_ASSIGN = re.compile(r"\w+[ \t]*=[ \t]*\w+[ \t]*=")  # `a = b = ...`: several names
 
 
 def _blank(text: str, tokens: frozenset[str] | None) -> str | None:
@@ -356,6 +405,8 @@ def _blank(text: str, tokens: frozenset[str] | None) -> str | None:
 
     def allow(first: int, stop: int, kind: str) -> bool:
         if tokens is not None and info.has(tokens, first, stop):
+            return False
+        if info.search(_GLOBAL_STATEMENT, first, stop):
             return False
         return not (kind == "class" and info.search(_STRING_ASSIGN, first, stop))
 
@@ -434,6 +485,7 @@ def reduce_for_rewrite(text: str, lines: Iterable[int]) -> Reduction | None:
 
     info = _Lines.of(text)
     regions = _stand_ins(info, allow)
+    regions = sorted([*regions, *_statements(info, keep, regions)], key=lambda r: r.first)
     if not regions:
         return None
     ends = [*info.offsets[1:], len(text)]
