@@ -31,7 +31,7 @@ else:
 
 
 def build(root: Path) -> tuple[int, int]:
-    """Copy every stdlib module that this interpreter parses (tests and site-packages left out)."""
+    """Copy every stdlib module that this interpreter compiles (site-packages left out)."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     files = lines = 0
     for path in sorted(stdlib.rglob("*.py")):
@@ -40,7 +40,7 @@ def build(root: Path) -> tuple[int, int]:
             continue
         try:
             data = path.read_bytes()
-            ast.parse(data)
+            compile(data, str(path), "exec", dont_inherit=True)  # modules that really compile
             text = data.decode("utf-8")
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
@@ -58,6 +58,32 @@ def flaglint(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
     done = subprocess.run([exe, *args], capture_output=True, text=True)
     return time.perf_counter() - start, done
+
+
+def piranha(root: Path) -> float | None:
+    """PolyglotPiranha (pip install polyglot-piranha) parsing, querying and rewriting a copy of the
+    same tree with the same substitution: the tool this one is measured against. None when absent.
+    """
+    try:
+        from polyglot_piranha import PiranhaArguments, Rule, RuleGraph, execute_piranha
+    except ImportError:
+        return None
+    copy = root / "piranha-copy"
+    shutil.copytree(root / "lib", copy)
+    rule = Rule(
+        name="retire", query='cs client.is_enabled("perf-flag")', replace_node="*", replace="True", is_seed_rule=True
+    )
+    graph = RuleGraph(rules=[rule], edges=[])
+    arguments = PiranhaArguments(language="python", paths_to_codebase=[str(copy)], rule_graph=graph)
+    start = time.perf_counter()
+    try:
+        execute_piranha(arguments)
+    except BaseException as exc:  # it panics (a Rust panic) on code its parser rejects
+        print(f"PolyglotPiranha failed: {str(exc).splitlines()[0][:200]}")
+        return None
+    took = time.perf_counter() - start
+    shutil.rmtree(copy)
+    return took
 
 
 def yardstick(root: Path) -> float:
@@ -86,6 +112,11 @@ def main() -> None:
         rows = [("ast.parse every file (1 process)", baseline), ("flaglint scan, cold (no cache)", cold)]
         rows.append(("flaglint scan, warm", warm))
         if not args.skip_clean:
+            other = piranha(root)
+            if other is None:
+                print("PolyglotPiranha: not installed (pip install polyglot-piranha) - no row")
+            else:
+                rows.append(("PolyglotPiranha 0.4.x, same substitution", other))
             took, cleaned = flaglint("clean", "--flag", "perf-flag=on", "--allow-dirty", str(root))
             rows.append(("flaglint clean --flag perf-flag=on", took))
             broken = 0

@@ -117,18 +117,22 @@ def find_config(start: Path) -> Path | None:
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
-            try:
-                text = candidate.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError([Problem(str(candidate), 1, 0, f"cannot read config: {exc}")]) from None
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:
-                problem = Problem(str(candidate), error_line(exc), 0, f"invalid TOML: {error_message(exc)}")
-                raise ConfigError([problem]) from None
+            data = _read_toml(candidate)[1]
             if isinstance(data.get("tool"), dict) and "flaglint" in data["tool"]:
                 return candidate
     return None
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """A TOML file's text and data; one that cannot be read or parsed is a ConfigError with its line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(str(path), 1, 0, f"cannot read config: {exc}")]) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(str(path), error_line(exc), 0, f"invalid TOML: {error_message(exc)}")]) from None
 
 
 def load_config(path: Path | None, root: Path) -> Config:
@@ -138,14 +142,7 @@ def load_config(path: Path | None, root: Path) -> Config:
     if path is None:
         default_registry = root / "flags.toml"
         return Config(root=root, registry_path=default_registry if default_registry.is_file() else None)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(str(path), 1, 0, f"cannot read config: {exc}")]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(str(path), error_line(exc), 0, f"invalid TOML: {error_message(exc)}")]) from None
+    text, data = _read_toml(path)
     section = data.get("tool", {}).get("flaglint", {}) if path.name == "pyproject.toml" else data
     if not isinstance(section, dict):
         raise ConfigError([Problem(str(path), locate(text, "tool", "flaglint"), 0, "[tool.flaglint] must be a table")])

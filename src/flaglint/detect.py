@@ -823,7 +823,6 @@ class _Walker:
     def walk(self, tree: ast.Module) -> None:
         # Work items: (node, scope). Children are pushed in reverse so they pop in source order.
         stack: list[tuple[ast.AST, _Scope]] = [(statement, self.root) for statement in reversed(tree.body)]
-        by_token = self.by_token
         while stack:
             node, scope = stack.pop()
             kind = type(node)
@@ -838,30 +837,13 @@ class _Walker:
                     self.scope_of[id(node)] = (scope, self._next())
                 continue
             if kind is ast.Attribute:
-                self.scope_of[id(node)] = (scope, self.counter)
-                if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
-                    owner = node.value  # type: ignore[attr-defined]
-                    last = owner.id if type(owner) is ast.Name else owner.attr if type(owner) is ast.Attribute else ""
-                    rows = by_token.get(last)
-                    if rows:
-                        attribute = node.attr  # type: ignore[attr-defined]
-                        chosen = [r for r in rows if r.shape is Shape.ATTRIBUTE and r.key_matches(attribute)]
-                        if chosen:
-                            self.candidates.append(_Candidate(node, chosen, scope, self.counter))
+                self._read(node, scope, Shape.ATTRIBUTE)
                 stack.append((node.value, scope))  # type: ignore[attr-defined]
                 continue
             if kind is ast.Call:
                 self._call(node, scope)  # type: ignore[arg-type]
             elif kind is ast.Subscript:
-                self.scope_of[id(node)] = (scope, self.counter)
-                if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
-                    owner = node.value  # type: ignore[attr-defined]
-                    last = owner.id if type(owner) is ast.Name else owner.attr if type(owner) is ast.Attribute else ""
-                    rows = by_token.get(last)
-                    if rows:
-                        chosen = [r for r in rows if r.shape is Shape.SUBSCRIPT]
-                        if chosen and not isinstance(node.slice, ast.Slice):  # type: ignore[attr-defined]
-                            self.candidates.append(_Candidate(node, chosen, scope, self.counter))
+                self._read(node, scope, Shape.SUBSCRIPT)
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
                 self._function(node, scope, stack)  # type: ignore[arg-type]
                 continue
@@ -916,6 +898,23 @@ class _Walker:
             rows = self.by_token.get(alias.name.rsplit(".", 1)[-1])
             if rows:
                 self.by_token[alias.asname].extend(r for r in rows if r.shape is Shape.CALL)
+
+    def _read(self, node: ast.AST, scope: _Scope, shape: Shape) -> None:
+        """An attribute or subscript read (never an assignment target) on an owner a row names."""
+        self.scope_of[id(node)] = (scope, self.counter)
+        if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+            return
+        owner = node.value  # type: ignore[attr-defined]
+        last = owner.id if type(owner) is ast.Name else owner.attr if type(owner) is ast.Attribute else ""
+        rows = self.by_token.get(last)
+        if not rows:
+            return
+        if shape is Shape.ATTRIBUTE:
+            chosen = [r for r in rows if r.shape is shape and r.key_matches(node.attr)]  # type: ignore[attr-defined]
+        else:
+            chosen = [] if isinstance(node.slice, ast.Slice) else [r for r in rows if r.shape is shape]  # type: ignore[attr-defined]
+        if chosen:
+            self.candidates.append(_Candidate(node, chosen, scope, self.counter))
 
     def _call(self, node: ast.Call, scope: _Scope) -> None:
         self.scope_of[id(node)] = (scope, self.counter)
