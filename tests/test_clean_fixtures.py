@@ -73,3 +73,36 @@ def test_clean_case(case: Path, tmp_path: Path) -> None:
 
 def test_there_are_enough_cases() -> None:
     assert len(cases()) >= 60
+
+
+@pytest.mark.parametrize("case", [c for c in cases() if (c / "before.py").is_file()], ids=lambda p: p.name)
+def test_reduced_path_rewrites_the_same(case: Path) -> None:
+    """The fast path clean takes (stubs for what holds no reference, positions for the touched
+    statements only) gives exactly the whole-module rewrite, notes and their lines included.
+    """
+    from flaglint.clean import _init_retire_worker, _RetireJob, _rewrite_reduced, _rewrite_whole
+    from flaglint.codemod import rewrite
+    from flaglint.detect import reduce_for_rewrite, scan_source
+    from flaglint.model import ModuleName
+    from flaglint.patterns import custom_pattern, select
+    from flaglint.scan import parse
+
+    spec = tomllib.loads((case / "case.toml").read_text(encoding="utf-8"))
+    patterns = select(None, [custom_pattern(entry, n) for n, entry in enumerate(spec.get("patterns", []))])
+    text = (case / "before.py").read_text(encoding="utf-8")
+    values = {key: parse_flag_value(value) for key, value in spec["flags"].items()}
+    refs = tuple(r for r in scan_source("case.py", text, ModuleName("case", ""), patterns).refs if r.key in values)
+    _init_retire_worker(patterns)
+    job = _RetireJob("case.py", text, refs, values, spec.get("unsafe", False))
+    whole = _rewrite_whole(job)
+    table = {p.id: p for p in patterns}
+    tree = parse("case.py", text)
+    assert not isinstance(tree, Exception)
+    alone = rewrite("case.py", tree, refs, values, table, unsafe=job.unsafe, text=text, reduced=True)  # type: ignore[arg-type]
+    assert (alone.code if alone.changed else None) == whole.code
+    assert alone.notes == whole.notes
+    reduction = reduce_for_rewrite(text, {n for r in refs for n in range(r.span.line, r.span.end_line + 1)})
+    if reduction is not None:
+        reduced = _rewrite_reduced(job, reduction)
+        assert reduced is not None
+        assert (reduced.code, reduced.notes) == (whole.code, whole.notes)

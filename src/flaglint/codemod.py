@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
 
 from flaglint.model import FlagRef, ModuleName, RefKind
 from flaglint.patterns import Pattern
@@ -313,15 +313,29 @@ class _Retire(_KeepConstants):
         self.constants = constants
         self.unsafe = unsafe
         self.state = _State()
+        self.positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        self.untouched: set[int] = set()  # top-level statements that hold no reference: not entered
         for ref in refs:
             s = ref.span
             self.state.refs[(s.line, s.column, s.end_line, s.end_column)] = ref
 
     # -- helpers --
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        entered = super().on_visit(node)  # the visit_ handler runs: its leave_ pair expects it
+        return entered and id(node) not in self.untouched  # nothing inside can change
+
+    def _position(self, node: cst.CSTNode) -> CodeRange:
+        """Where a node is: from positions computed for the touched statements alone when given,
+        else from the metadata wrapper. KeyError for a node it does not know.
+        """
+        if self.positions is not None:
+            return self.positions[node]
+        return self.get_metadata(PositionProvider, node)
+
     def _ref(self, node: cst.CSTNode) -> FlagRef | None:
         try:
-            where = self.get_metadata(PositionProvider, node)
+            where = self._position(node)
         except KeyError:
             return None
         span = (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
@@ -330,7 +344,7 @@ class _Retire(_KeepConstants):
 
     def _line(self, node: cst.CSTNode) -> int:
         try:
-            return self.get_metadata(PositionProvider, node).start.line
+            return self._position(node).start.line
         except KeyError:
             return 0
 
@@ -1082,6 +1096,50 @@ def _wrappers(tree: cst.Module, constants: _Constants) -> list[tuple[str, str]]:
 _MARKER = "flaglint-stand-in-"
 
 
+def _touched_positions(
+    tree: cst.Module, text: str, refs: Sequence[FlagRef]
+) -> tuple[dict[cst.CSTNode, CodeRange], set[int]] | None:
+    """Positions of the nodes in the top-level statements that hold a reference, computed on
+    one-statement modules whose header holds the lines before it (LibCST positions cost ~200 us
+    a line; the rest of the module need not pay). CPython's parser says where each statement
+    starts. None when its statements do not line up with LibCST's (then the caller computes all).
+    """
+    from flaglint.detect import parse as parse_ast
+
+    parsed = parse_ast("<rewrite>", text)
+    if not isinstance(parsed, ast.Module):
+        return None
+    starts: list[int] = []
+    last_end = 0
+    for statement in parsed.body:
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        if first == last_end:  # `a; b`: one line, one LibCST statement
+            last_end = statement.end_lineno or first
+            continue
+        starts.append(first)
+        last_end = statement.end_lineno or first
+    if len(starts) != len(tree.body):
+        return None
+    lines = sorted({n for ref in refs for n in (ref.span.line, ref.span.end_line)})
+    bounds = [start - len(statement.leading_lines) for start, statement in zip(starts, tree.body, strict=True)]
+    positions: dict[cst.CSTNode, CodeRange] = {}
+    untouched: set[int] = set()
+    for index, statement in enumerate(tree.body):
+        first = bounds[index]
+        stop = bounds[index + 1] if index + 1 < len(bounds) else 1 << 30
+        if not any(first <= line < stop for line in lines):
+            untouched.add(id(statement))
+            continue
+        alone = cst.Module(
+            body=[statement],
+            header=[cst.EmptyLine(indent=False)] * (first - 1),
+            default_indent=tree.default_indent,
+            default_newline=tree.default_newline,
+        )
+        positions.update(MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider))
+    return positions, untouched
+
+
 def _touches_functions(text: str, refs: Sequence[FlagRef]) -> bool:
     """Whether a top-level statement holding a reference holds a function scope: only then can
     removing dead code change the scope of a name (the check costs a scope analysis). CPython's
@@ -1162,7 +1220,12 @@ def rewrite(
     # Every pass works on the module with untouched top-level statements stood in for: metadata
     # and visits then cost what the touched statements cost; `_restore` puts the rest back.
     module, originals = (tree, {}) if reduced else _without_untouched(tree, refs)
-    new = MetadataWrapper(module, unsafe_skip_copy=True).visit(retire)
+    touched = _touched_positions(module, text, refs) if reduced and text is not None else None
+    if touched is not None:
+        retire.positions, retire.untouched = touched
+        new = module.visit(retire)
+    else:
+        new = MetadataWrapper(module, unsafe_skip_copy=True).visit(retire)
     notes = list(retire.state.notes)
     changed = retire.state.changed
     dropped = retire.state.dropped_bindings
