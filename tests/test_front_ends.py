@@ -179,3 +179,49 @@ def programs(draw: st.DrawFn) -> str:
 @given(programs(), st.sampled_from([MODULE, ModuleName("app", "app"), ModuleName("top", "")]))
 def test_generated_programs_scan_the_same(text: str, module: ModuleName) -> None:
     assert_equal(text, module)
+
+
+# --- the rewrite's reduction --------------------------------------------------------------------
+
+
+def assert_reduction_sound(text: str, lines: set[int]) -> None:
+    """A reduction parses wherever the original does, and expands back to the original exactly."""
+    reduction = detect.reduce_for_rewrite(text, lines)
+    if reduction is None:
+        return
+    assert reduction.expand(reduction.text) == text
+    try:
+        compile(text, "<original>", "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+    except SyntaxError:
+        return
+    compile(reduction.text, "<reduced>", "exec", flags=0x400, dont_inherit=True)
+    for line in lines:  # a kept line stays, word for word, where the line map says
+        moved = reduction.to_reduced(line)
+        assert reduction.text.splitlines()[moved - 1] == text.splitlines()[line - 1]
+
+
+@settings(
+    max_examples=int(os.environ.get("FLAGLINT_FRONT_END_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(programs(), st.data())
+def test_reductions_of_generated_programs_are_sound(text: str, data: st.DataObject) -> None:
+    code_lines = [n for n, line in enumerate(text.split("\n"), start=1) if line.strip()[:1] not in ("", "#")]
+    keep = data.draw(st.sets(st.sampled_from(code_lines), max_size=3)) if code_lines else set()
+    assert_reduction_sound(text, keep)  # references sit on code lines
+
+
+def test_reductions_of_the_standard_library_are_sound() -> None:
+    """Every 7th module of the running interpreter's standard library, keeping its last line."""
+    import sysconfig
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    modules = sorted(p for p in stdlib.rglob("*.py") if "site-packages" not in p.parts)[::7]
+    assert len(modules) > 100
+    for path in modules:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        assert_reduction_sound(text, {max(1, text.count("\n"))})

@@ -357,37 +357,62 @@ _KEYWORD_START = re.compile(r"(?:import|from|global|nonlocal|return|yield|del|pa
 
 
 def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Region]:
-    """Top-level statements other than defs and classes (data tables, docstrings, blocks) of 3 or
-    more lines that hold none of `keep` and do not come right before one that does (a store there
-    may fold with the flag's branch): what the rewrite need not see.
+    """Top-level statements other than defs, classes and imports (data tables, docstrings, blocks,
+    runs of small statements) that hold none of `keep` and do not come right before one that does
+    (a store there may fold with the flag's branch): what the rewrite need not see. A lone
+    statement keeps the name it binds; a run of several becomes one block.
     """
     total = len(info.lines)
     covered = {n for region in taken for n in range(region.first, region.stop)}
-    found = []
+    found: list[_Region] = []
     pairs = list(_regions(_starts(info, 0, total, ""), total, info, 0))
+    run: list[tuple[int, int]] = []
+    # A column-0 line inside brackets (a string continued at the margin) looks like a statement
+    # start: a start is real only where the bracket depth, strings and comments aside, is zero.
+    depth = [0]
+    for first, stop in pairs:
+        code = _LITERALS.sub("", info.text[info.offsets[first] : info.end(stop)])
+        depth.append(depth[-1] + sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}"))
+
+    def holds(first: int, stop: int) -> bool:
+        at = bisect.bisect_left(keep, first)
+        return at < len(keep) and keep[at] < stop
+
+    def flush() -> None:
+        if not run:
+            return
+        first, stop = run[0][0], run[-1][1]
+        if len(run) > 1 and stop - first >= 2:
+            found.append(_Region(first, stop, "", "block", ""))
+        elif len(run) == 1 and stop - first >= 3:
+            line = info.lines[first]
+            assigned = _ASSIGNED.match(line)
+            if _STRING_START.match(line):
+                found.append(_Region(first, stop, "", "doc", ""))
+            elif assigned is not None and assigned.end() < len(line) and not _CHAINED_ASSIGN.match(line):
+                found.append(_Region(first, stop, "", "assign", assigned.group(1)))
+            else:
+                found.append(_Region(first, stop, "", "block", ""))
+        run.clear()
+
     for index, (first, stop) in enumerate(pairs):
         while stop > first + 1 and info.quiet(stop - 1):
             stop -= 1
-        if stop - first < 3 or first in covered or _HEAD.match(info.lines[first]):
-            continue
-        at = bisect.bisect_left(keep, first)
-        if at < len(keep) and keep[at] < stop:
-            continue
         following = pairs[index + 1] if index + 1 < len(pairs) else None
-        if following is not None:
-            after = bisect.bisect_left(keep, following[0])
-            if after < len(keep) and keep[after] < following[1]:
-                continue
-        line = info.lines[first]
-        if _KEYWORD_START.match(line) or not _balanced(info.text[info.offsets[first] : info.end(stop)]):
+        if (
+            depth[index] != 0
+            or depth[index + 1] != 0
+            or first in covered
+            or _HEAD.match(info.lines[first])
+            or _KEYWORD_START.match(info.lines[first])
+            or holds(first, stop)
+            or (following is not None and holds(*following))
+            or not _balanced(info.text[info.offsets[first] : info.end(stop)])
+        ):
+            flush()
             continue
-        assigned = _ASSIGNED.match(line)
-        if _STRING_START.match(line):
-            found.append(_Region(first, stop, "", "doc", ""))
-        elif assigned is not None and assigned.end() < len(line) and not _CHAINED_ASSIGN.match(line):
-            found.append(_Region(first, stop, "", "assign", assigned.group(1)))
-        else:
-            found.append(_Region(first, stop, "", "block", ""))
+        run.append((first, stop))
+    flush()
     return found
 
 
