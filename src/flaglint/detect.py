@@ -395,16 +395,23 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
                 found.append(_Region(first, stop, "", "block", ""))
         run.clear()
 
+    # Names the statements that hold a reference use: an import of none of them cannot become
+    # unused by the rewrite, so it need not be seen either.
+    used: set[str] = set()
+    for first, stop in pairs:
+        if holds(first, stop):
+            used.update(_IDENTIFIER.findall(info.text, info.offsets[first], info.end(stop)))
     for index, (first, stop) in enumerate(pairs):
         while stop > first + 1 and info.quiet(stop - 1):
             stop -= 1
         following = pairs[index + 1] if index + 1 < len(pairs) else None
+        line = info.lines[first]
         if (
             depth[index] != 0
             or depth[index + 1] != 0
             or first in covered
-            or _HEAD.match(info.lines[first])
-            or _KEYWORD_START.match(info.lines[first])
+            or _HEAD.match(line)
+            or (_KEYWORD_START.match(line) and not _unrelated_import(info, first, stop, used))
             or holds(first, stop)
             or (following is not None and holds(*following))
             or not _balanced(info.text[info.offsets[first] : info.end(stop)])
@@ -414,6 +421,27 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
         run.append((first, stop))
     flush()
     return found
+
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+
+
+def _unrelated_import(info: _Lines, first: int, stop: int, used: set[str]) -> bool:
+    """Whether a statement is an import (not from __future__) binding none of the names `used`."""
+    line = info.lines[first]
+    if not line.startswith(("import ", "from ")) or line.startswith("from __future__"):
+        return False
+    try:
+        parsed = ast.parse(info.text[info.offsets[first] : info.end(stop)])
+    except (SyntaxError, ValueError):
+        return False
+    bound = set()
+    for statement in parsed.body:
+        if not isinstance(statement, (ast.Import, ast.ImportFrom)):
+            return False
+        for alias in statement.names:
+            bound.add(alias.asname or alias.name.split(".")[0])
+    return "*" not in bound and not bound & used
 
 
 _CHAINED_ASSIGN = re.compile(r"\w+[ \t]*=[ \t]*\w+[ \t]*=")  # `a = b = ...`: several names
