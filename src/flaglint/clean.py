@@ -9,19 +9,17 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
-import multiprocessing
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flaglint.codemod import Note, remove_definitions, rewrite
 from flaglint.config import Config
 from flaglint.detect import Reduction
-from flaglint.guard import deep
+from flaglint.guard import deep, parallel_map
 from flaglint.model import FlagRef, Problem, Span
 from flaglint.patterns import Pattern
 from flaglint.resolve import Definition, find_definition, link
@@ -340,15 +338,16 @@ def _checked(
 
 def _run_retire(jobs: list[_RetireJob], patterns: tuple[Pattern, ...], workers: int) -> Iterator[_Retired]:
     """Rewrite every job, in order: in this process for small batches, else on every core."""
-    if workers < 2 or len(jobs) < 2 or sum(len(j.text) for j in jobs) < _PARALLEL_CHARS:
-        _init_retire_worker(patterns)
-        yield from map(_retire_file, jobs)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    count = min(workers, len(jobs))
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_init_retire_worker, initargs=(patterns,)) as pool:
-        yield from pool.map(_retire_file, jobs, chunksize=max(1, len(jobs) // (count * 8)))
+    inline = sum(len(j.text) for j in jobs) < _PARALLEL_CHARS
+    yield from parallel_map(
+        _retire_file,
+        jobs,
+        workers=workers,
+        initializer=_init_retire_worker,
+        initargs=(patterns,),
+        inline=inline,
+        chunks_per_worker=8,
+    )
 
 
 def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:

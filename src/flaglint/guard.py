@@ -1,5 +1,6 @@
-"""Run work that recurses deeply (LibCST's parser and its visitors) where a deep input costs one
-file, not the run: on a thread with a large stack and a high recursion limit.
+"""Run per-file work where one file costs one result, never the run. `deep` runs work that
+recurses deeply (LibCST's parser and its visitors) on a thread with a large stack and a high
+recursion limit; `parallel_map` spreads per-file work over the cores.
 
 CPython's parser has already accepted every file that reaches LibCST, so the depth is bounded
 by what CPython accepts (a few thousand levels); 512 MiB of stack (reserved, not committed) and a
@@ -9,12 +10,15 @@ for the caller to turn into a one-line problem.
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+J = TypeVar("J")
 
 _STACK = 512 * 1024 * 1024
 _RECURSION = 200_000
@@ -49,3 +53,30 @@ def deep(work: Callable[[], T]) -> T:
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def parallel_map(
+    work: Callable[[J], T],
+    jobs: Sequence[J],
+    *,
+    workers: int,
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
+    inline: bool,
+    chunks_per_worker: int = 4,
+) -> Iterator[T]:
+    """`work` over `jobs`, results in job order: in this process when `inline` (small batches, one
+    worker), else on a fork-started process pool that is shut down however the caller stops.
+    """
+    if inline or workers < 2 or len(jobs) < 2:
+        initializer(*initargs)
+        yield from map(work, jobs)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    count = min(workers, len(jobs))
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=initializer, initargs=initargs)
+    try:
+        yield from pool.map(work, jobs, chunksize=max(1, len(jobs) // (count * chunks_per_worker)))
+    finally:
+        pool.shutdown(cancel_futures=True)

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import multiprocessing
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pathspec
 from flaglint import __version__
 from flaglint.cache import Entry, ScanCache
 from flaglint.config import DEFAULT_EXCLUDE, Config
+from flaglint.guard import parallel_map
 from flaglint.model import FileScan, FlagRef, ModuleDefs, ModuleName, Problem
 from flaglint.patterns import Pattern
 from flaglint.resolve import link
@@ -334,24 +333,14 @@ class Workspace:
         """Results in job order: in this process for small batches, else in a process pool."""
         self.parsed += len(jobs)
         total = done + len(jobs)
-        if self.jobs == 1 or len(jobs) < 2 or sum(len(j.text) for j in jobs) < _PARALLEL_BYTES:
-            _init_worker(self.patterns)
-            results: Iterable[FileScan] = map(_scan_job, jobs)
-            pool = None
-        else:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            workers = min(self.jobs, len(jobs))
-            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(self.patterns,))
-            results = pool.map(_scan_job, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
-        try:
-            for number, result in enumerate(results, start=1):
-                yield result
-                if self.progress:
-                    self.progress(done + number, total)
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+        inline = sum(len(j.text) for j in jobs) < _PARALLEL_BYTES
+        results = parallel_map(
+            _scan_job, jobs, workers=self.jobs, initializer=_init_worker, initargs=(self.patterns,), inline=inline
+        )
+        for number, result in enumerate(results, start=1):
+            yield result
+            if self.progress:
+                self.progress(done + number, total)
 
     def lookup(self, module: str) -> ModuleDefs | None:
         """The definitions of a project module by dotted name, or None when it is not in the project."""
