@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1096,32 +1097,40 @@ def _wrappers(tree: cst.Module, constants: _Constants) -> list[tuple[str, str]]:
 _MARKER = "flaglint-stand-in-"
 
 
-def _touched_positions(
-    tree: cst.Module, text: str, refs: Sequence[FlagRef]
-) -> tuple[dict[cst.CSTNode, CodeRange], set[int]] | None:
-    """Positions of the nodes in the top-level statements that hold a reference, computed on
-    one-statement modules whose header holds the lines before it (LibCST positions cost ~200 us
-    a line; the rest of the module need not pay). CPython's parser says where each statement
-    starts. None when its statements do not line up with LibCST's (then the caller computes all).
+def _statement_lines(text: str) -> list[tuple[int, int, bool]] | None:
+    """(first line, last line, holds a function scope) of each top-level statement as LibCST counts
+    them (`a; b` is one), from CPython's parser at a fraction of LibCST's position cost; None when
+    the text does not parse.
     """
     from flaglint.detect import parse as parse_ast
 
     parsed = parse_ast("<rewrite>", text)
     if not isinstance(parsed, ast.Module):
         return None
-    starts: list[int] = []
-    last_end = 0
+    found: list[tuple[int, int, bool]] = []
     for statement in parsed.body:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
-        if first == last_end:  # `a; b`: one line, one LibCST statement
-            last_end = statement.end_lineno or first
-            continue
-        starts.append(first)
-        last_end = statement.end_lineno or first
-    if len(starts) != len(tree.body):
+        last = statement.end_lineno or first
+        scoped = any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(statement))
+        if found and first == found[-1][1]:  # `a; b`: one line, one LibCST statement
+            found[-1] = (found[-1][0], last, found[-1][2] or scoped)
+        else:
+            found.append((first, last, scoped))
+    return found
+
+
+def _touched_positions(
+    tree: cst.Module, statements: list[tuple[int, int, bool]] | None, refs: Sequence[FlagRef]
+) -> tuple[dict[cst.CSTNode, CodeRange], set[int]] | None:
+    """Positions of the nodes in the top-level statements that hold a reference, computed on
+    one-statement modules whose header holds the lines before it (LibCST positions cost ~200 us
+    a line; the rest of the module need not pay), and the other statements. None when the
+    statements do not line up with LibCST's (then the caller computes all positions).
+    """
+    if statements is None or len(statements) != len(tree.body):
         return None
     lines = sorted({n for ref in refs for n in (ref.span.line, ref.span.end_line)})
-    bounds = [start - len(statement.leading_lines) for start, statement in zip(starts, tree.body, strict=True)]
+    bounds = [first - len(node.leading_lines) for (first, _, _), node in zip(statements, tree.body, strict=True)]
     positions: dict[cst.CSTNode, CodeRange] = {}
     untouched: set[int] = set()
     for index, statement in enumerate(tree.body):
@@ -1140,25 +1149,14 @@ def _touched_positions(
     return positions, untouched
 
 
-def _touches_functions(text: str, refs: Sequence[FlagRef]) -> bool:
+def _touches_functions(statements: list[tuple[int, int, bool]] | None, refs: Sequence[FlagRef]) -> bool:
     """Whether a top-level statement holding a reference holds a function scope: only then can
-    removing dead code change the scope of a name (the check costs a scope analysis). CPython's
-    parser answers from the text in a fraction of what LibCST positions would cost.
+    removing dead code change the scope of a name (the check costs a scope analysis).
     """
-    from flaglint.detect import parse as parse_ast
-
-    tree = parse_ast("<rewrite>", text)
-    if not isinstance(tree, ast.Module):
+    if statements is None:
         return True
     lines = {n for ref in refs for n in range(ref.span.line, ref.span.end_line + 1)}
-    for statement in tree.body:
-        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
-        last = statement.end_lineno or statement.lineno
-        if any(first <= line <= last for line in lines) and any(
-            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for node in ast.walk(statement)
-        ):
-            return True
-    return False
+    return any(scoped and any(first <= n <= last for n in lines) for first, last, scoped in statements)
 
 
 def _without_untouched(tree: cst.Module, refs: Sequence[FlagRef]) -> tuple[cst.Module, dict[str, cst.BaseStatement]]:
@@ -1220,7 +1218,9 @@ def rewrite(
     # Every pass works on the module with untouched top-level statements stood in for: metadata
     # and visits then cost what the touched statements cost; `_restore` puts the rest back.
     module, originals = (tree, {}) if reduced else _without_untouched(tree, refs)
-    touched = _touched_positions(module, text, refs) if reduced and text is not None else None
+    # One CPython parse, when needed, serves the positions and the scope check.
+    statements = functools.cache(lambda: _statement_lines(text if text is not None else tree.code))
+    touched = _touched_positions(module, statements(), refs) if reduced else None
     if touched is not None:
         retire.positions, retire.untouched = touched
         new = module.visit(retire)
@@ -1249,7 +1249,7 @@ def rewrite(
         notes.extend(fold.state.notes)
         dropped = dropped or fold.state.dropped_bindings
         stores = fold.state.constant_stores
-    if changed and dropped and _touches_functions(text if text is not None else tree.code, refs):
+    if changed and dropped and _touches_functions(statements(), refs):
         broken = _scope_changes(module, new)
         if broken:
             message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
