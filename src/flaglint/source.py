@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import stat
 import tokenize
 
@@ -75,26 +76,16 @@ def read_source(path: str | os.PathLike[str], limit: int = DEFAULT_MAX_FILE_SIZE
         os.close(handle)
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)(?:i?[bB])?\s*")
+_UNITS = {"": 1, "k": 1024, "m": 1 << 20}
+
+
 def parse_size(value: object) -> int | None:
     """A size in bytes from an int or a string such as '2 MiB', '500kb', '1M'; None when invalid."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value if value > 0 else None
-    if not isinstance(value, str):
+    found = _SIZE.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
         return None
-    units = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
-    number, _, unit = value.strip().lower().partition(" ") if " " in value.strip() else _split_unit(value.strip())
-    try:
-        amount = float(number)
-    except ValueError:
-        return None
-    factor = units.get(unit.strip())
-    if factor is None or amount <= 0:
-        return None
-    return int(amount * factor)
-
-
-def _split_unit(text: str) -> tuple[str, str, str]:
-    index = len(text)
-    while index and text[index - 1].isalpha():
-        index -= 1
-    return text[:index], "", text[index:].lower()
+    size = int(float(found.group(1)) * _UNITS[found.group(2).lower()])
+    return size if size > 0 else None
