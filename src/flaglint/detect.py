@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from flaglint.guard import deep
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, Span
-from flaglint.patterns import CLIENT_NAME, Arg, Pattern, Shape
+from flaglint.patterns import Arg, Pattern, Shape, call_strength, names_match
 
 _SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -1208,31 +1208,21 @@ class _Matcher:
         )
 
     def _call_strength(self, node: ast.Call, row: Pattern, func_names: set[str | None], key_node: ast.expr) -> int:
-        """0 = no match; higher = more certain. Qualified names beat imports, imports beat names."""
-        if row.shape is Shape.CALL:
-            if "." in row.name:
-                return 3 if row.name in func_names else 0
-            return (
-                2
-                if _last_name(node.func) == row.name or any(n and n.rsplit(".", 1)[-1] == row.name for n in func_names)
-                else 0
-            )
         func = node.func
-        if not isinstance(func, ast.Attribute) or func.attr != row.name:
-            return 0
-        if row.sdk == "custom":
-            if row.receiver is None:
-                return 2
-            receiver_names = {dotted(func.value)} | self.qualified(func.value)
-            return 2 if any(n == row.receiver or (n or "").endswith("." + row.receiver) for n in receiver_names) else 0
-        if any(n and n.split(".")[0] in row.packages for n in func_names):
-            return 3
-        if self.walker.imported.intersection(row.packages):
-            return 2
-        receiver = func.value.func if isinstance(func.value, ast.Call) else func.value  # get_client().m(...)
-        if CLIENT_NAME.search(_last_name(receiver) or "") and self._static(key_node):
-            return 1
-        return 0
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        receiver = func.value if isinstance(func, ast.Attribute) else None
+        if isinstance(receiver, ast.Call):  # get_client().m(...)
+            receiver = receiver.func
+        return call_strength(
+            row,
+            func_names=func_names,
+            func_last=_last_name(func),
+            method=method,
+            receiver_last=_last_name(receiver) if receiver is not None else None,
+            imported=self.walker.imported,
+            receiver_names=lambda: {dotted(func.value)} | self.qualified(func.value),  # type: ignore[attr-defined]
+            key_static=lambda: self._static(key_node),
+        )
 
     def _static(self, key_node: ast.expr) -> bool:
         if _string_value(key_node) is not None:
@@ -1253,7 +1243,7 @@ class _Matcher:
     ) -> FlagRef | None:
         owner_names = {dotted(owner)} | self.qualified(owner)
         for row in rows:
-            if not any(n == row.name or (n or "").endswith("." + row.name) for n in owner_names):
+            if not names_match(row.name, owner_names):
                 continue
             if attribute is not None:
                 return self._ref(node, row, None, attribute=attribute)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,6 +167,43 @@ SDKS: tuple[str, ...] = tuple(dict.fromkeys(p.sdk for p in BUILTIN_PATTERNS))
 CLIENT_NAME = re.compile(
     r"(?i)(unleash|flag|feature|toggle|launchdarkly|^ld|openfeature|^of_|posthog|growthbook|^gb$|flagsmith|client)"
 )
+
+
+def names_match(wanted: str, names: Iterable[str | None]) -> bool:
+    """Whether one of `names` is the dotted name `wanted` or ends with it (`x.settings`)."""
+    return any(n == wanted or (n or "").endswith("." + wanted) for n in names)
+
+
+def call_strength(
+    row: Pattern,
+    *,
+    func_names: set[str | None],
+    func_last: str | None,
+    method: str | None,
+    receiver_last: str | None,
+    imported: set[str],
+    receiver_names: Callable[[], set[str | None]],
+    key_static: Callable[[], bool],
+) -> int:
+    """How surely a call is a flag check of `row`, from facts any front end extracts: 0 = not at
+    all; qualified names (3) beat imports of the SDK (2), which beat client-like receiver names (1).
+    `method` is the attribute called (None for a plain name); the callables are asked only when needed.
+    """
+    if row.shape is Shape.CALL:
+        if "." in row.name:
+            return 3 if row.name in func_names else 0
+        matched = func_last == row.name or any(n and n.rsplit(".", 1)[-1] == row.name for n in func_names)
+        return 2 if matched else 0
+    if method != row.name:
+        return 0
+    if row.sdk == "custom":
+        return 2 if row.receiver is None or names_match(row.receiver, receiver_names()) else 0
+    if any(n and n.split(".")[0] in row.packages for n in func_names):
+        return 3
+    if imported.intersection(row.packages):
+        return 2
+    return 1 if CLIENT_NAME.search(receiver_last or "") and key_static() else 0
+
 
 _CUSTOM_KINDS = {
     "function": Shape.CALL,
