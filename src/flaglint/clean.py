@@ -293,6 +293,7 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
 
 def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
     """The rewrite of the reduced module, expanded to the whole file; None when it cannot be."""
+    from flaglint.detect import parse as parse_ast
     from flaglint.scan import parse
 
     tree = parse(job.rel, reduction.text)
@@ -316,6 +317,12 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         if code is None:
             return None
     notes = tuple(dataclasses.replace(n, line=reduction.to_original(n.line)) if n.line else n for n in done.notes)
+    if code is not None and not isinstance(parse_ast(job.rel, done.code), Problem):
+        # Each stub is a whole statement line at its region's own indentation (expand checked it
+        # came through verbatim), and each region was a whole statement sequence there in the
+        # original: the expansion parses when the reduced text does. Only a failure needs the
+        # whole file's parse, for the precise error and the newer-syntax judge.
+        return _Retired(code, notes, done.wrappers)
     return _checked(job, code, notes, done.wrappers)
 
 
