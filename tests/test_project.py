@@ -85,6 +85,32 @@ def test_unsaved_text_is_scanned_against_the_project_index(repo: Path) -> None:
     assert not project.includes(repo / "flags.toml")
 
 
+def test_successive_edits_of_one_document_scan_like_fresh_text(repo: Path) -> None:
+    """scan_text reuses the last result of a document while what the parser sees is unchanged;
+    every kind of edit below must still give what a fresh session gives.
+    """
+    helper = "\n\ndef helper(items):\n    total = 0\n    for item in items:\n        total += item\n    return total\n"
+    base = FILES["app/views.py"] + helper
+    edits = [
+        base,
+        base.replace("total = 0", "total = 1"),  # inside a def without a check
+        base.replace("total = 0", "total = client.is_enabled('typo-flag')"),  # a check appears there
+        base.replace("if client.is_enabled(NEW_CHECKOUT):", "if client.is_enabled(NEW_CHECKOUT):  # flaglint: ignore"),
+        base.replace("return 'old'", "return 'older'"),  # beside the check
+        base.replace("def helper", "def helper_renamed"),
+        "\n" + base,  # every line moves
+    ]
+    session = Project.open(cwd=repo, environ={})
+    session.scan()
+    path = repo / "app" / "views.py"
+    for text in edits:
+        fresh = Project.open(cwd=repo, environ={})
+        fresh.scan()
+        assert session.scan_text(path, text) == fresh.scan_text(path, text)
+    again = session.scan_text(path, edits[2])
+    assert [(r.span.line, r.key) for r in again.refs] == [(5, "new-checkout"), (11, "typo-flag")]
+
+
 def test_problems_are_data(repo: Path) -> None:
     (repo / "pyproject.toml").write_text("[tool.flaglint]\njobs = 0\n", encoding="utf-8")
     with pytest.raises(ProjectError) as raised:

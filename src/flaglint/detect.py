@@ -53,10 +53,21 @@ def parse(path: str, text: str) -> ast.Module | Problem:
         return Problem(path, 1, 0, f"cannot parse: {exc}")
 
 
-def scan_source(path: str, text: str, module: ModuleName, patterns: Sequence[Pattern]) -> FileScan:
-    """Every flag reference in `text`, plus what the module defines (for other files' keys)."""
-    finder = _tokens(patterns, text)
-    tree = _parse_reduced(path, text, finder)
+def scan_view(text: str, patterns: Sequence[Pattern]) -> str:
+    """What the parser sees of `text`: the text with every def, class and method that cannot hold
+    a reference (no pattern name in it) replaced by a same-name stub, line numbers kept. Two texts
+    with the same view and the same suppression comments scan the same: an editor's cache key.
+    """
+    return _blank(text, _tokens(patterns, text)) or text
+
+
+def scan_source(
+    path: str, text: str, module: ModuleName, patterns: Sequence[Pattern], *, view: str | None = None
+) -> FileScan:
+    """Every flag reference in `text`, plus what the module defines (for other files' keys).
+    `view` is `scan_view(text, patterns)` when the caller has it already.
+    """
+    tree = _parse_view(path, text, scan_view(text, patterns) if view is None else view)
     if isinstance(tree, Problem):
         return _newer_syntax(path, text, module, patterns, tree)
     source = _Source(text)
@@ -92,7 +103,7 @@ def _newer_syntax(path: str, text: str, module: ModuleName, patterns: Sequence[P
 
 def definitions(path: str, text: str, module: ModuleName) -> ModuleDefs | Problem:
     """Only the definitions of a module (no reference search): for modules other files import keys from."""
-    tree = _parse_reduced(path, text, None)
+    tree = _parse_view(path, text, _blank(text, None) or text)
     return tree if isinstance(tree, Problem) else module_defs(tree, module)
 
 
@@ -145,12 +156,11 @@ def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _parse_reduced(path: str, text: str, tokens: frozenset[str] | None) -> ast.Module | Problem:
-    """Parse `text` with the regions that cannot matter blanked; the whole text when that fails."""
-    reduced = _blank(text, tokens)
-    if reduced is not None:
+def _parse_view(path: str, text: str, view: str) -> ast.Module | Problem:
+    """Parse the view of `text` (regions that cannot matter blanked); the whole text when that fails."""
+    if view is not text:
         try:
-            return _ast(reduced, path)
+            return _ast(view, path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             pass  # the whole text decides, and gives the precise error
     return parse(path, text)
@@ -456,10 +466,12 @@ def _blank(text: str, tokens: frozenset[str] | None) -> str | None:
 
     info = _Lines.of(text)
 
+    has_global = "global" in text
+
     def allow(first: int, stop: int, kind: str) -> bool:
         if tokens is not None and info.has(tokens, first, stop):
             return False
-        if info.search(_GLOBAL_STATEMENT, first, stop):
+        if has_global and info.search(_GLOBAL_STATEMENT, first, stop):
             return False
         return not (kind == "class" and info.search(_STRING_ASSIGN, first, stop))
 
@@ -576,7 +588,7 @@ class _Source:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = _LINE_BREAK.split(self.text)
+            self._lines = self.text.split("\n") if "\r" not in self.text else _LINE_BREAK.split(self.text)
         return self._lines
 
     @property
@@ -585,7 +597,8 @@ class _Source:
             if "\r" in self.text:
                 self._offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
             else:
-                self._offsets = [0, *itertools.accumulate(len(line) + 1 for line in self.lines[:-1])]
+                lengths = map(len, self.lines[:-1])
+                self._offsets = [0, *(o + i for i, o in enumerate(itertools.accumulate(lengths), start=1))]
         return self._offsets
 
     def column(self, line: int, byte_offset: int) -> int:

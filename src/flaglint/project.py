@@ -69,6 +69,7 @@ class Project:
         self._registry: tuple[Snapshot | None] | None = None
         self._workspace: Workspace | None = None
         self.last_scan: ScanResult | None = None
+        self._views: dict[str, tuple[tuple[object, ...], FileScan]] = {}
 
     @classmethod
     def open(
@@ -160,12 +161,22 @@ class Project:
         """One module's unsaved text, with keys resolved against the index of the rest of the
         project (the cache, and the modules it imports keys from): what an editor calls per edit.
         """
-        from flaglint.detect import scan_source
+        from flaglint.detect import scan_source, scan_view
         from flaglint.resolve import link
 
         workspace = self.workspace
         rel = self.config.relative(Path(path).resolve()) if Path(path).is_absolute() else str(path)
-        found = scan_source(rel, text, workspace.module_of(rel), workspace.patterns)
+        module, patterns = workspace.module_of(rel), workspace.patterns
+        # Most edits land in code that cannot hold a reference, which the view stands in for: the
+        # same view scans the same, so only the last one per document is kept.
+        view = scan_view(text, patterns)
+        key = (module, patterns, view)
+        last = self._views.get(rel)
+        if last is not None and last[0] == key:
+            found = last[1]
+        else:
+            found = scan_source(rel, text, module, patterns, view=view)
+            self._views[rel] = (key, found)
         refs = link(found.refs, workspace.lookup)
         return dataclasses.replace(found, refs=tuple(refs))
 
