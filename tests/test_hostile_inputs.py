@@ -61,7 +61,7 @@ def assert_each_bad_file_is_one_line(stderr: str) -> None:
     assert "too many nested parentheses" in stderr
     assert "big.py:1: larger than max-file-size" in stderr
     assert "fifo.py:1: not a regular file; skipped" in stderr
-    assert "zero.py:1: not a regular file; skipped" in stderr
+    assert "zero.py:1: symlink to a file outside the project; skipped" in stderr
     assert "broken.py:1:" in stderr
 
 

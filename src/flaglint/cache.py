@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flaglint.cachedir import claim, temp_file
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, Problem, RefKind, Span
 
 _FORMAT = 1
+_OWN_FILE = re.compile(r"scan-[0-9a-f]{16}\.json")
 
 
 @dataclass
@@ -40,6 +42,7 @@ class ScanCache:
         self.fingerprint = fingerprint
         self.entries: dict[str, Entry] = {}
         self.dirty = False
+        self.written_ns = 0  # when the loaded cache file was written
         if folder is not None:
             self._load()
 
@@ -50,12 +53,21 @@ class ScanCache:
 
     def _load(self) -> None:
         try:
+            written = self._file.stat().st_mtime_ns
             raw = json.loads(self._file.read_text(encoding="utf-8"))
-            if raw.get("format") != _FORMAT:
+            if not isinstance(raw, dict) or raw.get("format") != _FORMAT:
                 return
             self.entries = {path: _entry_from_json(path, item) for path, item in raw["files"].items()}
-        except (OSError, ValueError, KeyError, TypeError):
+            self.written_ns = written
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.entries = {}
+
+    def trusts_stat(self, entry: Entry) -> bool:
+        """Whether an entry's mtime and size alone prove the file unchanged. A file modified within
+        two seconds of the cache write may have changed again in the same timestamp tick (as git's
+        racy-clean rule has it): its content hash decides instead.
+        """
+        return entry.mtime_ns < self.written_ns - 2_000_000_000
 
     def get(self, path: str) -> Entry | None:
         return self.entries.get(path)
@@ -67,18 +79,20 @@ class ScanCache:
     def save(self) -> None:
         if self.folder is None or not self.dirty:
             return
+        if not claim(self.folder):
+            return  # a folder flaglint did not make: nothing is written or deleted there
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Made by flaglint.\n*\n", encoding="utf-8")
             payload = {"format": _FORMAT, "files": {p: _entry_to_json(e) for p, e in self.entries.items()}}
-            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".scan-", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(payload, out, separators=(",", ":"))
-            os.replace(temp, self._file)
+            handle, temp = temp_file(self.folder, ".scan-", ".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump(payload, out, separators=(",", ":"))
+                os.replace(temp, self._file)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
             for stale in self.folder.glob("scan-*.json"):
-                if stale != self._file:
+                if stale != self._file and _OWN_FILE.match(stale.name):
                     stale.unlink(missing_ok=True)
         except OSError:
             return  # a cache that cannot be written only costs speed next time
@@ -107,6 +121,8 @@ def _ref_to_json(ref: FlagRef) -> list[Any]:
 
 def _ref_from_json(path: str, item: list[Any]) -> FlagRef:
     line, col, end_line, end_col, key, source, text, pattern, sdk, kind, default, pinned, symbol, sup = item
+    if not all(type(v) is int for v in (line, col, end_line, end_col)) or not isinstance(text, str):
+        raise TypeError("cache entry of the wrong shape")
     return FlagRef(
         path=path,
         span=Span(line, col, end_line, end_col),
@@ -145,6 +161,10 @@ def _entry_to_json(entry: Entry) -> dict[str, Any]:
 
 
 def _entry_from_json(path: str, item: dict[str, Any]) -> Entry:
+    """An entry from the cache file; TypeError when a field has the wrong type (a foreign file)."""
+    fields = (item["m"], item["s"], item["h"], item["mod"])
+    if not all(isinstance(v, t) for v, t in zip(fields, (int, int, str, str), strict=True)):
+        raise TypeError("cache entry of the wrong shape")
     scan = None
     defs = _defs_from_json(item["d"]) if "d" in item else None
     if "refs" in item:

@@ -7,15 +7,16 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import difflib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flaglint.cachedir import temp_file
 from flaglint.codemod import Note, remove_definitions, rewrite
 from flaglint.config import Config
 from flaglint.detect import Reduction
@@ -141,13 +142,16 @@ def plan(
 
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     result = workspace.scan(paths)
+    leftover = "temporary file of an interrupted flaglint run; removed"
+    swept = [Note(rel, 0, None, "swept", leftover) for rel in result.swept]
+    swept += [Note(p.path, p.line, None, "skipped", p.message) for p in workspace.skipped]
     targets: dict[str, list[FlagRef]] = {}
     for ref in result.refs:
         if ref.key in values:
             targets.setdefault(ref.path, []).append(ref)
     all_files = workspace.files if not paths else discover(workspace.root, [workspace.root], config)[0]
     texts = _Texts(workspace, all_files)
-    notes: list[Note] = []
+    notes: list[Note] = swept
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
     definitions: set[Definition] = set()
     wrappers: dict[str, tuple[str, str, str]] = {}  # qualified name -> (literal, file, function)
@@ -449,14 +453,20 @@ def plan_each(
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace a file's contents in one step (temp file + rename in the same folder), keeping its mode."""
-    mode = path.stat().st_mode if path.exists() else None
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".flaglint")
+    """Replace a file's contents in one step (temp file + rename in the same folder), keeping its
+    mode, owner and group. The temp file's name carries this process's id, so a run that is killed
+    leaves a file the next run recognises and removes.
+    """
+    before = path.stat() if path.exists() else None
+    handle, temp = temp_file(path.parent, f".{path.name}.", ".flaglint")
     try:
         with os.fdopen(handle, "wb") as out:
+            if before is not None and (before.st_uid, before.st_gid) != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(PermissionError):  # only root may give a file away
+                    os.fchown(out.fileno(), before.st_uid, before.st_gid)
             out.write(data)
-        if mode is not None:
-            os.chmod(temp, mode & 0o7777)
+        if before is not None:
+            os.chmod(temp, before.st_mode & 0o7777)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -471,6 +481,9 @@ def apply(root: Path, edits: Iterable[FileEdit]) -> list[Problem]:
     for edit in edits:
         path = root / edit.path
         try:
+            if path.is_symlink():
+                problems.append(Problem(edit.path, 0, 0, "became a symlink while flaglint ran; left alone"))
+                continue
             if path.read_bytes() != edit.before:
                 problems.append(Problem(edit.path, 0, 0, "changed while flaglint ran; left alone"))
                 continue

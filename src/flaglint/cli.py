@@ -8,6 +8,7 @@ import functools
 import io
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from flaglint.sources import RegistryError
 from flaglint.workspace import ScanResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -211,6 +213,7 @@ def _run(common: Common, *, need_registry: bool = True) -> Run:
         result = project.scan(list(common.paths) or None, progress)
     finally:
         progress.close()
+    _flush_notes(project)
     run = Run(project, result, snapshot)
     for problem in result.problems:
         click.echo(_problem_line(run, problem), err=True)
@@ -231,6 +234,9 @@ def handle_errors(func: F) -> F:
             for line in exc.lines:
                 click.echo(f"flaglint: error: {line}", err=True)
             sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("flaglint: interrupted (every file is either as it was or fully rewritten)", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 
@@ -255,6 +261,12 @@ def _print_rich(renderable: Any) -> None:
 @click.version_option(__version__, prog_name="flaglint")
 def main() -> None:
     """Find feature-flag checks, classify them against the flag registry, and pay down flag debt."""
+    # SIGTERM (a CI job cancelled) unwinds like Ctrl-C: temporary files are removed, workers stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()
@@ -456,24 +468,31 @@ def clean(
         for edit in _combined(steps):
             click.echo(edit.diff(show(edit.path)), nl=False)
     failed = False
+    start = gitinfo.current(repo) if branch and repo is not None else None
     try:
         if writing and branch and repo is not None:
             gitinfo.start_branch(repo, branch)
-        for step in steps:
-            if writing:
-                for problem in apply(config.root, step.edits):
-                    click.echo(f"flaglint: {show(problem.path)}: {problem.message}", err=True)
-                    failed = True
-                if branch and repo is not None and step.edits:
-                    key, value = next(iter(step.values.items()))
-                    sha = gitinfo.commit(
-                        repo,
-                        [config.root / e.path for e in step.edits],
-                        f"Remove flag {key!r} ({describe_value(value)})",
-                    )
-                    click.echo(f"committed {sha} on {branch}", err=True)
     except gitinfo.GitError as exc:
         raise UsageFailure([str(exc)]) from None
+    committed = 0
+    for step in steps:
+        if not writing:
+            break
+        for problem in apply(config.root, step.edits):
+            click.echo(f"flaglint: {show(problem.path)}: {problem.message}", err=True)
+            failed = True
+        if branch and repo is not None and start is not None and step.edits:
+            key, value = next(iter(step.values.items()))
+            paths = [config.root / e.path for e in step.edits]
+            try:
+                sha = gitinfo.commit(repo, paths, f"Remove flag {key!r} ({describe_value(value)})")
+            except gitinfo.GitError as exc:
+                # A hook rejected the commit: put this step's files back and leave the branch.
+                apply(config.root, [dataclasses.replace(e, before=e.after, after=e.before) for e in step.edits])
+                where = gitinfo.abandon_branch(repo, start, branch, committed, paths)
+                raise UsageFailure([f"flag {key!r}: {exc}", where]) from None
+            committed += 1
+            click.echo(f"committed {sha} on {branch}", err=True)
     failed = _summary(steps, show, describe_value, check_only or show_diff) or failed
     if check_only and changed:
         sys.exit(EXIT_FINDINGS)
@@ -546,6 +565,8 @@ def _summary(
         ("unsafe-applied", "Applied unsafe fixes"),
         ("review", "For review"),
         ("mention", "Mentions left"),
+        ("swept", "Removed leftovers of an interrupted run"),
+        ("skipped", "Not looked at"),
     ]
     notes = [note for step in steps for note in step.notes]
     for kind, title in groups:

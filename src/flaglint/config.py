@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flaglint import patterns as pattern_table
+from flaglint.cachedir import owned
 from flaglint.model import FlagType, Problem, Severity
 from flaglint.source import DEFAULT_MAX_FILE_SIZE, parse_size
 from flaglint.tomlpos import error_line, error_message, locate
@@ -237,6 +238,14 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
     if cache_dir is not None and not isinstance(cache_dir, str):
         problem("cache-dir must be a path", "cache-dir")
         cache_dir = None
+    elif cache_dir is not None:
+        whole = (root / cache_dir).resolve()
+        if root.resolve() not in whole.parents:
+            problem("cache-dir must be a folder inside the project (not the project root itself)", "cache-dir")
+            cache_dir = None
+        elif whole.is_dir() and any(whole.iterdir()) and not owned(whole):
+            problem(f"cache-dir {cache_dir!r} holds files flaglint did not make: name a new folder", "cache-dir")
+            cache_dir = None
     max_file_size = DEFAULT_MAX_FILE_SIZE
     if "max-file-size" in section:
         size = parse_size(section["max-file-size"])

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import git
 
+from flaglint.cachedir import claim
+
 
 class GitError(Exception):
     """A git operation flaglint needs failed; the message is one line for the user."""
@@ -50,6 +52,31 @@ def start_branch(repo: git.Repo, name: str) -> None:
         repo.git.checkout("-b", name)
     except git.GitCommandError as exc:
         raise GitError(f"cannot create branch {name!r}: {_first_line(exc)}") from None
+
+
+def current(repo: git.Repo) -> str:
+    """The checked-out branch's name, or the commit when HEAD is detached."""
+    return repo.head.commit.hexsha if repo.head.is_detached else repo.active_branch.name
+
+
+def abandon_branch(repo: git.Repo, start: str, name: str, committed: int, unstage: Iterable[Path]) -> str:
+    """Go back to `start` after a commit on branch `name` failed (the failed step's files already
+    restored): unstage them, check `start` out, and delete the branch when nothing landed on it.
+    Returns one sentence that says where the user is.
+    """
+    try:
+        files = [str(p) for p in unstage]
+        if files:
+            repo.git.reset("-q", "--", *files)
+        repo.git.checkout(start)
+        if not committed:
+            repo.git.branch("-D", name)
+    except git.GitCommandError as exc:
+        return f"could not go back to {start!r} ({_first_line(exc)}): you are on {name!r}; see git status"
+    if committed:
+        kept = "1 commit" if committed == 1 else f"{committed} commits"
+        return f"back on {start!r} with the files as they were; branch {name!r} keeps the {kept} made before"
+    return f"back on {start!r} with the files as they were; branch {name!r} was removed"
 
 
 def commit(repo: git.Repo, paths: Iterable[Path], message: str) -> str:
@@ -114,16 +141,17 @@ def _read_cache(cache: Path | None, head: str) -> dict[str, str]:
         return {}
     try:
         data = json.loads(cache.read_text(encoding="utf-8"))
-        return dict(data["keys"]) if data.get("head") == head else {}
-    except (OSError, ValueError, KeyError, TypeError):
+        return dict(data["keys"]) if isinstance(data, dict) and data.get("head") == head else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
 def _write_cache(cache: Path | None, head: str, keys: dict[str, str]) -> None:
     if cache is None:
         return
+    if not claim(cache.parent):
+        return
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps({"head": head, "keys": keys}), encoding="utf-8")
     except OSError:
         return

@@ -10,7 +10,11 @@ for the caller to turn into a one-line problem.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -75,8 +79,28 @@ def parallel_map(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     count = min(workers, len(jobs))
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=initializer, initargs=initargs)
+    pool = ProcessPoolExecutor(
+        count, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), initializer, initargs)
+    )
     try:
         yield from pool.map(work, jobs, chunksize=max(1, len(jobs) // (count * chunks_per_worker)))
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _start_worker(parent: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+    """A worker ends with its parent (however the parent ends: SIGKILL from a CI timeout too)
+    and leaves Ctrl-C to the parent, which shuts the pool down.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+    initializer(*initargs)

@@ -37,11 +37,14 @@ def find_root(paths: Sequence[Path], cwd: Path) -> tuple[Path, Path | None]:
     [tool.flaglint] table above the first path (or the working directory), else the working
     directory when the paths lie inside it, else the first path's folder.
     """
-    start = (paths[0] if paths else cwd).resolve()
+    # Where the paths are as named, not where their symlinks lead: a linked folder never moves the root.
+    named = [Path(os.path.abspath(cwd / p)) for p in paths]
+    start = named[0] if named else cwd
     found = find_config(start)
     if found is not None:
         return found.parent.resolve(), found.resolve()
-    if paths and not all(cwd in (p.resolve(), *p.resolve().parents) for p in paths):
+    if named and not all(cwd in (p, *p.parents) for p in named):
+        start = start.resolve()
         return (start if start.is_dir() else start.parent), None
     return cwd, None
 
@@ -155,6 +158,8 @@ class Project:
     def scan(self, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> ScanResult:
         """Every flag reference under `paths` (default: the whole project), keys resolved."""
         self.last_scan = self.workspace.scan(paths or None, progress)
+        if self.last_scan.swept:
+            self.notes.append(_swept_note(self.last_scan.swept))
         return self.last_scan
 
     def scan_text(self, path: Path | str, text: str) -> FileScan:
@@ -240,3 +245,10 @@ class Project:
         from flaglint.clean import plan_each
 
         return list(plan_each(self.config, values, paths, unsafe=unsafe, jobs=self.jobs, use_cache=self.use_cache))
+
+
+def _swept_note(paths: Sequence[str]) -> str:
+    count = len(paths)
+    files = "1 temporary file" if count == 1 else f"{count} temporary files"
+    shown = ", ".join(paths[:5]) + (", ..." if count > 5 else "")
+    return f"removed {files} left by an interrupted flaglint run: {shown}"

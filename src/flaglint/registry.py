@@ -295,5 +295,9 @@ def pull(config: Config, environ: Mapping[str, str]) -> dict[str, Snapshot]:
             fetched[source.name] = source.load()
         except SourceError as exc:
             raise RegistryError([Problem("registry", 0, 0, str(exc))]) from None
-    snapshot.save(config.snapshot_path, fetched)
+    try:
+        snapshot.save(config.snapshot_path, fetched)
+    except OSError as exc:
+        where = config.relative(config.snapshot_path)
+        raise RegistryError([Problem(where, 0, 0, f"cannot store the snapshot: {exc.strerror}")]) from None
     return fetched

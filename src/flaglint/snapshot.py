@@ -5,13 +5,14 @@ time each source was fetched, so commands can work while a flag server is away.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flaglint.cachedir import claim, temp_file
 from flaglint.model import Flag, FlagState, FlagType, Location, Snapshot
 
 FORMAT = 1
@@ -77,8 +78,9 @@ def save(path: Path, snapshots: Mapping[str, Snapshot]) -> None:
             for name, snap in snapshots.items()
         },
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".registry-", suffix=".tmp")
+    if not claim(path.parent):
+        raise OSError(errno.EEXIST, "the folder holds files flaglint did not make", str(path.parent))
+    handle, temp = temp_file(path.parent, ".registry-", ".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(payload, out, indent=1)
@@ -92,12 +94,12 @@ def load(path: Path) -> dict[str, Snapshot]:
     """The stored snapshots by source name; empty when there is no usable file."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        if raw.get("format") != FORMAT:
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             return {}
         out = {}
         for name, item in raw["sources"].items():
             fetched = dt.datetime.fromisoformat(item["fetched_at"]) if item.get("fetched_at") else None
             out[name] = Snapshot(tuple(flag_from_json(f) for f in item["flags"]), source=name, fetched_at=fetched)
         return out
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}

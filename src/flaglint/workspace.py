@@ -18,6 +18,7 @@ import pathspec
 
 from flaglint import __version__
 from flaglint.cache import Entry, ScanCache
+from flaglint.cachedir import leftovers, leftovers_in, owned
 from flaglint.config import DEFAULT_EXCLUDE, Config
 from flaglint.guard import parallel_map
 from flaglint.model import FileScan, FlagRef, ModuleDefs, ModuleName, Problem
@@ -38,6 +39,7 @@ class ScanResult:
     parsed: int
     from_cache: int
     covers_root: bool
+    swept: tuple[str, ...] = ()  # flaglint's own temporary files left by a killed run, now removed
 
 
 def scan_project(
@@ -121,12 +123,33 @@ def _unreadable(root: Path, target: Path, problems: list[Problem], error: OSErro
     problems.append(Problem(where, 1, 0, f"cannot read folder: {error.strerror}; skipped"))
 
 
-def discover(root: Path, targets: Sequence[Path], config: Config) -> tuple[list[str], list[Problem]]:
-    """Python files under the targets, as root-relative POSIX paths; explicit files skip .gitignore."""
+def discover(
+    root: Path, targets: Sequence[Path], config: Config, temps: list[Path] | None = None
+) -> tuple[list[str], list[Problem]]:
+    """Python files under the targets, as root-relative POSIX paths; explicit files skip .gitignore.
+    A symlinked file counts as its target, once, when the target lies in the project; links and
+    named folders that lead outside it are skipped and named. flaglint's own temporary files met
+    on the way are added to `temps`.
+    """
     ignores = _Ignores(root, config)
     found: dict[str, None] = {}
     problems: list[Problem] = []
-    for target in targets:
+
+    def inside(path: Path) -> bool:
+        return path == root or root in path.parents
+
+    def add_link(link: Path) -> None:
+        target = link.resolve()
+        if not inside(target):
+            problems.append(Problem(_rel(root, link), 1, 0, "symlink to a file outside the project; skipped"))
+        elif target.suffix == ".py" and target.is_file() and not ignores.excluded_file(target):
+            found[_rel(root, target)] = None
+
+    for named in targets:
+        target = named.resolve()
+        if not inside(target):
+            problems.append(Problem(str(named), 1, 0, "outside the project (through a symlink?); skipped"))
+            continue
         if target.is_file():
             if target.suffix == ".py" and not ignores.excluded_file(target):
                 found[_rel(root, target)] = None
@@ -141,8 +164,14 @@ def discover(root: Path, targets: Sequence[Path], config: Config) -> tuple[list[
             ignores.enter(here)
             dirs[:] = sorted(d for d in dirs if not ignores.ignored(here / d, True))
             for name in sorted(names):
+                if name.endswith(".flaglint") and temps is not None:
+                    temps.append(here / name)
                 if name.endswith(".py") and not ignores.ignored(here / name, False):
-                    found[_rel(root, here / name)] = None
+                    path = here / name
+                    if path.is_symlink():
+                        add_link(path)
+                    else:
+                        found[_rel(root, path)] = None
     return list(found), problems
 
 
@@ -215,6 +244,8 @@ class Workspace:
         self.overlay = dict(overlay or {})
         self.progress: Progress | None = None
         self.files: list[str] = []  # what the last scan covered
+        self.swept: list[str] = []  # temporary files of killed flaglint runs, removed by the last scan
+        self.skipped: list[Problem] = []  # what the last scan's discovery left out (links out, special files)
         tokens = sorted({re.escape(p.token) for p in self.patterns})
         self.prefilter = re.compile(rb"\b(?:" + "|".join(tokens).encode() + rb")\b") if tokens else None
         self.scans: dict[str, FileScan] = {}
@@ -225,9 +256,22 @@ class Workspace:
 
     def scan(self, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> ScanResult:
         """Every flag reference under `paths` (default: the project root), with keys resolved."""
-        targets = [p.resolve() for p in paths] if paths else [self.root]
-        files, problems = discover(self.root, targets, self.config)
+        targets = list(paths) if paths else [self.root]
+        temps: list[Path] = []
+        files, problems = discover(self.root, targets, self.config, temps)
         self.files = files
+        self.skipped = list(problems)
+        self.swept = []
+        stray = leftovers(temps)
+        if self.cache.folder is not None and owned(self.cache.folder):
+            stray += leftovers_in(self.cache.folder)
+        for path in stray:  # temporary files of a flaglint run that was killed
+            try:
+                path.unlink(missing_ok=True)
+                self.swept.append(_rel(self.root, path))
+            except OSError as exc:
+                message = f"temporary file of an interrupted flaglint run; cannot remove: {exc.strerror}"
+                problems.append(Problem(_rel(self.root, path), 0, 0, message))
         self.progress = progress
         scans = self._run(files)
         refs: list[FlagRef] = []
@@ -246,7 +290,8 @@ class Workspace:
             files=len(files),
             parsed=self.parsed,
             from_cache=self.from_cache,
-            covers_root=self.root in targets,
+            covers_root=self.root in [t.resolve() for t in targets],
+            swept=tuple(self.swept),
         )
 
     def read(self, rel: str) -> bytes:
@@ -292,7 +337,11 @@ class Workspace:
         try:
             stat = path.stat()
             entry = self.cache.get(rel)
-            fresh = entry is not None and (entry.mtime_ns, entry.size) == (stat.st_mtime_ns, stat.st_size)
+            fresh = (
+                entry is not None
+                and (entry.mtime_ns, entry.size) == (stat.st_mtime_ns, stat.st_size)
+                and self.cache.trusts_stat(entry)
+            )
             if entry and fresh and entry.settled and entry.module == module.name:
                 self._reuse(rel, entry)
                 return None
