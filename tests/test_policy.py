@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 
 import pytest
 
@@ -133,3 +134,25 @@ def test_unknown_flag_suggests_the_nearest_key() -> None:
 def test_without_a_registry_only_dynamic_keys_are_findings() -> None:
     findings = evaluate([ref("k"), ref(None)], None, TODAY, lifetimes=DEFAULT_LIFETIMES)
     assert [f.code for f in findings] == ["FL007"]
+
+
+def test_did_you_mean_in_a_registry_of_many_thousands() -> None:
+    from flaglint.policy import Nearest
+
+    keys = [f"{team}-{feature}-{n}" for n in range(400) for team, feature in [("search", "ranking"), ("pay", "wallet")]]
+    keys += [f"flag-{n:06}" for n in range(20_000)] + ["checkout-redesign-2026"]
+    nearest = Nearest(keys)
+    assert nearest("checkout-redesing-2026") == "checkout-redesign-2026"
+    assert nearest("serch-ranking-17") == "search-ranking-17"
+    assert nearest("nothing-like-it") is None
+    for typo in ["flag-0123456", "flag-01234", "pay-walet-399", "search-ranking-1000", "flga-000042"]:
+        brute = difflib.get_close_matches(typo, keys, n=1, cutoff=0.8)  # every key compared
+        found = nearest(typo)
+        assert found is not None, typo
+        assert ratio(typo, found) == ratio(typo, brute[0]), (typo, found, brute)  # as close as the best
+    small = Nearest(["new-checkout", "old-search"])
+    assert small("new-chekout") == "new-checkout"
+
+
+def ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, b, a).ratio()

@@ -243,7 +243,12 @@ def fake_server() -> Iterator[tuple[str, type[Behaviour]]]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Retry-After", "2")
             self.end_headers()
-            self.wfile.write(b"{}" if failing else behaviour.body)
+            if failing:
+                self.wfile.write(b"{}")
+            elif self.path.startswith("/api/admin/environments") and behaviour.status == 200:
+                self.wfile.write(b'{"version": 1, "environments": [{"name": "production"}]}')
+            else:
+                self.wfile.write(behaviour.body)
 
         do_GET = do_POST = _answer
 

@@ -125,3 +125,15 @@ def test_wrong_token_and_wrong_project(server: Server, tmp_path: Path) -> None:
     missing = flaglint("registry", "pull", cwd=tmp_path, env={**os.environ})
     assert missing.returncode == 2
     assert "set $TEST_UNLEASH_TOKEN" in missing.stderr
+
+
+def test_a_misspelled_production_environment_is_named_not_called_off(server: Server, tmp_path: Path) -> None:
+    project(tmp_path, server.url)
+    config = tmp_path / "pyproject.toml"
+    config.write_text(config.read_text().replace('production = ["production"]', 'production = ["prodution"]'))
+    env = {**os.environ, "TEST_UNLEASH_TOKEN": server.token}
+    done = flaglint("registry", "pull", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert "no environment named 'prodution' (the server has: " in done.stderr
+    assert "production" in done.stderr.split("the server has: ")[1]
+    assert not (tmp_path / ".flaglint_cache/registry.json").exists()

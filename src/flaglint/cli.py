@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import functools
 import io
-import json
 import os
 import signal
 import sys
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from flaglint import __version__
+from flaglint import __version__, jsontext
 from flaglint.config import Config
 from flaglint.model import Finding, Problem, Severity, Snapshot
 from flaglint.project import Project, ProjectError
@@ -122,6 +121,12 @@ class Run:
 
 def display(root: Path, rel: str) -> str:
     """A root-relative path as the user should see it: relative to the working directory."""
+    return _display(root, rel, os.getcwd())
+
+
+@functools.lru_cache(maxsize=65536)
+def _display(root: Path, rel: str, cwd: str) -> str:
+    # A registry of 100,000 flags shows the same few paths many times: relpath once per path.
     return _show(str(root / rel))
 
 
@@ -288,7 +293,7 @@ def scan(
             "references": [ref_json(r, run.display) for r in run.scan.refs],
             "problems": [problem_json(p, run.display) for p in run.scan.problems],
         }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(jsontext.dumps(payload))
         return
     for ref in run.scan.refs:
         key = ref.key if ref.key is not None else f"<dynamic: {ref.key_text}>"
@@ -331,9 +336,7 @@ def check(
     if fmt == "json":
         from flaglint.report import finding_json
 
-        click.echo(
-            json.dumps({"schema_version": 1, "findings": [finding_json(f, run.display) for f in findings]}, indent=2)
-        )
+        click.echo(jsontext.dumps({"schema_version": 1, "findings": [finding_json(f, run.display) for f in findings]}))
     else:
         for f in findings:
             fix = " [fixable]" if f.fixable else ""
@@ -373,7 +376,7 @@ def report(
         run.scan.refs, run.snapshot, findings, run.today, files_scanned=run.scan.files, problems=run.scan.problems
     )
     if fmt == "json":
-        click.echo(json.dumps(report_mod.to_json(built, run.display), indent=2))
+        click.echo(jsontext.dumps(report_mod.to_json(built, run.display)))
     else:
         _print_rich(report_mod.render(built, run.display, plain=not sys.stdout.isatty()))
     threshold = _fail_on(fail_on, run.config)
@@ -626,7 +629,7 @@ def show(key: str | None, config_path: Path | None, offline: bool, fmt: str) -> 
     if key is not None and not flags:
         raise UsageFailure([f"flag {key!r} is not in the registry ({snapshot.source})"])
     if fmt == "json":
-        click.echo(json.dumps({"schema_version": 1, "flags": [flag_to_json(f) for f in flags]}, indent=2))
+        click.echo(jsontext.dumps({"schema_version": 1, "flags": [flag_to_json(f) for f in flags]}))
         return
     from rich.table import Table
 

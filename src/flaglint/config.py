@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -325,8 +327,12 @@ def _registry(value: Any, root: Path, problem: Any) -> tuple[Path | None, bool, 
         for key in ("projects", "production"):
             if key in table and not (isinstance(table[key], list) and all(isinstance(v, str) for v in table[key])):
                 problem(f"registry.{kind}.{key} must be a list of strings", key, f"registry.{kind}")
+            elif table.get(key) == []:
+                problem(f"registry.{kind}.{key} must name at least one", key, f"registry.{kind}")
         if "token" in table:
             problem("never put the token in the config: name its environment variable in token-env", "token")
+        if kind == "unleash":
+            _check_unleash(table, lambda message, key: problem(message, key, "registry.unleash"))
         options = dict(table)
         if kind != "unleash":
             options["path"] = str(root / table["path"])
@@ -342,6 +348,25 @@ def _registry(value: Any, root: Path, problem: Any) -> tuple[Path | None, bool, 
         problem("registry.age-from-git must be true or false", "age-from-git", "registry")
         age = True
     return path, required, tuple(sources), age
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_unleash(table: dict[str, Any], problem: Callable[[str, str], None]) -> None:
+    """Every Unleash setting of the right type and range, so a fetch never meets a bad one."""
+    url = urllib.parse.urlsplit(table["url"])
+    if url.scheme not in ("http", "https") or not url.hostname:
+        problem("registry.unleash.url must be an http:// or https:// address", "url")
+    timeout = table.get("timeout", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
+        problem("registry.unleash.timeout must be a number of seconds between 0 and 600", "timeout")
+    retries = table.get("retries", 3)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 1 <= retries <= 10:
+        problem("registry.unleash.retries must be a whole number from 1 to 10", "retries")
+    token_env = table.get("token-env", "UNLEASH_TOKEN")
+    if not isinstance(token_env, str) or not _ENV_NAME.fullmatch(token_env):
+        problem("registry.unleash.token-env must name an environment variable", "token-env")
 
 
 def _strings(value: Any, name: str, problem: Any) -> tuple[str, ...]:

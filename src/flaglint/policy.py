@@ -49,6 +49,38 @@ def off_value(ref: FlagRef, flag: Flag) -> str | None:
     return ref.default
 
 
+class Nearest:
+    """A registry key about as close to a misspelt one as any ("did you mean"), without comparing it
+    with every key: one edit leaves a key's first or last three characters alone, so candidates
+    share one of them with it (ignoring pieces that thousands of keys share), and difflib ranks them.
+    Building the index costs a dict append per key; answers are remembered per key.
+    """
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.index: dict[tuple[bool, str], list[str]] | None = None
+        self.answers: dict[str, str | None] = {}
+
+    def __call__(self, key: str) -> str | None:
+        if key not in self.answers:
+            self.answers[key] = self._find(key)
+        return self.answers[key]
+
+    def _find(self, key: str) -> str | None:
+        candidates: list[str] | set[str] = self.keys
+        if len(self.keys) > 2000:
+            if self.index is None:
+                self.index = {}
+                for known in self.keys:
+                    self.index.setdefault((True, known[:3]), []).append(known)
+                    self.index.setdefault((False, known[-3:]), []).append(known)
+            buckets = [self.index.get((True, key[:3]), []), self.index.get((False, key[-3:]), [])]
+            small = [b for b in buckets if len(b) <= 2000]
+            candidates = set().union(*small) if small else min(buckets, key=len)
+        found = difflib.get_close_matches(key, candidates, n=1, cutoff=0.8)
+        return found[0] if found else None
+
+
 def evaluate(
     refs: Iterable[FlagRef],
     snapshot: Snapshot | None,
@@ -61,6 +93,7 @@ def evaluate(
     """Findings for every reference, and for registry flags nothing references (FL008)."""
     findings: list[Finding] = []
     referenced: set[str] = set()
+    nearest = Nearest([f.key for f in snapshot.flags] if snapshot else [])
 
     def add(code: str, ref: FlagRef, message: str, assume: str | None = None) -> None:
         if code not in ignore and not ref.is_suppressed(code):
@@ -75,8 +108,8 @@ def evaluate(
             continue
         flag = snapshot.get(ref.key)
         if flag is None:
-            near = difflib.get_close_matches(ref.key, [f.key for f in snapshot.flags], n=1, cutoff=0.8)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
+            near = nearest(ref.key)
+            hint = f"; did you mean {near!r}?" if near else ""
             add("FL001", ref, f"unknown flag {ref.key!r}: not in the registry{hint}")
             continue
         if flag.state is FlagState.ARCHIVED:

@@ -131,7 +131,7 @@ class Project:
         from flaglint.registry import load_registry
 
         try:
-            loaded = load_registry(self.config, self.environ, offline=self.offline)
+            loaded = load_registry(self.config, self.environ, offline=self.offline, use_cache=self.use_cache)
         except RegistryError as exc:
             raise ProjectError(exc.problems) from None
         self.notes.extend(loaded.notes)

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
+import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flaglint.cachedir import claim, temp_file
 from flaglint.config import Config, SourceSpec
 from flaglint.model import Flag, FlagState, FlagType, Location, Problem, Snapshot
 from flaglint.sources import RegistryError, RegistrySource, SourceError, read_json
-from flaglint.tomlpos import error_line, error_message, locate
+from flaglint.tomlpos import TomlIndex, error_line, error_message
 
 __all__ = ["RegistryError", "RegistrySource", "SourceError", "load_registry", "pull", "read_json"]
 
@@ -35,20 +40,21 @@ def parse_flags_toml(text: str, path: str) -> tuple[list[Flag], list[Problem]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return [], [Problem(path, error_line(exc), 0, f"invalid TOML: {error_message(exc)}")]
+    index = TomlIndex(text)
     flags: list[Flag] = []
     problems: list[Problem] = []
     table = data.get("flags", {})
     if not isinstance(table, dict):
-        return [], [Problem(path, locate(text, "", "flags"), 0, "'flags' must be a table of [flags.<key>] tables")]
+        return [], [Problem(path, index.line("", "flags"), 0, "'flags' must be a table of [flags.<key>] tables")]
     for key in sorted(set(data) - {"flags"}):
-        problems.append(Problem(path, locate(text, key), 0, f"unknown table {key!r} (flags go under [flags.<key>])"))
+        problems.append(Problem(path, index.line(key), 0, f"unknown table {key!r} (flags go under [flags.<key>])"))
     for key, entry in table.items():
         where = f"flags.{key}" if "." not in key else f'flags."{key}"'
-        header = locate(text, where)
+        header = index.line(where)
         if not isinstance(entry, dict):
-            problems.append(Problem(path, locate(text, "flags", key), 0, f"flag {key!r} must be a table"))
+            problems.append(Problem(path, index.line("flags", key), 0, f"flag {key!r} must be a table"))
             continue
-        found = _flag(key, entry, functools.partial(locate, text, where), path, header)
+        found = _flag(key, entry, functools.partial(index.line, where), path, header)
         if isinstance(found, Flag):
             flags.append(found)
         else:
@@ -128,26 +134,76 @@ def _date(entry: Mapping[str, Any], field: str, bad: Any) -> dt.date | None:
 
 
 class FlagsToml:
-    """The local registry file."""
+    """The local registry file. With a cache folder, the flags parsed from a given content are kept
+    there as JSON (a TOML parse of 100,000 flags takes seconds; reading them back, a fraction).
+    """
 
-    def __init__(self, path: Path, display: str | None = None) -> None:
+    def __init__(self, path: Path, display: str | None = None, cache: Path | None = None) -> None:
         self.path = path
         self.name = display or str(path)
+        self.cache = cache
 
     def load(self) -> Snapshot:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
+            text = data.decode("utf-8")
         except FileNotFoundError:
             raise RegistryError([Problem(self.name, 1, 0, "registry file not found")]) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise RegistryError([Problem(self.name, 1, 0, f"cannot read registry: {exc}")]) from None
+        stored = self._stored(data)
+        if stored is not None:
+            return Snapshot(stored, source=self.name)
         flags, problems = parse_flags_toml(text, self.name)
         if problems:
             raise RegistryError(problems)
+        self._store(data, flags)
         return Snapshot(tuple(flags), source=self.name)
+
+    def _file(self, data: bytes) -> Path | None:
+        if self.cache is None:
+            return None
+        digest = hashlib.blake2b(data + self.name.encode(), digest_size=8).hexdigest()
+        return self.cache / f"flags-{digest}.json"
+
+    def _stored(self, data: bytes) -> tuple[Flag, ...] | None:
+        from flaglint.snapshot import FORMAT, flag_from_json
+
+        file = self._file(data)
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8")) if file is not None else None
+            if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+                return None
+            return tuple(flag_from_json(item) for item in raw["flags"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def _store(self, data: bytes, flags: Sequence[Flag]) -> None:
+        from flaglint.snapshot import FORMAT, flag_to_json
+
+        file = self._file(data)
+        if file is None or not claim(file.parent):
+            return
+        try:
+            handle, temp = temp_file(file.parent, ".flags-", ".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump({"format": FORMAT, "flags": [flag_to_json(f) for f in flags]}, out)
+                os.replace(temp, file)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+            for old in file.parent.glob("flags-*.json"):
+                if old != file and _OWN_FLAGS_FILE.fullmatch(old.name):
+                    old.unlink(missing_ok=True)
+        except OSError:
+            return  # only costs the parse next time
 
     def __repr__(self) -> str:
         return f"FlagsToml({self.name!r})"
+
+
+_OWN_FLAGS_FILE = re.compile(r"flags-[0-9a-f]{16}\.json")
 
 
 def remove_flags(text: str, keys: set[str]) -> str:
@@ -230,7 +286,12 @@ def _age(fetched: dt.datetime | None, now: dt.datetime) -> str:
 
 
 def load_registry(
-    config: Config, environ: Mapping[str, str], *, offline: bool = False, now: dt.datetime | None = None
+    config: Config,
+    environ: Mapping[str, str],
+    *,
+    offline: bool = False,
+    now: dt.datetime | None = None,
+    use_cache: bool = True,
 ) -> Loaded:
     """Every configured source, combined (the first source that knows a key wins: flags.toml,
     then the others in config order). A server that cannot be reached, or `offline`, falls back
@@ -242,7 +303,8 @@ def load_registry(
     parts: list[Snapshot] = []
     notes: list[str] = []
     if config.registry_path is not None and (config.registry_path.exists() or config.registry_required):
-        parts.append(FlagsToml(config.registry_path, config.relative(config.registry_path)).load())
+        cache = config.cache_path if use_cache else None
+        parts.append(FlagsToml(config.registry_path, config.relative(config.registry_path), cache).load())
     stored: dict[str, Snapshot] | None = None
     for spec in config.sources:
         source = _source(spec, config, environ)

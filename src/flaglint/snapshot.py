@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flaglint import jsontext
 from flaglint.cachedir import claim, temp_file
 from flaglint.model import Flag, FlagState, FlagType, Location, Snapshot
 
@@ -42,6 +43,10 @@ def flag_to_json(flag: Flag) -> dict[str, Any]:
     }
 
 
+_TYPES = {t.value: t for t in FlagType}
+_STATES = {s.value: s for s in FlagState}
+
+
 def flag_from_json(item: Mapping[str, Any]) -> Flag:
     def day(name: str) -> dt.date | None:
         return dt.date.fromisoformat(item[name]) if item.get(name) else None
@@ -49,8 +54,8 @@ def flag_from_json(item: Mapping[str, Any]) -> Flag:
     location = item.get("location")
     return Flag(
         key=item["key"],
-        type=FlagType(item["type"]),
-        state=FlagState(item["state"]),
+        type=_TYPES[item["type"]],
+        state=_STATES[item["state"]],
         value=item.get("value"),
         owner=item.get("owner"),
         created=day("created"),
@@ -83,7 +88,7 @@ def save(path: Path, snapshots: Mapping[str, Snapshot]) -> None:
     handle, temp = temp_file(path.parent, ".registry-", ".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(payload, out, indent=1)
+            out.write(jsontext.dumps(payload))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

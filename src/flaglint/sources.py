@@ -42,7 +42,7 @@ def read_json(path: Path, display: str, what: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise SourceError(f"{display}: cannot read the {what}: {exc}") from None
     if not isinstance(data, dict):
-        raise SourceError(f"{display}: not an {what}" if what[0] in "aeiou" else f"{display}: not a {what}")
+        raise SourceError(f"{display}: not an {what}" if what[0].lower() in "aeiou" else f"{display}: not a {what}")
     return data
 
 

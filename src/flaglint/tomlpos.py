@@ -11,31 +11,48 @@ _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
 
 
+_PART = re.compile(r""""[^"]*"|'[^']*'|[^.\s]+""")
+
+
 def _norm(dotted: str) -> str:
-    parts = re.findall(r""""[^"]*"|'[^']*'|[^.\s]+""", dotted)
-    return ".".join(p.strip("\"'") for p in parts)
+    return ".".join(p.strip("\"'") for p in _PART.findall(dotted))
+
+
+class TomlIndex:
+    """Where every table header and key of a TOML text is, read in one pass: a look-up costs a
+    dict access, so a registry of 100,000 flags is located in linear time.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.headers: dict[str, list[int]] = {}  # normalized table -> line of each occurrence
+        self.keys: dict[tuple[str, int, str], int] = {}  # (table, occurrence, key) -> first line
+        table, occurrence = "", 0
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = _HEADER.match(line)
+            if header:
+                table = _norm(header.group(2))
+                lines = self.headers.setdefault(table, [])
+                occurrence = len(lines)
+                lines.append(number)
+                continue
+            found = _KEY.match(line)
+            if found:
+                self.keys.setdefault((table, occurrence, found.group(1).strip("\"'")), number)
+
+    def line(self, table: str, key: str | None = None, occurrence: int = 0) -> int:
+        """1-based line of `key` inside `[table]` (the n-th `[[table]]`), else of the header, else 1."""
+        want = _norm(table)
+        headers = self.headers.get(want, [])
+        if want and occurrence >= len(headers):
+            return 1
+        if key is not None and (want, occurrence, key) in self.keys:
+            return self.keys[(want, occurrence, key)]
+        return headers[occurrence] if want else 1
 
 
 def locate(text: str, table: str, key: str | None = None, occurrence: int = 0) -> int:
     """1-based line of `key` inside `[table]` (the n-th `[[table]]`), else of the header, else 1."""
-    want = _norm(table)
-    seen = -1
-    header_line = 0
-    inside = want == ""  # top-level keys live before the first header
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            inside = False
-            if _norm(header.group(2)) == want:
-                seen += 1
-                if seen == occurrence:
-                    inside, header_line = True, number
-            continue
-        if inside and key is not None:
-            found = _KEY.match(line)
-            if found and found.group(1).strip("\"'") == key:
-                return number
-    return header_line or 1
+    return TomlIndex(text).line(table, key, occurrence)
 
 
 def error_line(error: Exception) -> int:

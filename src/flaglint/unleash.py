@@ -7,6 +7,8 @@ timeouts, bounded retries and one-line errors.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from flaglint.model import Flag, FlagState, FlagType, Snapshot
 from flaglint.sources import SourceError, read_json
 
 PAGE = 1000
+MAX_PAGES = 1000  # a million flags: past that a server that never stops paging is not trusted
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces, as HTTP headers allow
 _TYPES = {t.value: t for t in FlagType}
 
 
@@ -85,7 +89,7 @@ def map_flag(
         state = FlagState.OFF
     elif prod and all(v == "on" for v in prod):
         state, value = FlagState.ROLLED_OUT, "True"
-    elif all(v == "off" for v in prod):
+    elif prod and all(v == "off" for v in prod):  # with no production environment nothing is off
         state = FlagState.OFF
     else:
         state = FlagState.ACTIVE
@@ -110,25 +114,29 @@ def verdicts_from_export(export: Mapping[str, Any]) -> dict[str, dict[str, str]]
     An export covers one environment: its strategies name their flag but not the environment.
     """
     strategies: dict[str, list[Mapping[str, Any]]] = {}
-    for strategy in export.get("featureStrategies") or []:
+    for strategy in _dicts(export.get("featureStrategies")):
         strategies.setdefault(str(strategy.get("featureName")), []).append(strategy)
     verdicts: dict[str, dict[str, str]] = {}
-    for env in export.get("featureEnvironments") or []:
+    for env in _dicts(export.get("featureEnvironments")):
         name = str(env.get("featureName") or env.get("name"))
         verdict = environment_verdict(bool(env.get("enabled")), strategies.get(name, []))
         verdicts.setdefault(name, {})[str(env.get("environment"))] = verdict
     return verdicts
 
 
+def _dicts(value: object) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def flags_from_export(export: Mapping[str, Any], production: Sequence[str], source: str) -> list[Flag]:
     """Flags from an Unleash export file (the JSON the export API or UI produces)."""
-    if not isinstance(export.get("features"), list):
+    if not isinstance(export, dict) or not isinstance(export.get("features"), list):
         raise SourceError(f"{source}: not an Unleash export (no 'features' list)")
     verdicts = verdicts_from_export(export)
     return [
         map_flag(f, verdicts.get(f["name"], {}), production, potentially_stale=False, source=source)
         for f in export["features"]
-        if isinstance(f, dict) and "name" in f
+        if isinstance(f, dict) and isinstance(f.get("name"), str)
     ]
 
 
@@ -161,13 +169,17 @@ class UnleashClient:
         self.http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One API call; its attempts together never outlast the timeout x retries, however slowly
+        the server sends (a byte at a time resets httpx's read timeout, not this deadline).
+        """
         import httpx
 
+        deadline = time.monotonic() + self.settings.read_timeout * self.settings.retries + self.settings.connect_timeout
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self.http.request(method, path, **kwargs)
+                response = self._bounded(method, path, deadline, **kwargs)
             except httpx.TimeoutException:
                 if attempt >= self.settings.retries:
                     message = f"{self.settings.url}: no answer within the timeout"
@@ -185,8 +197,37 @@ class UnleashClient:
                     continue
             self.sleep(0.2 * 2 ** (attempt - 1))
 
+    def _bounded(self, method: str, path: str, deadline: float, **kwargs: Any) -> Any:
+        """The response, read whole on a helper thread that is given up at `deadline`."""
+        import httpx
+
+        outcome: list[Any] = []
+
+        def call() -> None:
+            try:
+                outcome.append(self.http.request(method, path, **kwargs))
+            except BaseException as exc:  # handed to the caller's thread
+                outcome.append(exc)
+
+        worker = threading.Thread(target=call, name="flaglint-http", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if not outcome:
+            raise SourceError(f"{self.settings.url}: no complete answer within the timeout", unreachable=True)
+        if isinstance(outcome[0], httpx.HTTPError | OSError):
+            raise outcome[0]
+        if isinstance(outcome[0], BaseException):
+            raise SourceError(f"{self.settings.url}: the request failed ({type(outcome[0]).__name__})")
+        return outcome[0]
+
     def _decode(self, response: Any, path: str) -> Any:
         status = response.status_code
+        if 300 <= status < 400:
+            target = response.headers.get("Location", "elsewhere")
+            raise SourceError(
+                f"{self.settings.url}{path}: the server redirects to {target}; not followed, so the token "
+                "stays with the configured server (set url to the final address)"
+            )
         if status in (401, 403):
             raise SourceError(
                 f"{self.settings.url}: the token was refused ({status}); check ${self.settings.token_env}"
@@ -207,22 +248,43 @@ class UnleashClient:
 
     def search(self, project: str, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """Every flag of a project through /api/admin/search/features, page by page."""
-        found: list[dict[str, Any]] = []
-        while True:
+        found: dict[str, dict[str, Any]] = {}
+        for _ in range(MAX_PAGES):
             params = {"project": f"IS:{project}", "limit": str(PAGE), "offset": str(len(found)), **(extra or {})}
             page = self.request("GET", "/api/admin/search/features", params=params)
-            if not isinstance(page, dict) or not isinstance(page.get("features"), list):
+            features = page.get("features") if isinstance(page, dict) else None
+            total = page.get("total", 0) if isinstance(page, dict) else None
+            if not isinstance(features, list) or isinstance(total, bool) or not isinstance(total, int):
                 raise SourceError(f"{self.settings.url}: unexpected answer from the feature search")
-            found.extend(page["features"])
-            if not page["features"] or len(found) >= int(page.get("total", 0)):
-                return found
+            before = len(found)
+            for feature in features:
+                if not isinstance(feature, dict) or not isinstance(feature.get("name"), str) or not feature["name"]:
+                    raise SourceError(f"{self.settings.url}: the feature search returned a flag without a name")
+                found.setdefault(feature["name"], feature)
+            if not features or len(found) >= total:
+                return list(found.values())
+            if len(found) == before:  # the same page again: the server ignores the offset
+                raise SourceError(f"{self.settings.url}: the feature search does not page (offset ignored)")
+        raise SourceError(f"{self.settings.url}: the feature search did not end after {MAX_PAGES} pages")
 
     def export(self, names: Sequence[str], environment: str) -> dict[str, Any]:
         body = {"features": list(names), "environment": environment}
         answer = self.request("POST", "/api/admin/features-batch/export", json=body)
-        if not isinstance(answer, dict):
+        lists = ("features", "featureEnvironments", "featureStrategies")
+        if not isinstance(answer, dict) or not all(isinstance(answer.get(k, []), list) for k in lists):
+            raise SourceError(f"{self.settings.url}: unexpected answer from the export")
+        if not all(isinstance(item, dict) for k in lists for item in answer.get(k, [])):
             raise SourceError(f"{self.settings.url}: unexpected answer from the export")
         return answer
+
+    def environments(self) -> list[str]:
+        """The names of the server's environments."""
+        answer = self.request("GET", "/api/admin/environments")
+        found = answer.get("environments") if isinstance(answer, dict) else answer
+        named = isinstance(found, list) and all(isinstance(e, dict) and isinstance(e.get("name"), str) for e in found)
+        if not named:
+            raise SourceError(f"{self.settings.url}: unexpected answer from the environment list")
+        return [e["name"] for e in found]
 
 
 MAX_RETRY_AFTER = 5.0
@@ -238,12 +300,19 @@ def _retry_after(header: str | None, attempt: int) -> float:
 
 def _reason(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:120]
+    return text.splitlines()[0][:120] if text.strip() else type(exc).__name__
 
 
 def fetch(client: UnleashClient) -> list[Flag]:
     """Every flag of the configured projects, with production verdicts from batch exports."""
     settings = client.settings
+    known = client.environments()
+    unknown = [name for name in settings.production if name not in known]
+    if unknown:
+        raise SourceError(
+            f"{settings.url}: no environment named {', '.join(map(repr, unknown))} "
+            f"(the server has: {', '.join(known) or 'none'}); fix registry.unleash.production"
+        )
     features: list[dict[str, Any]] = []
     stale: set[str] = set()
     for project in settings.projects:
@@ -279,9 +348,13 @@ class UnleashSource:
         self.name = f"unleash {settings.url}"
 
     def load(self) -> Snapshot:
-        token = self.environ.get(self.settings.token_env)
+        token = (self.environ.get(self.settings.token_env) or "").strip()
         if not token:
             raise SourceError(f"{self.settings.url}: set ${self.settings.token_env} to an Unleash admin API token")
+        if not _TOKEN.fullmatch(token):  # never echoed: it is a secret even when it is malformed
+            raise SourceError(
+                f"{self.settings.url}: ${self.settings.token_env} holds characters an API token cannot have"
+            )
         client = UnleashClient(self.settings, token)
         try:
             flags = fetch(client)
