@@ -12,8 +12,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 STATES = ["active", "rolled-out", "off", "archived", "active", "active"]
 TYPES = ["release", "experiment", "operational", "kill-switch", "permission"]

@@ -338,9 +338,12 @@ def check(
 
         click.echo(jsontext.dumps({"schema_version": 1, "findings": [finding_json(f, run.display) for f in findings]}))
     else:
+        lines = []
         for f in findings:
             fix = " [fixable]" if f.fixable else ""
-            click.echo(f"{run.display(f.path)}:{f.span.line}:{f.span.column}: {f.code} {f.message}{fix}")
+            lines.append(f"{run.display(f.path)}:{f.span.line}:{f.span.column}: {f.code} {f.message}{fix}\n")
+        if lines:
+            click.echo("".join(lines), nl=False)  # one write: a registry of 100,000 flags has that many lines
         if findings:
             counts = ", ".join(f"{s.value} {sum(1 for f in findings if f.severity is s)}" for s in reversed(Severity))
             click.echo(f"Found {_plural(len(findings), 'finding')} ({counts}).", err=True)
