@@ -156,3 +156,101 @@ def test_did_you_mean_in_a_registry_of_many_thousands() -> None:
 
 def ratio(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, b, a).ratio()
+
+
+# --- the lifecycle: one function over one model, whatever the source ---------------------------
+
+DAYS = dt.timedelta(days=1)
+NOW = dt.datetime.combine(TODAY, dt.time(12), dt.timezone.utc)
+
+LIFECYCLE = {
+    "initial and switched on everywhere: in development, never rolled out": (
+        flag(state=FlagState.ROLLED_OUT, value="True", lifecycle="initial", created=TODAY),
+        ("in development", None),
+    ),
+    "pre-live and off in production (on in development only): not dead": (
+        flag(state=FlagState.OFF, lifecycle="pre-live", created=TODAY, stage_since=TODAY),
+        ("in development", None),
+    ),
+    "marked stale but never released: stale, not dead": (
+        flag(state=FlagState.OFF, lifecycle="pre-live", stale=True, created=TODAY),
+        ("in development", "FL005"),
+    ),
+    "in development past its lifetime, counted from creation": (
+        flag(state=FlagState.OFF, lifecycle="pre-live", created=TODAY - 41 * DAYS),
+        ("in development", "FL005"),
+    ),
+    "completed and kept": (
+        flag(state=FlagState.ROLLED_OUT, value="True", lifecycle="completed"),
+        ("rolled out", "FL003"),
+    ),
+    "completed and discarded": (flag(state=FlagState.OFF, lifecycle="completed"), ("dead", "FL004")),
+    "live, on for everyone for 3 days: settling": (
+        flag(state=FlagState.ROLLED_OUT, value="True", lifecycle="live", changed=TODAY - 3 * DAYS),
+        ("settling", None),
+    ),
+    "live, on for everyone for 52 days: rolled out": (
+        flag(state=FlagState.ROLLED_OUT, value="True", lifecycle="live", changed=TODAY - 52 * DAYS),
+        ("rolled out", "FL003"),
+    ),
+    "live, switched off 10 days ago: off, not yet dead": (
+        flag(state=FlagState.OFF, lifecycle="live", changed=TODAY - 10 * DAYS),
+        ("off", None),
+    ),
+    "live, switched off 41 days ago: past a release flag's 40 days, dead": (
+        flag(state=FlagState.OFF, lifecycle="live", changed=TODAY - 41 * DAYS),
+        ("dead", "FL004"),
+    ),
+    "no stage and no dates (a hand-kept flags.toml): the declared state decides": (
+        flag(state=FlagState.OFF),
+        ("dead", "FL004"),
+    ),
+    "a kill switch stays whatever its state": (
+        flag(type=FlagType.KILL_SWITCH, state=FlagState.OFF, lifecycle="live", changed=TODAY - 400 * DAYS),
+        ("permanent", None),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LIFECYCLE)
+def test_lifecycle_verdicts(name: str) -> None:
+    from flaglint.policy import verdict
+
+    subject, (status, code) = LIFECYCLE[name]
+    judged = verdict(subject, TODAY, DEFAULT_LIFETIMES, settle_days=7)
+    assert (judged.status, judged.code) == (status, code), judged.why
+
+
+def test_the_verdict_says_why_in_days() -> None:
+    from flaglint.policy import verdict
+
+    settled = flag(state=FlagState.ROLLED_OUT, value="True", lifecycle="live", changed=TODAY - 52 * DAYS)
+    assert verdict(settled, TODAY, DEFAULT_LIFETIMES).why == "on for everyone in production for 52 days"
+    settling = flag(state=FlagState.ROLLED_OUT, value="True", lifecycle="live", changed=TODAY - 1 * DAYS)
+    why = verdict(settling, TODAY, DEFAULT_LIFETIMES, settle_days=14).why
+    assert why == "on for everyone in production for 1 day; removable once unchanged for 14 days"
+    assert codes([ref("k")], [settled], settle_days=60) == []  # a longer settling period: not yet
+
+
+def test_unreferenced_flag_evaluated_in_production_lately_is_not_safe_to_archive() -> None:
+    seen = flag(last_seen=(("production", NOW - dt.timedelta(hours=3)),), environments=(("production", "on"),))
+    old = flag("old", last_seen=(("production", NOW - 60 * DAYS),))
+    never = flag("never")
+    found = evaluate([], Snapshot((seen, old, never), "flags.toml"), TODAY, lifetimes=DEFAULT_LIFETIMES, now=NOW)
+    messages = {f.key: f.message for f in found}
+    assert messages["k"] == (
+        "flag 'k' has no reference in this repository, but was evaluated in production 3 h ago: "
+        "another service uses it, do not archive"
+    )
+    assert messages["old"] == "flag 'old' has no reference in the code: safe to archive"
+    assert messages["never"] == "flag 'never' has no reference in the code: safe to archive"
+
+
+def test_a_live_flag_no_sdk_evaluates_is_worth_a_line() -> None:
+    unseen = flag(lifecycle="live", last_seen=(("production", NOW - 45 * DAYS), ("staging", NOW - 31 * DAYS)))
+    fresh = flag("fresh", lifecycle="live", last_seen=(("production", NOW - 2 * DAYS),))
+    refs = [ref("k"), ref("fresh")]
+    found = evaluate(refs, Snapshot((unseen, fresh), "flags.toml"), TODAY, lifetimes=DEFAULT_LIFETIMES, now=NOW)
+    assert [(f.code, f.key, f.message) for f in found] == [
+        ("FL009", "k", "flag 'k' is live but no SDK has evaluated it for 31 days: is this code deployed?")
+    ]

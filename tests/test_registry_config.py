@@ -55,6 +55,9 @@ def test_a_full_flag_entry() -> None:
         ('state = "rolled-out"', "flags.toml:2: flag 'k': a rolled-out flag needs `value`"),
         ('colour = "red"', "flags.toml:3: flag 'k': unknown field 'colour'"),
         ("stale = 1", "flags.toml:3: flag 'k': stale must be true or false"),
+        ('stage = "beta"', "flags.toml:3: flag 'k': unknown stage 'beta' (one of initial, pre-live, live, completed)"),
+        ('changed = "recently"', "flags.toml:3: flag 'k': changed must be a date like 2026-01-31"),
+        ('last_seen = { production = "today" }', "flags.toml:3: flag 'k': last_seen.production must be a date-time"),
     ],
 )
 def test_bad_entries_name_file_and_line(entry: str, expected: str) -> None:
@@ -118,6 +121,7 @@ def test_config_defaults_and_settings(tmp_path: Path) -> None:
         ('fail-on = "sometimes"\n', 5, "fail-on must be one of"),
         ('sdks = ["unleash", "flipper"]\n', 5, "unknown SDK 'flipper'"),
         ('ignore = ["FL099"]\n', 5, "unknown code 'FL099'"),
+        ("settle-days = -1\n", 5, "settle-days must be a whole number of days"),
         ("[tool.flaglint.lifetimes]\nrelease = -3\n", 6, "lifetime of 'release' must be"),
         (
             '[[tool.flaglint.patterns]]\nkind = "function"\nname = "ok"\n\n'
@@ -177,3 +181,31 @@ def test_a_plain_toml_config_file_holds_the_keys_at_top_level(tmp_path: Path) ->
     with pytest.raises(ConfigError) as caught:
         load_config(path, tmp_path)
     assert caught.value.problems[0].line == 2
+
+
+def test_lifecycle_fields_in_flags_toml() -> None:
+    text = """
+[flags.new-search]
+type = "release"
+state = "rolled-out"
+value = true
+stage = "live"
+stage_since = 2026-09-01
+changed = 2026-10-01
+last_seen = { production = 2026-11-20T09:30:00Z, staging = 2026-11-01 }
+"""
+    (flag,), problems = parse_flags_toml(text, "flags.toml")
+    assert problems == []
+    assert (flag.lifecycle, flag.stage_since, flag.changed) == ("live", dt.date(2026, 9, 1), dt.date(2026, 10, 1))
+    utc = dt.timezone.utc
+    assert flag.last_seen == (
+        ("production", dt.datetime(2026, 11, 20, 9, 30, tzinfo=utc)),
+        ("staging", dt.datetime(2026, 11, 1, tzinfo=utc)),
+    )
+    assert flag.seen_in(["production"]) == dt.datetime(2026, 11, 20, 9, 30, tzinfo=utc)
+
+
+def test_settle_days_setting(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "settle-days = 14\n"), tmp_path).settle_days == 14
+    assert load_config(write(tmp_path, "settle_days = 0\n"), tmp_path).settle_days == 0
+    assert load_config(write(tmp_path, ""), tmp_path).settle_days == 7

@@ -44,6 +44,8 @@ def good(handler: BaseHTTPRequestHandler, path: str, query: dict[str, list[str]]
     elif path == "/api/admin/search/features":
         archived = "archived" in query
         send(handler, {"features": [] if archived else [GOOD_FEATURE], "total": 0 if archived else 1})
+    elif path == "/api/admin/search/events":
+        send(handler, {"events": [], "total": 0})
     elif path == "/api/admin/features-batch/export":
         send(handler, {"features": [GOOD_FEATURE], "featureEnvironments": [], "featureStrategies": []})
     else:

@@ -247,6 +247,8 @@ def fake_server() -> Iterator[tuple[str, type[Behaviour]]]:
                 self.wfile.write(b"{}")
             elif self.path.startswith("/api/admin/environments") and behaviour.status == 200:
                 self.wfile.write(b'{"version": 1, "environments": [{"name": "production"}]}')
+            elif self.path.startswith("/api/admin/search/events") and behaviour.status == 200:
+                self.wfile.write(b'{"events": [], "total": 0}')
             else:
                 self.wfile.write(behaviour.body)
 
@@ -419,3 +421,19 @@ def test_file_sources_and_a_plugin_through_the_cli(tmp_path: Path) -> None:
     codes = {(f["key"], f["code"]) for f in json.loads(check.stdout)["findings"]}
     assert {("static-on", "FL003"), ("old-banner", "FL002")} <= codes
     assert not any(key == "half-rollout" for key, _ in codes)
+
+
+def test_flagd_metadata_carries_the_lifecycle() -> None:
+    data = {
+        "flags": {
+            "new-search": {
+                "state": "ENABLED",
+                "variants": {"on": True, "off": False},
+                "defaultVariant": "on",
+                "metadata": {"stage": "live", "changed": "2026-10-01", "lastSeen": "2026-11-20T09:30:00Z"},
+            }
+        }
+    }
+    (flag,) = flags_from_flagd(data, "flags.json")
+    assert (flag.lifecycle, flag.changed) == ("live", dt.date(2026, 10, 1))
+    assert flag.last_seen == (("production", dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.timezone.utc)),)

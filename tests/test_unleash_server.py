@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -14,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.unleash_seed import EXPECTED, SEED, Server, seed, unleash_server
+from tests.unleash_seed import EXPECTED, SEED, UNREFERENCED, Server, seed, unleash_server
 
-TODAY = "2026-11-21"
+# The server dates everything now: ages and "for N days" are counted from the real day.
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def flaglint(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Completed
 
 
 def project(root: Path, url: str) -> None:
-    calls = "\n".join(f'    client.is_enabled("{key}")' for key in SEED)
+    calls = "\n".join(f'    client.is_enabled("{key}")' for key in SEED if key not in UNREFERENCED)
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
             f"""
@@ -85,14 +87,38 @@ def test_pull_show_and_classify(server: Server, tmp_path: Path) -> None:
     assert codes == {
         "rolled-out": {"FL003"},
         "default-strategy-on": {"FL003"},
-        "disabled-in-production": {"FL004"},
+        "switched-off-long-ago": {"FL004"},
         "enabled-without-strategy": {"FL003"},
         "kept": {"FL003"},
         "discarded": {"FL004"},
         "archived": {"FL002"},
         "marked-stale": {"FL005"},
         "potentially-stale": {"FL005"},
-    }
+        "stale-in-development": {"FL005"},  # never released: stale, not dead
+        "kept-variant": {"FL003"},
+        "live-unseen": {"FL009"},
+    }  # in development (never live: also disabled-in-production), settling, switched off lately: kept
+    messages = {f["key"]: f["message"] for f in json.loads(check.stdout)["findings"]}
+    assert "on for everyone in production for 60 days" in messages["rolled-out"]
+    off = "off in every production environment for 60 days, past the 40-day lifetime"
+    assert off in messages["switched-off-long-ago"]
+    assert "no SDK has evaluated it for 45 days" in messages["live-unseen"]
+
+    live = lifecycle_rows(flaglint("report", "--today", TODAY, "--format", "json", cwd=tmp_path, env=env))
+    offline = lifecycle_rows(
+        flaglint("report", "--offline", "--today", TODAY, "--format", "json", cwd=tmp_path, env={**os.environ})
+    )
+    assert live == offline  # the snapshot carries stage, dates and last seen
+    assert live["in-development"][:2] == ("in development", "pre-live")
+    assert live["in-development"][3] == {"development"}
+    assert live["just-rolled-out"][0] == "settling"
+    assert "on for everyone in production for 0 days; removable once unchanged for 7 days" in live["just-rolled-out"][2]
+    assert live["switched-off-recently"][0] == "off"
+    assert "dead after 40 days" in live["switched-off-recently"][2]
+    assert live["kept-variant"][:3] == ("rolled out", "completed", "completed in the registry: kept")
+    assert live["rolled-out"][:2] == ("rolled out", "live")
+    assert live["rolled-out"][3] == {"production"}
+    assert "no reference in this repository, but evaluated in production" in live["evaluated-elsewhere"][2]
 
     # The server goes away: check falls back to the snapshot and says so once.
     (tmp_path / "pyproject.toml").write_text(
@@ -102,6 +128,13 @@ def test_pull_show_and_classify(server: Server, tmp_path: Path) -> None:
     again = flaglint("check", "--today", TODAY, "--format", "json", "--fail-on", "never", cwd=tmp_path, env=env)
     assert again.returncode == 2  # the snapshot belongs to another server name: nothing to fall back on
     assert "is not reachable and no snapshot was pulled" in again.stderr
+
+
+def lifecycle_rows(done: subprocess.CompletedProcess[str]) -> dict[str, tuple[str, str | None, str, set[str]]]:
+    """key -> (status, stage, why, environments seen in) from a JSON report."""
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["flags"]
+    return {r["key"]: (r["status"], r["stage"], r["why"], set(r["last_seen"])) for r in rows}
 
 
 def test_offline_uses_the_snapshot_without_the_network(server: Server, tmp_path: Path) -> None:

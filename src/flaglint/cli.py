@@ -376,7 +376,15 @@ def report(
     run = _run(common)
     findings = _findings(run)
     built = report_mod.build(
-        run.scan.refs, run.snapshot, findings, run.today, files_scanned=run.scan.files, problems=run.scan.problems
+        run.scan.refs,
+        run.snapshot,
+        findings,
+        run.today,
+        files_scanned=run.scan.files,
+        problems=run.scan.problems,
+        lifetimes=run.config.lifetimes,
+        settle_days=run.config.settle_days,
+        now=run.project.now,
     )
     if fmt == "json":
         click.echo(jsontext.dumps(report_mod.to_json(built, run.display)))

@@ -21,6 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+DEFAULT_SETTLE_DAYS = 7
 DEFAULT_LIFETIMES: Mapping[FlagType, int | None] = {
     FlagType.RELEASE: 40,
     FlagType.EXPERIMENT: 40,
@@ -89,6 +90,7 @@ class Config:
     sdks: tuple[str, ...] | None = None
     custom_patterns: tuple[pattern_table.Pattern, ...] = ()
     lifetimes: Mapping[FlagType, int | None] = field(default_factory=lambda: dict(DEFAULT_LIFETIMES))
+    settle_days: int = 7  # a rollout at 100 % is removable only once unchanged this long
     fail_on: Severity = Severity.ERROR
     ignore: frozenset[str] = frozenset()
     jobs: int | None = None
@@ -166,6 +168,8 @@ _KNOWN = {
     "jobs",
     "cache-dir",
     "max-file-size",
+    "settle-days",
+    "settle_days",
 }
 
 
@@ -221,6 +225,12 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
         else:
             problem(f"lifetime of {name!r} must be a positive number of days or 'never'", name, "lifetimes")
 
+    settle_key = "settle_days" if "settle_days" in section else "settle-days"
+    settle_days = section.get(settle_key, DEFAULT_SETTLE_DAYS)
+    if isinstance(settle_days, bool) or not isinstance(settle_days, int) or settle_days < 0:
+        problem(f"{settle_key} must be a whole number of days (0 or more)", settle_key)
+        settle_days = DEFAULT_SETTLE_DAYS
+
     fail_on = Severity.ERROR
     if "fail-on" in section:
         try:
@@ -273,6 +283,7 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
         sdks=sdks,
         custom_patterns=tuple(custom),
         lifetimes=lifetimes,
+        settle_days=settle_days,
         fail_on=fail_on,
         ignore=ignore,
         jobs=jobs,

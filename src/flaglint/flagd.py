@@ -6,6 +6,7 @@ DISABLED flag is off (evaluation falls back to the code's default); with targeti
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,16 +28,37 @@ def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
         fixed = variants[default]
         value = repr(fixed)
         state = FlagState.OFF if fixed is False else FlagState.ROLLED_OUT
+    metadata = spec.get("metadata") if isinstance(spec.get("metadata"), dict) else {}
+    stage = metadata.get("stage") if metadata.get("stage") in ("initial", "pre-live", "live", "completed") else None
+    seen = _moment(metadata.get("lastSeen"))
     return Flag(
         key=key,
         type=FlagType.RELEASE,
         state=state,
         value=value,
-        description=str(spec.get("metadata", {}).get("description", ""))
-        if isinstance(spec.get("metadata"), dict)
-        else "",
+        description=str(metadata.get("description", "")),
         source=source,
+        lifecycle=stage,
+        stage_since=_day(metadata.get("stageSince")),
+        changed=_day(metadata.get("changed")),
+        last_seen=(("production", seen),) if seen else (),  # the file is what production serves
     )
+
+
+def _moment(value: object) -> dt.datetime | None:
+    """Flag metadata (`stage`, `stageSince`, `changed`, `lastSeen`) carries the lifecycle, as ISO text."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _day(value: object) -> dt.date | None:
+    moment = _moment(value)
+    return moment.date() if moment else None
 
 
 def flags_from_flagd(data: Mapping[str, Any], source: str) -> list[Flag]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -116,6 +117,20 @@ class Flag:
     source: str = ""
     environments: tuple[tuple[str, str], ...] = ()  # (environment, "on" | "off" | "partial")
     in_code_since: dt.date | None = None  # first commit that referenced the key (from git)
+    stage_since: dt.date | None = None  # when the flag entered its lifecycle stage
+    changed: dt.date | None = None  # last change of its production configuration (on, off, strategies)
+    last_seen: tuple[tuple[str, dt.datetime], ...] = ()  # (environment, last SDK evaluation there)
+
+    @property
+    def in_development(self) -> bool:
+        """Not yet evaluated in production (Unleash's `initial` and `pre-live` stages)."""
+        return self.lifecycle in ("initial", "pre-live")
+
+    def seen_in(self, environments: Iterable[str] | None = None) -> dt.datetime | None:
+        """The last evaluation by an SDK in `environments` (default: anywhere), if known."""
+        wanted = None if environments is None else set(environments)
+        times = [at for env, at in self.last_seen if wanted is None or env in wanted]
+        return max(times) if times else None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ RULES: Mapping[str, Rule] = {
         Rule("FL006", Severity.WARNING, "past its remove_by date"),
         Rule("FL007", Severity.INFO, "dynamic flag key"),
         Rule("FL008", Severity.INFO, "unused registry flag"),
+        Rule("FL009", Severity.INFO, "live flag no SDK evaluates"),
     )
 }
 
@@ -81,6 +82,82 @@ class Nearest:
         return found[0] if found else None
 
 
+RECENT = dt.timedelta(days=30)  # evaluated within this: in use; not for this long while live: worth a look
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Where a flag is in its release, as the policy reads it: what the code may do about it
+    (`code`: FL002/FL003/FL004 when removable, FL005 when stale, else None) and why, in words.
+    """
+
+    status: str  # archived | permanent | in development | settling | rolled out | dead | off | active
+    why: str
+    code: str | None = None
+
+
+def _days(count: int) -> str:
+    return "1 day" if count == 1 else f"{count} days"
+
+
+def verdict(flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int | None], settle_days: int = 7) -> Verdict:
+    """The one lifecycle policy, whatever the source: stage, dates and production state in, verdict out.
+
+    In development (`initial`, `pre-live`) is never removable; completed flags are; a rollout at
+    100 % is removable once unchanged for `settle_days`; a live flag switched off is dead once off
+    for longer than its type's lifetime. Without a stage or dates (a hand-kept flags.toml) the
+    declared state decides, as written.
+    """
+    lifetime = lifetimes.get(flag.type)
+    changed_days = (today - flag.changed).days if flag.changed else None
+    if flag.state is FlagState.ARCHIVED:
+        return Verdict("archived", "archived in the registry", "FL002")
+    if flag.type in PERMANENT_TYPES:
+        return Verdict("permanent", f"a {flag.type.value} flag stays in the code whatever its state")
+    stale = _stale_reason(flag, today, lifetimes)
+    if flag.lifecycle == "completed":
+        if flag.state is FlagState.ROLLED_OUT:
+            kept = f" with {flag.value}" if flag.value not in (None, "True") else ""
+            return Verdict("rolled out", f"completed in the registry: kept{kept}", "FL003")
+        if flag.state is FlagState.OFF:
+            return Verdict("dead", "completed in the registry: discarded", "FL004")
+    if flag.in_development:
+        since = f" since {flag.stage_since}" if flag.stage_since else ""
+        why = f"in development ({flag.lifecycle}{since}): not evaluated in production yet"
+        return Verdict("in development", f"{why}; {stale}" if stale else why, "FL005" if stale else None)
+    if flag.state is FlagState.ROLLED_OUT:
+        if changed_days is None:
+            return Verdict("rolled out", "on for everyone in production", "FL003")
+        why = f"on for everyone in production for {_days(changed_days)}"
+        if changed_days < settle_days:
+            return Verdict("settling", f"{why}; removable once unchanged for {_days(settle_days)}")
+        return Verdict("rolled out", why, "FL003")
+    if flag.state is FlagState.OFF:
+        if changed_days is None:
+            return Verdict("dead", "off in every production environment", "FL004")
+        why = f"off in every production environment for {_days(changed_days)}"
+        if lifetime is None:
+            return Verdict("off", f"{why}; a {flag.type.value} flag has no lifetime", "FL005" if stale else None)
+        if changed_days > lifetime:
+            return Verdict("dead", f"{why}, past the {lifetime}-day lifetime of a {flag.type.value} flag", "FL004")
+        return Verdict("off", f"{why}; dead after {_days(lifetime)}", "FL005" if stale else None)
+    return Verdict("active", stale or "in use", "FL005" if stale else None)
+
+
+def ago(moment: dt.datetime, now: dt.datetime) -> str:
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 3600:
+        return f"{max(1, seconds // 60)} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def production_environments(flag: Flag) -> list[str]:
+    """The environments the source calls production for this flag (else one named `production`)."""
+    return [env for env, _ in flag.environments] or ["production"]
+
+
 def evaluate(
     refs: Iterable[FlagRef],
     snapshot: Snapshot | None,
@@ -89,8 +166,11 @@ def evaluate(
     lifetimes: Mapping[FlagType, int | None],
     ignore: frozenset[str] = frozenset(),
     whole_project: bool = True,
+    settle_days: int = 7,
+    now: dt.datetime | None = None,
 ) -> list[Finding]:
     """Findings for every reference, and for registry flags nothing references (FL008)."""
+    now = now or dt.datetime.combine(today, dt.time(), dt.timezone.utc)
     findings: list[Finding] = []
     referenced: set[str] = set()
     nearest = Nearest([f.key for f in snapshot.flags] if snapshot else [])
@@ -112,33 +192,22 @@ def evaluate(
             hint = f"; did you mean {near!r}?" if near else ""
             add("FL001", ref, f"unknown flag {ref.key!r}: not in the registry{hint}")
             continue
-        if flag.state is FlagState.ARCHIVED:
-            add(
-                "FL002",
-                ref,
-                f"flag {ref.key!r} is archived but still referenced; the SDK returns its default",
-                off_value(ref, flag),
-            )
-        elif flag.type in PERMANENT_TYPES:
-            pass  # kill switches and permissions stay in the code whatever their state
-        elif flag.state is FlagState.ROLLED_OUT:
-            add(
-                "FL003",
-                ref,
-                f"flag {ref.key!r} is fully rolled out: remove the check, keep the enabled path",
-                flag.value or "True",
-            )
-        elif flag.state is FlagState.OFF:
-            add(
-                "FL004",
-                ref,
-                f"flag {ref.key!r} is off everywhere: remove it, keep the disabled path",
-                off_value(ref, flag),
-            )
-        else:
-            stale = _stale_reason(flag, today, lifetimes)
-            if stale:
-                add("FL005", ref, f"flag {ref.key!r} is stale: {stale}")
+        judged = verdict(flag, today, lifetimes, settle_days)
+        if judged.code == "FL002":
+            message = f"flag {ref.key!r} is archived but still referenced; the SDK returns its default"
+            add("FL002", ref, message, off_value(ref, flag))
+        elif judged.code == "FL003":
+            message = f"flag {ref.key!r} is fully rolled out ({judged.why}): remove the check, keep the enabled path"
+            add("FL003", ref, message, flag.value or "True")
+        elif judged.code == "FL004":
+            message = f"flag {ref.key!r} is dead ({judged.why}): remove it, keep the disabled path"
+            add("FL004", ref, message, off_value(ref, flag))
+        elif judged.code == "FL005":
+            add("FL005", ref, f"flag {ref.key!r} is stale: {judged.why}")
+        seen = flag.seen_in()
+        if flag.lifecycle == "live" and seen is not None and now - seen > RECENT:
+            message = f"flag {ref.key!r} is live but no SDK has evaluated it for {ago(seen, now).removesuffix(' ago')}"
+            add("FL009", ref, f"{message}: is this code deployed?")
         if flag.remove_by is not None and flag.remove_by < today and flag.state is not FlagState.ARCHIVED:
             days = (today - flag.remove_by).days
             add("FL006", ref, f"flag {ref.key!r} was due for removal on {flag.remove_by} ({days} days ago)")
@@ -148,7 +217,14 @@ def evaluate(
             if flag.key in referenced or flag.state is FlagState.ARCHIVED or flag.location is None:
                 continue
             where = Span(flag.location.line, 1, flag.location.line, 1)
-            message = f"flag {flag.key!r} has no reference in the code: safe to archive"
+            seen = flag.seen_in(production_environments(flag))
+            if seen is not None and now - seen <= RECENT:
+                message = (
+                    f"flag {flag.key!r} has no reference in this repository, but was evaluated in production"
+                    f" {ago(seen, now)}: another service uses it, do not archive"
+                )
+            else:
+                message = f"flag {flag.key!r} has no reference in the code: safe to archive"
             findings.append(Finding("FL008", Severity.INFO, message, flag.key, flag.location.path, where))
     findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.code))
     return findings

@@ -67,7 +67,11 @@ class Project:
         self.use_cache = use_cache
         self.offline = offline
         self.environ = dict(os.environ if environ is None else environ)
-        self.today = today or dt.date.today()
+        # "Evaluated 3 h ago" needs the hour: another day given as today means that day's midnight, UTC.
+        self.now = dt.datetime.now(dt.timezone.utc)
+        if today is not None and today != self.now.date():
+            self.now = dt.datetime.combine(today, dt.time(), dt.timezone.utc)
+        self.today = today or self.now.date()
         self.notes: list[str] = []
         self._registry: tuple[Snapshot | None] | None = None
         self._workspace: Workspace | None = None
@@ -206,6 +210,8 @@ class Project:
             self.registry(),
             self.today,
             lifetimes=self.config.lifetimes,
+            settle_days=self.config.settle_days,
+            now=self.now,
             ignore=self.config.ignore,
             whole_project=result.covers_root,
         )
@@ -219,6 +225,8 @@ class Project:
             self.registry(),
             self.today,
             lifetimes=self.config.lifetimes,
+            settle_days=self.config.settle_days,
+            now=self.now,
             ignore=self.config.ignore,
             whole_project=False,
         )

@@ -31,7 +31,21 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-_FIELDS = {"type", "owner", "created", "state", "value", "remove_by", "description", "stale"}
+_FIELDS = {
+    "type",
+    "owner",
+    "created",
+    "state",
+    "value",
+    "remove_by",
+    "description",
+    "stale",
+    "stage",
+    "stage_since",
+    "changed",
+    "last_seen",
+}
+STAGES = ("initial", "pre-live", "live", "completed")
 
 
 def parse_flags_toml(text: str, path: str) -> tuple[list[Flag], list[Problem]]:
@@ -99,6 +113,12 @@ def _flag(key: str, entry: Mapping[str, Any], line_of: Any, path: str, header: i
     stale = entry.get("stale", False)
     if not isinstance(stale, bool):
         bad("stale", "stale must be true or false")
+    stage = entry.get("stage")
+    if stage is not None and stage not in STAGES:
+        bad("stage", f"unknown stage {stage!r} (one of {', '.join(STAGES)})")
+    stage_since = _date(entry, "stage_since", bad)
+    changed = _date(entry, "changed", bad)
+    last_seen = _last_seen(entry.get("last_seen"), lambda message: bad("last_seen", message))
     if problems:
         return problems
     return Flag(
@@ -113,7 +133,31 @@ def _flag(key: str, entry: Mapping[str, Any], line_of: Any, path: str, header: i
         stale=stale,
         location=Location(path, header),
         source=path,
+        lifecycle=stage,
+        stage_since=stage_since,
+        changed=changed,
+        last_seen=last_seen,
     )
+
+
+def _last_seen(raw: object, bad: Any) -> tuple[tuple[str, dt.datetime], ...]:
+    """`last_seen = { production = 2026-11-20T09:30:00Z }`: when an SDK last evaluated the flag, per
+    environment (a bare date counts as its midnight, UTC).
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        bad("last_seen must be a table of environment = date-time")
+        return ()
+    found = []
+    for env, at in sorted(raw.items()):
+        if isinstance(at, dt.datetime):
+            found.append((env, at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)))
+        elif isinstance(at, dt.date):
+            found.append((env, dt.datetime.combine(at, dt.time(), dt.timezone.utc)))
+        else:
+            bad(f"last_seen.{env} must be a date-time like 2026-11-20T09:30:00Z")
+    return tuple(found)
 
 
 def _date(entry: Mapping[str, Any], field: str, bad: Any) -> dt.date | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from flaglint import __version__
-from flaglint.model import Finding, FlagRef, Problem, Snapshot
-from flaglint.policy import age_days
+from flaglint.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
+from flaglint.model import Finding, FlagRef, FlagType, Problem, Snapshot
+from flaglint.policy import age_days, ago, production_environments, verdict
 
 SCHEMA_VERSION = 1
 UNKNOWN = "unknown"
@@ -37,6 +38,11 @@ class FlagRow:
     references: int
     files: tuple[str, ...]
     codes: tuple[str, ...]
+    status: str = ""  # the policy's reading: in development, settling, rolled out, dead, ...
+    why: str = ""  # in words: "on for everyone in production for 52 days"
+    stage: str | None = None
+    stage_since: dt.date | None = None
+    last_seen: tuple[tuple[str, dt.datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,12 @@ def build(
     *,
     files_scanned: int,
     problems: Sequence[Problem] = (),
+    lifetimes: Mapping[FlagType, int | None] | None = None,
+    settle_days: int = DEFAULT_SETTLE_DAYS,
+    now: dt.datetime | None = None,
 ) -> Report:
+    lifetimes = DEFAULT_LIFETIMES if lifetimes is None else lifetimes
+    now = now or dt.datetime.combine(today, dt.time(), dt.timezone.utc)
     by_key: dict[str, list[FlagRef]] = defaultdict(list)
     for ref in refs:
         if ref.key is not None:
@@ -80,6 +91,11 @@ def build(
     for key in sorted(keys):
         flag = snapshot.get(key) if snapshot else None
         found = by_key.get(key, [])
+        judged = verdict(flag, today, lifetimes, settle_days) if flag else None
+        why = judged.why if judged else ("not in the registry" if snapshot else "no registry")
+        seen = flag.seen_in(production_environments(flag)) if flag else None
+        if flag and not found and seen is not None:
+            why = f"{why}; no reference in this repository, but evaluated in production {ago(seen, now)}"
         rows.append(
             FlagRow(
                 key=key,
@@ -93,6 +109,11 @@ def build(
                 references=len(found),
                 files=tuple(sorted({r.path for r in found})),
                 codes=tuple(sorted(codes.get(key, ()))),
+                status=judged.status if judged else (UNKNOWN if snapshot else UNREGISTERED),
+                why=why,
+                stage=flag.lifecycle if flag else None,
+                stage_since=flag.stage_since if flag else None,
+                last_seen=flag.last_seen if flag else (),
             )
         )
     return Report(
@@ -175,6 +196,11 @@ def to_json(report: Report, path: Callable[[str], str]) -> dict[str, Any]:
                 "references": row.references,
                 "files": [path(f) for f in row.files],
                 "codes": list(row.codes),
+                "status": row.status,
+                "why": row.why,
+                "stage": row.stage,
+                "stage_since": row.stage_since and row.stage_since.isoformat(),
+                "last_seen": {env: at.isoformat() for env, at in row.last_seen},
             }
             for row in report.rows
         ],
@@ -193,11 +219,21 @@ _STATE_STYLE = {
 }
 
 
+def _stage_cell(row: FlagRow) -> str:
+    """The stage, when it was entered, and where an SDK last evaluated the flag (newest first)."""
+    if row.stage is None:
+        return "-"
+    parts = [row.stage + (f" since {row.stage_since}" if row.stage_since else "")]
+    for env, at in sorted(row.last_seen, key=lambda pair: pair[1], reverse=True)[:2]:
+        parts.append(f"{env} seen {at:%Y-%m-%d %H:%M}")
+    return "; ".join(parts)
+
+
 def render(report: Report, path: Callable[[str], str], *, plain: bool) -> RenderableType:
     """The report as rich renderables: a flag table, totals, and dynamic keys; `plain` drops boxes."""
     box_kw: dict[str, Any] = {"box": None, "show_edge": False, "pad_edge": False} if plain else {}
     table = Table(title=None if plain else "Flag debt", title_justify="left", **box_kw)
-    for column in ("flag", "type", "owner", "state", "age", "refs", "files", "findings"):
+    for column in ("flag", "type", "owner", "state", "stage", "age", "refs", "files", "findings", "why"):
         table.add_column(column, justify="right" if column in ("age", "refs") else "left", overflow="fold")
     for row in report.rows:
         files = ", ".join(path(f) for f in row.files[:3]) + (f" +{len(row.files) - 3}" if len(row.files) > 3 else "")
@@ -206,10 +242,12 @@ def render(report: Report, path: Callable[[str], str], *, plain: bool) -> Render
             row.type or "-",
             row.owner or "-",
             Text(row.state, style="" if plain else _STATE_STYLE.get(row.state, "")),
+            _stage_cell(row),
             f"{row.age_days}d" if row.age_days is not None else "-",
             str(row.references),
             files or "-",
             " ".join(row.codes) or "-",
+            row.why,
         )
     states = ", ".join(f"{state} {count}" for state, count in report.by_state.items()) or "none"
     codes = ", ".join(f"{code} {count}" for code, count in report.by_code.items()) or "none"

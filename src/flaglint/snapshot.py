@@ -40,6 +40,9 @@ def flag_to_json(flag: Flag) -> dict[str, Any]:
         "environments": [list(pair) for pair in flag.environments],
         "in_code_since": _date(flag.in_code_since),
         "location": [flag.location.path, flag.location.line] if flag.location else None,
+        "stage_since": _date(flag.stage_since),
+        "changed": _date(flag.changed),
+        "last_seen": [[env, at.isoformat()] for env, at in flag.last_seen],
     }
 
 
@@ -68,6 +71,9 @@ def flag_from_json(item: Mapping[str, Any]) -> Flag:
         environments=tuple((a, b) for a, b in item.get("environments", [])),
         in_code_since=day("in_code_since"),
         location=Location(location[0], location[1]) if location else None,
+        stage_since=day("stage_since"),
+        changed=day("changed"),
+        last_seen=tuple((env, dt.datetime.fromisoformat(at)) for env, at in item.get("last_seen", [])),
     )
 
 

@@ -65,6 +65,26 @@ def _date(value: object) -> dt.date | None:
         return None
 
 
+def _moment(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def last_seen(feature: Mapping[str, Any]) -> tuple[tuple[str, dt.datetime], ...]:
+    """(environment, lastSeenAt) from a search result's environments (or an export's)."""
+    found = []
+    for env in _dicts(feature.get("environments")):
+        moment = _moment(env.get("lastSeenAt"))
+        if moment is not None and isinstance(env.get("name"), str):
+            found.append((env["name"], moment))
+    return tuple(sorted(found))
+
+
 def map_flag(
     feature: Mapping[str, Any],
     environments: Mapping[str, str],
@@ -72,6 +92,7 @@ def map_flag(
     *,
     potentially_stale: bool,
     source: str,
+    changed: dt.date | None = None,
 ) -> Flag:
     """One Unleash feature as a Flag; `environments` maps environment name to its verdict."""
     lifecycle = feature.get("lifecycle") or {}
@@ -105,6 +126,9 @@ def map_flag(
         lifecycle="archived" if archived else stage,
         source=source,
         environments=tuple(sorted(environments.items())),
+        stage_since=_date(lifecycle.get("enteredStageAt")) if isinstance(lifecycle, dict) else None,
+        changed=changed,
+        last_seen=last_seen(feature),
     )
 
 
@@ -277,6 +301,34 @@ class UnleashClient:
             raise SourceError(f"{self.settings.url}: unexpected answer from the export")
         return answer
 
+    def production_changes(self, names: Sequence[str], environments: Sequence[str]) -> dict[str, dt.date]:
+        """The date of the newest event that changed each flag in `environments` (switched on or
+        off, a strategy added, changed or removed), from the event search, newest first.
+        """
+        changed: dict[str, dt.date] = {}
+        where = f"IS_ANY_OF:{','.join(environments)}"
+        for start in range(0, len(names), 40):  # a bounded URL per request
+            chunk = names[start : start + 40]
+            seen = 0
+            for _ in range(MAX_PAGES):
+                params = {"feature": f"IS_ANY_OF:{','.join(chunk)}", "environment": where}
+                page = self.request(
+                    "GET", "/api/admin/search/events", params={**params, "limit": str(PAGE), "offset": str(seen)}
+                )
+                events = page.get("events") if isinstance(page, dict) else None
+                if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+                    raise SourceError(f"{self.settings.url}: unexpected answer from the event search")
+                for event in events:
+                    day = _date(event.get("createdAt"))
+                    name = event.get("featureName")
+                    if isinstance(name, str) and day is not None:
+                        changed[name] = max(day, changed.get(name, day))
+                seen += len(events)
+                total = page.get("total")
+                if not events or not isinstance(total, int) or seen >= total:
+                    break
+        return changed
+
     def environments(self) -> list[str]:
         """The names of the server's environments."""
         answer = self.request("GET", "/api/admin/environments")
@@ -326,14 +378,26 @@ def fetch(client: UnleashClient) -> list[Flag]:
             break
         for name, envs in verdicts_from_export(client.export(live, environment)).items():
             verdicts.setdefault(name, {}).update(envs)
+    # When each flag that is fully on or off in production last changed there: a rollout settles,
+    # a switched-off flag dies, only after a while. No production event at all: unchanged since creation.
+    settled = [
+        name
+        for name in live
+        if (prod := [verdicts.get(name, {}).get(env, "off") for env in settings.production])
+        and len(set(prod)) == 1
+        and prod[0] in ("on", "off")
+    ]
+    changes = client.production_changes(settled, settings.production) if settled else {}
     flags: dict[str, Flag] = {}
     for feature in features:
+        name = feature["name"]
         flag = map_flag(
             feature,
-            verdicts.get(feature["name"], {}),
+            verdicts.get(name, {}),
             settings.production,
-            potentially_stale=feature["name"] in stale,
+            potentially_stale=name in stale,
             source=settings.url,
+            changed=changes.get(name, _date(feature.get("createdAt"))) if name in settled else None,
         )
         flags.setdefault(flag.key, flag)
     return sorted(flags.values(), key=lambda f: f.key)
