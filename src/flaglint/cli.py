@@ -356,21 +356,38 @@ def check(
 
 @main.command()
 @common_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "markdown", "github"]),
+    default="text",
+    show_default=True,
+    help="text/json: the report; sarif: code scanning; markdown: a PR comment or job summary; "
+    "github: workflow annotations.",
+)
+@click.option("--output", "output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE, not stdout.")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
     default="never",
     show_default=True,
-    help="Lowest severity that makes the exit code 1.",
+    help="Gate: exit 1 when a finding reaches this severity.",
 )
+@click.option(
+    "--max-removable", type=click.IntRange(min=0), help="Gate: exit 1 when more flags than this are removable."
+)
+@click.option("--max-age", type=click.IntRange(min=0), help="Gate: exit 1 when a referenced flag is older than DAYS.")
 @handle_errors
 def report(
     common: Common,
     fmt: str,
+    output: Path | None,
     fail_on: str,
+    max_removable: int | None,
+    max_age: int | None,
 ) -> None:
     """Flag-centric debt report: per flag its type, owner, state, age and references."""
+    from flaglint import formats
     from flaglint import report as report_mod
 
     run = _run(common)
@@ -387,12 +404,68 @@ def report(
         now=run.project.now,
     )
     if fmt == "json":
-        click.echo(jsontext.dumps(report_mod.to_json(built, run.display)))
-    else:
+        text = jsontext.dumps(report_mod.to_json(built, run.display)) + "\n"
+    elif fmt == "sarif":
+        # Paths relative to the project root, which is what code scanning resolves them against.
+        text = jsontext.dumps(formats.sarif(built, lambda rel: rel)) + "\n"
+    elif fmt == "github":
+        text = formats.github(built.findings, run.display)
+    elif fmt == "markdown":
+        values = run.project.retire_values(findings)
+        steps = run.project.plan_clean(values) if values else []
+        removed = sum(step.removed_lines for step in steps)  # type: ignore[attr-defined]
+        owner_of = formats.codeowners(run.config.root)
+        text = formats.markdown(built, run.display, owner_of=owner_of, removed_lines=removed, assume=values) + "\n"
+    elif output is None:
         _print_rich(report_mod.render(built, run.display, plain=not sys.stdout.isatty()))
-    threshold = _fail_on(fail_on, run.config)
-    if threshold is not None and any(f.severity.rank >= threshold.rank for f in findings):
+        text = ""
+    else:
+        text = _plain(report_mod.render(built, run.display, plain=True))
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageFailure([f"{output}: cannot write the report: {exc.strerror}"]) from None
+    elif text:
+        click.echo(text, nl=False)
+    reasons = _gates(built, findings, _fail_on(fail_on, run.config), max_removable, max_age)
+    for reason in reasons:
+        click.echo(f"flaglint: gate: {reason}", err=True)
+    if reasons:
         sys.exit(EXIT_FINDINGS)
+
+
+def _gates(
+    built: Any, findings: Sequence[Finding], threshold: Severity | None, max_removable: int | None, max_age: int | None
+) -> list[str]:
+    """One line per tripped gate, saying why."""
+
+    def some(keys: Sequence[str]) -> str:
+        return ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+
+    reasons = []
+    if threshold is not None:
+        hits = [f for f in findings if f.severity.rank >= threshold.rank]
+        if hits:
+            reasons.append(f"{_plural(len(hits), 'finding')} at or above {threshold.value}")
+    if max_removable is not None:
+        removable = sorted({f.key for f in findings if f.code in ("FL002", "FL003", "FL004") and f.key})
+        if len(removable) > max_removable:
+            reasons.append(f"{len(removable)} removable flags: {some(removable)} (at most {max_removable} allowed)")
+    if max_age is not None:
+        old = [row.key for row in built.rows if row.references and row.age_days is not None and row.age_days > max_age]
+        if old:
+            reasons.append(f"{_plural(len(old), 'referenced flag')} older than {max_age} days: {some(old)}")
+    return reasons
+
+
+def _plain(renderable: Any) -> str:
+    from rich.console import Console
+
+    console = Console(highlight=False, width=200, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 
 
 def _retire_values(
@@ -438,6 +511,11 @@ def _retire_values(
 @click.option("--allow-dirty", is_flag=True, help="Rewrite files that have uncommitted changes.")
 @click.option("--branch", help="Create this git branch and commit each retired flag on it (never pushes).")
 @click.option("--update-registry", is_flag=True, help="Remove retired flags from flags.toml in the same change.")
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="Exit 1 when files were changed (the pre-commit convention for fixers).",
+)
 @handle_errors
 def clean(
     common: Common,
@@ -449,6 +527,7 @@ def clean(
     allow_dirty: bool,
     branch: str | None,
     update_registry: bool,
+    exit_non_zero_on_fix: bool,
 ) -> None:
     """Remove retired flags from the code: the check, the dead branch, and what only served it."""
     from flaglint import gitinfo
@@ -510,7 +589,7 @@ def clean(
     failed = _summary(steps, show, describe_value, check_only or show_diff) or failed
     if check_only and changed:
         sys.exit(EXIT_FINDINGS)
-    if failed:
+    if failed or (exit_non_zero_on_fix and writing and changed):
         sys.exit(EXIT_FINDINGS)
 
 

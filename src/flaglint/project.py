@@ -236,10 +236,14 @@ class Project:
         snapshot = self.registry()
         if snapshot is None:
             raise ProjectError([Problem("registry", 0, 0, "--from-registry needs a flag registry (flags.toml)")])
-        findings = self.findings(self.scan(paths))
+        return self.retire_values(self.findings(self.scan(paths)))
+
+    def retire_values(self, findings: Sequence[Finding]) -> dict[str, str | None]:
+        """The flags `findings` mark FL002, FL003 or FL004, with the value the code should keep."""
+        snapshot = self.registry()
         values: dict[str, str | None] = {}
         for key in sorted({f.key for f in findings if f.code in REMOVABLE and f.key}):
-            flag = snapshot.get(key)
+            flag = snapshot.get(key) if snapshot else None
             if flag is not None:
                 values[key] = flag.value or ("True" if flag.state is FlagState.ROLLED_OUT else None)
         return values

@@ -1,0 +1,234 @@
+"""CI faces of the flag-debt report: SARIF 2.1.0 for code scanning, Markdown for a pull request or a
+job summary, GitHub workflow annotations. Pure functions over a built `Report`; no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from flaglint import __version__
+from flaglint.model import Finding, Severity
+from flaglint.policy import RULES
+from flaglint.report import Report
+
+REMOVABLE = ("FL002", "FL003", "FL004")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+HELP = {
+    "FL001": "The code checks a flag the registry does not know: usually a typo in the key (the nearest "
+    "known key is suggested), or a flag that was deleted from the registry. Fix the key or register the flag.",
+    "FL002": "The flag is archived, so the SDK silently answers its default. Remove the check and keep the "
+    "path the default selects: `flaglint clean --from-registry`.",
+    "FL003": "The flag is on for everyone in production and has settled. Remove the check and keep the "
+    "enabled path: `flaglint clean --from-registry`.",
+    "FL004": "The flag is off in production for longer than its type's lifetime (or discarded). Remove it and "
+    "keep the disabled path: `flaglint clean --from-registry`.",
+    "FL005": "The flag is marked stale or is older than its type's lifetime. Decide: roll it out or remove it.",
+    "FL006": "The flag was due for removal by its remove_by date.",
+    "FL007": "The key is computed at run time, so flaglint cannot tell which flag this is. Prefer a constant.",
+    "FL008": "The registry holds a flag nothing in this repository references: archive it, unless another "
+    "service evaluates it (the message says when it was last evaluated in production).",
+    "FL009": "The flag is live, but no SDK has evaluated it for 30 days: the code that checks it may not be deployed.",
+}
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+# --- SARIF ---------------------------------------------------------------------------------------
+
+
+def sarif(report: Report, path: Callable[[str], str]) -> dict[str, Any]:
+    """One run with a rule per finding code; each result a physical location and a fingerprint per
+    (code, flag, file, n-th such finding in the file) that does not move when lines shift.
+    """
+    codes = sorted(RULES)
+    rules = [
+        {
+            "id": code,
+            "name": "".join(word.capitalize() for word in RULES[code].title.split()),
+            "shortDescription": {"text": RULES[code].title},
+            "fullDescription": {"text": HELP[code]},
+            "help": {"text": HELP[code], "markdown": HELP[code]},
+            "defaultConfiguration": {"level": _LEVEL[RULES[code].severity]},
+        }
+        for code in codes
+    ]
+    seen: Counter[tuple[str, str | None, str]] = Counter()
+    results = []
+    for finding in sorted(report.findings, key=lambda f: (f.path, f.span.line, f.span.column, f.code)):
+        where = path(finding.path)
+        identity = (finding.code, finding.key, where)
+        seen[identity] += 1
+        digest = hashlib.sha256(f"{finding.code}|{finding.key}|{where}|{seen[identity]}".encode()).hexdigest()
+        span = finding.span
+        results.append(
+            {
+                "ruleId": finding.code,
+                "ruleIndex": codes.index(finding.code),
+                "level": _LEVEL[finding.severity],
+                "message": {"text": finding.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": Path(where).as_posix(), "uriBaseId": "%SRCROOT%"},
+                            "region": {
+                                "startLine": max(1, span.line),
+                                "startColumn": max(1, span.column),
+                                "endLine": max(1, span.end_line),
+                                "endColumn": max(1, span.end_column),
+                            },
+                        }
+                    }
+                ],
+                "partialFingerprints": {"flaglint/v1": digest[:32]},
+                "properties": {"flag": finding.key, "assume": finding.assume},
+            }
+        )
+    driver = {"name": "flaglint", "version": __version__, "semanticVersion": __version__, "rules": rules}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
+
+
+# --- GitHub workflow annotations -----------------------------------------------------------------
+
+_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github(findings: Sequence[Finding], path: Callable[[str], str]) -> str:
+    """`::warning file=...,line=...::message` lines that a workflow run shows on the diff."""
+    lines = []
+    for f in findings:
+        s = f.span
+        props = f"file={_escape(path(f.path), prop=True)},line={s.line},col={s.column},endLine={s.end_line}"
+        props += f",endColumn={s.end_column},title={f.code}"
+        lines.append(f"::{_COMMAND[f.severity]} {props}::{_escape(f.code + ' ' + f.message)}\n")
+    return "".join(lines)
+
+
+# --- owners ----------------------------------------------------------------------------------------
+
+
+def codeowners(root: Path) -> Callable[[str], str | None]:
+    """The owner of a root-relative file from CODEOWNERS (root, .github/ or docs/; the last
+    matching line wins, as GitHub reads it), or None.
+    """
+    rules: list[tuple[pathspec.PathSpec, str]] = []
+    for place in ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"):
+        try:
+            text = (root / place).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in text.splitlines():
+            parts = line.split("#", 1)[0].split()
+            if len(parts) >= 2:
+                rules.append((pathspec.PathSpec.from_lines("gitwildmatch", [parts[0]]), " ".join(parts[1:])))
+        break
+
+    def owner(rel: str) -> str | None:
+        found = None
+        for spec, who in rules:
+            if spec.match_file(rel):
+                found = who
+        return found
+
+    return owner
+
+
+# --- Markdown --------------------------------------------------------------------------------------
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(
+    report: Report,
+    path: Callable[[str], str],
+    *,
+    owner_of: Callable[[str], str | None],
+    removed_lines: int | None,
+    assume: dict[str, str | None],
+    worst: int = 10,
+) -> str:
+    """A PR comment or job summary: headline numbers, the worst offenders, a table per owner, and
+    the command that retires the removable flags.
+    """
+    codes_by_flag = {row.key: set(row.codes) for row in report.rows}
+    removable = [row for row in report.rows if codes_by_flag[row.key] & set(REMOVABLE)]
+    stale = [row for row in report.rows if "FL005" in codes_by_flag[row.key]]
+    references = sum(row.references for row in report.rows) + len(report.dynamic)
+    owners = {
+        row.key: row.owner or next((o for f in row.files if (o := owner_of(f))), None) or "(no owner)"
+        for row in report.rows
+    }
+    out = ["## Flag debt", ""]
+    headline = [
+        ("flags", len(report.rows)),
+        ("removable", len(removable)),
+        ("stale", len(stale)),
+        ("references", references),
+        ("lines behind dead flags", "-" if removed_lines is None else removed_lines),
+    ]
+    out.append("| " + " | ".join(name for name, _ in headline) + " |")
+    out.append("|" + " --- |" * len(headline))
+    out.append("| " + " | ".join(str(value) for _, value in headline) + " |")
+    out.append("")
+
+    def weight(row: Any) -> tuple[int, int, int]:
+        return (-len(codes_by_flag[row.key] & set(REMOVABLE)), -row.references, -(row.age_days or 0))
+
+    offenders = [row for row in sorted(report.rows, key=weight) if row.codes][:worst]
+    if offenders:
+        out += [
+            "### Worst offenders",
+            "",
+            "| flag | owner | why | age | refs | findings |",
+            "| --- | --- | --- | ---: | ---: | --- |",
+        ]
+        for row in offenders:
+            age = f"{row.age_days}d" if row.age_days is not None else "-"
+            out.append(
+                f"| `{_cell(row.key)}` | {_cell(owners[row.key])} | {_cell(row.why)} | {age} | {row.references}"
+                f" | {' '.join(row.codes)} |"
+            )
+        out.append("")
+    per_owner: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in report.rows:
+        tally = per_owner[owners[row.key]]
+        tally["flags"] += 1
+        tally["removable"] += bool(codes_by_flag[row.key] & set(REMOVABLE))
+        tally["stale"] += "FL005" in codes_by_flag[row.key]
+        tally["references"] += row.references
+    if per_owner:
+        out += [
+            "### By owner",
+            "",
+            "| owner | flags | removable | stale | references |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for who, tally in sorted(per_owner.items(), key=lambda item: (-item[1]["removable"], item[0])):
+            out.append(
+                f"| {_cell(who)} | {tally['flags']} | {tally['removable']} | {tally['stale']} | {tally['references']} |"
+            )
+        out.append("")
+    if assume:
+        flags = " ".join(
+            f"--flag {shlex.quote(f'{key}={_flag_value(value)}')}" for key, value in sorted(assume.items())
+        )
+        out += ["### Retire the removable flags", "", "```sh", f"flaglint clean {flags}", "```", ""]
+    else:
+        out += ["Nothing to retire.", ""]
+    return "\n".join(out)
+
+
+def _flag_value(value: str | None) -> str:
+    return "off" if value is None else "on" if value == "True" else value
