@@ -138,3 +138,46 @@ def test_owners_come_from_codeowners_when_the_registry_has_none(shop: Path) -> N
     registry.write_text(registry.read_text(encoding="utf-8").replace('owner = "team-payments"\n', ""))
     text = flaglint(shop, "report", "--format", "markdown").stdout
     assert "| @org/checkout |" in text
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_html_report_is_one_self_contained_page_whose_charts_draw_in_chromium(shop: Path, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Debian's chromium is needed (scripts/test installs it)"
+    page = tmp_path / "debt.html"
+    done = flaglint(shop, "report", "--format", "html", "--output", str(page))
+    assert done.returncode == 0, done.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "<script src" not in text
+    assert "<link" not in text  # nothing fetched at view time
+    profile = ["--user-data-dir=" + str(tmp_path / "profile")]
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, *profile, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert 'data-charts="4"' in dom.stdout  # every chart drew
+    assert 'data-errors=""' in dom.stdout  # and no script error was raised
+    assert dom.stdout.count('class="bar"') >= 5
+    assert "new-checkout" in dom.stdout
+    shot = tmp_path / "debt.png"
+    subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, *profile, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 10_000

@@ -359,11 +359,11 @@ def check(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif", "markdown", "github"]),
+    type=click.Choice(["text", "json", "sarif", "markdown", "html", "github"]),
     default="text",
     show_default=True,
     help="text/json: the report; sarif: code scanning; markdown: a PR comment or job summary; "
-    "github: workflow annotations.",
+    "html: one self-contained page with charts; github: workflow annotations.",
 )
 @click.option("--output", "output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE, not stdout.")
 @click.option(
@@ -408,6 +408,11 @@ def report(
     elif fmt == "sarif":
         # Paths relative to the project root, which is what code scanning resolves them against.
         text = jsontext.dumps(formats.sarif(built, lambda rel: rel)) + "\n"
+    elif fmt == "html":
+        from flaglint.history import load_samples
+
+        trend = [(s.date.isoformat(), s.references) for s in load_samples(run.config.cache_path)]
+        text = formats.html(built, owner_of=formats.codeowners(run.config.root), trend=trend)
     elif fmt == "github":
         text = formats.github(built.findings, run.display)
     elif fmt == "markdown":
@@ -674,6 +679,43 @@ def _summary(
 
 def _bare(config_path: Path | None) -> Common:
     return Common((), config_path, None, None, None, False, False)
+
+
+@main.command("history")
+@click.option("--since", default="180d", show_default=True, help="How far back: 180d, 26w, 6m, 1y or a date.")
+@click.option("--points", type=click.IntRange(min=1, max=500), default=12, show_default=True, help="Commits sampled.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .flaglint_cache/.")
+@handle_errors
+def history_command(since: str, points: int, fmt: str, config_path: Path | None, no_cache: bool) -> None:
+    """Flag debt over time: flags and references at commits sampled along the current branch
+    (read from git, nothing checked out). The HTML report draws the last run as its trend.
+    """
+    from flaglint.history import parse_since
+
+    project = _open(dataclasses.replace(_bare(config_path), no_cache=no_cache))
+    try:
+        start = parse_since(since, project.today)
+    except ValueError:
+        raise UsageFailure([f"--since {since!r}: give 180d, 26w, 6m, 1y or a date like 2026-01-31"]) from None
+    try:
+        samples = project.history(start, points)
+    except ProjectError as exc:
+        raise _failure(project.root, exc) from None
+    if fmt == "json":
+        rows = [
+            {"date": s.date.isoformat(), "commit": s.commit, "flags": s.flags, "references": s.references}
+            for s in samples  # type: ignore[attr-defined]
+        ]
+        click.echo(jsontext.dumps({"schema_version": 1, "samples": rows}))
+        return
+    if not samples:
+        click.echo(f"no commits since {start}", err=True)
+        return
+    click.echo(f"{'date':10}  {'commit':10}  {'flags':>6}  {'references':>10}")
+    for s in samples:
+        click.echo(f"{s.date}  {s.commit:10}  {s.flags:>6}  {s.references:>10}")  # type: ignore[attr-defined]
 
 
 @main.group()

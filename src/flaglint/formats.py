@@ -5,6 +5,7 @@ job summary, GitHub workflow annotations. Pure functions over a built `Report`; 
 from __future__ import annotations
 
 import hashlib
+import json
 import shlex
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -232,3 +233,142 @@ def markdown(
 
 def _flag_value(value: str | None) -> str:
     return "off" if value is None else "on" if value == "True" else value
+
+
+# --- HTML ------------------------------------------------------------------------------------------
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Flag debt</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2330;background:#fff}
+h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
+.muted{color:#667}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1.5rem}
+.headline{display:flex;gap:2rem;flex-wrap:wrap;margin:1rem 0}.headline div{font-size:1.6rem;font-weight:600}
+.headline span{display:block;font-size:.8rem;font-weight:400;color:#667}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e6ec}
+td.num,th.num{text-align:right}svg text{font-size:11px;fill:#1d2330}
+</style></head><body data-charts="0" data-errors="">
+<h1>Flag debt</h1><p class="muted" id="subtitle"></p>
+<div class="headline" id="headline"></div>
+<div class="grid">
+<section><h2>Flags by state</h2><svg id="by-state" class="chart" width="100%" height="220"></svg></section>
+<section><h2>Flags by owner</h2><svg id="by-owner" class="chart" width="100%" height="220"></svg></section>
+<section><h2>Age of referenced flags (days)</h2><svg id="ages" class="chart" width="100%" height="220"></svg></section>
+<section><h2>Debt over time</h2><svg id="trend" class="chart" width="100%" height="220"></svg>
+<p class="muted" id="trend-note"></p></section>
+</div>
+<h2>Flags</h2><table id="flags"><thead><tr><th>flag</th><th>owner</th><th>state</th><th>why</th>
+<th class="num">age</th><th class="num">refs</th><th>findings</th></tr></thead><tbody></tbody></table>
+<script id="data" type="application/json">__DATA__</script>
+<script>
+window.addEventListener("error", function (e) { document.body.dataset.errors += (e.message || "error") + ";"; });
+(function () {
+  var data = JSON.parse(document.getElementById("data").textContent);
+  var NS = "http://www.w3.org/2000/svg";
+  function el(name, attrs, parent) {
+    var node = document.createElementNS(NS, name);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    parent.appendChild(node); return node;
+  }
+  function label(parent, x, y, text, anchor) {
+    var t = el("text", {x: x, y: y, "text-anchor": anchor || "start"}, parent); t.textContent = text; return t;
+  }
+  function bars(id, pairs) {
+    var svg = document.getElementById(id), width = svg.getBoundingClientRect().width || 400;
+    var max = Math.max.apply(null, pairs.map(function (p) { return p[1]; }).concat([1]));
+    var row = Math.min(24, 200 / Math.max(pairs.length, 1));
+    pairs.forEach(function (p, i) {
+      var w = Math.max(2, (width - 170) * p[1] / max), y = 8 + i * row;
+      label(svg, 0, y + row * 0.65, p[0]);
+      el("rect", {x: 120, y: y, width: w, height: row * 0.7, fill: "#4b6cd8", "class": "bar"}, svg);
+      label(svg, 126 + w, y + row * 0.65, String(p[1]));
+    });
+    if (!pairs.length) { label(svg, 0, 20, "nothing to show"); }
+    document.body.dataset.charts = String(Number(document.body.dataset.charts) + 1);
+  }
+  function line(id, points) {
+    var svg = document.getElementById(id), width = svg.getBoundingClientRect().width || 400, height = 200;
+    if (points.length < 2) {
+      label(svg, 0, 20, points.length ? "one sample so far" : "no history: run flaglint history");
+      document.body.dataset.charts = String(Number(document.body.dataset.charts) + 1); return;
+    }
+    var max = Math.max.apply(null, points.map(function (p) { return p[1]; }).concat([1]));
+    var step = (width - 40) / (points.length - 1);
+    var path = points.map(function (p, i) {
+      return (i ? "L" : "M") + (20 + i * step) + "," + (height - 20 - (height - 40) * p[1] / max);
+    }).join(" ");
+    el("path", {d: path, fill: "none", stroke: "#d8574b", "stroke-width": 2, "class": "trend"}, svg);
+    label(svg, 20, height - 4, points[0][0]); label(svg, width - 20, height - 4, points[points.length - 1][0], "end");
+    label(svg, 20, 14, "max " + max + " references");
+    document.body.dataset.charts = String(Number(document.body.dataset.charts) + 1);
+  }
+  document.getElementById("subtitle").textContent = data.subtitle;
+  var head = document.getElementById("headline");
+  data.headline.forEach(function (h) {
+    var d = document.createElement("div"); d.textContent = h[1];
+    var s = document.createElement("span"); s.textContent = h[0]; d.appendChild(s); head.appendChild(d);
+  });
+  bars("by-state", data.byState); bars("by-owner", data.byOwner); bars("ages", data.ages);
+  line("trend", data.trend);
+  var body = document.querySelector("#flags tbody");
+  data.rows.forEach(function (r) {
+    var tr = document.createElement("tr");
+    r.forEach(function (cell, i) {
+      var td = document.createElement("td"); td.textContent = cell; if (i === 4 || i === 5) td.className = "num";
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  });
+})();
+</script></body></html>
+"""
+
+
+def html(
+    report: Report,
+    *,
+    owner_of: Callable[[str], str | None],
+    trend: Sequence[tuple[str, int]] = (),
+) -> str:
+    """One self-contained page (no network at view time): headline, charts drawn in the page from
+    embedded data (flags by state, by owner, an age histogram, the trend from `flaglint history`),
+    and the flag table. The page marks `data-charts` with the number of charts it drew.
+    """
+    owners = Counter(
+        row.owner or next((o for f in row.files if (o := owner_of(f))), None) or "(no owner)" for row in report.rows
+    )
+    buckets = [(0, 30), (30, 90), (90, 180), (180, 365), (365, None)]
+    ages = [row.age_days for row in report.rows if row.references and row.age_days is not None]
+    histogram = [
+        (f"{low}-{high}" if high else f"{low}+", sum(1 for a in ages if a >= low and (high is None or a < high)))
+        for low, high in buckets
+    ]
+    removable = sum(1 for row in report.rows if set(row.codes) & set(REMOVABLE))
+    data = {
+        "subtitle": f"{len(report.rows)} flags in {report.files_scanned} files as of {report.today}",
+        "headline": [
+            ["flags", len(report.rows)],
+            ["removable", removable],
+            ["stale", sum(1 for row in report.rows if "FL005" in row.codes)],
+            ["references", sum(row.references for row in report.rows) + len(report.dynamic)],
+        ],
+        "byState": sorted(report.by_state.items(), key=lambda item: -item[1]),
+        "byOwner": owners.most_common(8),
+        "ages": histogram,
+        "trend": list(trend),
+        "rows": [
+            [
+                row.key,
+                row.owner or "-",
+                row.state,
+                row.why,
+                "-" if row.age_days is None else row.age_days,
+                row.references,
+                " ".join(row.codes),
+            ]
+            for row in report.rows
+        ],
+    }
+    embedded = json.dumps(data).replace("</", "<\\/")  # never closes the script element early
+    return _PAGE.replace("__DATA__", embedded)

@@ -248,6 +248,30 @@ class Project:
                 values[key] = flag.value or ("True" if flag.state is FlagState.ROLLED_OUT else None)
         return values
 
+    # --- history ---
+
+    def history(self, since: dt.date, points: int) -> list[object]:
+        """Flags and references at up to `points` commits of the current branch since `since`
+        (`history.Sample`s, oldest first); the samples are kept for the HTML report's trend.
+        """
+        from flaglint import gitinfo, history
+
+        repo = gitinfo.open_repo(self.root)
+        if repo is None or not repo.head.is_valid():
+            raise ProjectError([Problem(str(self.root), 0, 0, "history needs a git repository with commits")])
+        top = Path(repo.working_tree_dir or self.root).resolve()
+        folder = self.root.relative_to(top).as_posix() if self.root != top else ""
+        workspace = self.workspace
+        counts = history.BlobCounts(self.config.cache_path if self.use_cache else None, workspace.fingerprint)
+        samples = [
+            history.count(commit, self.config, counts, workspace.may_match, folder)
+            for commit in history.sample_commits(repo, since, points)
+        ]
+        counts.save()
+        if self.use_cache:
+            history.save_samples(self.config.cache_path, samples)
+        return samples  # type: ignore[return-value]
+
     # --- clean ---
 
     def plan_clean(

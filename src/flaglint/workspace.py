@@ -239,7 +239,8 @@ class Workspace:
         self.root = config.root.resolve()
         self.config = config
         self.patterns = config.patterns
-        self.cache = ScanCache(config.cache_path if use_cache else None, _fingerprint(self.patterns, config.src))
+        self.fingerprint = _fingerprint(self.patterns, config.src)  # what cached results depend on
+        self.cache = ScanCache(config.cache_path if use_cache else None, self.fingerprint)
         self.jobs = max(1, jobs or config.jobs or os.cpu_count() or 1)
         self.overlay = dict(overlay or {})
         self.progress: Progress | None = None
@@ -368,6 +369,10 @@ class Workspace:
             self.cache.put(rel, Entry(stat.st_mtime_ns, stat.st_size, digest, module.name, self.scans[rel]))
             return None
         return _Job(rel, text, module, stat, digest)
+
+    def may_match(self, data: bytes) -> bool:
+        """Whether a file's bytes name a pattern at all (the prefilter): else it holds no reference."""
+        return self._may_match(data)
 
     def _may_match(self, data: bytes) -> bool:
         return self.prefilter is not None and self.prefilter.search(data) is not None
