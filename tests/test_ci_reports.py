@@ -181,3 +181,9 @@ def test_html_report_is_one_self_contained_page_whose_charts_draw_in_chromium(sh
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000
+    # The check can fail: a page that logs a console error is caught.
+    broken = tmp_path / "broken.html"
+    broken.write_text(text.replace("</body>", '<script>console.error("boom")</script></body>'), encoding="utf-8")
+    command = [chromium, *CHROMIUM_FLAGS, *profile, "--dump-dom", broken.as_uri()]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert 'data-errors="boom;"' in dom.stdout

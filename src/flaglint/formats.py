@@ -262,7 +262,15 @@ td.num,th.num{text-align:right}svg text{font-size:11px;fill:#1d2330}
 <th class="num">age</th><th class="num">refs</th><th>findings</th></tr></thead><tbody></tbody></table>
 <script id="data" type="application/json">__DATA__</script>
 <script>
-window.addEventListener("error", function (e) { document.body.dataset.errors += (e.message || "error") + ";"; });
+function note(text) { document.body.dataset.errors += text + ";"; }
+window.addEventListener("error", function (e) { note(e.message || "error"); });
+window.addEventListener("unhandledrejection", function (e) { note(String(e.reason)); });
+(function (original) {  // console errors count too
+  console.error = function () {
+    note(Array.prototype.join.call(arguments, " "));
+    return original.apply(console, arguments);
+  };
+})(console.error);
 (function () {
   var data = JSON.parse(document.getElementById("data").textContent);
   var NS = "http://www.w3.org/2000/svg";
