@@ -209,3 +209,34 @@ def test_settle_days_setting(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, "settle-days = 14\n"), tmp_path).settle_days == 14
     assert load_config(write(tmp_path, "settle_days = 0\n"), tmp_path).settle_days == 0
     assert load_config(write(tmp_path, ""), tmp_path).settle_days == 7
+
+
+def test_flags_toml_is_read_back_from_the_cache_exactly(tmp_path: Path) -> None:
+    text = """
+[flags.new-search]
+type = "experiment"
+state = "rolled-out"
+value = "blue"
+owner = "team-search"
+created = 2026-01-05
+remove_by = 2026-03-01
+description = "Ranking"
+stale = true
+stage = "live"
+stage_since = 2026-02-01
+changed = 2026-02-10
+last_seen = { production = 2026-11-20T09:30:00Z }
+
+[flags.plain]
+"""
+    registry = tmp_path / "flags.toml"
+    registry.write_text(text, encoding="utf-8")
+    cache = tmp_path / "cache"
+    parsed = FlagsToml(registry, "flags.toml").load()
+    first = FlagsToml(registry, "flags.toml", cache).load()  # parses, then stores
+    (stored,) = cache.glob("flags-*.json")
+    again = FlagsToml(registry, "flags.toml", cache).load()  # from the cache
+    assert first == parsed
+    assert again == parsed
+    stored.write_text('{"format": "flags.toml rows 1", "flags": [[1, 2, 3]]}', encoding="utf-8")
+    assert FlagsToml(registry, "flags.toml", cache).load() == parsed  # a foreign file: parsed again

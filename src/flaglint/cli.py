@@ -116,7 +116,11 @@ class Run:
         return self.project.today
 
     def display(self, rel: str) -> str:
-        return display(self.config.root, rel)
+        return _display(self.config.root, rel, self.cwd)
+
+    @functools.cached_property
+    def cwd(self) -> str:
+        return os.getcwd()
 
 
 def display(root: Path, rel: str) -> str:

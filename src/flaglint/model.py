@@ -128,6 +128,8 @@ class Flag:
 
     def seen_in(self, environments: Iterable[str] | None = None) -> dt.datetime | None:
         """The last evaluation by an SDK in `environments` (default: anywhere), if known."""
+        if not self.last_seen:
+            return None
         wanted = None if environments is None else set(environments)
         times = [at for env, at in self.last_seen if wanted is None or env in wanted]
         return max(times) if times else None
