@@ -6,13 +6,12 @@ DISABLED flag is off (evaluation falls back to the code's default); with targeti
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flaglint.model import Flag, FlagState, FlagType, Snapshot
-from flaglint.sources import SourceError, read_json
+from flaglint.sources import SourceError, day, moment, read_json
 
 
 def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
@@ -30,7 +29,7 @@ def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
         state = FlagState.OFF if fixed is False else FlagState.ROLLED_OUT
     metadata = spec.get("metadata") if isinstance(spec.get("metadata"), dict) else {}
     stage = metadata.get("stage") if metadata.get("stage") in ("initial", "pre-live", "live", "completed") else None
-    seen = _moment(metadata.get("lastSeen"))
+    seen = moment(metadata.get("lastSeen"))
     return Flag(
         key=key,
         type=FlagType.RELEASE,
@@ -39,26 +38,10 @@ def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
         description=str(metadata.get("description", "")),
         source=source,
         lifecycle=stage,
-        stage_since=_day(metadata.get("stageSince")),
-        changed=_day(metadata.get("changed")),
+        stage_since=day(metadata.get("stageSince")),
+        changed=day(metadata.get("changed")),
         last_seen=(("production", seen),) if seen else (),  # the file is what production serves
     )
-
-
-def _moment(value: object) -> dt.datetime | None:
-    """Flag metadata (`stage`, `stageSince`, `changed`, `lastSeen`) carries the lifecycle, as ISO text."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-def _day(value: object) -> dt.date | None:
-    moment = _moment(value)
-    return moment.date() if moment else None
 
 
 def flags_from_flagd(data: Mapping[str, Any], source: str) -> list[Flag]:

@@ -6,6 +6,7 @@ this module, never each other.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,3 +53,22 @@ class RegistrySource(Protocol):
     def load(self) -> Snapshot:
         """Every flag the source knows; raises RegistryError on bad input."""
         ...
+
+
+def moment(value: object) -> dt.datetime | None:
+    """An ISO 8601 date-time from a source (`2026-11-20T09:30:00Z`), in UTC when it names no zone;
+    None when it is missing or not one.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=dt.timezone.utc)
+
+
+def day(value: object) -> dt.date | None:
+    """The date of an ISO 8601 date or date-time from a source; None when it is not one."""
+    found = moment(value)
+    return found.date() if found else None

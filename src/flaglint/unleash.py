@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flaglint.model import Flag, FlagState, FlagType, Snapshot
-from flaglint.sources import SourceError, read_json
+from flaglint.sources import SourceError, day, moment, read_json
 
 PAGE = 1000
 MAX_PAGES = 1000  # a million flags: past that a server that never stops paging is not trusted
@@ -56,32 +56,13 @@ def environment_verdict(enabled: bool, strategies: Sequence[Mapping[str, Any]]) 
     return "on" if any(strategy_is_full(s) for s in live) else "partial"
 
 
-def _date(value: object) -> dt.date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-    except ValueError:
-        return None
-
-
-def _moment(value: object) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 def last_seen(feature: Mapping[str, Any]) -> tuple[tuple[str, dt.datetime], ...]:
     """(environment, lastSeenAt) from a search result's environments (or an export's)."""
     found = []
     for env in _dicts(feature.get("environments")):
-        moment = _moment(env.get("lastSeenAt"))
-        if moment is not None and isinstance(env.get("name"), str):
-            found.append((env["name"], moment))
+        seen = moment(env.get("lastSeenAt"))
+        if seen is not None and isinstance(env.get("name"), str):
+            found.append((env["name"], seen))
     return tuple(sorted(found))
 
 
@@ -119,14 +100,14 @@ def map_flag(
         type=_TYPES.get(str(feature.get("type")), FlagType.RELEASE),
         state=state,
         value=value,
-        created=_date(feature.get("createdAt")),
+        created=day(feature.get("createdAt")),
         description=str(feature.get("description") or ""),
         stale=bool(feature.get("stale")),
         potentially_stale=potentially_stale,
         lifecycle="archived" if archived else stage,
         source=source,
         environments=tuple(sorted(environments.items())),
-        stage_since=_date(lifecycle.get("enteredStageAt")) if isinstance(lifecycle, dict) else None,
+        stage_since=day(lifecycle.get("enteredStageAt")) if isinstance(lifecycle, dict) else None,
         changed=changed,
         last_seen=last_seen(feature),
     )
@@ -319,10 +300,10 @@ class UnleashClient:
                 if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
                     raise SourceError(f"{self.settings.url}: unexpected answer from the event search")
                 for event in events:
-                    day = _date(event.get("createdAt"))
+                    when = day(event.get("createdAt"))
                     name = event.get("featureName")
-                    if isinstance(name, str) and day is not None:
-                        changed[name] = max(day, changed.get(name, day))
+                    if isinstance(name, str) and when is not None:
+                        changed[name] = max(when, changed.get(name, when))
                 seen += len(events)
                 total = page.get("total")
                 if not events or not isinstance(total, int) or seen >= total:
@@ -397,7 +378,7 @@ def fetch(client: UnleashClient) -> list[Flag]:
             settings.production,
             potentially_stale=name in stale,
             source=settings.url,
-            changed=changes.get(name, _date(feature.get("createdAt"))) if name in settled else None,
+            changed=changes.get(name, day(feature.get("createdAt"))) if name in settled else None,
         )
         flags.setdefault(flag.key, flag)
     return sorted(flags.values(), key=lambda f: f.key)
