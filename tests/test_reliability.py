@@ -46,8 +46,10 @@ def dead_pid() -> int:
 # --- the cache folder --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["../outside", "/tmp/flaglint-elsewhere", ".", "app"])
+@pytest.mark.parametrize("where", ["../outside", "<absolute>", ".", "app"])
 def test_a_cache_dir_that_is_not_flaglints_own_is_a_config_error(tmp_path: Path, where: str) -> None:
+    elsewhere = tmp_path / "elsewhere"  # an absolute path outside the project
+    where = str(elsewhere) if where == "<absolute>" else where
     root = project(tmp_path, f'src = ["."]\ncache-dir = "{where}"\n')
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "scan-keep.json").write_text("{}", encoding="utf-8")
@@ -58,8 +60,8 @@ def test_a_cache_dir_that_is_not_flaglints_own_is_a_config_error(tmp_path: Path,
     assert "pyproject.toml:3: cache-dir" in done.stderr
     assert "Traceback" not in done.stderr
     assert sorted(p.name for p in root.iterdir()) == before  # no .gitignore, nothing deleted
-    assert (tmp_path / "outside" / "scan-keep.json").exists()
-    assert not Path("/tmp/flaglint-elsewhere").exists()
+    assert sorted(p.name for p in (tmp_path / "outside").iterdir()) == ["scan-keep.json"]
+    assert not elsewhere.exists()
 
 
 def test_the_cache_is_tagged_and_only_its_own_files_are_replaced(tmp_path: Path) -> None:
