@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flaglint.model import Flag, FlagState, FlagType, Snapshot
+from flaglint.model import STAGES, Flag, FlagState, FlagType, Snapshot
 from flaglint.sources import SourceError, day, moment, read_json
 
 
@@ -28,7 +28,7 @@ def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
         value = repr(fixed)
         state = FlagState.OFF if fixed is False else FlagState.ROLLED_OUT
     metadata = spec.get("metadata") if isinstance(spec.get("metadata"), dict) else {}
-    stage = metadata.get("stage") if metadata.get("stage") in ("initial", "pre-live", "live", "completed") else None
+    stage = metadata.get("stage") if metadata.get("stage") in STAGES else None
     seen = moment(metadata.get("lastSeen"))
     return Flag(
         key=key,

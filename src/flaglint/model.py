@@ -44,6 +44,13 @@ class FlagState(str, enum.Enum):
     ARCHIVED = "archived"
 
 
+# Enum members by their text, for readers of large registries (a dict look-up beats Enum(value)).
+FLAG_TYPES = {t.value: t for t in FlagType}
+FLAG_STATES = {s.value: s for s in FlagState}
+# Lifecycle stages before archiving, as Unleash records them; the first two are "in development".
+STAGES = ("initial", "pre-live", "live", "completed")
+
+
 class Severity(str, enum.Enum):
     INFO = "info"
     WARNING = "warning"
@@ -124,7 +131,7 @@ class Flag:
     @property
     def in_development(self) -> bool:
         """Not yet evaluated in production (Unleash's `initial` and `pre-live` stages)."""
-        return self.lifecycle in ("initial", "pre-live")
+        return self.lifecycle in STAGES[:2]
 
     def seen_in(self, environments: Iterable[str] | None = None) -> dt.datetime | None:
         """The last evaluation by an SDK in `environments` (default: anywhere), if known."""

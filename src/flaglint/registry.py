@@ -19,7 +19,7 @@ from typing import Any
 
 from flaglint.cachedir import claim, temp_file
 from flaglint.config import Config, SourceSpec
-from flaglint.model import Flag, FlagState, FlagType, Location, Problem, Snapshot
+from flaglint.model import FLAG_STATES, FLAG_TYPES, STAGES, Flag, FlagState, FlagType, Location, Problem, Snapshot
 from flaglint.sources import RegistryError, RegistrySource, SourceError, read_json
 from flaglint.tomlpos import TomlIndex, error_line, error_message
 
@@ -45,7 +45,6 @@ _FIELDS = {
     "changed",
     "last_seen",
 }
-STAGES = ("initial", "pre-live", "live", "completed")
 
 
 def parse_flags_toml(text: str, path: str) -> tuple[list[Flag], list[Problem]]:
@@ -247,8 +246,6 @@ class FlagsToml:
 _OWN_FLAGS_FILE = re.compile(r"flags-[0-9a-f]{16}\.json")
 # One JSON array per flag, fields by position (a third of the size of objects, and faster to read).
 _ROWS_FORMAT = "flags.toml rows 1"
-_TYPES = {t.value: t for t in FlagType}
-_STATES = {s.value: s for s in FlagState}
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -271,8 +268,8 @@ def _from_row(row: list[Any], path: str) -> Flag:
     day = dt.date.fromisoformat
     return Flag(
         key,
-        _TYPES[kind],
-        _STATES[state],
+        FLAG_TYPES[kind],
+        FLAG_STATES[state],
         value,
         owner,
         day(created) if created else None,

@@ -14,7 +14,7 @@ from typing import Any
 
 from flaglint import jsontext
 from flaglint.cachedir import claim, temp_file
-from flaglint.model import Flag, FlagState, FlagType, Location, Snapshot
+from flaglint.model import FLAG_STATES, FLAG_TYPES, Flag, Location, Snapshot
 
 FORMAT = 1
 
@@ -46,10 +46,6 @@ def flag_to_json(flag: Flag) -> dict[str, Any]:
     }
 
 
-_TYPES = {t.value: t for t in FlagType}
-_STATES = {s.value: s for s in FlagState}
-
-
 def flag_from_json(item: Mapping[str, Any]) -> Flag:
     def day(name: str) -> dt.date | None:
         return dt.date.fromisoformat(item[name]) if item.get(name) else None
@@ -57,8 +53,8 @@ def flag_from_json(item: Mapping[str, Any]) -> Flag:
     location = item.get("location")
     return Flag(
         key=item["key"],
-        type=_TYPES[item["type"]],
-        state=_STATES[item["state"]],
+        type=FLAG_TYPES[item["type"]],
+        state=FLAG_STATES[item["state"]],
         value=item.get("value"),
         owner=item.get("owner"),
         created=day("created"),
