@@ -10,18 +10,17 @@ import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flaglint.model import Flag, FlagState, FlagType, Snapshot
+from flaglint.model import FLAG_TYPES, Flag, FlagState, FlagType, Snapshot
 from flaglint.sources import SourceError, day, moment, read_json
 
 PAGE = 1000
 MAX_PAGES = 1000  # a million flags: past that a server that never stops paging is not trusted
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces, as HTTP headers allow
-_TYPES = {t.value: t for t in FlagType}
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def map_flag(
         state = FlagState.ACTIVE
     return Flag(
         key=str(feature["name"]),
-        type=_TYPES.get(str(feature.get("type")), FlagType.RELEASE),
+        type=FLAG_TYPES.get(str(feature.get("type")), FlagType.RELEASE),
         state=state,
         value=value,
         created=day(feature.get("createdAt")),
@@ -251,26 +250,35 @@ class UnleashClient:
         except ValueError:
             raise SourceError(f"{self.settings.url}{path}: the answer is not valid JSON") from None
 
-    def search(self, project: str, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-        """Every flag of a project through /api/admin/search/features, page by page."""
-        found: dict[str, dict[str, Any]] = {}
+    def _pages(self, path: str, params: Mapping[str, str], key: str, what: str) -> Iterator[list[dict[str, Any]]]:
+        """The items of a paged search (`limit`/`offset`, `total`), a page at a time, each checked to
+        be a list of objects; a server that repeats a page or never reaches its total is refused.
+        """
+        offset, previous = 0, None
         for _ in range(MAX_PAGES):
-            params = {"project": f"IS:{project}", "limit": str(PAGE), "offset": str(len(found)), **(extra or {})}
-            page = self.request("GET", "/api/admin/search/features", params=params)
-            features = page.get("features") if isinstance(page, dict) else None
-            total = page.get("total", 0) if isinstance(page, dict) else None
-            if not isinstance(features, list) or isinstance(total, bool) or not isinstance(total, int):
-                raise SourceError(f"{self.settings.url}: unexpected answer from the feature search")
-            before = len(found)
+            page = self.request("GET", path, params={**params, "limit": str(PAGE), "offset": str(offset)})
+            items = page.get(key) if isinstance(page, dict) else None
+            total = page.get("total") if isinstance(page, dict) else None
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items) or type(total) is not int:
+                raise SourceError(f"{self.settings.url}: unexpected answer from the {what}")
+            if items and items == previous:
+                raise SourceError(f"{self.settings.url}: the {what} does not page (offset ignored)")
+            yield items
+            offset, previous = offset + len(items), items
+            if not items or offset >= total:
+                return
+        raise SourceError(f"{self.settings.url}: the {what} did not end after {MAX_PAGES} pages")
+
+    def search(self, project: str, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every flag of a project through /api/admin/search/features."""
+        found: dict[str, dict[str, Any]] = {}
+        params = {"project": f"IS:{project}", **(extra or {})}
+        for features in self._pages("/api/admin/search/features", params, "features", "feature search"):
             for feature in features:
-                if not isinstance(feature, dict) or not isinstance(feature.get("name"), str) or not feature["name"]:
+                if not isinstance(feature.get("name"), str) or not feature["name"]:
                     raise SourceError(f"{self.settings.url}: the feature search returned a flag without a name")
                 found.setdefault(feature["name"], feature)
-            if not features or len(found) >= total:
-                return list(found.values())
-            if len(found) == before:  # the same page again: the server ignores the offset
-                raise SourceError(f"{self.settings.url}: the feature search does not page (offset ignored)")
-        raise SourceError(f"{self.settings.url}: the feature search did not end after {MAX_PAGES} pages")
+        return list(found.values())
 
     def export(self, names: Sequence[str], environment: str) -> dict[str, Any]:
         body = {"features": list(names), "environment": environment}
@@ -289,25 +297,13 @@ class UnleashClient:
         changed: dict[str, dt.date] = {}
         where = f"IS_ANY_OF:{','.join(environments)}"
         for start in range(0, len(names), 40):  # a bounded URL per request
-            chunk = names[start : start + 40]
-            seen = 0
-            for _ in range(MAX_PAGES):
-                params = {"feature": f"IS_ANY_OF:{','.join(chunk)}", "environment": where}
-                page = self.request(
-                    "GET", "/api/admin/search/events", params={**params, "limit": str(PAGE), "offset": str(seen)}
-                )
-                events = page.get("events") if isinstance(page, dict) else None
-                if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
-                    raise SourceError(f"{self.settings.url}: unexpected answer from the event search")
+            params = {"feature": f"IS_ANY_OF:{','.join(names[start : start + 40])}", "environment": where}
+            for events in self._pages("/api/admin/search/events", params, "events", "event search"):
                 for event in events:
                     when = day(event.get("createdAt"))
                     name = event.get("featureName")
                     if isinstance(name, str) and when is not None:
                         changed[name] = max(when, changed.get(name, when))
-                seen += len(events)
-                total = page.get("total")
-                if not events or not isinstance(total, int) or seen >= total:
-                    break
         return changed
 
     def environments(self) -> list[str]:
