@@ -20,6 +20,7 @@ import click
 from flaglint import __version__, jsontext
 from flaglint.config import Config
 from flaglint.model import Finding, Problem, Severity, Snapshot
+from flaglint.policy import REMOVABLE
 from flaglint.project import Project, ProjectError
 from flaglint.sources import RegistryError
 from flaglint.workspace import ScanResult
@@ -261,9 +262,7 @@ def _print_rich(renderable: Any) -> None:
     if sys.stdout.isatty():
         Console(highlight=False).print(renderable)
         return
-    console = Console(highlight=False, width=200, record=True, file=io.StringIO(), color_system=None)
-    console.print(renderable)
-    click.echo("\n".join(line.rstrip() for line in console.export_text().splitlines()))
+    click.echo(_plain(renderable), nl=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -459,7 +458,7 @@ def _gates(
         if hits:
             reasons.append(f"{_plural(len(hits), 'finding')} at or above {threshold.value}")
     if max_removable is not None:
-        removable = sorted({f.key for f in findings if f.code in ("FL002", "FL003", "FL004") and f.key})
+        removable = sorted({f.key for f in findings if f.code in REMOVABLE and f.key})
         if len(removable) > max_removable:
             reasons.append(f"{len(removable)} removable flags: {some(removable)} (at most {max_removable} allowed)")
     if max_age is not None:
@@ -710,7 +709,7 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
     if fmt == "json":
         rows = [
             {"date": s.date.isoformat(), "commit": s.commit, "flags": s.flags, "references": s.references}
-            for s in samples  # type: ignore[attr-defined]
+            for s in samples
         ]
         click.echo(jsontext.dumps({"schema_version": 1, "samples": rows}))
         return
@@ -719,7 +718,7 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
         return
     click.echo(f"{'date':10}  {'commit':10}  {'flags':>6}  {'references':>10}")
     for s in samples:
-        click.echo(f"{s.date}  {s.commit:10}  {s.flags:>6}  {s.references:>10}")  # type: ignore[attr-defined]
+        click.echo(f"{s.date}  {s.commit:10}  {s.flags:>6}  {s.references:>10}")
 
 
 @main.group()

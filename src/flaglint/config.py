@@ -90,7 +90,7 @@ class Config:
     sdks: tuple[str, ...] | None = None
     custom_patterns: tuple[pattern_table.Pattern, ...] = ()
     lifetimes: Mapping[FlagType, int | None] = field(default_factory=lambda: dict(DEFAULT_LIFETIMES))
-    settle_days: int = 7  # a rollout at 100 % is removable only once unchanged this long
+    settle_days: int = DEFAULT_SETTLE_DAYS  # a rollout at 100 % is removable only once unchanged this long
     fail_on: Severity = Severity.ERROR
     ignore: frozenset[str] = frozenset()
     jobs: int | None = None

@@ -16,27 +16,10 @@ import pathspec
 
 from flaglint import __version__
 from flaglint.model import Finding, Severity
-from flaglint.policy import RULES
-from flaglint.report import Report
+from flaglint.policy import REMOVABLE, RULES
+from flaglint.report import FlagRow, Report
 
-REMOVABLE = ("FL002", "FL003", "FL004")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-HELP = {
-    "FL001": "The code checks a flag the registry does not know: usually a typo in the key (the nearest "
-    "known key is suggested), or a flag that was deleted from the registry. Fix the key or register the flag.",
-    "FL002": "The flag is archived, so the SDK silently answers its default. Remove the check and keep the "
-    "path the default selects: `flaglint clean --from-registry`.",
-    "FL003": "The flag is on for everyone in production and has settled. Remove the check and keep the "
-    "enabled path: `flaglint clean --from-registry`.",
-    "FL004": "The flag is off in production for longer than its type's lifetime (or discarded). Remove it and "
-    "keep the disabled path: `flaglint clean --from-registry`.",
-    "FL005": "The flag is marked stale or is older than its type's lifetime. Decide: roll it out or remove it.",
-    "FL006": "The flag was due for removal by its remove_by date.",
-    "FL007": "The key is computed at run time, so flaglint cannot tell which flag this is. Prefer a constant.",
-    "FL008": "The registry holds a flag nothing in this repository references: archive it, unless another "
-    "service evaluates it (the message says when it was last evaluated in production).",
-    "FL009": "The flag is live, but no SDK has evaluated it for 30 days: the code that checks it may not be deployed.",
-}
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -53,8 +36,8 @@ def sarif(report: Report, path: Callable[[str], str]) -> dict[str, Any]:
             "id": code,
             "name": "".join(word.capitalize() for word in RULES[code].title.split()),
             "shortDescription": {"text": RULES[code].title},
-            "fullDescription": {"text": HELP[code]},
-            "help": {"text": HELP[code], "markdown": HELP[code]},
+            "fullDescription": {"text": RULES[code].help},
+            "help": {"text": RULES[code].help, "markdown": RULES[code].help},
             "defaultConfiguration": {"level": _LEVEL[RULES[code].severity]},
         }
         for code in codes
@@ -144,6 +127,11 @@ def codeowners(root: Path) -> Callable[[str], str | None]:
     return owner
 
 
+def _owner(row: FlagRow, owner_of: Callable[[str], str | None]) -> str:
+    """The registry's owner of a flag, else the CODEOWNERS owner of the first of its files that has one."""
+    return row.owner or next((o for f in row.files if (o := owner_of(f))), None) or "(no owner)"
+
+
 # --- Markdown --------------------------------------------------------------------------------------
 
 
@@ -167,10 +155,7 @@ def markdown(
     removable = [row for row in report.rows if codes_by_flag[row.key] & set(REMOVABLE)]
     stale = [row for row in report.rows if "FL005" in codes_by_flag[row.key]]
     references = sum(row.references for row in report.rows) + len(report.dynamic)
-    owners = {
-        row.key: row.owner or next((o for f in row.files if (o := owner_of(f))), None) or "(no owner)"
-        for row in report.rows
-    }
+    owners = {row.key: _owner(row, owner_of) for row in report.rows}
     out = ["## Flag debt", ""]
     headline = [
         ("flags", len(report.rows)),
@@ -343,9 +328,7 @@ def html(
     embedded data (flags by state, by owner, an age histogram, the trend from `flaglint history`),
     and the flag table. The page marks `data-charts` with the number of charts it drew.
     """
-    owners = Counter(
-        row.owner or next((o for f in row.files if (o := owner_of(f))), None) or "(no owner)" for row in report.rows
-    )
+    owners = Counter(_owner(row, owner_of) for row in report.rows)
     buckets = [(0, 30), (30, 90), (90, 180), (180, 365), (365, None)]
     ages = [row.age_days for row in report.rows if row.references and row.age_days is not None]
     histogram = [

@@ -7,9 +7,11 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flaglint.config import DEFAULT_SETTLE_DAYS
 from flaglint.model import Finding, Flag, FlagRef, FlagState, FlagType, RefKind, Severity, Snapshot, Span
 
 PERMANENT_TYPES = frozenset({FlagType.KILL_SWITCH, FlagType.PERMISSION})
+REMOVABLE = ("FL002", "FL003", "FL004")  # the codes `clean --from-registry` retires
 
 
 @dataclass(frozen=True)
@@ -17,20 +19,71 @@ class Rule:
     code: str
     severity: Severity
     title: str
+    help: str  # what it means and what to do: SARIF rule help, docs
 
 
 RULES: Mapping[str, Rule] = {
     rule.code: rule
     for rule in (
-        Rule("FL001", Severity.ERROR, "unknown flag"),
-        Rule("FL002", Severity.ERROR, "archived flag still referenced"),
-        Rule("FL003", Severity.WARNING, "fully rolled out"),
-        Rule("FL004", Severity.WARNING, "dead flag"),
-        Rule("FL005", Severity.WARNING, "stale flag"),
-        Rule("FL006", Severity.WARNING, "past its remove_by date"),
-        Rule("FL007", Severity.INFO, "dynamic flag key"),
-        Rule("FL008", Severity.INFO, "unused registry flag"),
-        Rule("FL009", Severity.INFO, "live flag no SDK evaluates"),
+        Rule(
+            "FL001",
+            Severity.ERROR,
+            "unknown flag",
+            "The code checks a flag the registry does not know: usually a typo in the key (the nearest "
+            "known key is suggested), or a flag that was deleted from the registry. Fix the key or register the flag.",
+        ),
+        Rule(
+            "FL002",
+            Severity.ERROR,
+            "archived flag still referenced",
+            "The flag is archived, so the SDK silently answers its default. Remove the check and keep the "
+            "path the default selects: `flaglint clean --from-registry`.",
+        ),
+        Rule(
+            "FL003",
+            Severity.WARNING,
+            "fully rolled out",
+            "The flag is on for everyone in production and has settled. Remove the check and keep the "
+            "enabled path: `flaglint clean --from-registry`.",
+        ),
+        Rule(
+            "FL004",
+            Severity.WARNING,
+            "dead flag",
+            "The flag is off in production for longer than its type's lifetime (or discarded). Remove it and "
+            "keep the disabled path: `flaglint clean --from-registry`.",
+        ),
+        Rule(
+            "FL005",
+            Severity.WARNING,
+            "stale flag",
+            "The flag is marked stale or is older than its type's lifetime. Decide: roll it out or remove it.",
+        ),
+        Rule(
+            "FL006",
+            Severity.WARNING,
+            "past its remove_by date",
+            "The flag was due for removal by its remove_by date.",
+        ),
+        Rule(
+            "FL007",
+            Severity.INFO,
+            "dynamic flag key",
+            "The key is computed at run time, so flaglint cannot tell which flag this is. Prefer a constant.",
+        ),
+        Rule(
+            "FL008",
+            Severity.INFO,
+            "unused registry flag",
+            "The registry holds a flag nothing in this repository references: archive it, unless another "
+            "service evaluates it (the message says when it was last evaluated in production).",
+        ),
+        Rule(
+            "FL009",
+            Severity.INFO,
+            "live flag no SDK evaluates",
+            "The flag is live, but no SDK has evaluated it for 30 days: the code that checks it may not be deployed.",
+        ),
     )
 }
 
@@ -100,7 +153,9 @@ def _days(count: int) -> str:
     return "1 day" if count == 1 else f"{count} days"
 
 
-def verdict(flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int | None], settle_days: int = 7) -> Verdict:
+def verdict(
+    flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int | None], settle_days: int = DEFAULT_SETTLE_DAYS
+) -> Verdict:
     """The one lifecycle policy, whatever the source: stage, dates and production state in, verdict out.
 
     In development (`initial`, `pre-live`) is never removable; completed flags are; a rollout at
@@ -144,18 +199,23 @@ def verdict(flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int | None]
     return Verdict("active", stale or "in use", "FL005" if stale else None)
 
 
-def ago(moment: dt.datetime, now: dt.datetime) -> str:
+def since(moment: dt.datetime, now: dt.datetime) -> str:
+    """How long ago, in words: `12 min`, `3 h`, `45 days`."""
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds < 3600:
-        return f"{max(1, seconds // 60)} min ago"
+        return f"{max(1, seconds // 60)} min"
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
 
 
-def production_environments(flag: Flag) -> list[str]:
-    """The environments the source calls production for this flag (else one named `production`)."""
-    return [env for env, _ in flag.environments] or ["production"]
+def evaluated_lately(flag: Flag, now: dt.datetime) -> dt.datetime | None:
+    """When an SDK last evaluated the flag in production, if within RECENT (another service may use
+    it even when this repository does not); None otherwise. The environments the source calls
+    production for this flag count, else one named `production`.
+    """
+    seen = flag.seen_in([env for env, _ in flag.environments] or ["production"])
+    return seen if seen is not None and now - seen <= RECENT else None
 
 
 def evaluate(
@@ -166,7 +226,7 @@ def evaluate(
     lifetimes: Mapping[FlagType, int | None],
     ignore: frozenset[str] = frozenset(),
     whole_project: bool = True,
-    settle_days: int = 7,
+    settle_days: int = DEFAULT_SETTLE_DAYS,
     now: dt.datetime | None = None,
 ) -> list[Finding]:
     """Findings for every reference, and for registry flags nothing references (FL008)."""
@@ -206,7 +266,7 @@ def evaluate(
             add("FL005", ref, f"flag {ref.key!r} is stale: {judged.why}")
         seen = flag.seen_in()
         if flag.lifecycle == "live" and seen is not None and now - seen > RECENT:
-            message = f"flag {ref.key!r} is live but no SDK has evaluated it for {ago(seen, now).removesuffix(' ago')}"
+            message = f"flag {ref.key!r} is live but no SDK has evaluated it for {since(seen, now)}"
             add("FL009", ref, f"{message}: is this code deployed?")
         if flag.remove_by is not None and flag.remove_by < today and flag.state is not FlagState.ARCHIVED:
             days = (today - flag.remove_by).days
@@ -217,11 +277,11 @@ def evaluate(
             if flag.key in referenced or flag.state is FlagState.ARCHIVED or flag.location is None:
                 continue
             where = Span(flag.location.line, 1, flag.location.line, 1)
-            seen = flag.seen_in(production_environments(flag))
-            if seen is not None and now - seen <= RECENT:
+            seen = evaluated_lately(flag, now)
+            if seen is not None:
                 message = (
                     f"flag {flag.key!r} has no reference in this repository, but was evaluated in production"
-                    f" {ago(seen, now)}: another service uses it, do not archive"
+                    f" {since(seen, now)} ago: another service uses it, do not archive"
                 )
             else:
                 message = f"flag {flag.key!r} has no reference in the code: safe to archive"

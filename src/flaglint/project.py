@@ -15,13 +15,16 @@ import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flaglint.config import Config, ConfigError, find_config, load_config
 from flaglint.model import FileScan, Finding, FlagState, Problem, Snapshot
+from flaglint.policy import REMOVABLE
 from flaglint.sources import RegistryError
 from flaglint.workspace import Progress, ScanResult, Workspace
 
-REMOVABLE = ("FL002", "FL003", "FL004")
+if TYPE_CHECKING:
+    from flaglint.history import Sample
 
 
 class ProjectError(Exception):
@@ -250,7 +253,7 @@ class Project:
 
     # --- history ---
 
-    def history(self, since: dt.date, points: int) -> list[object]:
+    def history(self, since: dt.date, points: int) -> list[Sample]:
         """Flags and references at up to `points` commits of the current branch since `since`
         (`history.Sample`s, oldest first); the samples are kept for the HTML report's trend.
         """
@@ -270,7 +273,7 @@ class Project:
         counts.save()
         if self.use_cache:
             history.save_samples(self.config.cache_path, samples)
-        return samples  # type: ignore[return-value]
+        return samples
 
     # --- clean ---
 

@@ -18,7 +18,7 @@ from rich.text import Text
 from flaglint import __version__
 from flaglint.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
 from flaglint.model import Finding, FlagRef, FlagType, Problem, Snapshot
-from flaglint.policy import age_days, ago, production_environments, verdict
+from flaglint.policy import age_days, evaluated_lately, since, verdict
 
 SCHEMA_VERSION = 1
 UNKNOWN = "unknown"
@@ -93,9 +93,9 @@ def build(
         found = by_key.get(key, [])
         judged = verdict(flag, today, lifetimes, settle_days) if flag else None
         why = judged.why if judged else ("not in the registry" if snapshot else "no registry")
-        seen = flag.seen_in(production_environments(flag)) if flag else None
-        if flag and not found and seen is not None:
-            why = f"{why}; no reference in this repository, but evaluated in production {ago(seen, now)}"
+        seen = evaluated_lately(flag, now) if flag and not found else None
+        if seen is not None:
+            why = f"{why}; no reference in this repository, but evaluated in production {since(seen, now)} ago"
         rows.append(
             FlagRow(
                 key=key,
