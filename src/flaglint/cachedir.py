@@ -91,14 +91,3 @@ def leftovers_in(folder: Path) -> list[Path]:
         return leftovers(folder / name for name in os.listdir(folder))
     except OSError:
         return []
-
-
-def remove(paths: Iterable[Path]) -> list[Path]:
-    """Delete `paths`; the ones that could not be deleted."""
-    failed = []
-    for path in paths:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            failed.append(path)
-    return failed

@@ -143,15 +143,14 @@ def plan(
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     result = workspace.scan(paths)
     leftover = "temporary file of an interrupted flaglint run; removed"
-    swept = [Note(rel, 0, None, "swept", leftover) for rel in result.swept]
-    swept += [Note(p.path, p.line, None, "skipped", p.message) for p in workspace.skipped]
+    notes = [Note(rel, 0, None, "swept", leftover) for rel in result.swept]
+    notes += [Note(p.path, p.line, None, "skipped", p.message) for p in workspace.skipped]
     targets: dict[str, list[FlagRef]] = {}
     for ref in result.refs:
         if ref.key in values:
             targets.setdefault(ref.path, []).append(ref)
     all_files = workspace.files if not paths else discover(workspace.root, [workspace.root], config)[0]
     texts = _Texts(workspace, all_files)
-    notes: list[Note] = swept
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
     definitions: set[Definition] = set()
     wrappers: dict[str, tuple[str, str, str]] = {}  # qualified name -> (literal, file, function)

@@ -245,7 +245,6 @@ class Workspace:
         self.overlay = dict(overlay or {})
         self.progress: Progress | None = None
         self.files: list[str] = []  # what the last scan covered
-        self.swept: list[str] = []  # temporary files of killed flaglint runs, removed by the last scan
         self.skipped: list[Problem] = []  # what the last scan's discovery left out (links out, special files)
         tokens = sorted({re.escape(p.token) for p in self.patterns})
         self.prefilter = re.compile(rb"\b(?:" + "|".join(tokens).encode() + rb")\b") if tokens else None
@@ -262,14 +261,14 @@ class Workspace:
         files, problems = discover(self.root, targets, self.config, temps)
         self.files = files
         self.skipped = list(problems)
-        self.swept = []
+        swept = []
         stray = leftovers(temps)
         if self.cache.folder is not None and owned(self.cache.folder):
             stray += leftovers_in(self.cache.folder)
         for path in stray:  # temporary files of a flaglint run that was killed
             try:
                 path.unlink(missing_ok=True)
-                self.swept.append(_rel(self.root, path))
+                swept.append(_rel(self.root, path))
             except OSError as exc:
                 message = f"temporary file of an interrupted flaglint run; cannot remove: {exc.strerror}"
                 problems.append(Problem(_rel(self.root, path), 0, 0, message))
@@ -292,7 +291,7 @@ class Workspace:
             parsed=self.parsed,
             from_cache=self.from_cache,
             covers_root=self.root in [t.resolve() for t in targets],
-            swept=tuple(self.swept),
+            swept=tuple(swept),
         )
 
     def read(self, rel: str) -> bytes:
@@ -332,7 +331,7 @@ class Workspace:
             if isinstance(text, Problem):
                 self.scans[rel] = _problem_scan(text)
                 return None
-            if not self._may_match(data):
+            if not self.may_match(data):
                 return None
             return _Job(rel, text, module, None, digest_of(data))
         try:
@@ -360,7 +359,7 @@ class Workspace:
             )
             self._reuse(rel, entry)
             return None
-        if not self._may_match(data):
+        if not self.may_match(data):
             self.cache.put(rel, Entry(stat.st_mtime_ns, stat.st_size, digest, module.name, None, skipped=True))
             return None
         text = decode(rel, data)
@@ -372,9 +371,6 @@ class Workspace:
 
     def may_match(self, data: bytes) -> bool:
         """Whether a file's bytes name a pattern at all (the prefilter): else it holds no reference."""
-        return self._may_match(data)
-
-    def _may_match(self, data: bytes) -> bool:
         return self.prefilter is not None and self.prefilter.search(data) is not None
 
     def _reuse(self, rel: str, entry: Entry) -> None:
@@ -450,5 +446,5 @@ class Workspace:
         if isinstance(defs, Problem):
             return None
         digest = digest_of(data)
-        self.cache.put(rel, Entry(stat.st_mtime_ns, stat.st_size, digest, name, None, defs, not self._may_match(data)))
+        self.cache.put(rel, Entry(stat.st_mtime_ns, stat.st_size, digest, name, None, defs, not self.may_match(data)))
         return defs
