@@ -187,3 +187,42 @@ def test_html_report_is_one_self_contained_page_whose_charts_draw_in_chromium(sh
     command = [chromium, *CHROMIUM_FLAGS, *profile, "--dump-dom", broken.as_uri()]
     dom = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert 'data-errors="boom;"' in dom.stdout
+
+
+def test_lifecycle_fields_from_flags_toml_and_flagd_reach_check_and_report(tmp_path: Path) -> None:
+    """The lifecycle through the command: a settling rollout and a flag in development (flags.toml),
+    a flagd flag in development, and `settle-days` from the config.
+    """
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[tool.flaglint]\nsettle-days = 30\n[tool.flaglint.registry.flagd]\npath = "flags.json"\n', encoding="utf-8"
+    )
+    (root / "flags.toml").write_text(
+        '[flags.settling]\nstate = "rolled-out"\nvalue = true\nstage = "live"\nchanged = 2026-11-01\n\n'
+        '[flags.building]\nstate = "off"\nstage = "pre-live"\ncreated = 2026-11-10\n',
+        encoding="utf-8",
+    )
+    flagd = {
+        "flags": {
+            "flagd-new": {
+                "state": "ENABLED",
+                "variants": {"on": True, "off": False},
+                "defaultVariant": "on",
+                "metadata": {"stage": "initial"},
+            }
+        }
+    }
+    (root / "flags.json").write_text(json.dumps(flagd), encoding="utf-8")
+    calls = "".join(f'client.is_enabled("{key}")\n' for key in ("settling", "building", "flagd-new"))
+    (root / "app.py").write_text("import UnleashClient\n\n" + calls, encoding="utf-8")
+    check = flaglint(root, "check", "--format", "json", "--fail-on", "never")
+    assert check.returncode == 0, check.stderr
+    assert json.loads(check.stdout)["findings"] == []  # nothing to remove yet
+    rows = {r["key"]: r for r in json.loads(flaglint(root, "report", "--format", "json").stdout)["flags"]}
+    assert rows["settling"]["status"] == "settling"
+    assert rows["settling"]["why"] == (
+        "on for everyone in production for 20 days; removable once unchanged for 30 days"
+    )
+    assert (rows["building"]["status"], rows["building"]["stage"]) == ("in development", "pre-live")
+    assert (rows["flagd-new"]["status"], rows["flagd-new"]["stage"]) == ("in development", "initial")
