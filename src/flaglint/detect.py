@@ -107,6 +107,29 @@ def definitions(path: str, text: str, module: ModuleName) -> ModuleDefs | Proble
     return tree if isinstance(tree, Problem) else module_defs(tree, module)
 
 
+def definition_line(text: str, name: str) -> int | None:
+    """The line where a module binds `name` (`NAME`, or `Class.MEMBER` in a class body), if it
+    parses: where "go to definition" on a key constant lands.
+    """
+    tree = parse("<definition>", text)
+    if isinstance(tree, Problem):
+        return None
+    body = tree.body
+    *classes, last = name.split(".")
+    for part in classes:
+        found = [n for n in body if isinstance(n, ast.ClassDef) and n.name == part]
+        if not found:
+            return None
+        body = found[-1].body
+    for node in body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and any(
+            isinstance(t, ast.Name) and t.id == last for t in targets
+        ):
+            return node.lineno
+    return None
+
+
 # --- blanking what cannot hold a reference ------------------------------------------------------
 
 _HEAD = re.compile(r"(?:@|(?:async[ \t]+)?def[ \t(]|class[ \t(:])")

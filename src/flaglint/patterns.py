@@ -278,3 +278,91 @@ def select(sdks: Iterable[str] | None, custom: Iterable[Pattern]) -> tuple[Patte
     """The active table: the built-in rows of the chosen SDKs (all when None), then the custom rows."""
     chosen = set(SDKS if sdks is None else sdks)
     return tuple(p for p in BUILTIN_PATTERNS if p.sdk in chosen) + tuple(custom)
+
+
+@dataclass(frozen=True)
+class TypedKey:
+    """A flag key being typed: the text so far inside the quotes, and the rows whose key it is."""
+
+    typed: str
+    patterns: tuple[Pattern, ...]
+
+
+_CALLEE = re.compile(r"([A-Za-z_][\w.]*)\s*\Z")
+_KEYWORD = re.compile(r"\s*([A-Za-z_]\w*)\s*=\s*\Z")
+
+
+def key_being_typed(prefix: str, patterns: Iterable[Pattern]) -> TypedKey | None:
+    """Whether `prefix` (a module's text up to the cursor, from some line start) ends inside a
+    plain string literal that is the key argument of a pattern's call or subscript. Text-based on
+    purpose: a file being typed rarely parses.
+    """
+    opened, in_string = _open_string(prefix)
+    if opened is None:
+        return None
+    depth, commas, stop = 0, 0, -1
+    for at in range(opened - 1, -1, -1):
+        char = prefix[at]
+        if in_string[at]:
+            continue
+        if char in ")]}":
+            depth += 1
+        elif char in "([{":
+            if depth == 0:
+                stop = at
+                break
+            depth -= 1
+        elif char == "," and depth == 0:
+            commas += 1
+    if stop < 0 or prefix[stop] == "{":
+        return None
+    callee = _CALLEE.search(prefix, 0, stop)
+    if callee is None:
+        return None
+    last = callee.group(1).rsplit(".", 1)[-1]
+    start = max(stop, prefix.rfind(",", stop, opened)) + 1
+    keyword = _KEYWORD.match(prefix, start, opened)
+    rows = []
+    for row in patterns:
+        if prefix[stop] == "[":
+            hit = row.shape is Shape.SUBSCRIPT and names_match(row.name, [callee.group(1)])
+        elif row.shape not in (Shape.CALL, Shape.METHOD) or row.token != last:
+            hit = False
+        elif keyword is not None:
+            hit = keyword.group(1) in row.key.keywords
+        else:
+            hit = commas == row.key.index and prefix[start:opened].strip() == ""
+        if hit:
+            rows.append(row)
+    return TypedKey(prefix[opened + 1 :], tuple(rows)) if rows else None
+
+
+def _open_string(text: str) -> tuple[int | None, list[bool]]:
+    """The position of the quote of a one-line string still open at the end of `text`, if any
+    (None for f-strings, bytes and triple quotes), and which characters lie inside strings.
+    """
+    inside = [False] * len(text)
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if char == "#":
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            inside[at:end] = [True] * (end - at)
+            at = end
+            continue
+        if char not in "'\"":
+            at += 1
+            continue
+        quote = text[at : at + 3] if text[at : at + 3] in ('"""', "'''") else char
+        end = at + len(quote)
+        while end < len(text) and not text.startswith(quote, end) and (len(quote) == 3 or text[end] != "\n"):
+            end += 2 if text[end] == "\\" else 1
+        if end >= len(text):
+            marker = _CALLEE.search(text, 0, at)  # f"..., b"..., u"...
+            plain = len(quote) == 1 and not (marker and marker.end() == at and marker.group(1).lower() != "u")
+            inside[at:] = [True] * (len(text) - at)
+            return (at if plain else None), inside
+        inside[at : end + len(quote)] = [True] * (end + len(quote) - at)
+        at = end + len(quote)
+    return None, inside

@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flaglint.config import Config, ConfigError, find_config, load_config
-from flaglint.model import FileScan, Finding, FlagState, Problem, Snapshot
+from flaglint.model import FileScan, Finding, FlagRef, FlagState, Location, Problem, Snapshot
 from flaglint.policy import REMOVABLE
+from flaglint.source import decode, source_encoding
 from flaglint.sources import RegistryError
 from flaglint.workspace import Progress, ScanResult, Workspace
 
 if TYPE_CHECKING:
+    from flaglint.clean import Step
     from flaglint.history import Sample
+    from flaglint.report import FlagRow
 
 
 class ProjectError(Exception):
@@ -177,7 +180,7 @@ class Project:
         from flaglint.resolve import link
 
         workspace = self.workspace
-        rel = self.config.relative(Path(path).resolve()) if Path(path).is_absolute() else str(path)
+        rel = self._rel(path)
         module, patterns = workspace.module_of(rel), workspace.patterns
         # Most edits land in code that cannot hold a reference, which the view stands in for: the
         # same view scans the same, so only the last one per document is kept.
@@ -251,6 +254,92 @@ class Project:
                 values[key] = flag.value or ("True" if flag.state is FlagState.ROLLED_OUT else None)
         return values
 
+    # --- what an editor asks ---
+
+    def watched_files(self) -> list[Path]:
+        """The files whose change means reloading: the settings, flags.toml, file sources and the
+        pulled snapshot (a long-running face polls these).
+        """
+        files = [self.config.config_path, self.config.registry_path, self.config.snapshot_path]
+        files += [Path(spec.option("path")) for spec in self.config.sources if spec.option("path")]
+        return [f for f in files if f is not None]
+
+    def forget_text(self, path: Path | str) -> None:
+        """A document was closed: its file on disk is the truth again."""
+        self._views.pop(self._rel(path), None)
+
+    def refresh(self) -> ScanResult:
+        """Files changed on disk (a save, a checkout): forget what modules define, scan again
+        (only changed files are parsed again).
+        """
+        self.workspace.defs.clear()
+        return self.scan()
+
+    def references(self, key: str | None = None) -> list[FlagRef]:
+        """Every reference in the project as an editor sees it (of `key` only, when given): the
+        last whole-project scan, with each open document's text from `scan_text` in place of its file.
+        """
+        from flaglint.resolve import link
+
+        if self.last_scan is None or not self.last_scan.covers_root:
+            self.scan()
+        assert self.last_scan is not None
+        refs = [r for r in self.last_scan.refs if r.path not in self._views]
+        for _, found in self._views.values():
+            refs.extend(link(found.refs, self.workspace.lookup))
+        return [r for r in refs if key is None or r.key == key]
+
+    def flag_row(self, key: str) -> FlagRow:
+        """One flag as the report shows it (registry facts, the policy's reading in words, its
+        references across the project): what an editor's hover says.
+        """
+        from flaglint.report import flag_row
+
+        snapshot = self.registry()
+        refs = self.references(key)
+        codes = {f.code for f in self.findings_for(refs)}
+        flag = snapshot.get(key) if snapshot else None
+        settings = self.config
+        return flag_row(key, flag, refs, codes, self.today, settings.lifetimes, settings.settle_days, self.now)
+
+    def definitions(self, ref: FlagRef) -> list[Location]:
+        """Where a reference's key is defined: its constant (when named by one) and its registry entry."""
+        from flaglint.detect import definition_line
+        from flaglint.resolve import find_definition
+
+        found = []
+        site = find_definition(ref.key_symbol, self.workspace.lookup) if ref.key_symbol else None
+        rel = self.workspace.module_file(site.module) if site else None
+        if site is not None and rel is not None:
+            text = decode(rel, self.workspace.read(rel))
+            line = definition_line(text, site.name) if isinstance(text, str) else None
+            found.append(Location(rel, line or 1))
+        snapshot = self.registry()
+        flag = snapshot.get(ref.key) if snapshot and ref.key else None
+        if flag is not None and flag.location is not None:
+            found.append(flag.location)
+        return found
+
+    def plan_texts(
+        self,
+        values: Mapping[str, str | None],
+        texts: Mapping[str, str],
+        *,
+        only: str | None = None,
+        unsafe: bool = False,
+    ) -> Step:
+        """Retire flags with unsaved texts (root-relative path -> text) laid over the disk; with
+        `only`, in that one file. Nothing is written: the edits are for an editor to apply.
+        """
+        from flaglint.clean import plan
+
+        overlay = {rel: _encoded(text) for rel, text in texts.items()}
+        paths = [self.root / only] if only is not None else None
+        return plan(self.config, values, paths, unsafe=unsafe, jobs=1, use_cache=self.use_cache, overlay=overlay)
+
+    def _rel(self, path: Path | str) -> str:
+        return self.config.relative(Path(path).resolve()) if Path(path).is_absolute() else str(path)
+
     # --- history ---
 
     def history(self, since: dt.date, points: int) -> list[Sample]:
@@ -284,6 +373,14 @@ class Project:
         from flaglint.clean import plan_each
 
         return list(plan_each(self.config, values, paths, unsafe=unsafe, jobs=self.jobs, use_cache=self.use_cache))
+
+
+def _encoded(text: str) -> bytes:
+    """An editor's text as the file's bytes (its declared encoding; UTF-8 when it cannot hold the text)."""
+    try:
+        return text.encode(source_encoding(text))
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _swept_note(paths: Sequence[str]) -> str:

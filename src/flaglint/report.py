@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from rich.text import Text
 
 from flaglint import __version__
 from flaglint.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
-from flaglint.model import Finding, FlagRef, FlagType, Problem, Snapshot
+from flaglint.model import Finding, Flag, FlagRef, FlagType, Problem, Snapshot
 from flaglint.policy import age_days, evaluated_lately, since, verdict
 
 SCHEMA_VERSION = 1
@@ -90,32 +91,10 @@ def build(
     rows = []
     for key in sorted(keys):
         flag = snapshot.get(key) if snapshot else None
-        found = by_key.get(key, [])
-        judged = verdict(flag, today, lifetimes, settle_days) if flag else None
-        why = judged.why if judged else ("not in the registry" if snapshot else "no registry")
-        seen = evaluated_lately(flag, now) if flag and not found else None
-        if seen is not None:
-            why = f"{why}; no reference in this repository, but evaluated in production {since(seen, now)} ago"
-        rows.append(
-            FlagRow(
-                key=key,
-                type=flag.type.value if flag else None,
-                owner=flag.owner if flag else None,
-                state=flag.state.value if flag else (UNKNOWN if snapshot else UNREGISTERED),
-                created=flag.created if flag else None,
-                in_code_since=flag.in_code_since if flag else None,
-                age_days=age_days(flag, today) if flag else None,
-                remove_by=flag.remove_by if flag else None,
-                references=len(found),
-                files=tuple(sorted({r.path for r in found})),
-                codes=tuple(sorted(codes.get(key, ()))),
-                status=judged.status if judged else (UNKNOWN if snapshot else UNREGISTERED),
-                why=why,
-                stage=flag.lifecycle if flag else None,
-                stage_since=flag.stage_since if flag else None,
-                last_seen=flag.last_seen if flag else (),
-            )
-        )
+        judged = flag_row(key, flag, by_key.get(key, []), codes.get(key, ()), today, lifetimes, settle_days, now)
+        if snapshot is None:
+            judged = dataclasses.replace(judged, state=UNREGISTERED, status=UNREGISTERED, why="no registry")
+        rows.append(judged)
     return Report(
         today=today,
         registry=snapshot.source if snapshot else None,
@@ -124,6 +103,44 @@ def build(
         dynamic=tuple(r for r in refs if r.key is None),
         findings=tuple(findings),
         problems=tuple(problems),
+    )
+
+
+def flag_row(
+    key: str,
+    flag: Flag | None,
+    refs: Sequence[FlagRef],
+    codes: Iterable[str],
+    today: dt.date,
+    lifetimes: Mapping[FlagType, int | None],
+    settle_days: int,
+    now: dt.datetime,
+) -> FlagRow:
+    """One flag as the report (and the editor's hover) shows it: registry facts, the policy's
+    reading in words, and its references. `flag` None means the registry does not know the key.
+    """
+    judged = verdict(flag, today, lifetimes, settle_days) if flag else None
+    why = judged.why if judged else "not in the registry"
+    seen = evaluated_lately(flag, now) if flag and not refs else None
+    if seen is not None:
+        why = f"{why}; no reference in this repository, but evaluated in production {since(seen, now)} ago"
+    return FlagRow(
+        key=key,
+        type=flag.type.value if flag else None,
+        owner=flag.owner if flag else None,
+        state=flag.state.value if flag else UNKNOWN,
+        created=flag.created if flag else None,
+        in_code_since=flag.in_code_since if flag else None,
+        age_days=age_days(flag, today) if flag else None,
+        remove_by=flag.remove_by if flag else None,
+        references=len(refs),
+        files=tuple(sorted({r.path for r in refs})),
+        codes=tuple(sorted(set(codes))),
+        status=judged.status if judged else UNKNOWN,
+        why=why,
+        stage=flag.lifecycle if flag else None,
+        stage_since=flag.stage_since if flag else None,
+        last_seen=flag.last_seen if flag else (),
     )
 
 

@@ -33,6 +33,19 @@ def decode_with_encoding(path: str, data: bytes) -> tuple[str, str] | Problem:
         return Problem(path, 1, 0, f"unknown encoding {encoding!r}")
 
 
+def source_encoding(text: str) -> str:
+    """The encoding a module's text declares (PEP 263 cookie), to turn an editor's text back into
+    the bytes the file would hold; UTF-8 when it declares none or one Python does not know.
+    """
+    head = "".join(text.splitlines(keepends=True)[:2]).encode("utf-8", "surrogatepass")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
+        "".encode(encoding)
+    except (SyntaxError, LookupError):
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 
 
