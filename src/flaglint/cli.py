@@ -721,6 +721,37 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
         click.echo(f"{s.date}  {s.commit:10}  {s.flags:>6}  {s.references:>10}")
 
 
+@main.command("lsp")
+@click.option("--tcp", type=click.IntRange(min=1, max=65535), help="Listen on 127.0.0.1:PORT instead of stdio.")
+@click.option(
+    "--debounce",
+    type=click.FloatRange(min=0, max=5),
+    default=0.01,
+    show_default=True,
+    help="Seconds a document waits after a change before it is checked.",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks at flags.toml, the pulled snapshot and the settings.",
+)
+@click.option("--online", is_flag=True, help="Let the server call flag servers (default: the pulled snapshot).")
+@click.option("--today", callback=_date, help="Evaluate ages as of this date (YYYY-MM-DD), for reproducible output.")
+def lsp_command(tcp: int | None, debounce: float, poll: float, online: bool, today: dt.date | None) -> None:
+    """Run the language server: diagnostics, hovers, completion, definitions, references and
+    removal quick fixes in any LSP editor (set-ups under lsp/ in the flaglint repository).
+    """
+    import logging
+
+    from flaglint.lsp import Options, serve
+
+    # The protocol owns stdout; anything worth saying about the server itself goes to stderr.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="flaglint lsp: %(message)s")
+    serve(Options(debounce=debounce, poll=poll, offline=not online, today=today), tcp)
+
+
 @main.group()
 def registry() -> None:
     """Work with the flag registry: pull a snapshot, show what is known about flags."""

@@ -1,0 +1,609 @@
+"""`flaglint lsp`: the editor face. Diagnostics, hovers, completion, definitions, references and
+removal code actions, each a call into the core session (`Project`) of the document's project.
+
+Every core call runs on one worker thread, in order, so the session is never used twice at once
+and the protocol loop keeps answering. Edits are linted latest-first: a document's changes that
+arrive while it is being linted are taken together by the next run, so a fast typist queues nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import difflib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+from lsprotocol import types
+from pygls import uris
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
+
+from flaglint import __version__
+from flaglint.clean import describe_value
+from flaglint.model import Finding, Flag, FlagRef, Location, Severity, Span
+from flaglint.patterns import key_being_typed
+from flaglint.policy import REMOVABLE, since
+from flaglint.project import Project, ProjectError, find_root
+from flaglint.source import decode
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+_COMPLETIONS = 200  # a registry of 100,000 flags is narrowed by what was typed, then capped
+_CONTEXT_LINES = 20  # how far back a completion looks for the call it is typed in
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    debounce: float = 0.01  # seconds a document waits after a change before it is linted
+    poll: float = 1.0  # seconds between looks at flags.toml, the snapshot and the settings
+    offline: bool = True  # the editor never calls a flag server; `flaglint registry pull` refreshes
+    today: dt.date | None = None
+
+
+class FlagServer(LanguageServer):
+    """The language server; features are registered by `build_server`."""
+
+    def __init__(self, options: Options) -> None:
+        super().__init__("flaglint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.options = options
+        self.core = ThreadPoolExecutor(1, thread_name_prefix="flaglint-core")
+        self.projects: dict[Path, Project | None] = {}
+        self.stamps: dict[Path, dict[Path, tuple[int, int] | None]] = {}
+        self.included: dict[str, bool] = {}
+        self.linting: dict[str, asyncio.Task[None]] = {}
+        self.again: set[str] = set()
+        self.shown: set[str] = set()
+        self.watcher: asyncio.Task[None] | None = None
+
+    async def call(self, func: Callable[..., T], *args: Any) -> T:
+        """Run a core call on the core thread (one at a time, in order)."""
+        return await asyncio.get_running_loop().run_in_executor(self.core, func, *args)
+
+    # --- projects (core thread) ---
+
+    def project_of(self, path: Path) -> Project | None:
+        """The session of the project holding `path`; None (and a message, once) when its settings are broken."""
+        cwd = self._folder_of(path)
+        try:
+            root, _ = find_root([path], cwd)
+        except OSError:
+            return None
+        if root not in self.projects:
+            try:
+                project = Project.open([path], cwd=cwd, offline=self.options.offline, today=self.options.today)
+            except ProjectError as exc:
+                self.tell(str(exc))
+                project = None
+            self.projects[root] = project
+            if project is not None:
+                self.stamps[root] = _stamps(project.watched_files())
+        return self.projects[root]
+
+    def _folder_of(self, path: Path) -> Path:
+        folders = [Path(uris.to_fs_path(f.uri) or "/") for f in self.workspace.folders.values()]
+        if self.workspace.root_path:
+            folders.append(Path(self.workspace.root_path))
+        inside = [f for f in folders if f == path or f in path.parents]
+        return max(inside, key=lambda f: len(f.parts)) if inside else path.parent
+
+    def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        """Show a message once (a broken setting is not repeated on every keystroke)."""
+        if message not in self.shown:
+            self.shown.add(message)
+            self.window_show_message(types.ShowMessageParams(type=kind, message=f"flaglint: {message}"))
+
+    def document(self, uri: str) -> tuple[TextDocument, Path, Project] | None:
+        path = uris.to_fs_path(uri)
+        if path is None or not path.endswith(".py"):
+            return None
+        project = self.project_of(Path(path))
+        if project is None:
+            return None
+        if uri not in self.included:
+            self.included[uri] = project.includes(Path(path))
+        if not self.included[uri]:
+            return None
+        return self.workspace.get_text_document(uri), Path(path), project
+
+    def lint(self, uri: str, text: str) -> list[types.Diagnostic] | None:
+        """The document's diagnostics; None keeps the last ones (the text does not parse)."""
+        found = self.document(uri)
+        if found is None:
+            return []
+        _, path, project = found
+        try:
+            scan = project.scan_text(path, text)
+            if scan.problems:
+                return None
+            findings = project.findings_for(scan.refs)
+        except ProjectError as exc:
+            self.tell(str(exc))
+            return []
+        lines = text.splitlines(keepends=True)
+        return [self.diagnostic(finding, lines) for finding in findings]
+
+    def diagnostic(self, finding: Finding, lines: Sequence[str]) -> types.Diagnostic:
+        return types.Diagnostic(
+            range=self.client_range(finding.span, lines),
+            message=finding.message,
+            severity=_SEVERITY[finding.severity],
+            code=finding.code,
+            source="flaglint",
+            data={"key": finding.key, "fixable": finding.fixable},
+        )
+
+    def client_range(self, span: Span, lines: Sequence[str]) -> types.Range:
+        """A core span (1-based code points) in the client's position units."""
+        server = ServerTextRange(
+            ServerTextPosition(span.line - 1, span.column - 1),
+            ServerTextPosition(span.end_line - 1, span.end_column - 1),
+        )
+        return self.workspace.position_codec.range_to_client_units(lines, server)
+
+    def ref_at(self, uri: str, position: types.Position) -> tuple[FlagRef, Project, TextDocument] | None:
+        found = self.document(uri)
+        if found is None:
+            return None
+        doc, path, project = found
+        scan = project.scan_text(path, doc.source)
+        at = doc.position_from_client_units(position)
+        line, column = at.line + 1, at.character + 1
+        for ref in scan.refs:
+            s = ref.span
+            if (s.line, s.column) <= (line, column) <= (s.end_line, s.end_column):
+                return ref, project, doc
+        return None
+
+    def reload_if_changed(self) -> bool:
+        """Reload what changed among the watched files of every project; True when anything did.
+        New settings mean a new session; a new flags.toml or snapshot, a new registry.
+        """
+        changed = False
+        for root, project in list(self.projects.items()):
+            if project is None:
+                self.projects.pop(root)  # broken settings: try again, they may be fixed now
+                continue
+            before, now = self.stamps.get(root, {}), _stamps(project.watched_files())
+            if now == before:
+                continue
+            changed = True
+            self.stamps[root] = now
+            settings = project.config.config_path
+            if settings is not None and before.get(settings) != now.get(settings):
+                self.projects.pop(root)
+                self.included.clear()
+            else:
+                project.reload_registry()
+        return changed
+
+
+def _stamps(paths: Sequence[Path]) -> dict[Path, tuple[int, int] | None]:
+    stamps: dict[Path, tuple[int, int] | None] = {}
+    for path in paths:
+        try:
+            info = path.stat()
+            stamps[path] = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamps[path] = None
+    return stamps
+
+
+def build_server(options: Options | None = None) -> FlagServer:
+    server = FlagServer(options or Options())
+
+    # --- diagnostics ---
+
+    def schedule(uri: str) -> None:
+        task = server.linting.get(uri)
+        if task is not None and not task.done():
+            server.again.add(uri)
+            return
+        server.linting[uri] = asyncio.ensure_future(lint_until_settled(uri))
+
+    async def lint_until_settled(uri: str) -> None:
+        while True:
+            server.again.discard(uri)
+            await asyncio.sleep(server.options.debounce)
+            if uri not in server.workspace.text_documents:
+                return
+            doc = server.workspace.get_text_document(uri)
+            version, text = doc.version, doc.source
+            try:
+                diagnostics = await server.call(server.lint, uri, text)
+            except Exception:  # a defect must not end the server: say so in the log and carry on
+                log.exception("linting %s failed", uri)
+                diagnostics = None
+            if diagnostics is not None and uri in server.workspace.text_documents:
+                server.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+                )
+            if uri not in server.again:
+                return
+
+    def relint_all() -> None:
+        for uri in list(server.workspace.text_documents):
+            schedule(uri)
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(server.options.poll)
+            try:
+                if await server.call(server.reload_if_changed):
+                    relint_all()
+            except Exception:
+                log.exception("watching the registry failed")
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: FlagServer, params: types.InitializedParams) -> None:
+        ls.watcher = asyncio.ensure_future(watch())
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: FlagServer, params: types.DidOpenTextDocumentParams) -> None:
+        schedule(params.text_document.uri)
+        found = await ls.call(ls.document, params.text_document.uri)
+        if found is not None and found[2].last_scan is None:
+            await ls.call(found[2].scan)  # the index hover, references and definitions read
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: FlagServer, params: types.DidChangeTextDocumentParams) -> None:
+        schedule(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: FlagServer, params: types.DidSaveTextDocumentParams) -> None:
+        if await ls.call(ls.reload_if_changed):
+            relint_all()
+            return
+        found = await ls.call(ls.document, params.text_document.uri)
+        if found is not None:
+            await ls.call(found[2].refresh)  # constants may have moved: other documents' keys too
+            relint_all()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(ls: FlagServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        path = uris.to_fs_path(uri)
+        ls.included.pop(uri, None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        if path is not None:
+            project = await ls.call(ls.project_of, Path(path))
+            if project is not None:
+                await ls.call(project.forget_text, Path(path))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def watched(ls: FlagServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if await ls.call(ls.reload_if_changed):
+            relint_all()
+
+    # --- hover, definition, references, completion ---
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: FlagServer, params: types.HoverParams) -> types.Hover | None:
+        return await ls.call(hover_at, params.text_document.uri, params.position)
+
+    def hover_at(uri: str, position: types.Position) -> types.Hover | None:
+        found = server.ref_at(uri, position)
+        if found is None:
+            return None
+        ref, project, doc = found
+        where = server.client_range(ref.span, doc.lines)
+        if ref.key is None:
+            text = f"dynamic flag key `{ref.key_text}`: flaglint cannot tell which flag this is"
+            return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where)
+        snapshot = project.registry()
+        flag = snapshot.get(ref.key) if snapshot else None
+        text = _hover_text(project, ref.key, flag)
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where)
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(ls: FlagServer, params: types.DefinitionParams) -> list[types.Location] | None:
+        return await ls.call(definition_at, params.text_document.uri, params.position)
+
+    def definition_at(uri: str, position: types.Position) -> list[types.Location] | None:
+        found = server.ref_at(uri, position)
+        if found is None or found[0].key is None:
+            return None
+        ref, project, _ = found
+        return [_location(project, site) for site in project.definitions(ref)] or None
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references(ls: FlagServer, params: types.ReferenceParams) -> list[types.Location] | None:
+        return await ls.call(references_at, params)
+
+    def references_at(params: types.ReferenceParams) -> list[types.Location] | None:
+        found = server.ref_at(params.text_document.uri, params.position)
+        if found is None or found[0].key is None:
+            return None
+        ref, project, _ = found
+        places = []
+        texts: dict[str, Sequence[str]] = {}
+        for other in project.references(ref.key):
+            if other.path not in texts:
+                texts[other.path] = _lines_of(server, project, other.path)
+            places.append(
+                types.Location(uri=_uri(project, other.path), range=server.client_range(other.span, texts[other.path]))
+            )
+        if params.context.include_declaration:
+            places += [_location(project, site) for site in project.definitions(ref)]
+        return places
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=['"', "'", "-", "_", "."])
+    )
+    async def completion(ls: FlagServer, params: types.CompletionParams) -> types.CompletionList | None:
+        return await ls.call(complete_at, params.text_document.uri, params.position)
+
+    def complete_at(uri: str, position: types.Position) -> types.CompletionList | None:
+        found = server.document(uri)
+        if found is None:
+            return None
+        doc, _, project = found
+        at = doc.position_from_client_units(position)
+        lines = doc.lines
+        if at.line >= len(lines):
+            return None
+        prefix = "".join(lines[max(0, at.line - _CONTEXT_LINES) : at.line]) + lines[at.line][: at.character]
+        typed = key_being_typed(prefix, project.workspace.patterns)
+        snapshot = project.registry() if typed else None
+        if typed is None or snapshot is None:
+            return None
+        start = ServerTextPosition(at.line, at.character - len(typed.typed))
+        replace = doc.range_to_client_units(ServerTextRange(start, at))
+        flags = [
+            f
+            for f in snapshot.flags
+            if f.key.startswith(typed.typed) and any(p.key_matches(f.key) for p in typed.patterns)
+        ]
+        flags.sort(key=lambda f: (f.state.value == "archived", f.key))
+        items = [
+            types.CompletionItem(
+                label=f.key,
+                kind=types.CompletionItemKind.Constant,
+                detail=f"{f.type.value} flag, {f.state.value}" + (f", {f.owner}" if f.owner else ""),
+                documentation=f.description or None,
+                text_edit=types.TextEdit(range=replace, new_text=f.key),
+                sort_text=f"{int(f.state.value == 'archived')}{f.key}",
+            )
+            for f in flags[:_COMPLETIONS]
+        ]
+        return types.CompletionList(is_incomplete=len(flags) > _COMPLETIONS, items=items)
+
+    # --- code actions ---
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=True),
+    )
+    async def code_action(ls: FlagServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        return await ls.call(actions_at, params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve(ls: FlagServer, action: types.CodeAction) -> types.CodeAction:
+        return await ls.call(resolve_action, action)
+
+    def actions_at(params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        uri = params.text_document.uri
+        found = server.document(uri)
+        if found is None:
+            return None
+        doc, path, project = found
+        scan = project.scan_text(path, doc.source)
+        if scan.problems:
+            return None
+        wanted = doc.range_from_client_units(params.range)
+        first, last = wanted.start.line + 1, wanted.end.line + 1
+        removable = [
+            f
+            for f in project.findings_for(scan.refs)
+            if f.code in REMOVABLE and f.span.line <= last and f.span.end_line >= first
+        ]
+        values = project.retire_values(removable)
+        actions: list[types.CodeAction] = []
+        lazy = _resolves_edits(server)
+        for key, value in values.items():
+            for scope, unsafe in (("file", False), ("file", True), ("workspace", False)):
+                if scope == "workspace" and not _workspace_edits(server):
+                    continue
+                label = f"Remove flag '{key}' ({describe_value(value)})"
+                label += " in every file" if scope == "workspace" else ""
+                label += ", with unsafe fixes" if unsafe else ""
+                data = {"uri": uri, "key": key, "value": value, "scope": scope, "unsafe": unsafe}
+                action = types.CodeAction(
+                    title=label,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[d for d in params.context.diagnostics if _about(d, key)],
+                    is_preferred=scope == "file" and not unsafe,
+                    data=data,
+                )
+                if unsafe or not lazy:  # an unsafe action is offered only when it does more
+                    action = resolve_action(action)
+                    if unsafe and action.edit == _safe_edit(actions, key):
+                        continue
+                if action.edit is None and not lazy:
+                    continue
+                actions.append(action)
+        return actions
+
+    def resolve_action(action: types.CodeAction) -> types.CodeAction:
+        data = action.data or {}
+        uri = data["uri"]
+        found = server.document(uri)
+        if found is None:
+            return action
+        doc, path, project = found
+        texts = {project.config.relative(path): doc.source}
+        if data["scope"] == "workspace":
+            for other in list(server.workspace.text_documents.values()):
+                other_path = uris.to_fs_path(other.uri)
+                if other_path and other_path.endswith(".py") and other.uri != uri:
+                    texts[project.config.relative(Path(other_path).resolve())] = other.source
+        only = None if data["scope"] == "workspace" else project.config.relative(path.resolve())
+        step = project.plan_texts({data["key"]: data["value"]}, texts, only=only, unsafe=data["unsafe"])
+        edits = [e for e in step.edits if only is None or e.path == only]
+        problems = [p for p in step.problems if only is None or p.path == only]
+        if problems:
+            return attrs.evolve(action, disabled=types.CodeActionDisabled(reason=str(problems[0])))
+        if not edits:
+            return action
+        changes = []
+        for edit in edits:
+            target = _uri(project, edit.path)
+            open_doc = server.workspace.text_documents.get(target)
+            changes.append(
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=target, version=open_doc.version if open_doc else None
+                    ),
+                    edits=_text_edits(server, edit.before.decode(edit.encoding), edit.after.decode(edit.encoding)),
+                )
+            )
+        if _document_changes(server):
+            workspace_edit = types.WorkspaceEdit(document_changes=changes)
+        else:
+            workspace_edit = types.WorkspaceEdit(changes={c.text_document.uri: c.edits for c in changes})
+        return attrs.evolve(action, edit=workspace_edit)
+
+    return server
+
+
+def _safe_edit(actions: Sequence[types.CodeAction], key: str) -> types.WorkspaceEdit | None:
+    for action in actions:
+        data = action.data or {}
+        if data.get("key") == key and data.get("scope") == "file" and not data.get("unsafe"):
+            return action.edit
+    return None
+
+
+def _about(diagnostic: types.Diagnostic, key: str) -> bool:
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    return diagnostic.source == "flaglint" and data.get("key") == key
+
+
+def _capability(server: FlagServer, *names: str) -> Any:
+    found: Any = server.client_capabilities
+    for name in names:
+        found = getattr(found, name, None) if found is not None else None
+    return found
+
+
+def _resolves_edits(server: FlagServer) -> bool:
+    support = _capability(server, "text_document", "code_action", "resolve_support")
+    return support is not None and "edit" in (support.properties or [])
+
+
+def _workspace_edits(server: FlagServer) -> bool:
+    return _capability(server, "workspace", "workspace_edit") is not None
+
+
+def _document_changes(server: FlagServer) -> bool:
+    return bool(_capability(server, "workspace", "workspace_edit", "document_changes"))
+
+
+def _text_edits(server: FlagServer, before: str, after: str) -> list[types.TextEdit]:
+    """Line-wise edits turning `before` into `after` (whole lines, so no column arithmetic can drift)."""
+    old = before.splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    starts = [0]
+    for line in old:
+        starts.append(starts[-1] + len(line))
+    edits = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        start, end = _position(old, i1), _position(old, i2)
+        client = server.workspace.position_codec.range_to_client_units(old, ServerTextRange(start, end))
+        edits.append(types.TextEdit(range=client, new_text="".join(new[j1:j2])))
+    return edits
+
+
+def _position(lines: Sequence[str], index: int) -> ServerTextPosition:
+    """The start of line `index`; past the last line, the end of the text."""
+    if index < len(lines):
+        return ServerTextPosition(index, 0)
+    if not lines:
+        return ServerTextPosition(0, 0)
+    last = lines[-1]
+    if last.endswith(("\n", "\r")):
+        return ServerTextPosition(len(lines), 0)
+    return ServerTextPosition(len(lines) - 1, len(last))
+
+
+def _uri(project: Project, rel: str) -> str:
+    path = Path(rel) if os.path.isabs(rel) else project.root / rel
+    return uris.from_fs_path(str(path)) or ""
+
+
+def _lines_of(server: FlagServer, project: Project, rel: str) -> Sequence[str]:
+    doc = server.workspace.text_documents.get(_uri(project, rel))
+    if doc is not None:
+        return doc.lines
+    try:
+        text = decode(rel, project.workspace.read(rel))
+    except OSError:
+        return []
+    return text.splitlines(keepends=True) if isinstance(text, str) else []
+
+
+def _location(project: Project, site: Location) -> types.Location:
+    line = max(site.line - 1, 0)
+    start = types.Position(line=line, character=0)
+    return types.Location(uri=_uri(project, site.path), range=types.Range(start=start, end=start))
+
+
+def _hover_text(project: Project, key: str, flag: Flag | None) -> str:
+    """What a hover says about a flag, in Markdown: registry facts and the policy's reading."""
+    row = project.flag_row(key)
+    files = len(row.files)
+    uses = f"{row.references} reference{'s' * (row.references != 1)} in {files} file{'s' * (files != 1)}"
+    if flag is None:
+        return f"**`{key}`**: not in the registry\n\n{uses}"
+    head = f"**`{key}`**: {row.type} flag" + (f", owner {row.owner}" if row.owner else "")
+    reading = f"**{row.state}**: {row.why}" + (f" ({', '.join(row.codes)})" if row.codes else "")
+    facts = []
+    if row.created:
+        facts.append(f"created {row.created}")
+    if row.in_code_since:
+        facts.append(f"in code since {row.in_code_since}")
+    if row.stage:
+        facts.append(f"stage {row.stage}" + (f" since {row.stage_since}" if row.stage_since else ""))
+    if row.remove_by:
+        facts.append(f"remove by {row.remove_by}")
+    lines = [head, reading]
+    if facts:
+        lines.append(" · ".join(facts))
+    if flag.environments:
+        lines.append("rollout: " + ", ".join(f"{env} {state}" for env, state in flag.environments))
+    if flag.last_seen:
+        lines.append(
+            "last evaluated: " + ", ".join(f"{env} {since(at, project.now)} ago" for env, at in flag.last_seen)
+        )
+    lines.append(uses)
+    if flag.description:
+        lines.append(flag.description)
+    return "\n\n".join(lines)
+
+
+def serve(options: Options, tcp: int | None = None) -> None:
+    """Run the server on stdin/stdout, or on 127.0.0.1:`tcp`."""
+    server = build_server(options)
+    try:
+        if tcp is None:
+            server.start_io()
+        else:
+            server.start_tcp("127.0.0.1", tcp)
+    finally:
+        server.core.shutdown(wait=False, cancel_futures=True)
