@@ -196,13 +196,13 @@ class Project:
         return dataclasses.replace(found, refs=tuple(refs))
 
     def includes(self, path: Path) -> bool:
-        """Whether a file belongs to what flaglint checks (a .py file under the root, not excluded)."""
-        from flaglint.workspace import discover
+        """Whether a file belongs to what flaglint checks (a .py file under the root, excluded
+        neither by the config nor by .gitignore); it need not exist yet (an editor's new buffer).
+        """
+        from flaglint.workspace import included
 
-        resolved = path.resolve()
-        if resolved.suffix != ".py" or self.root not in resolved.parents:
-            return False
-        return bool(discover(self.root, [resolved], self.config)[0])
+        named = Path(os.path.abspath(path))
+        return included(self.root, named.parent.resolve() / named.name, self.config)
 
     # --- policy ---
 

@@ -175,6 +175,19 @@ def discover(
     return list(found), problems
 
 
+def included(root: Path, path: Path, config: Config) -> bool:
+    """Whether a .py file (on disk or not yet saved) is one a whole-project scan would cover:
+    under the root, and neither it nor a folder above it excluded by the config or .gitignore.
+    """
+    if path.suffix != ".py" or root not in path.parents:
+        return False
+    ignores = _Ignores(root, config)
+    folders = [p for p in reversed(path.parents) if p == root or root in p.parents]
+    for folder in folders:
+        ignores.enter(folder)
+    return not any(ignores.ignored(p, p != path) for p in (*folders[1:], path))
+
+
 # --- scanning ----------------------------------------------------------------------------------
 
 
@@ -259,6 +272,8 @@ class Workspace:
         targets = list(paths) if paths else [self.root]
         temps: list[Path] = []
         files, problems = discover(self.root, targets, self.config, temps)
+        if self.overlay:  # texts not saved yet (an editor's new buffer) belong to the scan too
+            files, problems = self._with_unsaved(targets, files, problems)
         self.files = files
         self.skipped = list(problems)
         swept = []
@@ -293,6 +308,19 @@ class Workspace:
             covers_root=self.root in [t.resolve() for t in targets],
             swept=tuple(swept),
         )
+
+    def _with_unsaved(
+        self, targets: Sequence[Path], files: list[str], problems: list[Problem]
+    ) -> tuple[list[str], list[Problem]]:
+        named = [t.resolve() for t in targets]
+        unsaved = [
+            rel
+            for rel in self.overlay
+            if rel not in files
+            and any(t == self.root / rel or t in (self.root / rel).parents for t in named)
+            and included(self.root, self.root / rel, self.config)
+        ]
+        return files + sorted(unsaved), [p for p in problems if p.path not in unsaved]
 
     def read(self, rel: str) -> bytes:
         """A file's bytes as the workspace sees them (the overlay first)."""
