@@ -6,13 +6,10 @@ and module; every wait is bounded, so a dead server fails the test instead of ha
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -439,62 +436,41 @@ def _rss(pid: int | None) -> int | None:
     return None
 
 
-def _message(payload: dict[str, object]) -> bytes:
-    body = json.dumps(payload).encode()
-    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-
-
-def _read_message(stream: socket.socket) -> dict[str, object]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += stream.recv(1)
-    length = int(data.split(b"Content-Length:")[1].split(b"\r\n")[0])
-    body = b""
-    while len(body) < length:
-        body += stream.recv(length - len(body))
-    return json.loads(body)
-
-
-@pytest.mark.timeout(60)
-def test_tcp_listens_on_loopback_only(shop: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "flaglint", "lsp", "--tcp", str(port)], cwd=shop)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                stream = socket.create_connection(("127.0.0.1", port), timeout=30)
-                break
-            except ConnectionRefusedError:
-                assert server.poll() is None, "the server exited"
-                assert time.monotonic() < deadline, "the server never listened"
-                time.sleep(0.1)
-        listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=False)
-        if listening.returncode == 0:  # every listening socket of that port is on the loopback address
-            assert [line.split()[3] for line in listening.stdout.splitlines()] == [f"127.0.0.1:{port}"]
-        with stream:
-            root = uris.from_fs_path(str(shop))
-            stream.sendall(
-                _message(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": 1,
-                        "method": "initialize",
-                        "params": {"processId": None, "rootUri": root, "capabilities": {}},
-                    }
+async def test_unsafe_removal_is_a_separate_action_only_when_it_does_more(client: LanguageClient, shop: Path) -> None:
+    async def titles_and_actions(uri: str, line: int) -> list[types.CodeAction]:
+        found = await asyncio.wait_for(
+            client.text_document_code_action_async(
+                types.CodeActionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    range=types.Range(
+                        start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
+                    ),
+                    context=types.CodeActionContext(diagnostics=[]),
                 )
-            )
-            reply = _read_message(stream)
-            assert reply["id"] == 1
-            assert reply["result"]["serverInfo"]["name"] == "flaglint"  # type: ignore[index]
-            assert reply["result"]["capabilities"]["hoverProvider"]  # type: ignore[index]
-            stream.sendall(_message({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
-            assert _read_message(stream)["id"] == 2
-            stream.sendall(_message({"jsonrpc": "2.0", "method": "exit"}))
-        assert server.wait(timeout=30) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+            ),
+            WAIT,
+        )
+        return [a for a in found or [] if isinstance(a, types.CodeAction)]
+
+    checkout = await open_doc(client, shop / "shop" / "checkout.py")
+    assert not [a.title for a in await titles_and_actions(checkout, 10) if "unsafe" in a.title]
+    close(client, checkout)
+
+    path = shop / "shop" / "exports.py"
+    text = (
+        "from typing import Any\n\nfrom shop.flags import feature_flagged_view\n\n\n"
+        '@feature_flagged_view("recs-ml")\ndef export_recs(request: Any) -> tuple[int, str]:\n    return 200, ""\n'
+    )
+    uri = await open_doc(client, path, text)  # unsaved: the file is not on disk
+    assert [d.code for d in client.diagnostics[uri]] == ["FL002"]
+    actions = await titles_and_actions(uri, 5)
+    by_title = {a.title: a for a in actions}
+    # The safe removal changes nothing here (a flagged view goes only as an unsafe fix): not offered.
+    assert list(by_title) == ["Remove flag 'recs-ml' (always off), with unsafe fixes"]
+    unsafe = by_title["Remove flag 'recs-ml' (always off), with unsafe fixes"]
+    assert unsafe.is_preferred is False
+    assert unsafe.edit is not None
+    after = apply_edits(text, edits_by_uri(unsafe.edit)[uri])
+    assert "export_recs" not in after
+    assert "feature_flagged_view" not in after
+    close(client, uri)

@@ -726,7 +726,7 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
 @click.option(
     "--debounce",
     type=click.FloatRange(min=0, max=5),
-    default=0.01,
+    default=0.005,
     show_default=True,
     help="Seconds a document waits after a change before it is checked.",
 )
