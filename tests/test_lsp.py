@@ -474,3 +474,40 @@ async def test_unsafe_removal_is_a_separate_action_only_when_it_does_more(client
     assert "export_recs" not in after
     assert "feature_flagged_view" not in after
     close(client, uri)
+
+
+async def test_broken_registry_and_settings_are_one_message_and_recover(client: LanguageClient, shop: Path) -> None:
+    registry, settings = shop / "flags.toml", shop / "pyproject.toml"
+    good_registry, good_settings = registry.read_text(), settings.read_text()
+    path = shop / "shop" / "checkout.py"
+    uri = await open_doc(client, path)
+    assert {d.code for d in client.diagnostics[uri]} == {"FL003", "FL006"}
+    try:
+        for broken, text in ((registry, "[flags.new-checkout\n"), (settings, "[tool.flaglint\n")):
+            client.messages.clear()
+            client.diagnostics.pop(uri, None)
+            broken.write_text(text)
+            assert await diagnostics_for(client, uri) == []
+            shown = [m.message for m in client.messages]
+            assert len(shown) == 1
+            assert shown[0].startswith("flaglint: ")
+            assert f"{broken.name}:1" in shown[0]
+            assert "Traceback" not in shown[0]
+            broken.write_text(good_registry if broken == registry else good_settings)
+            client.diagnostics.pop(uri, None)
+            assert {d.code for d in await diagnostics_for(client, uri)} == {"FL003", "FL006"}
+            # Still answering requests.
+            hover = await asyncio.wait_for(
+                client.text_document_hover_async(
+                    types.HoverParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri),
+                        position=types.Position(line=10, character=30),
+                    )
+                ),
+                WAIT,
+            )
+            assert hover is not None
+    finally:
+        registry.write_text(good_registry)
+        settings.write_text(good_settings)
+    close(client, uri)

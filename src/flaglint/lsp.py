@@ -29,6 +29,7 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from flaglint import __version__
 from flaglint.clean import describe_value
+from flaglint.config import ConfigError
 from flaglint.model import Finding, Flag, FlagRef, Location, Severity, Span
 from flaglint.patterns import key_being_typed
 from flaglint.policy import REMOVABLE, since
@@ -80,7 +81,13 @@ class FlagServer(LanguageServer):
         """The session of the project holding `path`; None (and a message, once) when its settings are broken."""
         cwd = self._folder_of(path)
         try:
-            root, _ = find_root([path], cwd)
+            root, own = find_root([path], cwd)
+        except ConfigError as exc:  # a settings file on the way that cannot be read
+            self.tell(str(exc))
+            broken = Path(exc.problems[0].path) if exc.problems else path
+            self.projects[broken.parent] = None
+            self.stamps[broken.parent] = _stamps([broken])  # tried again once it changes
+            return None
         except OSError:
             return None
         if root not in self.projects:
@@ -90,8 +97,7 @@ class FlagServer(LanguageServer):
                 self.tell(str(exc))
                 project = None
             self.projects[root] = project
-            if project is not None:
-                self.stamps[root] = _stamps(project.watched_files())
+            self.stamps[root] = _stamps(project.watched_files() if project else [own] if own else [])
         return self.projects[root]
 
     def _folder_of(self, path: Path) -> Path:
@@ -171,24 +177,27 @@ class FlagServer(LanguageServer):
 
     def reload_if_changed(self) -> bool:
         """Reload what changed among the watched files of every project; True when anything did.
-        New settings mean a new session; a new flags.toml or snapshot, a new registry.
+        New settings mean a new session; a new flags.toml or snapshot, a new registry. A project
+        whose settings were broken is tried again once its settings file changes.
         """
         changed = False
         for root, project in list(self.projects.items()):
-            if project is None:
-                self.projects.pop(root)  # broken settings: try again, they may be fixed now
-                continue
-            before, now = self.stamps.get(root, {}), _stamps(project.watched_files())
+            before = self.stamps.get(root, {})
+            now = _stamps(project.watched_files() if project is not None else list(before))
             if now == before:
                 continue
             changed = True
             self.stamps[root] = now
-            settings = project.config.config_path
-            if settings is not None and before.get(settings) != now.get(settings):
+            self.shown.clear()  # a fixed mistake made again is worth saying again
+            settings = project.config.config_path if project is not None else None
+            if project is None or (settings is not None and before.get(settings) != now.get(settings)):
                 self.projects.pop(root)
                 self.included.clear()
-            else:
+                continue
+            try:
                 project.reload_registry()
+            except ProjectError as exc:
+                self.tell(str(exc))
         return changed
 
 
