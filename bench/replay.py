@@ -1,0 +1,240 @@
+"""Replay real flag removals: run `flaglint clean` at the parent of a human's flag-removal commit
+and compare what it writes with what the human committed (non-test Python only).
+
+The cases (`bench/replay_cases.toml`) name only public facts: the repository, the commit, the
+flag, the value the human kept, and the flaglint settings a user would write for that project
+from its code. Nothing of the projects is stored here: their history is read from local git
+mirrors (`fetch github:owner/name`, or `git clone --mirror`), one folder per repository named
+`owner+name` under --mirrors (each a bare repository or holding one in `repo/`).
+
+Per commit it prints one verdict:
+  exact         every touched non-test Python file equals the human's version
+  same-code     equal once formatting is ignored (same AST): a reviewer may still reformat
+  needs-review  compiles, no new undefined name, but differs from the human's change
+  wrong         flaglint's output does not compile or uses a name it no longer defines
+and flags new unused imports (F401). Run: python bench/replay.py [--mirrors DIR] [-k TEXT].
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+HERE = Path(__file__).resolve().parent
+TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
+MIGRATION = re.compile(r"(^|/)migrations/")
+
+
+@dataclass(frozen=True)
+class Case:
+    repo: str
+    commit: str
+    flag: str
+    value: str
+    config: str
+    note: str = ""
+
+    def flags(self) -> list[str]:
+        """`KEY=VALUE` per flag: one flag, or several (`a,b`) retired with the same value."""
+        return [f"{key}={self.value}" for key in self.flag.split(",")]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    verdict: str
+    files: int  # non-test Python files the human or flaglint changed
+    matching: int  # of those, files where flaglint wrote what the human did
+    new_f401: int
+    detail: str = ""
+
+
+def load_cases(path: Path) -> list[Case]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    cases = []
+    for project in data["project"]:
+        for case in project["case"]:
+            cases.append(
+                Case(
+                    project["repo"],
+                    case["commit"],
+                    case["flag"],
+                    case["value"],
+                    project["config"],
+                    case.get("note", ""),
+                )
+            )
+    return cases
+
+
+def git_dir(mirrors: Path, repo: str) -> Path:
+    folder = mirrors / repo.replace("/", "+")
+    return folder / "repo" if (folder / "repo").is_dir() else folder
+
+
+def git(repo: Path, *args: str) -> bytes:
+    return subprocess.run(["git", "--git-dir", str(repo), *args], capture_output=True, check=True).stdout
+
+
+def relevant(path: str) -> bool:
+    return path.endswith(".py") and not TEST_PATH.search(path) and not MIGRATION.search(path)
+
+
+def extract(repo: Path, commit: str, into: Path) -> None:
+    """The Python files of a commit, without a checkout."""
+    archive = git(repo, "archive", "--format=tar", commit, "--", ":(glob)**/*.py")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def blob(repo: Path, commit: str, path: str) -> str | None:
+    try:
+        return git(repo, "show", f"{commit}:{path}").decode("utf-8", "replace")
+    except subprocess.CalledProcessError:
+        return None  # not in that commit
+
+
+def same_code(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return a == b
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:
+        return False
+
+
+def lint(files: dict[str, str], select: str) -> Counter[str]:
+    """Ruff findings of one code per file (name only, so moved lines still match)."""
+    found: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as folder:
+        for rel, text in files.items():
+            path = Path(folder) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", "check", "--isolated", "--select", select, "--output-format", "json", "."],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for item in json.loads(done.stdout or "[]"):
+            rel = Path(item["filename"]).relative_to(Path(folder).resolve()).as_posix()
+            found[f"{rel}:{item['message']}"] += 1
+    return found
+
+
+def replay(case: Case, mirrors: Path) -> Outcome:
+    repo = git_dir(mirrors, case.repo)
+    parent = git(repo, "rev-parse", f"{case.commit}^").decode().strip()
+    flags = [part for pair in case.flags() for part in ("--flag", pair)]
+    human = [p for p in git(repo, "diff", "--name-only", parent, case.commit).decode().splitlines() if relevant(p)]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        extract(repo, parent, root)
+        # What flaglint starts from, as extracted (export-subst files differ from their blobs).
+        start = {
+            p.relative_to(root).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+            for p in root.rglob("*.py")
+            if relevant(p.relative_to(root).as_posix())
+        }
+        (root / "pyproject.toml").write_text(case.config, encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+        done = subprocess.run(
+            [sys.executable, "-m", "flaglint", "clean", *flags, "--allow-dirty"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if done.returncode not in (0, 1):
+            return Outcome(case, "wrong", len(human), 0, 0, done.stderr.strip().splitlines()[-1:][0])
+        changed = []
+        before: dict[str, str] = {}
+        ours: dict[str, str] = {}
+        for rel, original in start.items():
+            text = (root / rel).read_text(encoding="utf-8", errors="replace")
+            if text != original:
+                changed.append(rel)
+                before[rel], ours[rel] = original, text
+    files = sorted(set(human) | set(changed))
+    theirs = {rel: blob(repo, case.commit, rel) for rel in files}
+    for rel in files:
+        before.setdefault(rel, blob(repo, parent, rel) or "")
+        ours.setdefault(rel, before[rel])
+    matching = sum(1 for rel in files if ours[rel] == theirs[rel])
+    new_f401 = sum((lint(ours, "F401") - lint(before, "F401")).values())
+    broken = [rel for rel in files if _compiles(before[rel]) and not _compiles(ours[rel])]
+    undefined = lint(ours, "F821") - lint(before, "F821")
+    if broken or undefined:
+        detail = f"does not compile: {broken[0]}" if broken else f"undefined: {next(iter(undefined))}"
+        return Outcome(case, "wrong", len(files), matching, new_f401, detail)
+    if matching == len(files):
+        return Outcome(case, "exact", len(files), matching, new_f401)
+    if all(same_code(ours[rel], theirs[rel]) for rel in files):
+        return Outcome(case, "same-code", len(files), matching, new_f401)
+    missed = [rel for rel in files if ours[rel] != theirs[rel]]
+    return Outcome(case, "needs-review", len(files), matching, new_f401, f"differs: {', '.join(missed[:3])}")
+
+
+def _compiles(text: str | None) -> bool:
+    if text is None:
+        return True
+    try:
+        compile(text, "<replay>", "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=Path, default=HERE / "replay_cases.toml")
+    parser.add_argument("--mirrors", type=Path, default=Path(os.environ.get("FLAGLINT_MIRRORS", "/work/.mirror")))
+    parser.add_argument("-k", dest="only", help="only cases whose repository, commit or flag contains this")
+    args = parser.parse_args()
+    cases = [
+        c for c in load_cases(args.cases) if not args.only or any(args.only in t for t in (c.repo, c.commit, c.flag))
+    ]
+    outcomes = []
+    for case in cases:
+        if not git_dir(args.mirrors, case.repo).is_dir():
+            print(f"{case.repo:32} {case.commit[:10]}  skipped: no mirror under {args.mirrors}")
+            continue
+        outcome = replay(case, args.mirrors)
+        outcomes.append(outcome)
+        f401 = f"  +{outcome.new_f401} F401" if outcome.new_f401 else ""
+        print(
+            f"{case.repo:32} {case.commit[:10]} {case.flag}={case.value:4} {outcome.verdict:12} "
+            f"{outcome.matching}/{outcome.files} files{f401}  {outcome.detail}"
+        )
+    totals = Counter(o.verdict for o in outcomes)
+    projects = len({o.case.repo for o in outcomes})
+    good = totals["exact"]
+    print(
+        f"\n{len(outcomes)} removals from {projects} projects: "
+        + ", ".join(f"{totals[v]} {v}" for v in ("exact", "same-code", "needs-review", "wrong"))
+        + f"; {good}/{len(outcomes)} need no reviewer edit; "
+        + f"{sum(o.new_f401 for o in outcomes)} new unused imports"
+    )
+
+
+if __name__ == "__main__":
+    main()
