@@ -11,8 +11,10 @@ from __future__ import annotations
 import ast
 import collections
 import functools
+import io
 import itertools
 import re
+import tokenize
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -902,36 +904,89 @@ def _mentions(code: str) -> collections.Counter[str]:
 
 
 def _drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) -> cst.Module:
-    """Remove the module-level imports the rewrite left unused.
+    """Remove the imports the rewrite left unused: module-level ones and those inside functions.
 
     A name that appears nowhere in the new text but in its own import cannot be used (a name in
     `__all__`, a string or a comment counts as a use, so such imports stay), and one that appeared
-    only there before was unused already and stays. With unusedness proven from the text, the
-    removal is a plain edit of the import's names; LibCST's RemoveImportsVisitor would repeat a
-    scope analysis, at ~35 ms a call, to prove the same.
+    only there before was unused already and stays. With unusedness proven from the text of the
+    whole module, the removal is a plain edit of the import's names; LibCST's RemoveImportsVisitor
+    would repeat a scope analysis, at ~35 ms a call, to prove the same.
     """
+    if "import" not in new_code:
+        return after
+    counts = _Uses(old_code, new_code)
+    body, carry, changed = _without_unused_imports(after.body, counts)
+    if any(counts.gone(name) for name in _indented_imports(new_code)):
+        nested = _NestedImports(counts)
+        visited = after.with_changes(body=body).visit(nested)
+        if nested.changed:
+            return _no_new_blank_start(after, visited.with_changes(footer=[*carry, *after.footer]))
+    if not changed:
+        return after
+    return _no_new_blank_start(after, after.with_changes(body=body, footer=[*carry, *after.footer]))
+
+
+_INDENTED_IMPORT = re.compile(r"^[ \t]+(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+\(?([^)\n#]+)", re.M)
+
+
+def _indented_imports(code: str) -> set[str]:
+    """Names bound by imports inside blocks (a cheap look before a tree walk)."""
+    names = set()
+    for found in _INDENTED_IMPORT.finditer(code):
+        for part in found.group(1).split(","):
+            words = part.split()
+            if words:
+                names.add(words[-1].split(".")[0])
+    return names
+
+
+def _without_unused_imports(
+    statements: Sequence[cst.BaseStatement], counts: _Uses
+) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine], bool]:
+    """The statements without newly unused import names; blank lines of a removed import pass on."""
     body: list[cst.BaseStatement] = []
     carry: list[cst.EmptyLine] = []
     changed = False
-    counts: tuple[collections.Counter[str], collections.Counter[str]] | None = None
-    for statement in after.body:
+    for statement in statements:
         if carry and not _blank_prefix(statement.leading_lines):
             statement = statement.with_changes(leading_lines=[*carry, *statement.leading_lines])
         carry = []
-        if counts is None and _imports_names(statement):
-            counts = (_mentions(old_code), _mentions(new_code))
-        unused = _newly_unused(statement, *counts) if counts is not None else set()
+        unused = _newly_unused(statement, counts) if _imports_names(statement) else set()
         if unused:
-            kept = _remove_aliases(statement, unused)
+            kept = _remove_aliases(statement, unused)  # type: ignore[arg-type]
             changed = True
             if kept is None:
                 carry = _blank(statement.leading_lines)
                 continue
             statement = kept
         body.append(statement)
-    if not changed:
-        return after
-    return _no_new_blank_start(after, after.with_changes(body=body, footer=[*carry, *after.footer]))
+    return body, carry, changed
+
+
+class _NestedImports(cst.CSTTransformer):
+    """Newly unused imports inside functions and classes (`from x import y` in a def); a block
+    is never emptied by it."""
+
+    def __init__(self, counts: _Uses) -> None:
+        super().__init__()
+        self.counts = counts
+        self.changed = False
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        if not any(_imports_names(s) for s in updated_node.body):
+            return updated_node
+        body, _, changed = _without_unused_imports(updated_node.body, self.counts)
+        if not changed or not body:
+            return updated_node
+        if body[0] is not updated_node.body[0]:  # the block's first statement went: no blank line opens it
+            lines = list(body[0].leading_lines)
+            while lines and lines[0].comment is None:
+                lines.pop(0)
+            body[0] = body[0].with_changes(leading_lines=lines)
+        self.changed = True
+        return updated_node.with_changes(body=body)
 
 
 def _imports_names(statement: cst.BaseStatement) -> bool:
@@ -940,9 +995,7 @@ def _imports_names(statement: cst.BaseStatement) -> bool:
     )
 
 
-def _newly_unused(
-    statement: cst.BaseStatement, old: collections.Counter[str], new: collections.Counter[str]
-) -> set[str]:
+def _newly_unused(statement: cst.BaseStatement, uses: _Uses) -> set[str]:
     """Names bound by imports in `statement` that the rewrite left unused."""
     if not isinstance(statement, cst.SimpleStatementLine):
         return set()
@@ -954,8 +1007,60 @@ def _newly_unused(
             continue
         for alias in small.names:
             bound = (alias.evaluated_alias or alias.evaluated_name).split(".")[0]
-            if new[bound] == 1 and old[bound] > 1:
+            if uses.gone(bound):
                 found.add(bound)
+    return found
+
+
+class _Uses:
+    """How often names appear in a module before and after a rewrite, for telling which imports
+    the rewrite left unused. The quick count reads every word (strings and comments included);
+    where only comments or docstrings would still name an import, the tokens decide: those are not
+    uses (other strings are: `__all__`).
+    """
+
+    def __init__(self, old_code: str, new_code: str) -> None:
+        self.old_code, self.new_code = old_code, new_code
+        self.old, self.new = _mentions(old_code), _mentions(new_code)
+        self._precise: tuple[collections.Counter[str], collections.Counter[str]] | None = None
+
+    def gone(self, name: str) -> bool:
+        """Whether only its own import names `name` now, where code named it before."""
+        if self.new[name] == 1 < self.old[name]:
+            return True
+        if not self.old[name] > self.new[name] > 1:
+            return False
+        if self._precise is None:
+            self._precise = (_code_mentions(self.old_code), _code_mentions(self.new_code))
+        old, new = self._precise
+        return new[name] == 1 < old[name]
+
+
+def _code_mentions(code: str) -> collections.Counter[str]:
+    """Names used in `code`: tokens, without comments and docstrings, attribute names excluded;
+    names in other strings count. Falls back to every word when the text does not tokenize.
+    """
+    found: collections.Counter[str] = collections.Counter()
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return _mentions(code)
+    layout = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT}
+    previous: tokenize.TokenInfo | None = None
+    for index, token in enumerate(tokens):
+        if token.type == tokenize.NAME and not (previous and previous.string == "."):
+            found[token.string] += 1
+        elif token.type == tokenize.STRING:
+            after = next((t for t in tokens[index + 1 :] if t.type not in (tokenize.NL, tokenize.COMMENT)), None)
+            docstring = (previous is None or previous.type in layout) and (
+                after is None or after.type in (tokenize.NEWLINE, tokenize.ENDMARKER)
+            )
+            if not docstring:
+                found.update(_mentions(token.string))
+        elif token.type not in layout and token.type not in (tokenize.OP, tokenize.NUMBER, tokenize.NAME):
+            found.update(_mentions(token.string))  # f-string parts (3.12+) count like strings
+        if token.type not in (tokenize.NL, tokenize.COMMENT):
+            previous = token
     return found
 
 
