@@ -1,8 +1,9 @@
 """Every case under fixtures/clean/ is one behaviour of `flaglint clean`, shown as before and after.
 
 A case is a folder with `case.toml` (the flags to retire, and optionally `unsafe`, custom `patterns`,
-`exclude` and the `notes` the run must report) and either `before.py` + `after.py` or a `before/` and
-`after/` tree. Each case also checks that a second run changes nothing.
+`exclude`, `declarations` of flags in code and the `notes` the run must report) and either
+`before.py` + `after.py` or a `before/` and `after/` tree. Each case also checks that a second run
+changes nothing.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def setup(case: Path, spec: dict, root: Path) -> None:
         root.mkdir()
         shutil.copy(case / "before.py", root / "case.py")
     settings = {"exclude": spec.get("exclude", []), "patterns": spec.get("patterns", [])}
+    if "declarations" in spec:  # flags declared in the project's code (registry.code)
+        settings["registry"] = {"code": {"declarations": spec["declarations"]}}
     (root / "pyproject.toml").write_text(tomlkit.dumps({"tool": {"flaglint": settings}}), encoding="utf-8")
 
 

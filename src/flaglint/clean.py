@@ -190,8 +190,14 @@ def plan(
         rel = workspace.module_file(site.module)
         if rel is not None:
             by_file.setdefault(rel, []).append(site.name)
+    declared = _remove_declarations(config, values, texts, notes)
+    for rel, names in declared.items():
+        by_file.setdefault(rel, []).extend(names)
     for rel, names in sorted(by_file.items()):
-        _remove_unused(texts, rel, names)
+        gone = _remove_unused(texts, rel, names)
+        for name in sorted(set(declared.get(rel, ())) - set(gone)):
+            where = _named_at(texts, rel, name)
+            notes.append(Note(rel, 0, None, "review", f"`{name}` is still named{where}; kept"))
     edits = []
     for rel, (text, encoding) in sorted(texts.edits.items()):
         try:
@@ -360,6 +366,43 @@ def _run_retire(jobs: list[_RetireJob], patterns: tuple[Pattern, ...], workers: 
     )
 
 
+def _remove_declarations(
+    config: Config, values: Mapping[str, str | None], texts: _Texts, notes: list[Note]
+) -> dict[str, list[str]]:
+    """The retired flags' entries in the code that declares the project's flags (registry.code);
+    returns, per file, the constants those entries named (removed next, once nothing names them).
+    """
+    from flaglint.declared import remove_declared
+    from flaglint.scan import parse
+
+    named: dict[str, list[str]] = {}
+    for rel, name in config.declarations:
+        found = texts.text(rel)
+        if isinstance(found, Problem) or not any(key in found[0] for key in values):
+            continue
+        tree = parse(rel, found[0])
+        if isinstance(tree, Problem):
+            continue
+        new_tree, removed, constants = remove_declared(tree, name, values)
+        if removed:
+            texts.edits[rel] = (new_tree.code, found[1])
+            named.setdefault(rel, []).extend(constants)
+            for key in removed:
+                notes.append(Note(rel, 0, key, "declaration", f"removed the declaration of {key!r} from {name}"))
+    return named
+
+
+def _named_at(texts: _Texts, rel: str, name: str) -> str:
+    """ " in path:line" of the first place outside `rel` that names `name` (empty when only `rel` does)."""
+    short = name.rsplit(".", 1)[-1]
+    pattern = re.compile(rf"\b{re.escape(short)}\b")
+    for other_rel, other, _ in texts.containing(short):
+        found = pattern.search(other) if other_rel != rel else None
+        if found:
+            return f" in {other_rel}:{other.count(chr(10), 0, found.start()) + 1}"
+    return " in this module"
+
+
 def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
     """Delete the definitions `names` (`NAME`, `Class.MEMBER`, functions) from `rel` when nothing in
     the project names them any more: their own definition is their only mention anywhere.
@@ -374,8 +417,14 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
     for name in sorted(set(names)):
         short = name.rsplit(".", 1)[-1]
         pattern = re.compile(rf"\b{re.escape(short)}\b")
-        if len(pattern.findall(text)) == 1 and not any(
-            pattern.search(other) for other_rel, other, _ in texts.containing(short) if other_rel != rel
+        # `NAME = "NAME"`: the definition's own line names it once, however often it spells it.
+        word = re.escape(short)
+        own = re.compile(rf"^[ \t]*(?:{word}[ \t]*(?::[^=\n]*)?=(?!=)|(?:async[ \t]+)?def[ \t]+{word}\b).*$", re.M)
+        elsewhere = own.sub("", text, count=1)
+        if (
+            own.search(text)
+            and not pattern.search(elsewhere)
+            and not any(pattern.search(other) for other_rel, other, _ in texts.containing(short) if other_rel != rel)
         ):
             unused.append(name)
     tree = parse(rel, text) if unused else None

@@ -664,6 +664,7 @@ def _summary(
     groups = [
         ("unsafe-skipped", "Skipped unsafe fixes (use --unsafe-fixes)"),
         ("unsafe-applied", "Applied unsafe fixes"),
+        ("declaration", "Declarations removed"),
         ("review", "For review"),
         ("mention", "Mentions left"),
         ("swept", "Removed leftovers of an interrupted run"),

@@ -62,7 +62,7 @@ ALL_CODES = frozenset(f"FL00{n}" for n in range(1, 9))
 class SourceSpec:
     """One configured registry source: its kind, a name for messages, and its options."""
 
-    kind: str  # unleash | unleash-export | flagd | plugin
+    kind: str  # unleash | unleash-export | flagd | code | plugin
     name: str
     options: tuple[tuple[str, Any], ...] = ()
 
@@ -106,6 +106,16 @@ class Config:
     @property
     def snapshot_path(self) -> Path:
         return self.cache_path / "registry.json"
+
+    @property
+    def declarations(self) -> list[tuple[str, str]]:
+        """(root-relative module file, dotted name) of every `registry.code` declaration."""
+        return [
+            (file, name)
+            for spec in self.sources
+            if spec.kind == "code"
+            for file, _, name in (d.partition(":") for d in spec.option("declarations", ()))
+        ]
 
     @property
     def patterns(self) -> tuple[pattern_table.Pattern, ...]:
@@ -294,7 +304,8 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
     )
 
 
-_REGISTRY_KEYS = {"path", "unleash", "unleash-export", "flagd", "plugins", "age-from-git"}
+_REGISTRY_KEYS = {"path", "unleash", "unleash-export", "flagd", "code", "plugins", "age-from-git"}
+_DECLARATION = re.compile(r"[^:]+\.py:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _SOURCE_KEYS = {
     "unleash": {"url", "projects", "production", "token-env", "timeout", "retries"},
     "unleash-export": {"path", "production"},
@@ -348,6 +359,21 @@ def _registry(value: Any, root: Path, problem: Any) -> tuple[Path | None, bool, 
         if kind != "unleash":
             options["path"] = str(root / table["path"])
         sources.append(SourceSpec(kind, table[needed], tuple(sorted(options.items()))))
+    code = value.get("code")
+    if code is not None:
+        declared = code.get("declarations") if isinstance(code, dict) else None
+        if not isinstance(code, dict) or set(code) != {"declarations"}:
+            problem("registry.code takes one setting, declarations", "code", "registry")
+        elif not (isinstance(declared, list) and declared and all(isinstance(d, str) for d in declared)):
+            problem("registry.code.declarations must list 'file.py:NAME' strings", "declarations", "registry.code")
+        elif bad := [d for d in declared if not _DECLARATION.fullmatch(d) or ".." in Path(d.split(":")[0]).parts]:
+            problem(
+                f"registry.code.declarations: {bad[0]!r} is not 'path/to/module.py:NAME'",
+                "declarations",
+                "registry.code",
+            )
+        else:
+            sources.append(SourceSpec("code", "code declarations", (("declarations", tuple(declared)),)))
     plugins = value.get("plugins", {})
     if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):
         problem("registry.plugins must hold one table per plugin", "plugins", "registry")

@@ -329,6 +329,11 @@ def _source(spec: SourceSpec, config: Config, environ: Mapping[str, str]) -> Reg
             retries=int(spec.option("retries", 3)),
         )
         return UnleashSource(settings, environ)
+    if spec.kind == "code":
+        from flaglint.declared import CodeDeclarations, Declaration
+
+        found = [Declaration(config.root / file, name) for file, name in config.declarations]
+        return CodeDeclarations(found, config.root, config.relative)
     path = Path(spec.option("path", ""))
     display = config.relative(path)
     if spec.kind == "unleash-export":

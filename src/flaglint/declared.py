@@ -1,0 +1,318 @@
+"""Flags declared in the project's own code: a registry source, and their removal.
+
+Many projects list their flags in code rather than in a flag server: a dict of keys with
+descriptions (`FEATURES = {"new-search": "..."}`), a tuple of (constant, description) pairs in a
+class of key constants, a class or enum of key constants, a settings class of `bool` fields.
+`[tool.flaglint.registry.code] declarations = ["app/flags.py:FEATURES", ...]` names them: each
+is read as a registry source (every key known, so FL001 and FL008 work without a flag server),
+and `clean` removes a retired flag's declaration with its checks.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from flaglint.detect import parse as parse_ast
+from flaglint.model import Flag, FlagState, FlagType, Location, Problem, Snapshot
+from flaglint.source import decode, read_source
+from flaglint.sources import SourceError
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One configured place that declares flags: a module file and a dotted name in it."""
+
+    path: Path
+    name: str  # FEATURES, Feature.FEATURES, Feature (a class of constants or bool fields)
+
+    @classmethod
+    def parse(cls, text: str, root: Path) -> Declaration:
+        file, _, name = text.partition(":")
+        return cls(root / file, name)
+
+
+@dataclass(frozen=True)
+class Declared:
+    key: str
+    line: int
+    description: str = ""
+
+
+def _string(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:  # _("..."), gettext_lazy("...")
+        return _string(node.args[0])
+    return None
+
+
+def _constants(body: Iterable[ast.stmt], prefix: str = "") -> dict[str, str]:
+    """`NAME = "value"` bindings of a module and its classes (`Class.NAME`), for keys named by constants."""
+    found: dict[str, str] = {}
+    for node in body:
+        if isinstance(node, ast.ClassDef):
+            found.update(_constants(node.body, f"{prefix}{node.name}."))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _string(node.value)
+            if value is not None:
+                found[prefix + node.targets[0].id] = value
+    return found
+
+
+def _key(node: ast.AST, constants: Mapping[str, str], scope: str) -> str | None:
+    """The key an element names: a string, a constant (`NAME`, `Class.NAME`), or a pair's first item."""
+    if isinstance(node, (ast.Tuple, ast.List)) and node.elts:
+        return _key(node.elts[0], constants, scope)
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return constants.get(f"{scope}{node.id}") or constants.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return constants.get(f"{node.value.id}.{node.attr}")
+    return None
+
+
+def _find(body: list[ast.stmt], name: str) -> tuple[ast.AST, str] | None:
+    """The node `name` binds (a value or a class) and the class scope it sits in ("Feature.")."""
+    *classes, last = name.split(".")
+    scope = ""
+    for part in classes:
+        found = [n for n in body if isinstance(n, ast.ClassDef) and n.name == part]
+        if not found:
+            return None
+        body, scope = found[-1].body, f"{scope}{part}."
+    for node in reversed(body):
+        if isinstance(node, ast.ClassDef) and node.name == last:
+            return node, f"{scope}{last}."
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        named = any(isinstance(t, ast.Name) and t.id == last for t in targets)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and named:
+            return node.value, scope
+    return None
+
+
+def declared_in(text: str, name: str, path: str) -> list[Declared] | Problem:
+    """The flags `name` declares in a module's text, with their lines and descriptions."""
+    tree = parse_ast(path, text)
+    if isinstance(tree, Problem):
+        return tree
+    found = _find(tree.body, name)
+    if found is None:
+        return Problem(path, 1, 0, f"declares no {name!r} (registry.code: a dict, list, tuple or class)")
+    node, scope = found
+    constants = _constants(tree.body)
+    flags: list[Declared] = []
+    if isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values, strict=True):
+            found_key = _key(key, constants, scope) if key is not None else None
+            if found_key is not None:
+                flags.append(Declared(found_key, key.lineno, _string(value) or ""))  # type: ignore[union-attr]
+    elif isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        for element in node.elts:
+            found_key = _key(element, constants, scope)
+            pair = element.elts if isinstance(element, (ast.Tuple, ast.List)) else []
+            if found_key is not None:
+                flags.append(Declared(found_key, element.lineno, _string(pair[1]) if len(pair) > 1 else ""))
+    elif isinstance(node, ast.ClassDef):
+        for member in node.body:
+            if isinstance(member, ast.Assign) and isinstance(member.targets[0], ast.Name):
+                value = _string(member.value)
+                if value is not None:
+                    flags.append(Declared(value, member.lineno))
+            elif (
+                isinstance(member, ast.AnnAssign)
+                and isinstance(member.target, ast.Name)
+                and isinstance(member.annotation, ast.Name)
+                and member.annotation.id == "bool"
+            ):
+                flags.append(Declared(member.target.id, member.lineno))
+    else:
+        return Problem(path, getattr(node, "lineno", 1), 0, f"{name!r} is not a dict, list, tuple or class")
+    return flags
+
+
+class CodeDeclarations:
+    """A registry source: every flag the configured declarations list (state unknown: active)."""
+
+    def __init__(self, declarations: Iterable[Declaration], root: Path, relative: object) -> None:
+        self.declarations = tuple(declarations)
+        self.root = root
+        self.relative = relative
+        self.name = "code declarations"
+
+    def load(self) -> Snapshot:
+        flags: dict[str, Flag] = {}
+        for declaration in self.declarations:
+            display = self.relative(declaration.path)  # type: ignore[operator]
+            try:
+                text = decode(display, read_source(declaration.path))
+            except OSError as exc:
+                raise SourceError(f"{display}: cannot read declared flags: {exc.strerror}") from None
+            found = declared_in(text, declaration.name, display) if isinstance(text, str) else text
+            if isinstance(found, Problem):
+                raise SourceError(str(found))
+            for item in found:
+                flags.setdefault(
+                    item.key,
+                    Flag(
+                        key=item.key,
+                        type=FlagType.RELEASE,
+                        state=FlagState.ACTIVE,
+                        description=item.description,
+                        location=Location(display, item.line),
+                        source=display,
+                    ),
+                )
+        return Snapshot(tuple(flags.values()), source=self.name)
+
+
+# --- removal -----------------------------------------------------------------------------------
+
+
+def remove_declared(module: cst.Module, name: str, keys: Iterable[str]) -> tuple[cst.Module, list[str], list[str]]:
+    """Delete the entries of the declaration `name` that declare `keys`: dict entries, list or
+    tuple elements (a pair goes whole), class constants and `bool` fields. Returns the new module,
+    the keys removed, and the constants (`NAME`, `Class.NAME`) the removed entries named, which
+    the caller deletes once nothing else names them.
+    """
+    tree = ast.parse(module.code)
+    constants = _constants(tree.body)
+    wanted = set(keys)
+    remover = _Remover(name.split("."), constants, wanted)
+    return module.visit(remover), remover.removed, remover.named
+
+
+def _cst_key(node: cst.BaseExpression, constants: Mapping[str, str], scope: str) -> tuple[str | None, str | None]:
+    """(key, the constant that names it) of a container element, as `_key` reads it."""
+    if isinstance(node, (cst.Tuple, cst.List)) and node.elements:
+        return _cst_key(node.elements[0].value, constants, scope)
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return (value if isinstance(value, str) else None), None
+    if isinstance(node, cst.Name):
+        for qualified in (f"{scope}{node.value}", node.value):
+            if qualified in constants:
+                return constants[qualified], qualified
+        return None, None
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        qualified = f"{node.value.value}.{node.attr.value}"
+        return constants.get(qualified), qualified if qualified in constants else None
+    return None, None
+
+
+class _Remover(cst.CSTTransformer):
+    def __init__(self, path: list[str], constants: Mapping[str, str], wanted: set[str]) -> None:
+        self.path = path
+        self.constants = constants
+        self.wanted = wanted
+        self.scope: list[str] = []
+        self.removed: list[str] = []
+        self.named: list[str] = []
+        self.inside = 0  # depth inside the declared value
+
+    def _here(self, name: str) -> bool:
+        return [*self.scope, name] == self.path
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scope.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self.scope.pop()
+        if [*self.scope, updated_node.name.value] != self.path or not isinstance(updated_node.body, cst.IndentedBlock):
+            return updated_node
+        kept = []
+        for statement in updated_node.body.body:
+            key = self._member_key(statement)
+            if key is not None and key in self.wanted:
+                self.removed.append(key)
+                continue
+            kept.append(statement)
+        if not kept:
+            kept = [cst.SimpleStatementLine([cst.Pass()])]
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=kept))
+
+    @staticmethod
+    def _member_key(statement: cst.BaseStatement) -> str | None:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return None
+        small = statement.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.value, cst.SimpleString):
+            value = small.value.evaluated_value
+            return value if isinstance(value, str) else None
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            annotation = small.annotation.annotation
+            if isinstance(annotation, cst.Name) and annotation.value == "bool":
+                return small.target.value
+        return None
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        target = updated_node.targets[0].target if len(updated_node.targets) == 1 else None
+        if isinstance(target, cst.Name) and self._here(target.value):
+            return updated_node.with_changes(value=self._prune(updated_node.value))
+        return updated_node
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        target = updated_node.target
+        if isinstance(target, cst.Name) and updated_node.value is not None and self._here(target.value):
+            return updated_node.with_changes(value=self._prune(updated_node.value))
+        return updated_node
+
+    def _prune(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        scope = "".join(f"{part}." for part in self.scope)
+        if isinstance(value, cst.Dict):
+            elements = list(value.elements)
+            keep = [
+                not isinstance(e, cst.DictElement) or self._drop(*_cst_key(e.key, self.constants, scope)) is False
+                for e in elements
+            ]
+        elif isinstance(value, (cst.Tuple, cst.List, cst.Set)):
+            elements = list(value.elements)
+            keep = [self._drop(*_cst_key(e.value, self.constants, scope)) is False for e in elements]
+        else:
+            return value
+        if all(keep):
+            return value
+        new = list(_without(elements, keep))
+        if isinstance(value, cst.Tuple) and len(new) == 1 and isinstance(new[0].comma, cst.MaybeSentinel):
+            new[0] = new[0].with_changes(comma=cst.Comma())  # ("a",) stays a tuple
+        changes: dict[str, object] = {"elements": new}
+        if not new:  # {} and (): no whitespace left between the brackets
+            if isinstance(value, cst.Dict):
+                changes["lbrace"] = cst.LeftCurlyBrace()
+                changes["rbrace"] = cst.RightCurlyBrace()
+            elif isinstance(value, cst.Set):
+                return cst.Call(cst.Name("set"))
+            elif isinstance(value, cst.List):
+                changes["lbracket"] = cst.LeftSquareBracket()
+                changes["rbracket"] = cst.RightSquareBracket()
+            else:
+                changes["lpar"] = [cst.LeftParen()]
+                changes["rpar"] = [cst.RightParen()]
+        return value.with_changes(**changes)
+
+    def _drop(self, key: str | None, constant: str | None) -> bool:
+        if key is None or key not in self.wanted:
+            return False
+        self.removed.append(key)
+        if constant is not None:
+            self.named.append(constant)
+        return True
+
+
+def _without(elements: list[cst.CSTNode], keep: list[bool]) -> Iterator[cst.CSTNode]:
+    """The kept elements; when the last ones go, the new last takes their final separator, so
+    the closing bracket stays where it was (on its own line, or right after the last element).
+    """
+    last_kept = max((i for i, k in enumerate(keep) if k), default=-1)
+    final = elements[-1].comma  # type: ignore[attr-defined]
+    for index, element in enumerate(elements):
+        if not keep[index]:
+            continue
+        if index == last_kept and index != len(elements) - 1:
+            element = element.with_changes(comma=final)
+        yield element
