@@ -55,6 +55,10 @@ def expressions() -> st.SearchStrategy[str]:
             st.tuples(inner, st.sampled_from(["and", "or"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
             st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
             inner.map(lambda e: f"({e})"),
+            inner.map(lambda e: f"bool({e})"),
+            st.tuples(st.sampled_from(["all", "any"]), st.lists(inner, min_size=1, max_size=3)).map(
+                lambda t: f"{t[0]}([{', '.join(t[1])}])"
+            ),
         ),
         max_leaves=5,
     )

@@ -93,14 +93,18 @@ _ATOMS = (
     cst.SetComp,
 )
 _TERMINATORS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+_FOLDED_BUILTINS = frozenset({"bool", "all", "any"})
 
 
 def _pure(node: cst.BaseExpression) -> bool:
-    """Whether evaluating the expression can be dropped: names, attributes and literals only."""
+    """Whether evaluating the expression can be dropped: names, attributes and literals only (and
+    `not` of one)."""
     if isinstance(node, (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary)):
         return True
     if isinstance(node, cst.Attribute):
         return _pure(node.value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+        return _pure(node.expression)
     if isinstance(node, cst.ConcatenatedString):
         return _pure(node.left) and _pure(node.right)
     return False
@@ -308,9 +312,11 @@ class _Retire(_KeepConstants):
         patterns: Mapping[str, Pattern],
         constants: _Constants,
         unsafe: bool,
+        source: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self.path = path
+        self.source = source  # the whole module's text (the tree visited may stand in for parts)
         self.values = values
         self.patterns = patterns
         self.constants = constants
@@ -318,6 +324,7 @@ class _Retire(_KeepConstants):
         self.state = _State()
         self.positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self.untouched: set[int] = set()  # top-level statements that hold no reference: not entered
+        self.module_code: str | None = None
         for ref in refs:
             s = ref.span
             self.state.refs[(s.line, s.column, s.end_line, s.end_column)] = ref
@@ -463,7 +470,59 @@ class _Retire(_KeepConstants):
         return self.constants.adopt(default, value) if known else default  # the SDK returns its default
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        return self._substitute(original_node, updated_node)
+        found = self._substitute(original_node, updated_node)
+        return self._fold_builtin(found) if found is updated_node else found
+
+    def _fold_builtin(self, call: cst.Call) -> cst.BaseExpression:
+        """`bool(C)`, and `all([...])` / `any([...])` over a literal list, tuple or set holding
+        constants the fold made: neutral constants drop out, a decisive one decides when the other
+        elements are pure. Only builtins the module never rebinds.
+        """
+        func = call.func
+        if not isinstance(func, cst.Name) or func.value not in _FOLDED_BUILTINS or len(call.args) != 1:
+            return call
+        arg = call.args[0]
+        if arg.keyword is not None or arg.star:
+            return call
+        if func.value == "bool":
+            known, value = self.constants.get(arg.value)
+            if not known or self._rebinds("bool"):
+                return call
+            return self._replace(call, self.constants.boolean(bool(value)))
+        items = arg.value
+        if not isinstance(items, (cst.List, cst.Tuple, cst.Set)) or any(
+            isinstance(e, cst.StarredElement) for e in items.elements
+        ):
+            return call
+        known = [self.constants.get(e.value) for e in items.elements]
+        if not any(k for k, _ in known) or self._rebinds(func.value):
+            return call
+        is_all = func.value == "all"
+        if any(k and bool(v) != is_all for k, v in known):  # a False in all(), a True in any()
+            others = [e.value for e, (k, _) in zip(items.elements, known, strict=True) if not k]
+            if all(_pure(o) for o in others):
+                return self._replace(call, self.constants.boolean(not is_all))
+            return call
+        kept = [e for e, (k, _) in zip(items.elements, known, strict=True) if not k]
+        if not kept:
+            return self._replace(call, self.constants.boolean(is_all))
+        kept[-1] = kept[-1].with_changes(comma=items.elements[-1].comma)
+        if isinstance(items, cst.Tuple) and len(kept) == 1 and isinstance(kept[0].comma, cst.MaybeSentinel):
+            kept[0] = kept[0].with_changes(comma=cst.Comma())
+        return call.with_changes(args=[arg.with_changes(value=items.with_changes(elements=kept))])
+
+    def _rebinds(self, name: str) -> bool:
+        """Whether the module binds `name` anywhere (then it may not be the builtin)."""
+        if self.source is None:
+            return True
+        if self.module_code is None:
+            self.module_code = self.source()
+        word = re.escape(name)
+        binding = (
+            rf"\b(?:def|class|as|import|for|lambda|global|nonlocal)\s+{word}\b"
+            rf"|[(,]\s*\*{{0,2}}{word}\s*[,)=:]|^\s*{word}\s*[:=](?!=)|\b{word}\s*:="
+        )
+        return re.search(binding, self.module_code, re.M) is not None
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
         return self._substitute(original_node, updated_node)
@@ -1317,7 +1376,13 @@ def rewrite(
     (imports are judged on that).
     """
     constants = _Constants()
-    retire = _Retire(path, refs, values, patterns, constants, unsafe)
+
+    @functools.cache
+    def whole() -> str:
+        base = text if text is not None else tree.code
+        return (expand(base) or base) if reduced and expand is not None else base
+
+    retire = _Retire(path, refs, values, patterns, constants, unsafe, whole)
     # Every pass works on the module with untouched top-level statements stood in for: metadata
     # and visits then cost what the touched statements cost; `_restore` puts the rest back.
     module, originals = (tree, {}) if reduced else _without_untouched(tree, refs)
@@ -1334,7 +1399,7 @@ def rewrite(
     dropped = retire.state.dropped_bindings
     stores = retire.state.constant_stores
     if retire.state.refold:
-        fold = _Retire(path, (), values, patterns, constants, unsafe)
+        fold = _Retire(path, (), values, patterns, constants, unsafe, whole)
         new = MetadataWrapper(new, unsafe_skip_copy=True).visit(fold)
         dropped = dropped or fold.state.dropped_bindings
         stores = stores or fold.state.constant_stores
@@ -1347,7 +1412,7 @@ def rewrite(
         if not drop:
             break
         inlined = new.visit(_InlineConstants(constants, drop, uses))
-        fold = _Retire(path, (), values, patterns, constants, unsafe)
+        fold = _Retire(path, (), values, patterns, constants, unsafe, whole)
         new = MetadataWrapper(inlined, unsafe_skip_copy=True).visit(fold)
         notes.extend(fold.state.notes)
         dropped = dropped or fold.state.dropped_bindings
