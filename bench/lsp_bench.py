@@ -78,6 +78,22 @@ class Client:
                 return at, params["diagnostics"]
 
 
+def type_one(client: Client, uri: str, lines: list[str], line: int, version: int, insert: bool) -> None:
+    """Type one character at the end of `line` (or delete it again): one incremental change."""
+    column = len(lines[line])
+    change = {
+        "range": {
+            "start": {"line": line, "character": column - (0 if insert else 1)},
+            "end": {"line": line, "character": column},
+        },
+        "text": "x" if insert else "",
+    }
+    lines[line] = lines[line] + "x" if insert else lines[line][:-1]
+    client.notify(
+        "textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}
+    )
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -125,21 +141,8 @@ def main() -> None:
             times = []
             for run in range(args.runs):
                 version += 1
-                column = len(current[line])
-                insert = run % 2 == 0  # type a character, then delete it
-                change = {
-                    "range": {
-                        "start": {"line": line, "character": column - (0 if insert else 1)},
-                        "end": {"line": line, "character": column},
-                    },
-                    "text": "x" if insert else "",
-                }
-                current[line] = current[line] + "x" if insert else current[line][:-1]
                 start = time.perf_counter()
-                client.notify(
-                    "textDocument/didChange",
-                    {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
-                )
+                type_one(client, uri, current, line, version, insert=run % 2 == 0)  # type, then delete
                 at, _ = client.diagnostics_for(version)
                 times.append(at - start)
                 edited = "\n".join(current) + "\n"
@@ -149,23 +152,9 @@ def main() -> None:
             results[name] = times
         before = rss_kb(client.process.pid)
         start = time.perf_counter()
-        line = plain
         for run in range(1_000):  # a fast typist: one character per change, nothing waited for
             version += 1
-            column = len(current[line])
-            insert = run % 2 == 0
-            change = {
-                "range": {
-                    "start": {"line": line, "character": column - (0 if insert else 1)},
-                    "end": {"line": line, "character": column},
-                },
-                "text": "x" if insert else "",
-            }
-            current[line] = current[line] + "x" if insert else current[line][:-1]
-            client.notify(
-                "textDocument/didChange",
-                {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
-            )
+            type_one(client, uri, current, plain, version, insert=run % 2 == 0)
         at, last = client.diagnostics_for(version)
         burst = at - start
         after = rss_kb(client.process.pid)

@@ -148,6 +148,24 @@ def edits_by_uri(edit: types.WorkspaceEdit) -> dict[str, list[types.TextEdit]]:
     return {uri: list(edits) for uri, edits in (edit.changes or {}).items()}
 
 
+async def code_actions(
+    client: LanguageClient, uri: str, line: int, diagnostics: Sequence[types.Diagnostic] = ()
+) -> list[types.CodeAction]:
+    """The code actions offered at the start of `line`."""
+    at = types.Position(line=line, character=0)
+    found = await asyncio.wait_for(
+        client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(start=at, end=at),
+                context=types.CodeActionContext(diagnostics=list(diagnostics)),
+            )
+        ),
+        WAIT,
+    )
+    return [a for a in found or [] if isinstance(a, types.CodeAction)]
+
+
 def as_line(diagnostic: types.Diagnostic, rel: str) -> str:
     start = diagnostic.range.start
     return f"{rel}:{start.line + 1}:{start.character + 1}: {diagnostic.code} {diagnostic.message}"
@@ -234,20 +252,9 @@ async def test_code_action_edit_is_what_clean_writes(client: LanguageClient, sho
     uri = await open_doc(client, path)
     diagnostics = client.diagnostics[uri]
     line = next(d.range.start.line for d in diagnostics if d.code == "FL003")
-    actions = await asyncio.wait_for(
-        client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=types.Range(
-                    start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
-                ),
-                context=types.CodeActionContext(diagnostics=list(diagnostics)),
-            )
-        ),
-        WAIT,
-    )
+    actions = await code_actions(client, uri, line, diagnostics)
     assert actions
-    titles = [a.title for a in actions]  # type: ignore[union-attr]
+    titles = [a.title for a in actions]
     assert "Remove flag 'new-checkout' (always on)" in titles
     action = next(a for a in actions if a.title == "Remove flag 'new-checkout' (always on)")
     assert isinstance(action, types.CodeAction)
@@ -276,15 +283,8 @@ async def test_workspace_wide_removal_edits_every_file(client: LanguageClient, s
     path = shop / "shop" / "views.py"
     uri = await open_doc(client, path)
     gift = next(d for d in client.diagnostics[uri] if d.code == "FL003")
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=gift.range,
-            context=types.CodeActionContext(diagnostics=[gift]),
-        )
-    )
-    assert actions is not None
-    everywhere = [a for a in actions if isinstance(a, types.CodeAction) and a.title.endswith("in every file")]
+    actions = await code_actions(client, uri, gift.range.start.line, [gift])
+    everywhere = [a for a in actions if a.title.endswith("in every file")]
     assert [a.title for a in everywhere] == ["Remove flag 'ENABLE_GIFT_CARDS' (always on) in every file"]
     action = everywhere[0]
     if action.edit is None:
@@ -437,23 +437,8 @@ def _rss(pid: int | None) -> int | None:
 
 
 async def test_unsafe_removal_is_a_separate_action_only_when_it_does_more(client: LanguageClient, shop: Path) -> None:
-    async def titles_and_actions(uri: str, line: int) -> list[types.CodeAction]:
-        found = await asyncio.wait_for(
-            client.text_document_code_action_async(
-                types.CodeActionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    range=types.Range(
-                        start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
-                    ),
-                    context=types.CodeActionContext(diagnostics=[]),
-                )
-            ),
-            WAIT,
-        )
-        return [a for a in found or [] if isinstance(a, types.CodeAction)]
-
     checkout = await open_doc(client, shop / "shop" / "checkout.py")
-    assert not [a.title for a in await titles_and_actions(checkout, 10) if "unsafe" in a.title]
+    assert not [a.title for a in await code_actions(client, checkout, 10) if "unsafe" in a.title]
     close(client, checkout)
 
     path = shop / "shop" / "exports.py"
@@ -463,7 +448,7 @@ async def test_unsafe_removal_is_a_separate_action_only_when_it_does_more(client
     )
     uri = await open_doc(client, path, text)  # unsaved: the file is not on disk
     assert [d.code for d in client.diagnostics[uri]] == ["FL002"]
-    actions = await titles_and_actions(uri, 5)
+    actions = await code_actions(client, uri, 5)
     by_title = {a.title: a for a in actions}
     # The safe removal changes nothing here (a flagged view goes only as an unsafe fix): not offered.
     assert list(by_title) == ["Remove flag 'recs-ml' (always off), with unsafe fixes"]
