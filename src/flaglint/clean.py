@@ -383,7 +383,7 @@ def _remove_declarations(
         tree = parse(rel, found[0])
         if isinstance(tree, Problem):
             continue
-        new_tree, removed, constants = remove_declared(tree, name, values)
+        new_tree, removed, constants = remove_declared(rel, found[0], tree, name, values)
         if removed:
             texts.edits[rel] = (new_tree.code, found[1])
             named.setdefault(rel, []).extend(constants)

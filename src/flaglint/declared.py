@@ -17,8 +17,10 @@ from pathlib import Path
 
 import libcst as cst
 
+from flaglint.codemod import remove_definitions
+from flaglint.detect import module_defs
 from flaglint.detect import parse as parse_ast
-from flaglint.model import Flag, FlagState, FlagType, Location, Problem, Snapshot
+from flaglint.model import Flag, FlagState, FlagType, Location, ModuleName, Problem, Snapshot
 from flaglint.source import decode, read_source
 from flaglint.sources import SourceError
 
@@ -41,6 +43,7 @@ class Declared:
     key: str
     line: int
     description: str = ""
+    member: str = ""  # the class member that declares it (a class of constants or bool fields)
 
 
 def _string(node: ast.AST | None) -> str | None:
@@ -51,16 +54,26 @@ def _string(node: ast.AST | None) -> str | None:
     return None
 
 
-def _constants(body: Iterable[ast.stmt], prefix: str = "") -> dict[str, str]:
-    """`NAME = "value"` bindings of a module and its classes (`Class.NAME`), for keys named by constants."""
-    found: dict[str, str] = {}
-    for node in body:
-        if isinstance(node, ast.ClassDef):
-            found.update(_constants(node.body, f"{prefix}{node.name}."))
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = _string(node.value)
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """String constants of a module and its classes (`NAME`, `Class.NAME`), as key resolution reads them."""
+    return dict(module_defs(tree, ModuleName("", "")).values)
+
+
+def _members(node: ast.ClassDef) -> list[Declared]:
+    """A class's declarations: string constants (the value is the key) and `bool` fields (the name is)."""
+    found = []
+    for member in node.body:
+        if isinstance(member, ast.Assign) and isinstance(member.targets[0], ast.Name):
+            value = _string(member.value)
             if value is not None:
-                found[prefix + node.targets[0].id] = value
+                found.append(Declared(value, member.lineno, member=member.targets[0].id))
+        elif (
+            isinstance(member, ast.AnnAssign)
+            and isinstance(member.target, ast.Name)
+            and isinstance(member.annotation, ast.Name)
+            and member.annotation.id == "bool"
+        ):
+            found.append(Declared(member.target.id, member.lineno, member=member.target.id))
     return found
 
 
@@ -105,7 +118,7 @@ def declared_in(text: str, name: str, path: str) -> list[Declared] | Problem:
     if found is None:
         return Problem(path, 1, 0, f"declares no {name!r} (registry.code: a dict, list, tuple or class)")
     node, scope = found
-    constants = _constants(tree.body)
+    constants = _constants(tree)
     flags: list[Declared] = []
     if isinstance(node, ast.Dict):
         for key, value in zip(node.keys, node.values, strict=True):
@@ -119,18 +132,7 @@ def declared_in(text: str, name: str, path: str) -> list[Declared] | Problem:
             if found_key is not None:
                 flags.append(Declared(found_key, element.lineno, _string(pair[1]) if len(pair) > 1 else ""))
     elif isinstance(node, ast.ClassDef):
-        for member in node.body:
-            if isinstance(member, ast.Assign) and isinstance(member.targets[0], ast.Name):
-                value = _string(member.value)
-                if value is not None:
-                    flags.append(Declared(value, member.lineno))
-            elif (
-                isinstance(member, ast.AnnAssign)
-                and isinstance(member.target, ast.Name)
-                and isinstance(member.annotation, ast.Name)
-                and member.annotation.id == "bool"
-            ):
-                flags.append(Declared(member.target.id, member.lineno))
+        flags = _members(node)
     else:
         return Problem(path, getattr(node, "lineno", 1), 0, f"{name!r} is not a dict, list, tuple or class")
     return flags
@@ -174,16 +176,25 @@ class CodeDeclarations:
 # --- removal -----------------------------------------------------------------------------------
 
 
-def remove_declared(module: cst.Module, name: str, keys: Iterable[str]) -> tuple[cst.Module, list[str], list[str]]:
-    """Delete the entries of the declaration `name` that declare `keys`: dict entries, list or
-    tuple elements (a pair goes whole), class constants and `bool` fields. Returns the new module,
-    the keys removed, and the constants (`NAME`, `Class.NAME`) the removed entries named, which
-    the caller deletes once nothing else names them.
+def remove_declared(
+    path: str, text: str, module: cst.Module, name: str, keys: Iterable[str]
+) -> tuple[cst.Module, list[str], list[str]]:
+    """Delete the entries of the declaration `name` that declare `keys` (`module` is `text`
+    parsed): dict entries, list or tuple elements (a pair goes whole), class constants and `bool`
+    fields. Returns the new module, the keys removed, and the constants (`NAME`, `Class.NAME`) the
+    removed entries named, which the caller deletes once nothing else names them.
     """
-    tree = ast.parse(module.code)
-    constants = _constants(tree.body)
+    tree = parse_ast(path, text)
+    found = _find(tree.body, name) if not isinstance(tree, Problem) else None
+    if found is None:
+        return module, [], []
     wanted = set(keys)
-    remover = _Remover(name.split("."), constants, wanted)
+    node, _ = found
+    if isinstance(node, ast.ClassDef):
+        members = {f"{name}.{d.member}": d.key for d in _members(node) if d.key in wanted}
+        new, removed = remove_definitions(module, members)
+        return new, [members[qualified] for qualified in removed], []
+    remover = _Remover(name.split("."), _constants(tree), wanted)
     return module.visit(remover), remover.removed, remover.named
 
 
@@ -213,7 +224,6 @@ class _Remover(cst.CSTTransformer):
         self.scope: list[str] = []
         self.removed: list[str] = []
         self.named: list[str] = []
-        self.inside = 0  # depth inside the declared value
 
     def _here(self, name: str) -> bool:
         return [*self.scope, name] == self.path
@@ -223,32 +233,7 @@ class _Remover(cst.CSTTransformer):
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         self.scope.pop()
-        if [*self.scope, updated_node.name.value] != self.path or not isinstance(updated_node.body, cst.IndentedBlock):
-            return updated_node
-        kept = []
-        for statement in updated_node.body.body:
-            key = self._member_key(statement)
-            if key is not None and key in self.wanted:
-                self.removed.append(key)
-                continue
-            kept.append(statement)
-        if not kept:
-            kept = [cst.SimpleStatementLine([cst.Pass()])]
-        return updated_node.with_changes(body=updated_node.body.with_changes(body=kept))
-
-    @staticmethod
-    def _member_key(statement: cst.BaseStatement) -> str | None:
-        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-            return None
-        small = statement.body[0]
-        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.value, cst.SimpleString):
-            value = small.value.evaluated_value
-            return value if isinstance(value, str) else None
-        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-            annotation = small.annotation.annotation
-            if isinstance(annotation, cst.Name) and annotation.value == "bool":
-                return small.target.value
-        return None
+        return updated_node
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
         target = updated_node.targets[0].target if len(updated_node.targets) == 1 else None
