@@ -66,6 +66,7 @@ class FlagServer(LanguageServer):
         self.projects: dict[Path, Project | None] = {}
         self.stamps: dict[Path, dict[Path, tuple[int, int] | None]] = {}
         self.included: dict[str, bool] = {}
+        self.roots: dict[Path, tuple[Path, Path | None]] = {}  # folder -> (project root, its settings)
         self.linting: dict[str, asyncio.Task[None]] = {}
         self.again: set[str] = set()
         self.shown: set[str] = set()
@@ -81,7 +82,9 @@ class FlagServer(LanguageServer):
         """The session of the project holding `path`; None (and a message, once) when its settings are broken."""
         cwd = self._folder_of(path)
         try:
-            root, own = find_root([path], cwd)
+            if path.parent not in self.roots:  # reading pyproject.toml files once per folder, not per keystroke
+                self.roots[path.parent] = find_root([path], cwd)
+            root, own = self.roots[path.parent]
         except ConfigError as exc:  # a settings file on the way that cannot be read
             self.tell(str(exc))
             broken = Path(exc.problems[0].path) if exc.problems else path
@@ -193,6 +196,7 @@ class FlagServer(LanguageServer):
             if project is None or (settings is not None and before.get(settings) != now.get(settings)):
                 self.projects.pop(root)
                 self.included.clear()
+                self.roots.clear()
                 continue
             try:
                 project.reload_registry()
