@@ -153,3 +153,40 @@ def test_a_missing_declared_module_is_one_line(make_project: Callable[[dict[str,
     assert done.returncode == 2
     assert "app/gone.py: cannot read declared flags" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_clean_removes_the_declaration_through_the_cli(make_project: Callable[[dict[str, str]], Path]) -> None:
+    root = make_project(
+        {
+            "pyproject.toml": """
+                [tool.flaglint]
+                [tool.flaglint.registry.code]
+                declarations = ["app/features.py:FEATURES"]
+
+                [[tool.flaglint.patterns]]
+                kind = "method"
+                name = "feature"
+                receiver = "request"
+            """,
+            "app/features.py": """
+                FEATURES = {
+                    "dark-mode": "Dark colour scheme",
+                    "new-search": "Search with the new ranking",
+                }
+            """,
+            "app/views.py": """
+                def search(request):
+                    if request.feature("new-search"):
+                        return "ranked"
+                    return "plain"
+            """,
+        }
+    )
+    done = _flaglint(root, "clean", "--flag", "new-search=on", "--allow-dirty")
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Declarations removed:\n  app/features.py: removed the declaration of 'new-search' from FEATURES" in done.stderr
+    )
+    assert (root / "app" / "features.py").read_text() == '\nFEATURES = {\n    "dark-mode": "Dark colour scheme",\n}\n'
+    assert (root / "app" / "views.py").read_text() == '\ndef search(request):\n    return "ranked"\n'
+    assert _flaglint(root, "clean", "--flag", "new-search=on", "--allow-dirty", "--check").returncode == 0
