@@ -1074,8 +1074,8 @@ def _newly_unused(statement: cst.BaseStatement, uses: _Uses) -> set[str]:
 class _Uses:
     """How often names appear in a module before and after a rewrite, for telling which imports
     the rewrite left unused. The quick count reads every word (strings and comments included);
-    where only comments or docstrings would still name an import, the tokens decide: those are not
-    uses (other strings are: `__all__`).
+    where only comments, docstrings or dict keys would still name an import, the tokens decide:
+    those are not uses (other strings are: `__all__`).
     """
 
     def __init__(self, old_code: str, new_code: str) -> None:
@@ -1096,8 +1096,9 @@ class _Uses:
 
 
 def _code_mentions(code: str) -> collections.Counter[str]:
-    """Names used in `code`: tokens, without comments and docstrings, attribute names excluded;
-    names in other strings count. Falls back to every word when the text does not tokenize.
+    """Names used in `code`: tokens, without comments, docstrings and dict keys, attribute names
+    excluded; names in other strings count (`__all__`). Falls back to every word when the text
+    does not tokenize.
     """
     found: collections.Counter[str] = collections.Counter()
     try:
@@ -1106,7 +1107,12 @@ def _code_mentions(code: str) -> collections.Counter[str]:
         return _mentions(code)
     layout = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT}
     previous: tokenize.TokenInfo | None = None
+    brackets: list[str] = []
     for index, token in enumerate(tokens):
+        if token.type == tokenize.OP and token.string in "([{":
+            brackets.append(token.string)
+        elif token.type == tokenize.OP and token.string in ")]}" and brackets:
+            brackets.pop()
         if token.type == tokenize.NAME and not (previous and previous.string == "."):
             found[token.string] += 1
         elif token.type == tokenize.STRING:
@@ -1114,7 +1120,8 @@ def _code_mentions(code: str) -> collections.Counter[str]:
             docstring = (previous is None or previous.type in layout) and (
                 after is None or after.type in (tokenize.NEWLINE, tokenize.ENDMARKER)
             )
-            if not docstring:
+            dict_key = bool(brackets) and brackets[-1] == "{" and after is not None and after.string == ":"
+            if not docstring and not dict_key:
                 found.update(_mentions(token.string))
         elif token.type not in layout and token.type not in (tokenize.OP, tokenize.NUMBER, tokenize.NAME):
             found.update(_mentions(token.string))  # f-string parts (3.12+) count like strings
