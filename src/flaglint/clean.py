@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from flaglint.cachedir import temp_file
 from flaglint.codemod import Note, remove_definitions, rewrite
@@ -424,7 +424,11 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
         if (
             own.search(text)
             and not pattern.search(elsewhere)
-            and not any(pattern.search(other) for other_rel, other, _ in texts.containing(short) if other_rel != rel)
+            and not any(
+                _names_constant(other, pattern, None if "." in name else _module_word(rel))
+                for other_rel, other, _ in texts.containing(short)
+                if other_rel != rel
+            )
         ):
             unused.append(name)
     tree = parse(rel, text) if unused else None
@@ -434,6 +438,30 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
     if removed:
         texts.edits[rel] = (new_tree.code, encoding)
     return removed
+
+
+def _module_word(rel: str) -> str:
+    """The name a module's importers use for it: its file's stem, or its package's folder."""
+    path = PurePosixPath(rel)
+    return path.parent.name if path.stem == "__init__" else path.stem
+
+
+_QUALIFIER = re.compile(r"(\w+)\s*\.\s*\Z")
+
+
+def _names_constant(text: str, pattern: re.Pattern[str], module: str | None) -> bool:
+    """Whether `text` may name the definition `pattern` finds. For a module-level name (`module`
+    given), `other.NAME` counts only when `other` may be that module (its name, or an alias
+    imported for it): `settings.ENABLE_X` is another object's attribute, not the constant.
+    """
+    for found in pattern.finditer(text):
+        qualifier = _QUALIFIER.search(text, max(0, found.start() - 80), found.start())
+        if module is None or qualifier is None:
+            return True
+        word = qualifier.group(1)
+        if word == module or re.search(rf"\b{re.escape(module)}\s+as\s+{re.escape(word)}\b", text):
+            return True
+    return False
 
 
 def _inline_wrappers(
