@@ -12,7 +12,7 @@ Per commit it prints one verdict:
   same-code     equal once formatting is ignored (same AST): a reviewer may still reformat
   needs-review  compiles, no new undefined name, but differs from the human's change
   wrong         flaglint's output does not compile or uses a name it no longer defines
-and flags new unused imports (F401). Run: python bench/replay.py [--mirrors DIR] [-k TEXT].
+and flags new unused imports (F401). Run: python bench/replay.py [--mirrors DIR] [-k TEXT] [--unsafe-fixes].
 """
 
 from __future__ import annotations
@@ -140,10 +140,11 @@ def lint(files: dict[str, str], select: str) -> Counter[str]:
     return found
 
 
-def replay(case: Case, mirrors: Path) -> Outcome:
+def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
     repo = git_dir(mirrors, case.repo)
     parent = git(repo, "rev-parse", f"{case.commit}^").decode().strip()
     flags = [part for pair in case.flags() for part in ("--flag", pair)]
+    unsafe_args = ["--unsafe-fixes"] if unsafe else []
     human = [p for p in git(repo, "diff", "--name-only", parent, case.commit).decode().splitlines() if relevant(p)]
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -157,7 +158,7 @@ def replay(case: Case, mirrors: Path) -> Outcome:
         (root / "pyproject.toml").write_text(case.config, encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
         done = subprocess.run(
-            [sys.executable, "-m", "flaglint", "clean", *flags, "--allow-dirty"],
+            [sys.executable, "-m", "flaglint", "clean", *flags, "--allow-dirty", *unsafe_args],
             cwd=root,
             capture_output=True,
             text=True,
@@ -209,6 +210,7 @@ def main() -> None:
     parser.add_argument("--cases", type=Path, default=HERE / "replay_cases.toml")
     parser.add_argument("--mirrors", type=Path, default=Path(os.environ.get("FLAGLINT_MIRRORS", "/work/.mirror")))
     parser.add_argument("-k", dest="only", help="only cases whose repository, commit or flag contains this")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="replay `clean --unsafe-fixes`")
     args = parser.parse_args()
     cases = [
         c for c in load_cases(args.cases) if not args.only or any(args.only in t for t in (c.repo, c.commit, c.flag))
@@ -218,7 +220,7 @@ def main() -> None:
         if not git_dir(args.mirrors, case.repo).is_dir():
             print(f"{case.repo:32} {case.commit[:10]}  skipped: no mirror under {args.mirrors}")
             continue
-        outcome = replay(case, args.mirrors)
+        outcome = replay(case, args.mirrors, args.unsafe_fixes)
         outcomes.append(outcome)
         f401 = f"  +{outcome.new_f401} F401" if outcome.new_f401 else ""
         print(
@@ -229,7 +231,8 @@ def main() -> None:
     projects = len({o.case.repo for o in outcomes})
     good = totals["exact"]
     print(
-        f"\n{len(outcomes)} removals from {projects} projects: "
+        f"\n`flaglint clean{' --unsafe-fixes' if args.unsafe_fixes else ''}` on "
+        + f"{len(outcomes)} removals from {projects} projects: "
         + ", ".join(f"{totals[v]} {v}" for v in ("exact", "same-code", "needs-review", "wrong"))
         + f"; {good}/{len(outcomes)} need no reviewer edit; "
         + f"{sum(o.new_f401 for o in outcomes)} new unused imports"
