@@ -469,6 +469,37 @@ class _Retire(_KeepConstants):
         known, value = _literal(default)
         return self.constants.adopt(default, value) if known else default  # the SDK returns its default
 
+    def leave_DictElement(
+        self, original_node: cst.DictElement, updated_node: cst.DictElement
+    ) -> cst.DictElement | cst.RemovalSentinel:
+        """Unsafe fix: an entry whose value was just the flag check (`"features": {"x": check}`)
+        only carried the flag to whatever reads the dict, often a template or JavaScript.
+        """
+        ref = self._ref(original_node.value)
+        if ref is None or ref.kind is not RefKind.CHECK or not isinstance(original_node.key, cst.SimpleString):
+            return updated_node
+        pattern = self.patterns.get(ref.pattern)
+        if pattern is not None and not pattern.substitutable:
+            return updated_node
+        what = f"entry {original_node.key.value}, which only carried flag {ref.key!r} to its readers"
+        if self.unsafe:
+            self._changed()
+            self._note(original_node, ref.key, "unsafe-applied", f"removed {what}; they must stop reading it")
+            return cst.RemoveFromParent()
+        self._note(original_node, ref.key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes)")
+        return updated_node
+
+    def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.Dict:
+        """After removed entries: `{}` when none is left; no trailing comma the dict did not have."""
+        if len(updated_node.elements) == len(original_node.elements):
+            return updated_node
+        if not updated_node.elements:
+            return updated_node.with_changes(lbrace=cst.LeftCurlyBrace(), rbrace=cst.RightCurlyBrace())
+        if isinstance(original_node.elements[-1].comma, cst.Comma):
+            return updated_node
+        *rest, last = updated_node.elements
+        return updated_node.with_changes(elements=[*rest, last.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         found = self._substitute(original_node, updated_node)
         return self._fold_builtin(found) if found is updated_node else found
