@@ -9,6 +9,7 @@ mirrors (`fetch github:owner/name`, or `git clone --mirror`), one folder per rep
 
 Per commit it prints one verdict:
   exact         every touched non-test Python file equals the human's version
+  tidier        equal once the imports the human's change left unused (and flaglint removed) go
   same-code     equal once formatting is ignored (same AST): a reviewer may still reformat
   needs-review  compiles, no new undefined name, but differs from the human's change
   wrong         flaglint's output does not compile or uses a name it no longer defines
@@ -189,10 +190,27 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
         return Outcome(case, "wrong", len(files), matching, new_f401, detail)
     if matching == len(files):
         return Outcome(case, "exact", len(files), matching, new_f401)
+    left = {rel for rel in files if ours[rel] != theirs[rel] and theirs[rel] is not None}
+    if not lint({r: before[r] for r in left}, "F401") and all(
+        ours[rel] == without_unused_imports(theirs[rel] or "") for rel in left
+    ):
+        return Outcome(case, "tidier", len(files), matching, new_f401, "the human left imports unused")
     if all(same_code(ours[rel], theirs[rel]) for rel in files):
         return Outcome(case, "same-code", len(files), matching, new_f401)
     missed = [rel for rel in files if ours[rel] != theirs[rel]]
     return Outcome(case, "needs-review", len(files), matching, new_f401, f"differs: {', '.join(missed[:3])}")
+
+
+def without_unused_imports(text: str) -> str:
+    """`text` with the imports ruff finds unused (F401) removed by ruff's own fix."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F401", "--fix", "--quiet", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout
 
 
 def _compiles(text: str | None) -> bool:
@@ -229,11 +247,11 @@ def main() -> None:
         )
     totals = Counter(o.verdict for o in outcomes)
     projects = len({o.case.repo for o in outcomes})
-    good = totals["exact"]
+    good = totals["exact"] + totals["tidier"]
     print(
         f"\n`flaglint clean{' --unsafe-fixes' if args.unsafe_fixes else ''}` on "
         + f"{len(outcomes)} removals from {projects} projects: "
-        + ", ".join(f"{totals[v]} {v}" for v in ("exact", "same-code", "needs-review", "wrong"))
+        + ", ".join(f"{totals[v]} {v}" for v in ("exact", "tidier", "same-code", "needs-review", "wrong"))
         + f"; {good}/{len(outcomes)} need no reviewer edit; "
         + f"{sum(o.new_f401 for o in outcomes)} new unused imports"
     )
