@@ -129,6 +129,28 @@ def test_outside_git_it_says_so_once_and_goes_on(tmp_path: Path) -> None:
     assert "is_enabled" not in (tmp_path / "app.py").read_text()
 
 
+def test_a_file_left_unchanged_is_named_with_the_reason(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[tool.flaglint]\n",
+        "scoped.py": """
+            import UnleashClient
+
+
+            def total(client):
+                if client.is_enabled("new-checkout"):
+                    fee = 1
+                return fee
+            """,
+    }
+    write(tmp_path, files)
+    before = (tmp_path / "scoped.py").read_text()
+    done = flaglint("clean", "--flag", "new-checkout=off", cwd=tmp_path)
+    assert (tmp_path / "scoped.py").read_text() == before
+    assert "Not rewritten:\n  scoped.py: left unchanged: removing the dead code would change the scope of `fee`" in (
+        done.stderr
+    )
+
+
 def test_branch_needs_git_and_a_new_name(tmp_path: Path) -> None:
     write(tmp_path, APP)
     assert (

@@ -662,6 +662,7 @@ def _summary(
     totals = f"{_plural(len(steps), 'flag')}, {_plural(len(files), 'file')} changed"
     click.echo(f"{totals}, {_plural(removed_total, 'line')} removed", err=True)
     groups = [
+        ("error", "Not rewritten"),
         ("unsafe-skipped", "Skipped unsafe fixes (use --unsafe-fixes)"),
         ("unsafe-applied", "Applied unsafe fixes"),
         ("declaration", "Declarations removed"),
