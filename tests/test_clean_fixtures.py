@@ -107,5 +107,7 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     reduction = reduce_for_rewrite(text, {n for r in refs for n in range(r.span.line, r.span.end_line + 1)})
     if reduction is not None:
         reduced = _rewrite_reduced(job, reduction)
-        assert reduced is not None
-        assert (reduced.code, reduced.notes) == (whole.code, whole.notes)
+        if reduced is None:  # a stub did not come back: only a removed definition may have held it
+            assert any(n.kind == "unsafe-applied" and n.message.startswith("removed `") for n in whole.notes)
+        else:
+            assert (reduced.code, reduced.notes) == (whole.code, whole.notes)

@@ -26,6 +26,15 @@ PATTERNS = (
     custom_pattern({"kind": "function", "name": "app.flags.is_on"}, 0),
     custom_pattern({"kind": "method", "name": "has_feature", "receiver": "project"}, 0),
     custom_pattern({"kind": "decorator", "name": "app.flags.flagged"}, 0),
+    custom_pattern(
+        {
+            "kind": "keyword",
+            "name": "pyramid.view.view_config",
+            "key-keyword": "feature",
+            "negate": "pyramid.config.not_",
+        },
+        0,
+    ),
 )
 MODULE = ModuleName("app.views", "app")
 
@@ -62,6 +71,19 @@ def test_syntax_errors_are_placed_alike() -> None:
     assert fast.problems[0].line == reference.problems[0].line == 2
 
 
+def test_a_keyword_flag_is_read_alike_negated_or_not() -> None:
+    text = (
+        "from pyramid.config import not_\nfrom pyramid.view import view_config\n\n"
+        "@view_config(route_name='a', feature=not_('old-form'))\ndef a(request):\n    pass\n\n"
+        "@view_config(feature='new-form')\ndef b(request):\n    pass\n"
+    )
+    found = assert_equal(text)
+    assert [(r.key, r.kind.value, r.pinned) for r in found.refs] == [
+        ("old-form", "predicate", "False"),
+        ("new-form", "predicate", "True"),
+    ]
+
+
 # --- generated programs -------------------------------------------------------------------------
 
 NAMES = ["client", "flags", "waffle", "flag_is_active", "KEY", "OTHER", "Feature", "project", "settings", "app"]
@@ -95,6 +117,9 @@ CALLS = [
     "ldclient.get().variation({key}, ctx, default=False)",
     "of_client.get_boolean_value({key}, False)",
     "gb.is_off({key})",
+    "view_config(route_name='r', feature={key})",
+    "view_config(feature=not_({key}))",
+    "view_config(feature=not_({key}, x))",
     "posthog.feature_enabled({key}, user)",
     "ph.get_feature_flag({key}, user)",
     "is_on({key})",
@@ -121,6 +146,7 @@ TOP = [
     "import posthog as ph",
     "from openfeature import api",
     "from django.conf import settings",
+    "from pyramid.view import view_config\nfrom pyramid.config import not_",
     "from app.flags import KEY, is_on",
     "from . import consts",
     "from .flags import KEY as OTHER",

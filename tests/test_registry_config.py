@@ -135,6 +135,16 @@ def test_config_defaults_and_settings(tmp_path: Path) -> None:
             "pattern #1: kind = 'attribute' needs match",
         ),
         ('[[tool.flaglint.patterns]]\nkind = "method"\nname = "f"\nkey = -1\n', 5, "key must be a non-negative"),
+        (
+            '[[tool.flaglint.patterns]]\nkind = "keyword"\nname = "pyramid.view.view_config"\n',
+            5,
+            "pattern #1: kind = 'keyword' needs key-keyword",
+        ),
+        (
+            '[[tool.flaglint.patterns]]\nkind = "function"\nname = "f"\nnegate = "not_"\n',
+            5,
+            "pattern #1: negate is a dotted name and only applies to kind = 'keyword'",
+        ),
     ],
 )
 def test_config_errors_name_the_line(tmp_path: Path, body: str, line: int, message: str) -> None:

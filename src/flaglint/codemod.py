@@ -153,8 +153,19 @@ def _overwrites(first: cst.CSTNode, second: cst.CSTNode, guarded: bool) -> bool:
     return not m.findall(b[1], m.Name(a[0]))
 
 
+def _call_token(call: cst.Call) -> str | None:
+    func = call.func
+    return func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+
+
 def _is_terminator(statement: cst.CSTNode) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], _TERMINATORS)
+
+
+@dataclass
+class _Class:
+    node: cst.ClassDef
+    doom: str | None = None  # why the whole class should go (only applied with unsafe fixes)
 
 
 @dataclass
@@ -198,6 +209,7 @@ class _State:
     after: dict[int, list[cst.EmptyLine]] = field(default_factory=dict)
     padding: dict[int, cst.CSTNode] = field(default_factory=dict)
     functions: list[_Function] = field(default_factory=list)
+    decorated: list[_Function | _Class] = field(default_factory=list)  # the definitions being visited
     guarded: int = 0  # depth of try/with blocks around the current node
     constant_stores: bool = False  # some `name = <synthetic constant>` exists (inlining may apply)
     refold: bool = False  # new constants appeared after their surroundings were folded
@@ -423,6 +435,36 @@ class _Retire(_KeepConstants):
             if found is not None:
                 frame.params[found[0]] = found[1]
         self.state.functions.append(frame)
+        self.state.decorated.append(frame)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.state.decorated.append(_Class(node))
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef | cst.RemovalSentinel:
+        frame = self.state.decorated.pop()
+        if frame.doom is None:
+            return updated_node
+        return self._doomed(original_node, updated_node, frame.doom)
+
+    def _doomed(
+        self, original_node: cst.FunctionDef | cst.ClassDef, updated_node: cst.FunctionDef | cst.ClassDef, doom: str
+    ) -> cst.FunctionDef | cst.ClassDef | cst.RemovalSentinel:
+        """A definition the retired flag made useless goes with unsafe fixes; else it is listed."""
+        name = updated_node.name.value
+        word = re.compile(rf"(?<!def )(?<!class )\b{re.escape(name)}\b")  # uses, not other definitions
+        own = len(word.findall(cst.Module([]).code_for_node(original_node)))
+        if self.source is not None and len(word.findall(self.source())) > own:
+            self._note(original_node, None, "review", f"`{name}` is kept, named elsewhere in the module: {doom}")
+            return updated_node
+        if self.unsafe:
+            self._changed()
+            self._dropped(updated_node)
+            self._note(original_node, None, "unsafe-applied", f"removed `{name}`: {doom}")
+            return cst.RemoveFromParent()
+        self._note(original_node, None, "unsafe-skipped", f"would remove `{name}` (--unsafe-fixes): {doom}")
+        return updated_node
 
     def visit_Try(self, node: cst.Try) -> None:
         self.state.guarded += 1
@@ -445,7 +487,7 @@ class _Retire(_KeepConstants):
 
     def _substitute(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
         ref = self._ref(original)
-        if ref is None or ref.kind in (RefKind.DECORATOR, RefKind.TEST_OVERRIDE):
+        if ref is None or ref.kind in (RefKind.DECORATOR, RefKind.TEST_OVERRIDE, RefKind.PREDICATE):
             return updated
         pattern = self.patterns.get(ref.pattern)
         if pattern is not None and not pattern.substitutable:
@@ -490,15 +532,15 @@ class _Retire(_KeepConstants):
         return updated_node
 
     def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.Dict:
-        """After removed entries: `{}` when none is left; no trailing comma the dict did not have."""
+        """After removed entries: `{}` when none is left, else the last entry keeps the dict's
+        closing layout (its trailing comma or none, and the indent of the closing brace).
+        """
         if len(updated_node.elements) == len(original_node.elements):
             return updated_node
         if not updated_node.elements:
             return updated_node.with_changes(lbrace=cst.LeftCurlyBrace(), rbrace=cst.RightCurlyBrace())
-        if isinstance(original_node.elements[-1].comma, cst.Comma):
-            return updated_node
         *rest, last = updated_node.elements
-        return updated_node.with_changes(elements=[*rest, last.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        return updated_node.with_changes(elements=[*rest, last.with_changes(comma=original_node.elements[-1].comma)])
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         found = self._substitute(original_node, updated_node)
@@ -758,6 +800,8 @@ class _Retire(_KeepConstants):
         ref = self._ref(original_node.decorator)
         if ref is None:
             return updated_node
+        if ref.kind is RefKind.PREDICATE:
+            return self._predicate(original_node, updated_node, ref)
         if ref.kind is RefKind.DECORATOR:
             keep_path = bool(self._value(ref))
             reason = f"it is only reachable while flag {ref.key!r} is on"
@@ -773,8 +817,41 @@ class _Retire(_KeepConstants):
         if keep_path:
             self._changed()
             return cst.RemoveFromParent()
-        if self.state.functions:
-            self.state.functions[-1].doom = reason
+        if self.state.decorated:  # the decorated function or class
+            self.state.decorated[-1].doom = reason
+        return updated_node
+
+    def _predicate(
+        self, original_node: cst.Decorator, updated_node: cst.Decorator, ref: FlagRef
+    ) -> cst.Decorator | cst.RemovalSentinel:
+        """`@view_config(..., feature="k")`: once k is fixed the keyword either always holds (it goes)
+        or never does: the registration never applies, so it goes when another decorator of the same
+        call remains, and otherwise the definition is useless (an unsafe fix).
+        """
+        pattern = self.patterns.get(ref.pattern)
+        call = updated_node.decorator
+        if pattern is None or not isinstance(call, cst.Call):
+            return updated_node
+        wanted = ref.pinned != "False"
+        if bool(self._value(ref)) == wanted:
+            self._changed()
+            args = [a for a in call.args if a.keyword is None or a.keyword.value not in pattern.key.keywords]
+            if args:  # the last argument keeps the call's closing layout
+                args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
+            return updated_node.with_changes(decorator=call.with_changes(args=args))
+        owner = self.state.decorated[-1].node if self.state.decorated else None
+        token = pattern.token
+        others = [
+            d
+            for d in (owner.decorators if owner is not None else ())
+            if d is not original_node and isinstance(d.decorator, cst.Call) and _call_token(d.decorator) == token
+        ]
+        if others:
+            self._changed()
+            return cst.RemoveFromParent()
+        if self.state.decorated:
+            state = "on" if wanted else "off"
+            self.state.decorated[-1].doom = f"it only applies while flag {ref.key!r} is {state}"
         return updated_node
 
     def leave_With(
@@ -809,18 +886,12 @@ class _Retire(_KeepConstants):
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.BaseStatement | cst.RemovalSentinel:
         frame = self.state.functions.pop()
+        self.state.decorated.pop()
         for name, keep in frame.pinned.items():
             updated_node = self._narrow(updated_node, frame, name, keep)
         if frame.doom is None:
             return updated_node
-        name = updated_node.name.value
-        if self.unsafe:
-            self._changed()
-            self._dropped(updated_node)
-            self._note(original_node, None, "unsafe-applied", f"removed `{name}`: {frame.doom}")
-            return cst.RemoveFromParent()
-        self._note(original_node, None, "unsafe-skipped", f"would remove `{name}` (--unsafe-fixes): {frame.doom}")
-        return updated_node
+        return self._doomed(original_node, updated_node, frame.doom)
 
     def _narrow(self, node: cst.FunctionDef, frame: _Function, name: str, keep: bool) -> cst.FunctionDef:
         """Keep only the parametrized values of `name` that match the flag's kept state; with one

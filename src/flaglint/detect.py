@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from flaglint.guard import deep
-from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, Span
+from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, RefKind, Span
 from flaglint.patterns import Arg, Pattern, Shape, call_strength, names_match
 
 _SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
@@ -1104,6 +1104,15 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return found
 
 
+def _unnegated(node: ast.expr, negation: str | None) -> tuple[ast.expr, bool]:
+    """The key inside a negating call (`not_("k")` -> "k", False), else the node itself (True)."""
+    if negation is None or type(node) is not ast.Call or node.keywords or len(node.args) != 1:
+        return node, True
+    func, inner = node.func, node.args[0]
+    name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+    return (inner, False) if name == negation and type(inner) is not ast.Starred else (node, True)
+
+
 def argument(call: ast.Call, where: Arg) -> ast.expr | None:
     """The argument of `call` at `where`: a keyword of that name, else the positional one."""
     if where.keywords:
@@ -1234,13 +1243,20 @@ class _Matcher:
         _, row, key_node = best
         default = argument(node, row.default)
         pinned = argument(node, row.pinned)
+        pinned_text = self._code(pinned, node) if pinned is not None else None
+        key_call = node
+        if row.kind is RefKind.PREDICATE:  # pinned: the flag value the predicate asks for
+            unwrapped, wanted = _unnegated(key_node, row.negation)
+            if unwrapped is not key_node:
+                key_call, key_node = key_node, unwrapped  # type: ignore[assignment]
+            pinned_text = str(wanted)
         return self._ref(
             node,
             row,
             key_node,
-            call=node,
+            call=key_call,
             default=self._code(default, node) if default is not None else None,
-            pinned=self._code(pinned, node) if pinned is not None else None,
+            pinned=pinned_text,
         )
 
     def _call_strength(self, node: ast.Call, row: Pattern, func_names: set[str | None], key_node: ast.expr) -> int:

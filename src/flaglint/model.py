@@ -16,6 +16,7 @@ class RefKind(str, enum.Enum):
     VALUE = "value"
     DECORATOR = "decorator"
     TEST_OVERRIDE = "test-override"
+    PREDICATE = "predicate"  # a framework keyword: `@view_config(feature="k")` applies only while k is on
 
 
 class KeySource(str, enum.Enum):

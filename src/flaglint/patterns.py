@@ -50,6 +50,7 @@ class Pattern:
     match: str | None = None
     negated: bool = False  # the call answers "is the flag off?" (GrowthBook is_off)
     substitutable: bool = True  # False: the call returns an object (details, variant), not the value
+    negation: str | None = None  # kind "keyword": the call that negates its key (`not_("k")`), last name
 
     @property
     def token(self) -> str:
@@ -212,6 +213,8 @@ _CUSTOM_KINDS = {
     "subscript": Shape.SUBSCRIPT,
 }
 _DECORATOR = "decorator"
+_KEYWORD_KIND = "keyword"
+_SPECIAL_KINDS = (_DECORATOR, _KEYWORD_KIND)
 
 
 class PatternError(ValueError):
@@ -220,18 +223,29 @@ class PatternError(ValueError):
 
 def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
     """Build a Pattern from one `[[tool.flaglint.patterns]]` table."""
-    allowed = {"kind", "name", "receiver", "key", "key-keyword", "default", "default-keyword", "match", "flag-kind"}
+    allowed = {
+        *("kind", "name", "receiver", "key", "key-keyword", "default", "default-keyword", "match", "flag-kind"),
+        "negate",
+    }
     unknown = sorted(set(entry) - allowed)
     if unknown:
         raise PatternError(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
     kind_text = entry.get("kind")
-    if kind_text not in (*_CUSTOM_KINDS, _DECORATOR):
-        raise PatternError(f"kind must be one of {', '.join([*_CUSTOM_KINDS, _DECORATOR])}, not {kind_text!r}")
+    if kind_text not in (*_CUSTOM_KINDS, *_SPECIAL_KINDS):
+        raise PatternError(f"kind must be one of {', '.join([*_CUSTOM_KINDS, *_SPECIAL_KINDS])}, not {kind_text!r}")
     name = entry.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w.]*", name):
+    if not isinstance(name, str) or not _dotted(name):
         raise PatternError("name must be a dotted Python name")
-    shape = Shape.CALL if kind_text == _DECORATOR else _CUSTOM_KINDS[kind_text]
-    ref_kind = RefKind.DECORATOR if kind_text == _DECORATOR else _ref_kind(entry.get("flag-kind", "check"))
+    negate = entry.get("negate")
+    if negate is not None and (kind_text != _KEYWORD_KIND or not isinstance(negate, str) or not _dotted(negate)):
+        raise PatternError("negate is a dotted name and only applies to kind = 'keyword'")
+    if kind_text == _KEYWORD_KIND and not isinstance(entry.get("key-keyword"), str):
+        raise PatternError("kind = 'keyword' needs key-keyword, the keyword that names the flag (feature)")
+    shape = Shape.CALL if kind_text in _SPECIAL_KINDS else _CUSTOM_KINDS[kind_text]
+    if kind_text in _SPECIAL_KINDS:
+        ref_kind = RefKind.DECORATOR if kind_text == _DECORATOR else RefKind.PREDICATE
+    else:
+        ref_kind = _ref_kind(entry.get("flag-kind", "check"))
     receiver = entry.get("receiver")
     if receiver is not None and (shape is not Shape.METHOD or not isinstance(receiver, str)):
         raise PatternError("receiver is a dotted name and only applies to kind = 'method'")
@@ -240,7 +254,7 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
         raise PatternError("match must be a glob string")
     if shape is Shape.ATTRIBUTE and match is None:
         raise PatternError("kind = 'attribute' needs match, a glob over attribute names such as 'ENABLE_*'")
-    key = _arg(entry, "key", "key-keyword", default_index=0)
+    key = _arg(entry, "key", "key-keyword", default_index=None if kind_text == _KEYWORD_KIND else 0)
     default = _arg(entry, "default", "default-keyword", default_index=None)
     if shape in (Shape.ATTRIBUTE, Shape.SUBSCRIPT):
         key = NO_ARG
@@ -254,7 +268,12 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
         default=default,
         receiver=receiver,
         match=match,
+        negation=negate.rsplit(".", 1)[-1] if negate else None,
     )
+
+
+def _dotted(text: str) -> bool:
+    return re.fullmatch(r"[A-Za-z_][\w.]*", text) is not None
 
 
 def _ref_kind(text: object) -> RefKind:

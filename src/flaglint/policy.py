@@ -98,7 +98,7 @@ def off_value(ref: FlagRef, flag: Flag) -> str | None:
     """What a reference sees once the flag is off or gone: the registry's value, else the SDK default."""
     if flag.value is not None:
         return flag.value
-    if ref.kind in (RefKind.CHECK, RefKind.DECORATOR, RefKind.TEST_OVERRIDE):
+    if ref.kind in (RefKind.CHECK, RefKind.DECORATOR, RefKind.TEST_OVERRIDE, RefKind.PREDICATE):
         return "False"
     return ref.default
 

@@ -23,7 +23,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, Span
+from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, RefKind, Span
 from flaglint.patterns import Arg, Pattern, Shape, call_strength, names_match
 
 _SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
@@ -290,6 +290,16 @@ class _CandidateFinder(cst.CSTVisitor):
             self.candidates.append((node, rows))
 
 
+def _unnegated(node: cst.BaseExpression, negation: str | None) -> tuple[cst.BaseExpression, bool]:
+    """The key inside a negating call (`not_("k")` -> "k", False), else the node itself (True)."""
+    if negation is None or not isinstance(node, cst.Call) or len(node.args) != 1:
+        return node, True
+    inner = node.args[0]
+    if inner.keyword is not None or inner.star or _last_name(node.func) != negation:
+        return node, True
+    return inner.value, False
+
+
 def _last_name(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.Name):
         return node.value
@@ -361,12 +371,16 @@ class _Matcher:
         _, row, key_node = best
         default = _argument(node.args, row.default)
         pinned = _argument(node.args, row.pinned)
+        pinned_text = self._code(pinned) if pinned is not None else None
+        if row.kind is RefKind.PREDICATE:  # pinned: the flag value the predicate asks for
+            key_node, wanted = _unnegated(key_node, row.negation)
+            pinned_text = str(wanted)
         return self._ref(
             where,
             row,
             key_node,
             default=self._code(default) if default is not None else None,
-            pinned=self._code(pinned) if pinned is not None else None,
+            pinned=pinned_text,
         )
 
     def _call_strength(
