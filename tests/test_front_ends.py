@@ -26,6 +26,8 @@ PATTERNS = (
     custom_pattern({"kind": "function", "name": "app.flags.is_on"}, 0),
     custom_pattern({"kind": "method", "name": "has_feature", "receiver": "project"}, 0),
     custom_pattern({"kind": "decorator", "name": "app.flags.flagged"}, 0),
+    custom_pattern({"kind": "function", "name": "app.flags.pin_on", "flag-kind": "test-override", "pin": True}, 0),
+    custom_pattern({"kind": "function", "name": "pin_to", "flag-kind": "test-override", "pin-keyword": "to"}, 0),
     custom_pattern(
         {
             "kind": "keyword",
@@ -69,6 +71,15 @@ def test_syntax_errors_are_placed_alike() -> None:
     assert fast.problems
     assert reference.problems
     assert fast.problems[0].line == reference.problems[0].line == 2
+
+
+def test_a_project_pin_helper_records_what_it_pins() -> None:
+    text = "import app.flags\nfrom app.pins import pin_to\n\napp.flags.pin_on('a')\npin_to('b', to=False)\n"
+    found = assert_equal(text)
+    assert [(r.key, r.kind.value, r.pinned) for r in found.refs] == [
+        ("a", "test-override", "True"),
+        ("b", "test-override", "False"),
+    ]
 
 
 def test_a_keyword_flag_is_read_alike_negated_or_not() -> None:
@@ -119,6 +130,8 @@ CALLS = [
     "gb.is_off({key})",
     "view_config(route_name='r', feature={key})",
     "view_config(feature=not_({key}))",
+    "app.flags.pin_on({key})",
+    "pin_to({key}, to=False)",
     "view_config(feature=not_({key}, x))",
     "posthog.feature_enabled({key}, user)",
     "ph.get_feature_flag({key}, user)",

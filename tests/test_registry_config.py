@@ -145,6 +145,16 @@ def test_config_defaults_and_settings(tmp_path: Path) -> None:
             5,
             "pattern #1: negate is a dotted name and only applies to kind = 'keyword'",
         ),
+        (
+            '[[tool.flaglint.patterns]]\nkind = "function"\nname = "pin_it"\npin = true\n',
+            5,
+            "pattern #1: pin, pin-arg and pin-keyword only apply to flag-kind = 'test-override'",
+        ),
+        (
+            '[[tool.flaglint.patterns]]\nkind = "function"\nname = "pin"\nflag-kind = "test-override"\npin = "yes"\n',
+            5,
+            "pattern #1: pin is true or false",
+        ),
     ],
 )
 def test_config_errors_name_the_line(tmp_path: Path, body: str, line: int, message: str) -> None:

@@ -153,6 +153,30 @@ def _overwrites(first: cst.CSTNode, second: cst.CSTNode, guarded: bool) -> bool:
     return not m.findall(b[1], m.Name(a[0]))
 
 
+def _only_calls_super(node: cst.FunctionDef) -> bool:
+    """Whether a method only hands its own arguments to the same method of its parent class (an
+    override that changes nothing): `def setUp(self): super().setUp()`, no decorators.
+    """
+    if node.decorators or node.asynchronous or not isinstance(node.body, cst.IndentedBlock):
+        return False
+    statements = node.body.body
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return False
+    (small,) = statements[0].body
+    call = small.value if isinstance(small, (cst.Expr, cst.Return)) else None
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return False
+    parent = call.func.value
+    if not (isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "super"):
+        return False
+    params = node.params
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg or params.kwonly_params:
+        return False
+    names = [p.name.value for p in (*params.posonly_params, *params.params)]
+    passed = [a.value.value if isinstance(a.value, cst.Name) and not (a.keyword or a.star) else "" for a in call.args]
+    return call.func.attr.value == node.name.value and bool(names) and passed == names[1:]
+
+
 def _call_token(call: cst.Call) -> str | None:
     func = call.func
     return func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
@@ -174,6 +198,7 @@ class _Function:
     doom: str | None = None  # why the whole function should go (only applied with unsafe fixes)
     params: dict[str, list[object]] = field(default_factory=dict)  # @pytest.mark.parametrize("n", [...])
     pinned: dict[str, bool] = field(default_factory=dict)  # parameter -> truthiness the flag keeps
+    unpinned: bool = False  # a pin statement in its body went
 
 
 _PARAMETRIZE = m.Call(
@@ -774,6 +799,18 @@ class _Retire(_KeepConstants):
         if self.constants.get(updated_node.value)[0]:
             self._changed()
             return cst.RemoveFromParent()
+        ref = self._ref(original_node.value)
+        if ref is not None and ref.kind is RefKind.TEST_OVERRIDE:  # `pin_flag(K)` as a statement
+            match = self._pinned_matches(ref)
+            if match is None:
+                self._note(original_node, ref.key, "review", f"test override of {ref.key!r} pins a non-literal value")
+            elif match:
+                self._changed()
+                if self.state.functions:
+                    self.state.functions[-1].unpinned = True
+                return cst.RemoveFromParent()
+            elif self.state.functions:
+                self.state.functions[-1].doom = f"it tests flag {ref.key!r} in its discarded state"
         return updated_node
 
     def leave_SimpleStatementLine(
@@ -889,9 +926,12 @@ class _Retire(_KeepConstants):
         self.state.decorated.pop()
         for name, keep in frame.pinned.items():
             updated_node = self._narrow(updated_node, frame, name, keep)
-        if frame.doom is None:
-            return updated_node
-        return self._doomed(original_node, updated_node, frame.doom)
+        if frame.doom is not None:
+            return self._doomed(original_node, updated_node, frame.doom)
+        in_class = bool(self.state.decorated) and isinstance(self.state.decorated[-1], _Class)
+        if frame.unpinned and in_class and _only_calls_super(updated_node):
+            return cst.RemoveFromParent()  # `def setUp(self): super().setUp()` once its pin went
+        return updated_node
 
     def _narrow(self, node: cst.FunctionDef, frame: _Function, name: str, keep: bool) -> cst.FunctionDef:
         """Keep only the parametrized values of `name` that match the flag's kept state; with one
@@ -969,6 +1009,10 @@ class _Retire(_KeepConstants):
         footer = [*carry, *updated_node.footer]
         if not body:
             body = [self._pad()]
+        elif original_node.body and not _blank_prefix(original_node.body[0].leading_lines):
+            count = _blank_prefix(body[0].leading_lines)  # a block that opened without a blank line still does
+            if count:
+                body = [body[0].with_changes(leading_lines=body[0].leading_lines[count:]), *body[1:]]
         if list(body) == list(updated_node.body) and footer == list(updated_node.footer):
             return updated_node
         return updated_node.with_changes(body=body, footer=footer)

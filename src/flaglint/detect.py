@@ -1243,7 +1243,7 @@ class _Matcher:
         _, row, key_node = best
         default = argument(node, row.default)
         pinned = argument(node, row.pinned)
-        pinned_text = self._code(pinned, node) if pinned is not None else None
+        pinned_text = row.pin if pinned is None else self._code(pinned, node)
         key_call = node
         if row.kind is RefKind.PREDICATE:  # pinned: the flag value the predicate asks for
             unwrapped, wanted = _unnegated(key_node, row.negation)

@@ -51,6 +51,7 @@ class Pattern:
     negated: bool = False  # the call answers "is the flag off?" (GrowthBook is_off)
     substitutable: bool = True  # False: the call returns an object (details, variant), not the value
     negation: str | None = None  # kind "keyword": the call that negates its key (`not_("k")`), last name
+    pin: str | None = None  # a test helper that always pins one value ("True" / "False")
 
     @property
     def token(self) -> str:
@@ -225,7 +226,7 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
     """Build a Pattern from one `[[tool.flaglint.patterns]]` table."""
     allowed = {
         *("kind", "name", "receiver", "key", "key-keyword", "default", "default-keyword", "match", "flag-kind"),
-        "negate",
+        *("negate", "pin", "pin-arg", "pin-keyword"),
     }
     unknown = sorted(set(entry) - allowed)
     if unknown:
@@ -241,6 +242,12 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
         raise PatternError("negate is a dotted name and only applies to kind = 'keyword'")
     if kind_text == _KEYWORD_KIND and not isinstance(entry.get("key-keyword"), str):
         raise PatternError("kind = 'keyword' needs key-keyword, the keyword that names the flag (feature)")
+    pin = entry.get("pin")
+    pinned = _arg(entry, "pin-arg", "pin-keyword", default_index=None)
+    if (pin is not None or pinned != NO_ARG) and entry.get("flag-kind") != RefKind.TEST_OVERRIDE.value:
+        raise PatternError("pin, pin-arg and pin-keyword only apply to flag-kind = 'test-override'")
+    if pin is not None and (not isinstance(pin, bool) or pinned != NO_ARG):
+        raise PatternError("pin is true or false (the value the helper always pins), without pin-arg/pin-keyword")
     shape = Shape.CALL if kind_text in _SPECIAL_KINDS else _CUSTOM_KINDS[kind_text]
     if kind_text in _SPECIAL_KINDS:
         ref_kind = RefKind.DECORATOR if kind_text == _DECORATOR else RefKind.PREDICATE
@@ -269,6 +276,8 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
         receiver=receiver,
         match=match,
         negation=negate.rsplit(".", 1)[-1] if negate else None,
+        pinned=pinned,
+        pin=None if pin is None else str(pin),
     )
 
 

@@ -371,7 +371,7 @@ class _Matcher:
         _, row, key_node = best
         default = _argument(node.args, row.default)
         pinned = _argument(node.args, row.pinned)
-        pinned_text = self._code(pinned) if pinned is not None else None
+        pinned_text = row.pin if pinned is None else self._code(pinned)
         if row.kind is RefKind.PREDICATE:  # pinned: the flag value the predicate asks for
             key_node, wanted = _unnegated(key_node, row.negation)
             pinned_text = str(wanted)
