@@ -214,6 +214,8 @@ def evaluated_lately(flag: Flag, now: dt.datetime) -> dt.datetime | None:
     it even when this repository does not); None otherwise. The environments the source calls
     production for this flag count, else one named `production`.
     """
+    if not flag.last_seen:
+        return None
     seen = flag.seen_in([env for env, _ in flag.environments] or ["production"])
     return seen if seen is not None and now - seen <= RECENT else None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -19,7 +20,17 @@ from typing import Any
 
 from flaglint.cachedir import claim, temp_file
 from flaglint.config import Config, SourceSpec
-from flaglint.model import FLAG_STATES, FLAG_TYPES, STAGES, Flag, FlagState, FlagType, Location, Problem, Snapshot
+from flaglint.model import (
+    FLAG_STATES,
+    FLAG_TYPES,
+    STAGES,
+    Flag,
+    FlagState,
+    FlagType,
+    Location,
+    Problem,
+    Snapshot,
+)
 from flaglint.sources import RegistryError, RegistrySource, SourceError, read_json
 from flaglint.tomlpos import TomlIndex, error_line, error_message
 
@@ -215,7 +226,8 @@ class FlagsToml:
             raw = json.loads(file.read_bytes()) if file is not None else None
             if not isinstance(raw, dict) or raw.get("format") != _ROWS_FORMAT:
                 return None
-            return tuple(_from_row(row, self.name) for row in raw["flags"])
+            days: dict[str, dt.date] = {}
+            return tuple(_from_row(row, self.name, days) for row in raw["flags"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -260,32 +272,30 @@ def _to_row(flag: Flag) -> list[Any]:
             _iso(flag.changed), seen]  # fmt: skip
 
 
-def _from_row(row: list[Any], path: str) -> Flag:
-    """A flag from its cache row; TypeError/ValueError/KeyError when the row is not one flaglint wrote."""
+def _from_row(row: list[Any], path: str, days: dict[str, dt.date]) -> Flag:
+    """A flag from its cache row (`days` keeps the dates parsed so far: they repeat); TypeError,
+    ValueError or KeyError when the row is not one flaglint wrote.
+    """
     key, kind, state, value, owner, created, remove_by, description, stale, line, stage, since, changed, seen = row
     if type(key) is not str or type(line) is not int or type(stale) is not bool:
         raise TypeError("not a flag row")
-    day = dt.date.fromisoformat
-    return Flag(
-        key,
-        FLAG_TYPES[kind],
-        FLAG_STATES[state],
-        value,
-        owner,
-        day(created) if created else None,
-        day(remove_by) if remove_by else None,
-        description,
-        stale,
-        Location(path, line),
-        False,
-        stage,
-        path,
-        (),
-        None,
-        day(since) if since else None,
-        day(changed) if changed else None,
-        tuple((env, dt.datetime.fromisoformat(at)) for env, at in seen) if seen else (),
-    )
+    if (value is not None and type(value) is not str) or type(description) is not str:
+        raise TypeError("not a flag row")
+    dates = []
+    for text in (created, remove_by, since, changed):
+        if not text:
+            dates.append(None)
+            continue
+        day = days.get(text)
+        if day is None:
+            day = days[text] = dt.date.fromisoformat(text)
+        dates.append(day)
+    created_on, remove_on, since_on, changed_on = dates
+    last_seen = tuple((env, dt.datetime.fromisoformat(at)) for env, at in seen) if seen else ()
+    where = Location(path, line)
+    fields = (key, FLAG_TYPES[kind], FLAG_STATES[state], value, owner, created_on, remove_on, description, stale,
+              where, False, stage, path, (), None, since_on, changed_on, last_seen)  # fmt: skip
+    return Flag(*fields)
 
 
 def remove_flags(text: str, keys: set[str]) -> str:
@@ -419,6 +429,11 @@ def load_registry(
 
 
 def combine(parts: Sequence[Snapshot]) -> Snapshot:
+    """One snapshot of every source's flags, sorted by key; the first source to name a key wins."""
+    if len(parts) == 1:
+        keys = [flag.key for flag in parts[0].flags]
+        if all(a < b for a, b in itertools.pairwise(keys)):  # sorted, no key twice: already the answer
+            return parts[0]
     flags: dict[str, Flag] = {}
     for part in parts:
         for flag in part.flags:
