@@ -264,6 +264,7 @@ class _KeepBlankLines(cst.CSTTransformer):
         super().__init__(*args, **kwargs)
         self._pending: list[list[cst.EmptyLine]] = []
         self._claims: dict[int, list[cst.EmptyLine]] = {}
+        self._headers: set[int] = set()  # removed statements whose comments head the next one
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Module, cst.IndentedBlock)):
@@ -284,6 +285,9 @@ class _KeepBlankLines(cst.CSTTransformer):
             return result
         claimed = self._claims.pop(id(original_node), [])
         if _removed(result):
+            if id(original_node) in self._headers and self._pending:
+                self._pending[-1] = [*claimed, *original_node.leading_lines]  # to a next line that follows on
+                return cst.RemoveFromParent()
             blanks = _blank(original_node.leading_lines) or claimed
             if self._pending and len(blanks) > len(self._pending[-1]):
                 self._pending[-1] = blanks
@@ -1642,10 +1646,31 @@ def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Modu
                 qualified = ".".join([*self.prefix, target.value])
                 if qualified in wanted:
                     removed.append(qualified)
+                    if _heads_a_group(original_node, target.value, small.value):
+                        self._headers.add(id(original_node))
                     return cst.RemoveFromParent()
             return updated_node
 
     return tree.visit(Remover()), removed
+
+
+def _heads_a_group(statement: cst.SimpleStatementLine, name: str, value: cst.BaseExpression | None) -> bool:
+    """Whether the comment right above a constant being removed heads its group (`# Build
+    features` over several constants) rather than speaking of it: it names neither the constant
+    nor its value. Such a comment stays for the next line, when that line follows on directly.
+    """
+    comments = [line.comment.value for line in statement.leading_lines if line.comment is not None]
+    if not comments or statement.leading_lines[-1].comment is None:
+        return False
+
+    def words(text: str) -> str:
+        return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+    spoken = words(" ".join(comments))
+    own = [words(name)]
+    if isinstance(value, cst.SimpleString):
+        own.append(words(str(value.evaluated_value)))
+    return not any(part and part in spoken for part in own)
 
 
 class _InlineCalls(_KeepConstants):
