@@ -135,8 +135,11 @@ def display(root: Path, rel: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
 def _display(root: Path, rel: str, cwd: str) -> str:
-    # A registry of 100,000 flags shows the same few paths many times: relpath once per path.
+    """`rel` as `_show` puts it; remembered per path (and working directory, part of the key): a
+    registry of 100,000 flags shows the same few paths that many times.
+    """
     return _show(str(root / rel))
 
 
