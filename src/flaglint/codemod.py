@@ -186,6 +186,40 @@ def _is_terminator(statement: cst.CSTNode) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], _TERMINATORS)
 
 
+_Element = cst.Element | cst.DictElement | cst.StarredElement | cst.StarredDictElement | cst.Arg
+
+
+def kept_elements(elements: Sequence[_Element], keep: Sequence[bool]) -> list[_Element]:
+    """The elements (or call arguments) marked kept; when the last ones go, the new last takes
+    their final separator, so the closing bracket stays where it was (on its own line, or right
+    after the last element).
+    """
+    kept = [element for element, wanted in zip(elements, keep, strict=True) if wanted]
+    if kept and not keep[-1]:
+        kept[-1] = kept[-1].with_changes(comma=elements[-1].comma)
+    return kept
+
+
+def shrink(container: cst.BaseExpression, keep: Sequence[bool]) -> cst.BaseExpression:
+    """A dict, list, tuple or set display with only the elements marked kept: `("a",)` stays a
+    tuple, and an emptied one closes up (`{}`, `[]`, `()`, `set()`).
+    """
+    if all(keep) or not isinstance(container, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
+        return container
+    new = kept_elements(container.elements, keep)
+    if isinstance(container, cst.Tuple) and len(new) == 1 and isinstance(new[0].comma, cst.MaybeSentinel):
+        new[0] = new[0].with_changes(comma=cst.Comma())
+    if new:
+        return container.with_changes(elements=new)
+    if isinstance(container, cst.Dict):
+        return container.with_changes(elements=[], lbrace=cst.LeftCurlyBrace(), rbrace=cst.RightCurlyBrace())
+    if isinstance(container, cst.List):
+        return container.with_changes(elements=[], lbracket=cst.LeftSquareBracket(), rbracket=cst.RightSquareBracket())
+    if isinstance(container, cst.Set):
+        return cst.Call(cst.Name("set"))
+    return container.with_changes(elements=[], lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
 @dataclass
 class _Class:
     node: cst.ClassDef
@@ -365,7 +399,6 @@ class _Retire(_KeepConstants):
         self.state = _State()
         self.positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self.untouched: set[int] = set()  # top-level statements that hold no reference: not entered
-        self.module_code: str | None = None
         for ref in refs:
             s = ref.span
             self.state.refs[(s.line, s.column, s.end_line, s.end_column)] = ref
@@ -540,36 +573,29 @@ class _Retire(_KeepConstants):
         known, value = _literal(default)
         return self.constants.adopt(default, value) if known else default  # the SDK returns its default
 
-    def leave_DictElement(
-        self, original_node: cst.DictElement, updated_node: cst.DictElement
-    ) -> cst.DictElement | cst.RemovalSentinel:
+    def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.BaseExpression:
         """Unsafe fix: an entry whose value was just the flag check (`"features": {"x": check}`)
         only carried the flag to whatever reads the dict, often a template or JavaScript.
         """
-        ref = self._ref(original_node.value)
-        if ref is None or ref.kind is not RefKind.CHECK or not isinstance(original_node.key, cst.SimpleString):
-            return updated_node
+        keep = [self._keep_entry(element) for element in original_node.elements]
+        return shrink(updated_node, keep)
+
+    def _keep_entry(self, element: cst.BaseDictElement) -> bool:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+            return True
+        ref = self._ref(element.value)
+        if ref is None or ref.kind is not RefKind.CHECK:
+            return True
         pattern = self.patterns.get(ref.pattern)
         if pattern is not None and not pattern.substitutable:
-            return updated_node
-        what = f"entry {original_node.key.value}, which only carried flag {ref.key!r} to its readers"
+            return True
+        what = f"entry {element.key.value}, which only carried flag {ref.key!r} to its readers"
         if self.unsafe:
             self._changed()
-            self._note(original_node, ref.key, "unsafe-applied", f"removed {what}; they must stop reading it")
-            return cst.RemoveFromParent()
-        self._note(original_node, ref.key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes)")
-        return updated_node
-
-    def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.Dict:
-        """After removed entries: `{}` when none is left, else the last entry keeps the dict's
-        closing layout (its trailing comma or none, and the indent of the closing brace).
-        """
-        if len(updated_node.elements) == len(original_node.elements):
-            return updated_node
-        if not updated_node.elements:
-            return updated_node.with_changes(lbrace=cst.LeftCurlyBrace(), rbrace=cst.RightCurlyBrace())
-        *rest, last = updated_node.elements
-        return updated_node.with_changes(elements=[*rest, last.with_changes(comma=original_node.elements[-1].comma)])
+            self._note(element, ref.key, "unsafe-applied", f"removed {what}; they must stop reading it")
+            return False
+        self._note(element, ref.key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes)")
+        return True
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         found = self._substitute(original_node, updated_node)
@@ -605,26 +631,21 @@ class _Retire(_KeepConstants):
             if all(_pure(o) for o in others):
                 return self._replace(call, self.constants.boolean(not is_all))
             return call
-        kept = [e for e, (k, _) in zip(items.elements, known, strict=True) if not k]
-        if not kept:
+        keep = [not k for k, _ in known]
+        if not any(keep):
             return self._replace(call, self.constants.boolean(is_all))
-        kept[-1] = kept[-1].with_changes(comma=items.elements[-1].comma)
-        if isinstance(items, cst.Tuple) and len(kept) == 1 and isinstance(kept[0].comma, cst.MaybeSentinel):
-            kept[0] = kept[0].with_changes(comma=cst.Comma())
-        return call.with_changes(args=[arg.with_changes(value=items.with_changes(elements=kept))])
+        return call.with_changes(args=[arg.with_changes(value=shrink(items, keep))])
 
     def _rebinds(self, name: str) -> bool:
         """Whether the module binds `name` anywhere (then it may not be the builtin)."""
         if self.source is None:
             return True
-        if self.module_code is None:
-            self.module_code = self.source()
         word = re.escape(name)
         binding = (
             rf"\b(?:def|class|as|import|for|lambda|global|nonlocal)\s+{word}\b"
             rf"|[(,]\s*\*{{0,2}}{word}\s*[,)=:]|^\s*{word}\s*[:=](?!=)|\b{word}\s*:="
         )
-        return re.search(binding, self.module_code, re.M) is not None
+        return re.search(binding, self.source(), re.M) is not None
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
         return self._substitute(original_node, updated_node)
@@ -876,10 +897,8 @@ class _Retire(_KeepConstants):
         wanted = ref.pinned != "False"
         if bool(self._value(ref)) == wanted:
             self._changed()
-            args = [a for a in call.args if a.keyword is None or a.keyword.value not in pattern.key.keywords]
-            if args:  # the last argument keeps the call's closing layout
-                args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
-            return updated_node.with_changes(decorator=call.with_changes(args=args))
+            keep = [a.keyword is None or a.keyword.value not in pattern.key.keywords for a in call.args]
+            return updated_node.with_changes(decorator=call.with_changes(args=kept_elements(call.args, keep)))
         owner = self.state.decorated[-1].node if self.state.decorated else None
         token = pattern.token
         others = [

@@ -11,13 +11,13 @@ and `clean` removes a retired flag's declaration with its checks.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
-from flaglint.codemod import remove_definitions
+from flaglint.codemod import remove_definitions, shrink
 from flaglint.detect import module_defs
 from flaglint.detect import parse as parse_ast
 from flaglint.model import Flag, FlagState, FlagType, Location, ModuleName, Problem, Snapshot
@@ -250,35 +250,15 @@ class _Remover(cst.CSTTransformer):
     def _prune(self, value: cst.BaseExpression) -> cst.BaseExpression:
         scope = "".join(f"{part}." for part in self.scope)
         if isinstance(value, cst.Dict):
-            elements = list(value.elements)
             keep = [
                 not isinstance(e, cst.DictElement) or self._drop(*_cst_key(e.key, self.constants, scope)) is False
-                for e in elements
+                for e in value.elements
             ]
         elif isinstance(value, (cst.Tuple, cst.List, cst.Set)):
-            elements = list(value.elements)
-            keep = [self._drop(*_cst_key(e.value, self.constants, scope)) is False for e in elements]
+            keep = [self._drop(*_cst_key(e.value, self.constants, scope)) is False for e in value.elements]
         else:
             return value
-        if all(keep):
-            return value
-        new = list(_without(elements, keep))
-        if isinstance(value, cst.Tuple) and len(new) == 1 and isinstance(new[0].comma, cst.MaybeSentinel):
-            new[0] = new[0].with_changes(comma=cst.Comma())  # ("a",) stays a tuple
-        changes: dict[str, object] = {"elements": new}
-        if not new:  # {} and (): no whitespace left between the brackets
-            if isinstance(value, cst.Dict):
-                changes["lbrace"] = cst.LeftCurlyBrace()
-                changes["rbrace"] = cst.RightCurlyBrace()
-            elif isinstance(value, cst.Set):
-                return cst.Call(cst.Name("set"))
-            elif isinstance(value, cst.List):
-                changes["lbracket"] = cst.LeftSquareBracket()
-                changes["rbracket"] = cst.RightSquareBracket()
-            else:
-                changes["lpar"] = [cst.LeftParen()]
-                changes["rpar"] = [cst.RightParen()]
-        return value.with_changes(**changes)
+        return shrink(value, keep)
 
     def _drop(self, key: str | None, constant: str | None) -> bool:
         if key is None or key not in self.wanted:
@@ -287,17 +267,3 @@ class _Remover(cst.CSTTransformer):
         if constant is not None:
             self.named.append(constant)
         return True
-
-
-def _without(elements: list[cst.CSTNode], keep: list[bool]) -> Iterator[cst.CSTNode]:
-    """The kept elements; when the last ones go, the new last takes their final separator, so
-    the closing bracket stays where it was (on its own line, or right after the last element).
-    """
-    last_kept = max((i for i, k in enumerate(keep) if k), default=-1)
-    final = elements[-1].comma  # type: ignore[attr-defined]
-    for index, element in enumerate(elements):
-        if not keep[index]:
-            continue
-        if index == last_kept and index != len(elements) - 1:
-            element = element.with_changes(comma=final)
-        yield element
