@@ -135,7 +135,6 @@ def display(root: Path, rel: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-@functools.lru_cache(maxsize=4096)
 def _display(root: Path, rel: str, cwd: str) -> str:
     """`rel` as `_show` puts it; remembered per path (and working directory, part of the key): a
     registry of 100,000 flags shows the same few paths that many times.
