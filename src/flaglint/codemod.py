@@ -343,13 +343,23 @@ class _KeepBlankLines(cst.CSTTransformer):
 
 def _no_new_blank_start(before: cst.Module, after: cst.Module) -> cst.Module:
     """A file whose first statement went must not start with the blank lines of the next one."""
-    if not after.body or (before.body and _blank_prefix(before.body[0].leading_lines)):
+    body = _opening_kept(before.body, after.body)
+    return after if body is after.body else after.with_changes(body=body)
+
+
+def _opening_kept(
+    before: Sequence[cst.BaseStatement], after: Sequence[cst.BaseStatement]
+) -> Sequence[cst.BaseStatement]:
+    """`after` (a block's or module's statements once some went), opening without blank lines when
+    `before` did: the blank lines of a new first statement separated it from one that is gone.
+    """
+    if not after or (before and _blank_prefix(before[0].leading_lines)):
         return after
-    first = after.body[0]
+    first = after[0]
     count = _blank_prefix(first.leading_lines)
     if not count:
         return after
-    return after.with_changes(body=[first.with_changes(leading_lines=first.leading_lines[count:]), *after.body[1:]])
+    return [first.with_changes(leading_lines=first.leading_lines[count:]), *after[1:]]
 
 
 def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> int:
@@ -1030,12 +1040,7 @@ class _Retire(_KeepConstants):
     ) -> cst.IndentedBlock:
         body, carry = self._tidy(updated_node.body)
         footer = [*carry, *updated_node.footer]
-        if not body:
-            body = [self._pad()]
-        elif original_node.body and not _blank_prefix(original_node.body[0].leading_lines):
-            count = _blank_prefix(body[0].leading_lines)  # a block that opened without a blank line still does
-            if count:
-                body = [body[0].with_changes(leading_lines=body[0].leading_lines[count:]), *body[1:]]
+        body = list(_opening_kept(original_node.body, body)) if body else [self._pad()]
         if list(body) == list(updated_node.body) and footer == list(updated_node.footer):
             return updated_node
         return updated_node.with_changes(body=body, footer=footer)
@@ -1208,13 +1213,8 @@ class _NestedImports(cst.CSTTransformer):
         body, _, changed = _without_unused_imports(updated_node.body, self.counts)
         if not changed or not body:
             return updated_node
-        if body[0] is not updated_node.body[0]:  # the block's first statement went: no blank line opens it
-            lines = list(body[0].leading_lines)
-            while lines and lines[0].comment is None:
-                lines.pop(0)
-            body[0] = body[0].with_changes(leading_lines=lines)
         self.changed = True
-        return updated_node.with_changes(body=body)
+        return updated_node.with_changes(body=_opening_kept(updated_node.body, body))
 
 
 def _imports_names(statement: cst.BaseStatement) -> bool:
