@@ -393,14 +393,29 @@ def _remove_declarations(
 
 
 def _named_at(texts: _Texts, rel: str, name: str) -> str:
-    """ " in path:line" of the first place outside `rel` that names `name` (empty when only `rel` does)."""
+    """ " in path:line" of the first place outside `rel` that names the definition `name` of `rel`
+    (as `_remove_unused` judges it), else " in this module".
+    """
+    found = _naming_elsewhere(texts, rel, name)
+    if found is None:
+        return " in this module"
+    other_rel, other, match = found
+    return f" in {other_rel}:{other.count(chr(10), 0, match.start()) + 1}"
+
+
+def _naming_elsewhere(texts: _Texts, rel: str, name: str) -> tuple[str, str, re.Match[str]] | None:
+    """(file, its text, the mention) of the first file other than `rel` that may name the
+    definition `name` of `rel`; None when none does.
+    """
     short = name.rsplit(".", 1)[-1]
     pattern = re.compile(rf"\b{re.escape(short)}\b")
+    module = None if "." in name else _module_word(rel)
     for other_rel, other, _ in texts.containing(short):
-        found = pattern.search(other) if other_rel != rel else None
-        if found:
-            return f" in {other_rel}:{other.count(chr(10), 0, found.start()) + 1}"
-    return " in this module"
+        if other_rel != rel:
+            match = _naming(other, pattern, module)
+            if match is not None:
+                return other_rel, other, match
+    return None
 
 
 def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
@@ -421,15 +436,7 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
         word = re.escape(short)
         own = re.compile(rf"^[ \t]*(?:{word}[ \t]*(?::[^=\n]*)?=(?!=)|(?:async[ \t]+)?def[ \t]+{word}\b).*$", re.M)
         elsewhere = own.sub("", text, count=1)
-        if (
-            own.search(text)
-            and not pattern.search(elsewhere)
-            and not any(
-                _names_constant(other, pattern, None if "." in name else _module_word(rel))
-                for other_rel, other, _ in texts.containing(short)
-                if other_rel != rel
-            )
-        ):
+        if own.search(text) and not pattern.search(elsewhere) and _naming_elsewhere(texts, rel, name) is None:
             unused.append(name)
     tree = parse(rel, text) if unused else None
     if tree is None or isinstance(tree, Problem):
@@ -449,19 +456,19 @@ def _module_word(rel: str) -> str:
 _QUALIFIER = re.compile(r"(\w+)\s*\.\s*\Z")
 
 
-def _names_constant(text: str, pattern: re.Pattern[str], module: str | None) -> bool:
-    """Whether `text` may name the definition `pattern` finds. For a module-level name (`module`
-    given), `other.NAME` counts only when `other` may be that module (its name, or an alias
-    imported for it): `settings.ENABLE_X` is another object's attribute, not the constant.
+def _naming(text: str, pattern: re.Pattern[str], module: str | None) -> re.Match[str] | None:
+    """The first mention in `text` that may name the definition `pattern` finds. For a
+    module-level name (`module` given), `other.NAME` counts only when `other` may be that module
+    (its name, or an alias imported for it): `settings.ENABLE_X` is another object's attribute.
     """
     for found in pattern.finditer(text):
         qualifier = _QUALIFIER.search(text, max(0, found.start() - 80), found.start())
         if module is None or qualifier is None:
-            return True
+            return found
         word = qualifier.group(1)
         if word == module or re.search(rf"\b{re.escape(module)}\s+as\s+{re.escape(word)}\b", text):
-            return True
-    return False
+            return found
+    return None
 
 
 def _inline_wrappers(
