@@ -11,7 +11,7 @@ and `clean` removes a retired flag's declaration with its checks.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +31,6 @@ class Declaration:
 
     path: Path
     name: str  # FEATURES, Feature.FEATURES, Feature (a class of constants or bool fields)
-
-    @classmethod
-    def parse(cls, text: str, root: Path) -> Declaration:
-        file, _, name = text.partition(":")
-        return cls(root / file, name)
 
 
 @dataclass(frozen=True)
@@ -141,16 +136,15 @@ def declared_in(text: str, name: str, path: str) -> list[Declared] | Problem:
 class CodeDeclarations:
     """A registry source: every flag the configured declarations list (state unknown: active)."""
 
-    def __init__(self, declarations: Iterable[Declaration], root: Path, relative: object) -> None:
+    def __init__(self, declarations: Iterable[Declaration], relative: Callable[[Path], str]) -> None:
         self.declarations = tuple(declarations)
-        self.root = root
-        self.relative = relative
+        self.relative = relative  # a path as the project shows it
         self.name = "code declarations"
 
     def load(self) -> Snapshot:
         flags: dict[str, Flag] = {}
         for declaration in self.declarations:
-            display = self.relative(declaration.path)  # type: ignore[operator]
+            display = self.relative(declaration.path)
             try:
                 text = decode(display, read_source(declaration.path))
             except OSError as exc:

@@ -20,17 +20,7 @@ from typing import Any
 
 from flaglint.cachedir import claim, temp_file
 from flaglint.config import Config, SourceSpec
-from flaglint.model import (
-    FLAG_STATES,
-    FLAG_TYPES,
-    STAGES,
-    Flag,
-    FlagState,
-    FlagType,
-    Location,
-    Problem,
-    Snapshot,
-)
+from flaglint.model import FLAG_STATES, FLAG_TYPES, STAGES, Flag, FlagState, FlagType, Location, Problem, Snapshot
 from flaglint.sources import RegistryError, RegistrySource, SourceError, read_json
 from flaglint.tomlpos import TomlIndex, error_line, error_message
 
@@ -343,7 +333,7 @@ def _source(spec: SourceSpec, config: Config, environ: Mapping[str, str]) -> Reg
         from flaglint.declared import CodeDeclarations, Declaration
 
         found = [Declaration(config.root / file, name) for file, name in config.declarations]
-        return CodeDeclarations(found, config.root, config.relative)
+        return CodeDeclarations(found, config.relative)
     path = Path(spec.option("path", ""))
     display = config.relative(path)
     if spec.kind == "unleash-export":
