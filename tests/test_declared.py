@@ -89,25 +89,31 @@ def _flaglint(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# A project whose flags are declared in a dict, checked through `request.feature(KEY)`.
+DECLARED = {
+    "pyproject.toml": """
+        [tool.flaglint]
+        [tool.flaglint.registry.code]
+        declarations = ["app/features.py:FEATURES"]
+
+        [[tool.flaglint.patterns]]
+        kind = "method"
+        name = "feature"
+        receiver = "request"
+    """,
+    "app/features.py": """
+        FEATURES = {
+            "dark-mode": "Dark colour scheme",
+            "new-search": "Search with the new ranking",
+        }
+    """,
+}
+
+
 def test_declarations_are_the_registry_for_check(make_project: Callable[[dict[str, str]], Path]) -> None:
     root = make_project(
         {
-            "pyproject.toml": """
-                [tool.flaglint]
-                [tool.flaglint.registry.code]
-                declarations = ["app/features.py:FEATURES"]
-
-                [[tool.flaglint.patterns]]
-                kind = "method"
-                name = "feature"
-                receiver = "request"
-            """,
-            "app/features.py": """
-                FEATURES = {
-                    "dark-mode": "Dark colour scheme",
-                    "new-search": "Search with the new ranking",
-                }
-            """,
+            **DECLARED,
             "app/views.py": """
                 def search(request):
                     if request.feature("new-serch"):
@@ -158,22 +164,7 @@ def test_a_missing_declared_module_is_one_line(make_project: Callable[[dict[str,
 def test_clean_removes_the_declaration_through_the_cli(make_project: Callable[[dict[str, str]], Path]) -> None:
     root = make_project(
         {
-            "pyproject.toml": """
-                [tool.flaglint]
-                [tool.flaglint.registry.code]
-                declarations = ["app/features.py:FEATURES"]
-
-                [[tool.flaglint.patterns]]
-                kind = "method"
-                name = "feature"
-                receiver = "request"
-            """,
-            "app/features.py": """
-                FEATURES = {
-                    "dark-mode": "Dark colour scheme",
-                    "new-search": "Search with the new ranking",
-                }
-            """,
+            **DECLARED,
             "app/views.py": """
                 def search(request):
                     if request.feature("new-search"):
