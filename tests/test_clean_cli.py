@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -127,6 +128,101 @@ def test_outside_git_it_says_so_once_and_goes_on(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert done.stderr.count("not a git repository") == 1
     assert "is_enabled" not in (tmp_path / "app.py").read_text()
+
+
+PYRAMID = {
+    "pyproject.toml": """
+        [tool.flaglint]
+        sdks = []
+
+        [[tool.flaglint.patterns]]
+        kind = "method"
+        name = "feature"
+        receiver = "request"
+
+        [[tool.flaglint.patterns]]
+        kind = "keyword"
+        name = "pyramid.view.view_defaults"
+        key-keyword = "feature"
+        negate = "pyramid.config.not_"
+
+        [[tool.flaglint.patterns]]
+        kind = "function"
+        name = "tests.helpers.toggle_switch"
+        flag-kind = "test-override"
+        pin-arg = 1
+        """,
+    "views.py": """
+        from pyramid.config import not_
+        from pyramid.view import view_defaults
+
+
+        @view_defaults(route_name="groups", feature=not_("new-form"))
+        class LegacyGroupViews:
+            pass
+
+
+        @view_defaults(route_name="groups", feature="new-form")
+        class GroupViews:
+            pass
+
+
+        def js_settings(request):
+            return {"features": {"new_form": request.feature("new-form")}}
+        """,
+    "tests/test_views.py": """
+        from tests.helpers import toggle_switch
+
+
+        class GroupTests:
+            def setUp(self):
+                super().setUp()
+                toggle_switch("new-form", True)
+
+            def test_form(self):
+                pass
+        """,
+}
+
+
+def test_keyword_flags_pin_helpers_and_carried_entries_through_the_cli(tmp_path: Path) -> None:
+    write(tmp_path, PYRAMID)
+    scanned = json.loads(flaglint("scan", "--format", "json", cwd=tmp_path).stdout)["references"]
+    assert sorted((r["path"], r["line"], r["kind"], r["pinned"]) for r in scanned) == [
+        ("tests/test_views.py", 7, "test-override", "True"),
+        ("views.py", 5, "predicate", "False"),
+        ("views.py", 10, "predicate", "True"),
+        ("views.py", 16, "check", None),
+    ]
+    safe = flaglint("clean", "--flag", "new-form=on", "--diff", cwd=tmp_path)
+    assert "would remove `LegacyGroupViews` (--unsafe-fixes): it only applies while flag 'new-form' is off" in (
+        safe.stderr
+    )
+    assert "would remove entry \"new_form\", which only carried flag 'new-form' to its readers" in safe.stderr
+    done = flaglint("clean", "--flag", "new-form=on", "--unsafe-fixes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "views.py").read_text() == textwrap.dedent(
+        """\
+        from pyramid.view import view_defaults
+
+
+        @view_defaults(route_name="groups")
+        class GroupViews:
+            pass
+
+
+        def js_settings(request):
+            return {"features": {}}
+        """
+    )
+    assert (tmp_path / "tests" / "test_views.py").read_text() == textwrap.dedent(
+        """\
+        class GroupTests:
+            def test_form(self):
+                pass
+        """
+    )
+    assert flaglint("clean", "--flag", "new-form=on", "--unsafe-fixes", "--check", cwd=tmp_path).returncode == 0
 
 
 def test_a_file_left_unchanged_is_named_with_the_reason(tmp_path: Path) -> None:
