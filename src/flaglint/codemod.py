@@ -25,6 +25,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeP
 
 from flaglint.model import FlagRef, ModuleName, RefKind
 from flaglint.patterns import Pattern
+from flaglint.scan import last_name
 
 
 @dataclass(frozen=True)
@@ -175,11 +176,6 @@ def _only_calls_super(node: cst.FunctionDef) -> bool:
     names = [p.name.value for p in (*params.posonly_params, *params.params)]
     passed = [a.value.value if isinstance(a.value, cst.Name) and not (a.keyword or a.star) else "" for a in call.args]
     return call.func.attr.value == node.name.value and bool(names) and passed == names[1:]
-
-
-def _call_token(call: cst.Call) -> str | None:
-    func = call.func
-    return func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
 
 
 def _is_terminator(statement: cst.CSTNode) -> bool:
@@ -914,7 +910,7 @@ class _Retire(_KeepConstants):
         others = [
             d
             for d in (owner.decorators if owner is not None else ())
-            if d is not original_node and isinstance(d.decorator, cst.Call) and _call_token(d.decorator) == token
+            if d is not original_node and isinstance(d.decorator, cst.Call) and last_name(d.decorator.func) == token
         ]
         if others:
             self._changed()

@@ -261,10 +261,7 @@ class _CandidateFinder(cst.CSTVisitor):
         self._targets.add(id(node.target))
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        token = (
-            func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
-        )
+        token = last_name(node.func)
         rows = [
             r
             for r in self.by_token.get(token or "", ())
@@ -276,7 +273,7 @@ class _CandidateFinder(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if id(node) in self._targets:
             return
-        owner = _last_name(node.value)
+        owner = last_name(node.value)
         rows = [r for r in self.by_token.get(owner or "", ()) if r.shape is Shape.ATTRIBUTE]
         rows = [r for r in rows if r.key_matches(node.attr.value)]
         if rows:
@@ -285,7 +282,7 @@ class _CandidateFinder(cst.CSTVisitor):
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if id(node) in self._targets:
             return
-        rows = [r for r in self.by_token.get(_last_name(node.value) or "", ()) if r.shape is Shape.SUBSCRIPT]
+        rows = [r for r in self.by_token.get(last_name(node.value) or "", ()) if r.shape is Shape.SUBSCRIPT]
         if rows and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             self.candidates.append((node, rows))
 
@@ -295,12 +292,13 @@ def _unnegated(node: cst.BaseExpression, negation: str | None) -> tuple[cst.Base
     if negation is None or not isinstance(node, cst.Call) or len(node.args) != 1:
         return node, True
     inner = node.args[0]
-    if inner.keyword is not None or inner.star or _last_name(node.func) != negation:
+    if inner.keyword is not None or inner.star or last_name(node.func) != negation:
         return node, True
     return inner.value, False
 
 
-def _last_name(node: cst.BaseExpression) -> str | None:
+def last_name(node: cst.BaseExpression) -> str | None:
+    """The last name of `f` or `a.b.f` (a callee, an accessed attribute); None for other expressions."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
@@ -394,9 +392,9 @@ class _Matcher:
         return call_strength(
             row,
             func_names=func_names,
-            func_last=_last_name(func),
+            func_last=last_name(func),
             method=method,
-            receiver_last=_last_name(receiver) if receiver is not None else None,
+            receiver_last=last_name(receiver) if receiver is not None else None,
             imported=self.imported,
             receiver_names=lambda: {get_full_name_for_node(func.value)} | self._qualified(func.value),  # type: ignore[attr-defined]
             key_static=lambda: self._static(key_node),
