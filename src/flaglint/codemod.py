@@ -165,17 +165,15 @@ def _only_calls_super(node: cst.FunctionDef) -> bool:
         return False
     (small,) = statements[0].body
     call = small.value if isinstance(small, (cst.Expr, cst.Return)) else None
-    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
-        return False
-    parent = call.func.value
-    if not (isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "super"):
+    same = m.Call(func=m.Attribute(value=m.Call(func=m.Name("super")), attr=m.Name(node.name.value)))
+    if not isinstance(call, cst.Call) or not m.matches(call, same):
         return False
     params = node.params
     if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg or params.kwonly_params:
         return False
     names = [p.name.value for p in (*params.posonly_params, *params.params)]
     passed = [a.value.value if isinstance(a.value, cst.Name) and not (a.keyword or a.star) else "" for a in call.args]
-    return call.func.attr.value == node.name.value and bool(names) and passed == names[1:]
+    return bool(names) and passed == names[1:]
 
 
 def _is_terminator(statement: cst.CSTNode) -> bool:
