@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -107,12 +109,13 @@ class Nearest:
     """A registry key about as close to a misspelt one as any ("did you mean"), without comparing it
     with every key: one edit leaves a key's first or last three characters alone, so candidates
     share one of them with it (ignoring pieces that thousands of keys share), and difflib ranks them.
-    Building the index costs a dict append per key; answers are remembered per key.
+    The keys are sorted once, forwards and reversed, so each piece's candidates are one bisected
+    slice; answers are remembered per key.
     """
 
     def __init__(self, keys: list[str]) -> None:
         self.keys = keys
-        self.index: dict[tuple[bool, str], list[str]] | None = None
+        self.sorted: tuple[list[str], list[str]] | None = None  # the keys, and each key reversed
         self.answers: dict[str, str | None] = {}
 
     def __call__(self, key: str) -> str | None:
@@ -122,17 +125,24 @@ class Nearest:
 
     def _find(self, key: str) -> str | None:
         candidates: list[str] | set[str] = self.keys
-        if len(self.keys) > 2000:
-            if self.index is None:
-                self.index = {}
-                for known in self.keys:
-                    self.index.setdefault((True, known[:3]), []).append(known)
-                    self.index.setdefault((False, known[-3:]), []).append(known)
-            buckets = [self.index.get((True, key[:3]), []), self.index.get((False, key[-3:]), [])]
-            small = [b for b in buckets if len(b) <= 2000]
+        if len(self.keys) > _FEW_KEYS and key:
+            if self.sorted is None:
+                self.sorted = sorted(self.keys), sorted(known[::-1] for known in self.keys)
+            heads, tails = self.sorted
+            buckets = [_starting(heads, key[:3]), [t[::-1] for t in _starting(tails, key[::-1][:3])]]
+            small = [b for b in buckets if len(b) <= _FEW_KEYS]
             candidates = set().union(*small) if small else min(buckets, key=len)
         found = difflib.get_close_matches(key, candidates, n=1, cutoff=0.8)
         return found[0] if found else None
+
+
+_FEW_KEYS = 2000  # compared one by one
+
+
+def _starting(ordered: list[str], piece: str) -> list[str]:
+    """The strings of sorted `ordered` that start with `piece` (a non-empty string)."""
+    after = piece[:-1] + chr(ord(piece[-1]) + 1) if ord(piece[-1]) < sys.maxunicode else piece + chr(sys.maxunicode)
+    return ordered[bisect.bisect_left(ordered, piece) : bisect.bisect_left(ordered, after)]
 
 
 RECENT = dt.timedelta(days=30)  # evaluated within this: in use; not for this long while live: worth a look
