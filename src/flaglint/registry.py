@@ -216,8 +216,8 @@ class FlagsToml:
             raw = json.loads(file.read_bytes()) if file is not None else None
             if not isinstance(raw, dict) or raw.get("format") != _ROWS_FORMAT:
                 return None
-            days: dict[str, dt.date] = {}
-            return tuple(_from_row(row, self.name, days) for row in raw["flags"])
+            days = _Days()
+            return tuple([_from_row(row, self.name, days) for row in raw["flags"]])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -262,30 +262,44 @@ def _to_row(flag: Flag) -> list[Any]:
             _iso(flag.changed), seen]  # fmt: skip
 
 
-def _from_row(row: list[Any], path: str, days: dict[str, dt.date]) -> Flag:
-    """A flag from its cache row (`days` keeps the dates parsed so far: they repeat); TypeError,
-    ValueError or KeyError when the row is not one flaglint wrote.
-    """
+class _Days(dict[object, "dt.date | None"]):
+    """Dates by their ISO text, parsed once each (a registry's dates repeat); no date for null or ""."""
+
+    def __missing__(self, text: object) -> dt.date | None:
+        day = dt.date.fromisoformat(text) if text else None  # type: ignore[arg-type]
+        self[text] = day
+        return day
+
+
+def _from_row(row: list[Any], path: str, days: _Days) -> Flag:
+    """A flag from its cache row; TypeError, ValueError or KeyError when the row is not one flaglint wrote."""
     key, kind, state, value, owner, created, remove_by, description, stale, line, stage, since, changed, seen = row
     if type(key) is not str or type(line) is not int or type(stale) is not bool:
         raise TypeError("not a flag row")
     if (value is not None and type(value) is not str) or type(description) is not str:
         raise TypeError("not a flag row")
-    dates = []
-    for text in (created, remove_by, since, changed):
-        if not text:
-            dates.append(None)
-            continue
-        day = days.get(text)
-        if day is None:
-            day = days[text] = dt.date.fromisoformat(text)
-        dates.append(day)
-    created_on, remove_on, since_on, changed_on = dates
     last_seen = tuple((env, dt.datetime.fromisoformat(at)) for env, at in seen) if seen else ()
     where = Location(path, line)
-    fields = (key, FLAG_TYPES[kind], FLAG_STATES[state], value, owner, created_on, remove_on, description, stale,
-              where, False, stage, path, (), None, since_on, changed_on, last_seen)  # fmt: skip
-    return Flag(*fields)
+    return Flag(
+        key,
+        FLAG_TYPES[kind],
+        FLAG_STATES[state],
+        value,
+        owner,
+        days[created],
+        days[remove_by],
+        description,
+        stale,
+        where,
+        False,
+        stage,
+        path,
+        (),
+        None,
+        days[since],
+        days[changed],
+        last_seen,
+    )
 
 
 def remove_flags(text: str, keys: set[str]) -> str:
