@@ -10,6 +10,8 @@ mirrors (`fetch github:owner/name`, or `git clone --mirror`), one folder per rep
 Per commit it prints one verdict:
   exact         every touched non-test Python file equals the human's version
   tidier        equal once the imports the human's change left unused (and flaglint removed) go
+  cleanup       equal but for imports that were already unused before the change, which the human
+                also removed (a cleanup beside the flag's; flaglint leaves lint it did not cause)
   same-code     equal once formatting is ignored (same AST): a reviewer may still reformat
   needs-review  compiles, no new undefined name, but differs from the human's change
   wrong         flaglint's output does not compile or uses a name it no longer defines
@@ -195,6 +197,9 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
         ours[rel] == without_unused_imports(theirs[rel] or "") for rel in left
     ):
         return Outcome(case, "tidier", len(files), matching, new_f401, "the human left imports unused")
+    # No import flaglint left is newly unused, so those the fix drops here were unused before the change.
+    if not new_f401 and all(without_unused_imports(ours[rel]) == theirs[rel] for rel in left):
+        return Outcome(case, "cleanup", len(files), matching, new_f401, "the human also removed unused imports")
     if all(same_code(ours[rel], theirs[rel]) for rel in files):
         return Outcome(case, "same-code", len(files), matching, new_f401)
     missed = [rel for rel in files if ours[rel] != theirs[rel]]
@@ -247,11 +252,11 @@ def main() -> None:
         )
     totals = Counter(o.verdict for o in outcomes)
     projects = len({o.case.repo for o in outcomes})
-    good = totals["exact"] + totals["tidier"]
+    good = totals["exact"] + totals["tidier"] + totals["cleanup"]
     print(
         f"\n`flaglint clean{' --unsafe-fixes' if args.unsafe_fixes else ''}` on "
         + f"{len(outcomes)} removals from {projects} projects: "
-        + ", ".join(f"{totals[v]} {v}" for v in ("exact", "tidier", "same-code", "needs-review", "wrong"))
+        + ", ".join(f"{totals[v]} {v}" for v in ("exact", "tidier", "cleanup", "same-code", "needs-review", "wrong"))
         + f"; {good}/{len(outcomes)} need no reviewer edit; "
         + f"{sum(o.new_f401 for o in outcomes)} new unused imports"
     )
