@@ -225,6 +225,117 @@ def test_keyword_flags_pin_helpers_and_carried_entries_through_the_cli(tmp_path:
     assert flaglint("clean", "--flag", "new-form=on", "--unsafe-fixes", "--check", cwd=tmp_path).returncode == 0
 
 
+SPAM_TESTS = {
+    "pyproject.toml": '[tool.flaglint]\nsdks = ["waffle"]\n',
+    "spam/forms.py": """
+        from waffle import flag_is_active
+
+
+        def checking(request, text):
+            found = "spam" in text
+            if flag_is_active(request, "spam-checks"):
+                print("checked", found)
+            return found
+        """,
+    "spam/tests/conftest.py": """
+        import pytest
+        from waffle.testutils import override_flag
+
+
+        @pytest.fixture
+        def spam_checks_on(db):
+            with override_flag("spam-checks", True):
+                yield
+
+
+        @pytest.fixture
+        def rf():
+            return object()
+        """,
+    "spam/tests/test_forms.py": """
+        import pytest
+
+        from ..forms import checking
+
+
+        @pytest.fixture
+        def spam_request(spam_checks_on, rf):
+            return rf
+
+
+        def test_checks(spam_request):
+            assert checking(spam_request, "spam")
+
+
+        @pytest.mark.usefixtures("spam_checks_on")
+        class TestChecked:
+            def test_one(self):
+                assert checking(None, "spam")
+
+
+        class TestMixed:
+            def test_checked(self, spam_checks_on):
+                assert checking(None, "spam")
+
+            def test_plain(self, rf):
+                assert rf is not None
+
+
+        def test_unrelated(rf):
+            assert rf
+        """,
+    "other/test_other.py": """
+        def test_elsewhere(spam_checks_on):
+            pass
+        """,
+}
+
+
+def test_tests_that_request_a_removed_fixture_go_with_it(tmp_path: Path) -> None:
+    files = {k: v for k, v in SPAM_TESTS.items() if not k.startswith("other/")}
+    write(tmp_path, files)
+    done = flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "removed `spam_checks_on`: it tests flag 'spam-checks' in its discarded state" in done.stderr
+    assert "removed `test_checks`: it requests fixture `spam_request`, removed with its flag" in done.stderr
+    assert (tmp_path / "spam/tests/conftest.py").read_text() == textwrap.dedent(
+        """\
+        import pytest
+
+
+        @pytest.fixture
+        def rf():
+            return object()
+        """
+    )
+    assert (tmp_path / "spam/tests/test_forms.py").read_text() == textwrap.dedent(
+        """\
+        class TestMixed:
+            def test_plain(self, rf):
+                assert rf is not None
+
+
+        def test_unrelated(rf):
+            assert rf
+        """
+    )
+    assert flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", "--check", cwd=tmp_path).returncode == 0
+
+
+def test_a_fixture_still_requested_out_of_reach_is_kept(tmp_path: Path) -> None:
+    write(tmp_path, SPAM_TESTS)  # other/test_other.py requests it where the conftest does not reach
+    tests = {rel: (tmp_path / rel).read_text() for rel in SPAM_TESTS if "test" in rel}
+    done = flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert {rel: (tmp_path / rel).read_text() for rel in tests} == tests
+    assert (
+        "spam/tests/conftest.py: left unchanged: removing fixture `spam_checks_on` would leave it requested in"
+        " other/test_other.py"
+    ) in done.stderr
+    assert "removed `test_checks`" not in done.stderr
+    assert "flag_is_active" not in (tmp_path / "spam/forms.py").read_text()
+
+
 def test_a_file_left_unchanged_is_named_with_the_reason(tmp_path: Path) -> None:
     files = {
         "pyproject.toml": "[tool.flaglint]\n",

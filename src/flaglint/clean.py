@@ -174,15 +174,20 @@ def plan(
         jobs.append(_RetireJob(rel, text, tuple(refs), dict(values), unsafe))
         encodings[rel] = encoding
     validated: set[str] = set()
+    fixtures: dict[str, tuple[str, ...]] = {}  # file -> the fixtures its rewrite removed
     for job, done in zip(jobs, _run_retire(jobs, workspace.patterns, workspace.jobs), strict=True):
         notes.extend(done.notes)
         problems.extend(done.problems)
         if done.code is not None:
             texts.edits[job.rel] = (done.code, encodings[job.rel])
             validated.add(job.rel)
+            if done.fixtures:
+                fixtures[job.rel] = done.fixtures
         module = workspace.module_of(job.rel).name
         for name, literal in done.wrappers:
             wrappers[f"{module}.{name}" if module else name] = (literal, job.rel, name)
+    if fixtures:
+        validated -= _remove_requesters(texts, fixtures, notes)
     if unsafe and wrappers:
         _inline_wrappers(wrappers, workspace, texts, notes, problems)
     by_file: dict[str, list[str]] = {}
@@ -260,6 +265,7 @@ class _Retired:
     notes: tuple[Note, ...] = ()
     wrappers: tuple[tuple[str, str], ...] = ()
     problems: tuple[Problem, ...] = ()
+    fixtures: tuple[str, ...] = ()  # pytest fixtures the rewrite removed
 
 
 _worker_patterns: dict[str, Pattern] = {}
@@ -297,7 +303,7 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
     if isinstance(tree, Problem):
         return _Retired(None, problems=(tree,))
     done = rewrite(job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text)
-    return _checked(job, done.code if done.changed else None, done.notes, done.wrappers)
+    return _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
 
 
 def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
@@ -331,8 +337,8 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         # came through verbatim), and each region was a whole statement sequence there in the
         # original: the expansion parses when the reduced text does. Only a failure needs the
         # whole file's parse, for the precise error and the newer-syntax judge.
-        return _Retired(code, notes, done.wrappers)
-    return _checked(job, code, notes, done.wrappers)
+        return _Retired(code, notes, done.wrappers, (), done.fixtures)
+    return _checked(job, code, notes, done.wrappers, done.fixtures)
 
 
 def _moved(ref: FlagRef, to_reduced: Callable[[int], int]) -> FlagRef:
@@ -342,14 +348,18 @@ def _moved(ref: FlagRef, to_reduced: Callable[[int], int]) -> FlagRef:
 
 
 def _checked(
-    job: _RetireJob, code: str | None, notes: tuple[Note, ...], wrappers: tuple[tuple[str, str], ...]
+    job: _RetireJob,
+    code: str | None,
+    notes: tuple[Note, ...],
+    wrappers: tuple[tuple[str, str], ...],
+    fixtures: tuple[str, ...] = (),
 ) -> _Retired:
     if code is None:
         return _Retired(None, notes, wrappers)
     problem = _reparse_problem(job.rel, code, job.text)
     if problem is not None:
         return _Retired(None, notes, (), (problem,))
-    return _Retired(code, notes, wrappers)
+    return _Retired(code, notes, wrappers, (), fixtures)
 
 
 def _run_retire(jobs: list[_RetireJob], patterns: tuple[Pattern, ...], workers: int) -> Iterator[_Retired]:
@@ -364,6 +374,61 @@ def _run_retire(jobs: list[_RetireJob], patterns: tuple[Pattern, ...], workers: 
         inline=inline,
         chunks_per_worker=8,
     )
+
+
+def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], notes: list[Note]) -> set[str]:
+    """Tests, fixtures and classes that request a fixture the rewrite removed (it pinned a
+    retired flag to its discarded value) are removed too, and so on for fixtures removed that way:
+    without them pytest would fail with "fixture not found". Only where a conftest.py fixture is
+    seen (its folder) or in the fixture's own module. When a removed fixture is still named
+    anywhere afterwards, every rewrite of this step that removed a fixture is undone instead:
+    a broken test suite is worse than a kept fixture. Returns the files whose text changed here.
+    """
+    from flaglint.codemod import remove_requesters
+    from flaglint.scan import parse
+
+    before = {rel: texts.edits.get(rel) for rel in texts.files}
+    queue = [(rel, name) for rel, names in fixtures.items() for name in names]
+    gone: set[tuple[str, str]] = set()
+    found: list[Note] = []
+    while queue:
+        origin, name = queue.pop()
+        if (origin, name) in gone:
+            continue
+        gone.add((origin, name))
+        folder = PurePosixPath(origin).parent if PurePosixPath(origin).name == "conftest.py" else None
+        for rel, text, encoding in list(texts.containing(name)):
+            if rel != origin and (folder is None or not PurePosixPath(rel).is_relative_to(folder)):
+                continue
+            tree = parse(rel, text)
+            if isinstance(tree, Problem):
+                continue
+            new_tree, removed = remove_requesters(tree, [name])
+            if not removed:
+                continue
+            texts.edits[rel] = (new_tree.code, encoding)
+            for qualified, line, fixture in removed:
+                why = f"removed `{qualified}`: it requests fixture `{name}`, removed with its flag"
+                found.append(Note(rel, line, None, "unsafe-applied", why))
+                if fixture:
+                    queue.append((rel, qualified.rsplit(".", 1)[-1]))
+    names = sorted({name for _, name in gone})
+    mentions = [re.compile(rf"\b{name}\b") for name in names]
+    left = [rel for rel, text, _ in texts.containing(*names) if any(p.search(text) for p in mentions)]
+    if not left:
+        notes.extend(found)
+        return {rel for rel, old in before.items() if texts.edits.get(rel) != old}
+    for rel, old in before.items():
+        if rel in fixtures or texts.edits.get(rel) != old:
+            if rel in fixtures or old is None:
+                texts.edits.pop(rel, None)
+            else:
+                texts.edits[rel] = old
+    notes[:] = [note for note in notes if note.path not in fixtures]
+    for rel in fixtures:
+        message = f"left unchanged: removing fixture `{fixtures[rel][0]}` would leave it requested in {left[0]}"
+        notes.append(Note(rel, 0, None, "error", message))
+    return set(fixtures)
 
 
 def _remove_declarations(

@@ -50,6 +50,7 @@ class Rewrite:
     notes: tuple[Note, ...]
     wrappers: tuple[tuple[str, str], ...] = ()  # (function, literal): module-level functions now returning a constant
     code: str = ""  # the new text, generated once
+    fixtures: tuple[str, ...] = ()  # pytest fixtures removed (unsafe): whatever requests them must go too
 
 
 class _Constants:
@@ -235,6 +236,14 @@ _PARAMETRIZE = m.Call(
 )
 
 
+_FIXTURE = m.Name("fixture") | m.Attribute(attr=m.Name("fixture"))
+
+
+def is_fixture(node: cst.FunctionDef) -> bool:
+    """`@pytest.fixture`, `@pytest.fixture(...)` or `@fixture`: tests request it by its name."""
+    return any(m.matches(d.decorator, _FIXTURE | m.Call(func=_FIXTURE)) for d in node.decorators)
+
+
 def _parametrized(decorator: cst.Decorator) -> tuple[str, list[object]] | None:
     """(name, values) of `@pytest.mark.parametrize("name", [literals...])` with one argument name."""
     call = decorator.decorator
@@ -269,6 +278,7 @@ class _State:
     dropped_bindings: bool = False  # deleted code bound a name (the scope check must run)
     notes: list[Note] = field(default_factory=list)
     changed: bool = False
+    fixtures: list[str] = field(default_factory=list)  # pytest fixtures removed
 
 
 def _blank(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
@@ -308,6 +318,9 @@ class _KeepBlankLines(cst.CSTTransformer):
             self._pending.pop()
             if isinstance(original_node, cst.Module) and isinstance(result, cst.Module):
                 return _no_new_blank_start(original_node, result)
+            if isinstance(original_node, cst.IndentedBlock) and isinstance(result, cst.IndentedBlock):
+                kept = _opening_kept(original_node.body, result.body)
+                return result if kept is result.body else result.with_changes(body=kept)
             return result
         if not isinstance(original_node, cst.BaseStatement):
             return result
@@ -528,6 +541,8 @@ class _Retire(_KeepConstants):
             self._changed()
             self._dropped(updated_node)
             self._note(original_node, None, "unsafe-applied", f"removed `{name}`: {doom}")
+            if isinstance(updated_node, cst.FunctionDef) and is_fixture(updated_node):
+                self.state.fixtures.append(name)
             return cst.RemoveFromParent()
         self._note(original_node, None, "unsafe-skipped", f"would remove `{name}` (--unsafe-fixes): {doom}")
         return updated_node
@@ -1608,7 +1623,8 @@ def rewrite(
         for name, _ in wrappers:
             message = f"function `{name}` now always returns the same constant: inline it (--unsafe-fixes)"
             notes.append(Note(path, 0, None, "unsafe-skipped", message))
-    return Rewrite(path, new, changed and new_code != old_code, tuple(notes), tuple(wrappers), new_code)
+    fixtures = tuple(retire.state.fixtures)
+    return Rewrite(path, new, changed and new_code != old_code, tuple(notes), tuple(wrappers), new_code, fixtures)
 
 
 def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Module, list[str]]:
@@ -1665,6 +1681,70 @@ def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Modu
             return updated_node
 
     return tree.visit(Remover()), removed
+
+
+def remove_requesters(tree: cst.Module, fixtures: Iterable[str]) -> tuple[cst.Module, list[tuple[str, int, bool]]]:
+    """Delete the functions and classes that request one of `fixtures` (a parameter of that name,
+    or `@pytest.mark.usefixtures("name")`), and the imports that only they used. Returns the new
+    module and, per definition removed, (qualified name, line, whether it is a fixture itself).
+    """
+    wanted = set(fixtures)
+    removed: list[tuple[str, int, bool]] = []
+    old_code = tree.code
+
+    def requests(node: cst.FunctionDef | cst.ClassDef) -> bool:
+        for decorator in node.decorators:
+            call = decorator.decorator
+            if m.matches(call, m.Call(func=m.Attribute(attr=m.Name("usefixtures")))):
+                for arg in call.args:  # type: ignore[attr-defined]
+                    if isinstance(arg.value, cst.SimpleString) and arg.value.evaluated_value in wanted:
+                        return True
+        if isinstance(node, cst.ClassDef):
+            return False
+        params = node.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        return any(p.name.value in wanted for p in every)
+
+    class Remover(_KeepBlankLines):
+        METADATA_DEPENDENCIES = (PositionProvider,)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.prefix: list[str] = []
+
+        def _gone(self, node: cst.FunctionDef | cst.ClassDef, fixture: bool) -> cst.RemovalSentinel:
+            line = self.get_metadata(PositionProvider, node).start.line
+            removed.append((".".join([*self.prefix, node.name.value]), line, fixture))
+            return cst.RemoveFromParent()
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            self.prefix.append(node.name.value)
+            return not requests(node)
+
+        def leave_ClassDef(
+            self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+        ) -> cst.ClassDef | cst.RemovalSentinel:
+            self.prefix.pop()
+            if requests(original_node):
+                return self._gone(original_node, False)
+            if isinstance(updated_node.body, cst.IndentedBlock) and not updated_node.body.body:
+                return self._gone(original_node, False)  # every test in it requested the fixture
+            return updated_node
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def leave_FunctionDef(
+            self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+        ) -> cst.FunctionDef | cst.RemovalSentinel:
+            if requests(original_node):
+                return self._gone(original_node, is_fixture(original_node))
+            return updated_node
+
+    new = MetadataWrapper(tree, unsafe_skip_copy=True).visit(Remover())
+    if removed:
+        new = _drop_new_unused_imports(old_code, new, new.code)
+    return new, removed
 
 
 def _heads_a_group(statement: cst.SimpleStatementLine, name: str, value: cst.BaseExpression | None) -> bool:
