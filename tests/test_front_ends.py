@@ -82,6 +82,24 @@ def test_a_project_pin_helper_records_what_it_pins() -> None:
     ]
 
 
+def test_waffle_model_rows_record_the_value_they_pin() -> None:
+    text = (
+        "from waffle.models import Flag, Switch\n\n"
+        "Flag.objects.create(name='a', everyone=True)\n"
+        "row, made = Flag.objects.update_or_create(name='b', defaults={'everyone': False, 'note': 'x'})\n"
+        "Switch.objects.get_or_create(name='c', defaults={'active': True})\n"
+        "Flag.objects.get_or_create(name='d', defaults=options)\n"
+        "Flag.objects.filter(name='e').delete()\n"
+    )
+    found = assert_equal(text)
+    assert [(r.key, r.kind.value, r.pinned) for r in found.refs] == [
+        ("a", "test-override", "True"),
+        ("b", "test-override", "False"),
+        ("c", "test-override", "True"),
+        ("d", "test-override", None),
+    ]
+
+
 def test_a_keyword_flag_is_read_alike_negated_or_not() -> None:
     text = (
         "from pyramid.config import not_\nfrom pyramid.view import view_config\n\n"
@@ -148,6 +166,9 @@ CALLS = [
     "(client).is_enabled( {key} )",
     "client.is_enabled(*args)",
     "client.is_enabled()",
+    "Flag.objects.update_or_create(name={key}, defaults={{'everyone': True}})",
+    "Switch.objects.create(name={key}, active=False)",
+    "Flag.objects.get_or_create(name={key}, defaults=options)",
 ]
 
 TOP = [
@@ -155,6 +176,7 @@ TOP = [
     "import waffle",
     "from waffle import flag_is_active",
     "from waffle import flag_is_active as fia",
+    "from waffle.models import Flag, Switch",
     "import ldclient",
     "import posthog as ph",
     "from openfeature import api",

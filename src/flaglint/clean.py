@@ -303,7 +303,20 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
     if isinstance(tree, Problem):
         return _Retired(None, problems=(tree,))
     done = rewrite(job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text)
-    return _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
+    code = done.code if done.changed else None
+    if code is not None and done.released:
+        code = _released(job.rel, code, done.released)
+    return _checked(job, code, done.notes, done.wrappers, done.fixtures)
+
+
+def _released(rel: str, code: str, names: Sequence[str]) -> str:
+    """The whole rewritten file without the clean-up of the model rows whose pin went (the retire
+    pass may have seen a reduced module, without the tearDown that deletes them)."""
+    from flaglint.codemod import release
+    from flaglint.scan import parse
+
+    tree = parse(rel, code)
+    return code if isinstance(tree, Problem) else release(tree, names).code
 
 
 def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
@@ -332,6 +345,8 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         if code is None:
             return None
     notes = tuple(dataclasses.replace(n, line=reduction.to_original(n.line)) if n.line else n for n in done.notes)
+    if code is not None and done.released:
+        return _checked(job, _released(job.rel, code, done.released), notes, done.wrappers, done.fixtures)
     if code is not None and not isinstance(parse_ast(job.rel, done.code), Problem):
         # Each stub is a whole statement line at its region's own indentation (expand checked it
         # came through verbatim), and each region was a whole statement sequence there in the

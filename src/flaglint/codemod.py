@@ -51,6 +51,7 @@ class Rewrite:
     wrappers: tuple[tuple[str, str], ...] = ()  # (function, literal): module-level functions now returning a constant
     code: str = ""  # the new text, generated once
     fixtures: tuple[str, ...] = ()  # pytest fixtures removed (unsafe): whatever requests them must go too
+    released: tuple[str, ...] = ()  # names of pinned model rows whose pin went: their `.delete()` goes too
 
 
 class _Constants:
@@ -236,6 +237,7 @@ _PARAMETRIZE = m.Call(
 )
 
 
+_SET_UP = frozenset({"setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "asyncSetUp"})
 _FIXTURE = m.Name("fixture") | m.Attribute(attr=m.Name("fixture"))
 
 
@@ -279,6 +281,7 @@ class _State:
     notes: list[Note] = field(default_factory=list)
     changed: bool = False
     fixtures: list[str] = field(default_factory=list)  # pytest fixtures removed
+    released: list[str] = field(default_factory=list)  # names bound by pin statements that went
 
 
 def _blank(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
@@ -766,7 +769,10 @@ class _Retire(_KeepConstants):
                 part.visit(counter)
                 self.state.dropped_bindings = bool(counter.found)
 
-    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign | cst.RemovalSentinel:
+        ref = self._ref(original_node.value)
+        if ref is not None and ref.kind is RefKind.TEST_OVERRIDE and self._pin_assignment(original_node, ref):
+            return cst.RemoveFromParent()
         if self.constants.get(updated_node.value)[0]:
             self.state.constant_stores = True
         return updated_node
@@ -844,18 +850,67 @@ class _Retire(_KeepConstants):
             self._changed()
             return cst.RemoveFromParent()
         ref = self._ref(original_node.value)
-        if ref is not None and ref.kind is RefKind.TEST_OVERRIDE:  # `pin_flag(K)` as a statement
-            match = self._pinned_matches(ref)
-            if match is None:
-                self._note(original_node, ref.key, "review", f"test override of {ref.key!r} pins a non-literal value")
-            elif match:
-                self._changed()
-                if self.state.functions:
-                    self.state.functions[-1].unpinned = True
-                return cst.RemoveFromParent()
-            elif self.state.functions:
-                self.state.functions[-1].doom = f"it tests flag {ref.key!r} in its discarded state"
+        if ref is not None and ref.kind is RefKind.TEST_OVERRIDE and self._pin_goes(original_node, ref):
+            return cst.RemoveFromParent()  # `pin_flag(K)` as a statement
         return updated_node
+
+    def _pin_goes(self, node: cst.CSTNode, ref: FlagRef) -> bool:
+        """Whether a statement that pins a retired flag goes: a pin of the kept value does; one of
+        the discarded value dooms its test, except in a class's set-up (`setUp`), where it pins the
+        flag for every test of the class: that pin alone goes, with unsafe fixes.
+        """
+        match = self._pinned_matches(ref)
+        frame = self.state.functions[-1] if self.state.functions else None
+        if match is None:
+            self._note(node, ref.key, "review", f"test override of {ref.key!r} pins a non-literal value")
+            return False
+        if match:
+            self._changed()
+            if frame is not None:
+                frame.unpinned = True
+            return True
+        if frame is None:
+            return False
+        method = frame.node.name.value
+        if method not in _SET_UP:
+            frame.doom = f"it tests flag {ref.key!r} in its discarded state"
+            return False
+        why = f"it pins flag {ref.key!r} to its discarded value for every test of the class (they now run without it)"
+        if not self.unsafe:
+            self._note(node, ref.key, "unsafe-skipped", f"would remove the pin in `{method}` (--unsafe-fixes): {why}")
+            return False
+        self._changed()
+        frame.unpinned = True
+        self._note(node, ref.key, "unsafe-applied", f"removed the pin in `{method}`: {why}")
+        return True
+
+    def _pin_assignment(self, node: cst.Assign, ref: FlagRef) -> bool:
+        """Whether `row, made = Flag.objects.update_or_create(name=K, ...)` goes (as `_pin_goes`
+        says), given that what it binds is not used but by `row.delete()` (which goes with it).
+        """
+        module = self.source() if self.source is not None else ""
+        function = cst.Module([]).code_for_node(self.state.functions[-1].node) if self.state.functions else module
+        bound: list[tuple[str, str]] = []  # (name, the text where its uses are: its function's, or the module's)
+        for target in node.targets:
+            parts = target.target.elements if isinstance(target.target, cst.Tuple) else [target.target]
+            for part in parts:
+                value = part.value if isinstance(part, cst.Element) else part
+                if isinstance(value, cst.Name):
+                    bound.append((value.value, function))
+                elif m.matches(value, m.Attribute(value=m.Name("self"), attr=m.Name())):
+                    bound.append((value.attr.value, module))  # type: ignore[attr-defined]
+                else:
+                    return False
+        for name, text in bound:
+            word = len(re.findall(rf"\b{re.escape(name)}\b", text))
+            deletes = len(re.findall(rf"\b{re.escape(name)}\s*\.\s*delete\(\s*\)", text))
+            if word != 1 + deletes:
+                self._note(node, ref.key, "review", f"the pin of {ref.key!r} is kept: `{name}` is used after it")
+                return False
+        if not self._pin_goes(node, ref):
+            return False
+        self.state.released.extend(n for n, text in bound if re.search(rf"\b{re.escape(n)}\s*\.\s*delete", text))
+        return True
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -1623,8 +1678,55 @@ def rewrite(
         for name, _ in wrappers:
             message = f"function `{name}` now always returns the same constant: inline it (--unsafe-fixes)"
             notes.append(Note(path, 0, None, "unsafe-skipped", message))
-    fixtures = tuple(retire.state.fixtures)
-    return Rewrite(path, new, changed and new_code != old_code, tuple(notes), tuple(wrappers), new_code, fixtures)
+    fixtures, released = tuple(retire.state.fixtures), tuple(retire.state.released)
+    changed = changed and new_code != old_code
+    return Rewrite(path, new, changed, tuple(notes), tuple(wrappers), new_code, fixtures, released)
+
+
+def release(tree: cst.Module, names: Iterable[str]) -> cst.Module:
+    """Without the `row.delete()` / `self.row.delete()` statements of rows whose pin went (a
+    tearDown's clean-up), and without a method that then only calls the same method of its parent.
+    """
+    wanted = set(names)
+    gone = m.Expr(
+        m.Call(
+            func=m.Attribute(
+                value=m.Name(m.MatchIfTrue(wanted.__contains__))
+                | m.Attribute(value=m.Name("self"), attr=m.Name(m.MatchIfTrue(wanted.__contains__))),
+                attr=m.Name("delete"),
+            ),
+            args=[],
+        )
+    )
+
+    class Release(_KeepBlankLines):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emptied: list[bool] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.emptied.append(False)
+
+        def leave_Expr(self, original_node: cst.Expr, updated_node: cst.Expr) -> cst.Expr | cst.RemovalSentinel:
+            if m.matches(original_node, gone):
+                if self.emptied:
+                    self.emptied[-1] = True
+                return cst.RemoveFromParent()
+            return updated_node
+
+        def leave_SimpleStatementLine(
+            self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+        ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+            return updated_node if updated_node.body else cst.RemoveFromParent()
+
+        def leave_FunctionDef(
+            self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+        ) -> cst.FunctionDef | cst.RemovalSentinel:
+            if self.emptied.pop() and _only_calls_super(updated_node):
+                return cst.RemoveFromParent()
+            return updated_node
+
+    return tree.visit(Release())
 
 
 def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Module, list[str]]:

@@ -1114,7 +1114,20 @@ def _unnegated(node: ast.expr, negation: str | None) -> tuple[ast.expr, bool]:
 
 
 def argument(call: ast.Call, where: Arg) -> ast.expr | None:
-    """The argument of `call` at `where`: a keyword of that name, else the positional one."""
+    """The argument of `call` at `where`: a keyword of that name, else the positional one (the
+    value under `where.item` of a dict literal there, when it asks for one)."""
+    found = _positioned(call, where)
+    if where.item is None or found is None:
+        return found
+    if type(found) is not ast.Dict:
+        return None
+    for key, value in zip(found.keys, found.values, strict=True):
+        if type(key) is ast.Constant and key.value == where.item:
+            return value
+    return None
+
+
+def _positioned(call: ast.Call, where: Arg) -> ast.expr | None:
     if where.keywords:
         for keyword in call.keywords:
             if keyword.arg is not None and keyword.arg in where.keywords:

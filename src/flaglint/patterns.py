@@ -26,10 +26,13 @@ class Shape(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Arg:
-    """Where an argument sits in a call: by position, or by one of its keyword names."""
+    """Where an argument sits in a call: by position, or by one of its keyword names; with `item`,
+    the value under that string key of the dict literal given there (`defaults={"everyone": True}`).
+    """
 
     index: int | None = None
     keywords: tuple[str, ...] = ()
+    item: str | None = None
 
 
 NO_ARG = Arg()
@@ -162,6 +165,33 @@ BUILTIN_PATTERNS: tuple[Pattern, ...] = (
         pinned=Arg(1, ("active",)),
     ),
 )
+
+
+def _waffle_rows() -> tuple[Pattern, ...]:
+    """django-waffle's model rows, the other way tests pin a flag or switch on or off:
+    `Flag.objects.create(name=K, everyone=True)`, `Switch.objects.update_or_create(name=K,
+    defaults={"active": False})`.
+    """
+    rows = []
+    for model, field in (("Flag", "everyone"), ("Switch", "active")):
+        for method in ("create", "get_or_create", "update_or_create"):
+            pinned = Arg(None, (field,)) if method == "create" else Arg(None, ("defaults",), field)
+            qualified = f"waffle.models.{model}.objects.{method}"
+            rows.append(
+                Pattern(
+                    f"waffle.{model}.{method}",
+                    "waffle",
+                    Shape.CALL,
+                    qualified,
+                    RefKind.TEST_OVERRIDE,
+                    Arg(None, ("name",)),
+                    pinned=pinned,
+                )
+            )
+    return tuple(rows)
+
+
+BUILTIN_PATTERNS += _waffle_rows()
 
 SDKS: tuple[str, ...] = tuple(dict.fromkeys(p.sdk for p in BUILTIN_PATTERNS))
 

@@ -475,6 +475,19 @@ class _Matcher:
 
 
 def _argument(args: Sequence[cst.Arg], where: Arg) -> cst.BaseExpression | None:
+    found = _positioned(args, where)
+    if where.item is None or found is None:
+        return found
+    if not isinstance(found, cst.Dict):
+        return None
+    for element in found.elements:
+        key = element.key if isinstance(element, cst.DictElement) else None
+        if isinstance(key, cst.SimpleString) and key.evaluated_value == where.item:
+            return element.value
+    return None
+
+
+def _positioned(args: Sequence[cst.Arg], where: Arg) -> cst.BaseExpression | None:
     for arg in args:
         if arg.keyword is not None and arg.keyword.value in where.keywords:
             return arg.value
