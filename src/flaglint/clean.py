@@ -303,13 +303,10 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
     if isinstance(tree, Problem):
         return _Retired(None, problems=(tree,))
     done = rewrite(job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text)
-    code = done.code if done.changed else None
-    if code is not None and done.released:
-        code = _released(job.rel, code, done.released)
-    return _checked(job, code, done.notes, done.wrappers, done.fixtures)
+    return _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
 
 
-def _released(rel: str, code: str, names: Sequence[str]) -> str:
+def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
     """The whole rewritten file without the clean-up of the model rows whose pin went (the retire
     pass may have seen a reduced module, without the tearDown that deletes them)."""
     from flaglint.codemod import release

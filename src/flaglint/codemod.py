@@ -51,7 +51,9 @@ class Rewrite:
     wrappers: tuple[tuple[str, str], ...] = ()  # (function, literal): module-level functions now returning a constant
     code: str = ""  # the new text, generated once
     fixtures: tuple[str, ...] = ()  # pytest fixtures removed (unsafe): whatever requests them must go too
-    released: tuple[str, ...] = ()  # names of pinned model rows whose pin went: their `.delete()` goes too
+    # (function, local) or ("", self attribute): rows whose pin went, for clean to release in the whole
+    # file when this rewrite saw a reduced module
+    released: tuple[tuple[str, str], ...] = ()
 
 
 class _Constants:
@@ -281,7 +283,7 @@ class _State:
     notes: list[Note] = field(default_factory=list)
     changed: bool = False
     fixtures: list[str] = field(default_factory=list)  # pytest fixtures removed
-    released: list[str] = field(default_factory=list)  # names bound by pin statements that went
+    released: list[tuple[str, str]] = field(default_factory=list)  # what pin statements that went bound
 
 
 def _blank(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
@@ -909,7 +911,10 @@ class _Retire(_KeepConstants):
                 return False
         if not self._pin_goes(node, ref):
             return False
-        self.state.released.extend(n for n, text in bound if re.search(rf"\b{re.escape(n)}\s*\.\s*delete", text))
+        scope = ".".join(frame.node.name.value for frame in self.state.decorated)
+        for name, text in bound:
+            if re.search(rf"\b{re.escape(name)}\s*\.\s*delete", text):
+                self.state.released.append(("" if text is module else scope, name))
         return True
 
     def leave_SimpleStatementLine(
@@ -1663,6 +1668,10 @@ def rewrite(
             message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
             return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message)))
     new = _restore(new, originals)
+    released = tuple(retire.state.released)
+    if released:  # a reduced module may lack the tearDown: clean releases the whole file again then
+        new = release(new, released)
+        released = released if reduced else ()
     wrappers = _wrappers(new, constants)
     old_code = text if text is not None else tree.code
     new_code = new.code
@@ -1678,41 +1687,50 @@ def rewrite(
         for name, _ in wrappers:
             message = f"function `{name}` now always returns the same constant: inline it (--unsafe-fixes)"
             notes.append(Note(path, 0, None, "unsafe-skipped", message))
-    fixtures, released = tuple(retire.state.fixtures), tuple(retire.state.released)
     changed = changed and new_code != old_code
-    return Rewrite(path, new, changed, tuple(notes), tuple(wrappers), new_code, fixtures, released)
+    return Rewrite(path, new, changed, tuple(notes), tuple(wrappers), new_code, tuple(retire.state.fixtures), released)
 
 
-def release(tree: cst.Module, names: Iterable[str]) -> cst.Module:
-    """Without the `row.delete()` / `self.row.delete()` statements of rows whose pin went (a
-    tearDown's clean-up), and without a method that then only calls the same method of its parent.
+def release(tree: cst.Module, names: Iterable[tuple[str, str]]) -> cst.Module:
+    """Without the `self.row.delete()` statements (anywhere) and `row.delete()` statements (in
+    the function named with it) of the model rows whose pin went, as `(function, local)` or
+    `("", attribute)` pairs; a method left only calling the same method of its parent goes too.
     """
     wanted = set(names)
-    gone = m.Expr(
-        m.Call(
-            func=m.Attribute(
-                value=m.Name(m.MatchIfTrue(wanted.__contains__))
-                | m.Attribute(value=m.Name("self"), attr=m.Name(m.MatchIfTrue(wanted.__contains__))),
-                attr=m.Name("delete"),
-            ),
-            args=[],
-        )
-    )
+    delete = m.Expr(m.Call(func=m.Attribute(attr=m.Name("delete")), args=[]))
 
     class Release(_KeepBlankLines):
         def __init__(self) -> None:
             super().__init__()
+            self.scope: list[str] = []
             self.emptied: list[bool] = []
 
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self.scope.append(node.name.value)
+
+        def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+            self.scope.pop()
+            return updated_node
+
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.scope.append(node.name.value)
             self.emptied.append(False)
 
         def leave_Expr(self, original_node: cst.Expr, updated_node: cst.Expr) -> cst.Expr | cst.RemovalSentinel:
-            if m.matches(original_node, gone):
-                if self.emptied:
-                    self.emptied[-1] = True
-                return cst.RemoveFromParent()
-            return updated_node
+            if not m.matches(original_node, delete):
+                return updated_node
+            row = original_node.value.func.value  # type: ignore[attr-defined]
+            if m.matches(row, m.Attribute(value=m.Name("self"), attr=m.Name())):
+                key = ("", row.attr.value)
+            elif isinstance(row, cst.Name) and self.emptied:
+                key = (".".join(self.scope), row.value)
+            else:
+                return updated_node
+            if key not in wanted:
+                return updated_node
+            if self.emptied:
+                self.emptied[-1] = True
+            return cst.RemoveFromParent()
 
         def leave_SimpleStatementLine(
             self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -1722,6 +1740,7 @@ def release(tree: cst.Module, names: Iterable[str]) -> cst.Module:
         def leave_FunctionDef(
             self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
         ) -> cst.FunctionDef | cst.RemovalSentinel:
+            self.scope.pop()
             if self.emptied.pop() and _only_calls_super(updated_node):
                 return cst.RemoveFromParent()
             return updated_node
