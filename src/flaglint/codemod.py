@@ -354,7 +354,10 @@ class _KeepBlankLines(cst.CSTTransformer):
 
 
 def _no_new_blank_start(before: cst.Module, after: cst.Module) -> cst.Module:
-    """A file whose first statement went must not start with the blank lines of the next one."""
+    """A file whose first statement went must not start with the blank lines of the next one; a
+    file whose every statement went (and that holds no comment) is empty, not a blank line."""
+    if before.body and not after.body and not any(line.comment for line in (*after.header, *after.footer)):
+        return after.with_changes(header=[], footer=[], has_trailing_newline=False)
     body = _opening_kept(before.body, after.body)
     return after if body is after.body else after.with_changes(body=body)
 
