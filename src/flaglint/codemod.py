@@ -239,6 +239,7 @@ _PARAMETRIZE = m.Call(
 )
 
 
+_TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_tests?\.py$|conftest\.py$)")
 _SET_UP = frozenset({"setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "asyncSetUp"})
 _FIXTURE = m.Name("fixture") | m.Attribute(attr=m.Name("fixture"))
 
@@ -1036,7 +1037,19 @@ class _Retire(_KeepConstants):
         in_class = bool(self.state.decorated) and isinstance(self.state.decorated[-1], _Class)
         if frame.unpinned and in_class and _only_calls_super(updated_node):
             return cst.RemoveFromParent()  # `def setUp(self): super().setUp()` once its pin went
+        if self._emptied_test(original_node, updated_node):
+            return self._doomed(original_node, updated_node, "nothing of the test is left once the flag is retired")
         return updated_node
+
+    def _emptied_test(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> bool:
+        """Whether the rewrite left a test (`test...` in a test file) nothing but `pass` or its docstring."""
+        if not updated.name.value.startswith("test") or not _TEST_FILE.search(self.path):
+            return False
+        if not isinstance(updated.body, cst.IndentedBlock) or len(updated.body.body) != 1:
+            return False
+        if id(updated.body.body[0]) in self.state.padding:
+            return True
+        return updated.get_docstring() is not None and len(original.body.body) > 1  # type: ignore[attr-defined]
 
     def _narrow(self, node: cst.FunctionDef, frame: _Function, name: str, keep: bool) -> cst.FunctionDef:
         """Keep only the parametrized values of `name` that match the flag's kept state; with one
