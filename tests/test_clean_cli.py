@@ -336,6 +336,18 @@ def test_a_fixture_still_requested_out_of_reach_is_kept(tmp_path: Path) -> None:
     assert "flag_is_active" not in (tmp_path / "spam/forms.py").read_text()
 
 
+def test_a_fixture_requested_from_an_excluded_folder_is_kept(tmp_path: Path) -> None:
+    files = {k: v for k, v in SPAM_TESTS.items() if not k.startswith("other/")}
+    files["pyproject.toml"] = '[tool.flaglint]\nsdks = ["waffle"]\nexclude = ["spam/tests/legacy/"]\n'
+    files["spam/tests/legacy/test_old.py"] = "def test_old(spam_checks_on):\n    pass\n"
+    write(tmp_path, files)
+    conftest = (tmp_path / "spam/tests/conftest.py").read_text()
+    done = flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "spam/tests/conftest.py").read_text() == conftest  # pytest still runs legacy/
+    assert "would leave it requested in spam/tests/legacy/test_old.py" in done.stderr
+
+
 def test_a_file_left_unchanged_is_named_with_the_reason(tmp_path: Path) -> None:
     files = {
         "pyproject.toml": "[tool.flaglint]\n",

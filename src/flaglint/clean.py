@@ -427,6 +427,8 @@ def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], not
     names = sorted({name for _, name in gone})
     mentions = [re.compile(rf"\b{name}\b") for name in names]
     left = [rel for rel, text, _ in texts.containing(*names) if any(p.search(text) for p in mentions)]
+    folders = {PurePosixPath(rel).parent for rel in fixtures if PurePosixPath(rel).name == "conftest.py"}
+    left += [rel for rel, text in _left_out(texts, folders) if any(p.search(text) for p in mentions)]
     if not left:
         notes.extend(found)
         return {rel for rel, old in before.items() if texts.edits.get(rel) != old}
@@ -441,6 +443,22 @@ def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], not
         message = f"left unchanged: removing fixture `{fixtures[rel][0]}` would leave it requested in {left[0]}"
         notes.append(Note(rel, 0, None, "error", message))
     return set(fixtures)
+
+
+def _left_out(texts: _Texts, folders: set[PurePosixPath]) -> Iterator[tuple[str, str]]:
+    """(file, text) of the Python files under `folders` that the project's settings leave out of
+    its files (an excluded folder): pytest still collects them, so their requests still count."""
+    listed = set(texts.files)
+    root = texts.workspace.root
+    for folder in sorted(folders):
+        for path in sorted((root / folder).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            if rel in listed or path.is_symlink():
+                continue
+            try:
+                yield rel, path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
 
 
 def _remove_declarations(
