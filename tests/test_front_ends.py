@@ -73,44 +73,38 @@ def test_syntax_errors_are_placed_alike() -> None:
     assert fast.problems[0].line == reference.problems[0].line == 2
 
 
-def test_a_project_pin_helper_records_what_it_pins() -> None:
-    text = "import app.flags\nfrom app.pins import pin_to\n\napp.flags.pin_on('a')\npin_to('b', to=False)\n"
-    found = assert_equal(text)
-    assert [(r.key, r.kind.value, r.pinned) for r in found.refs] == [
-        ("a", "test-override", "True"),
-        ("b", "test-override", "False"),
-    ]
-
-
-def test_waffle_model_rows_record_the_value_they_pin() -> None:
-    text = (
+PINNING = {
+    "a project's pin helper": (
+        "import app.flags\nfrom app.pins import pin_to\n\napp.flags.pin_on('a')\npin_to('b', to=False)\n",
+        [("a", "test-override", "True"), ("b", "test-override", "False")],
+    ),
+    "waffle model rows": (
         "from waffle.models import Flag, Switch\n\n"
         "Flag.objects.create(name='a', everyone=True)\n"
         "row, made = Flag.objects.update_or_create(name='b', defaults={'everyone': False, 'note': 'x'})\n"
         "Switch.objects.get_or_create(name='c', defaults={'active': True})\n"
         "Flag.objects.get_or_create(name='d', defaults=options)\n"
-        "Flag.objects.filter(name='e').delete()\n"
-    )
-    found = assert_equal(text)
-    assert [(r.key, r.kind.value, r.pinned) for r in found.refs] == [
-        ("a", "test-override", "True"),
-        ("b", "test-override", "False"),
-        ("c", "test-override", "True"),
-        ("d", "test-override", None),
-    ]
-
-
-def test_a_keyword_flag_is_read_alike_negated_or_not() -> None:
-    text = (
+        "Flag.objects.filter(name='e').delete()\n",
+        [
+            ("a", "test-override", "True"),
+            ("b", "test-override", "False"),
+            ("c", "test-override", "True"),
+            ("d", "test-override", None),
+        ],
+    ),
+    "a keyword flag, negated or not": (
         "from pyramid.config import not_\nfrom pyramid.view import view_config\n\n"
         "@view_config(route_name='a', feature=not_('old-form'))\ndef a(request):\n    pass\n\n"
-        "@view_config(feature='new-form')\ndef b(request):\n    pass\n"
-    )
+        "@view_config(feature='new-form')\ndef b(request):\n    pass\n",
+        [("old-form", "predicate", "False"), ("new-form", "predicate", "True")],
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), PINNING.values(), ids=PINNING.keys())
+def test_both_read_the_value_a_reference_pins_or_asks_for(text: str, expected: list[tuple[str, str, str]]) -> None:
     found = assert_equal(text)
-    assert [(r.key, r.kind.value, r.pinned) for r in found.refs] == [
-        ("old-form", "predicate", "False"),
-        ("new-form", "predicate", "True"),
-    ]
+    assert [(r.key, r.kind.value, r.pinned) for r in found.refs] == expected
 
 
 # --- generated programs -------------------------------------------------------------------------
