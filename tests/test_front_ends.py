@@ -27,6 +27,7 @@ PATTERNS = (
     custom_pattern({"kind": "method", "name": "has_feature", "receiver": "project"}, 0),
     custom_pattern({"kind": "decorator", "name": "app.flags.flagged"}, 0),
     custom_pattern({"kind": "function", "name": "app.flags.pin_on", "flag-kind": "test-override", "pin": True}, 0),
+    custom_pattern({"kind": "function", "name": "app.pins.pin_off", "flag-kind": "test-override", "pin": False}, 0),
     custom_pattern({"kind": "function", "name": "pin_to", "flag-kind": "test-override", "pin-keyword": "to"}, 0),
     custom_pattern(
         {
@@ -92,6 +93,10 @@ PINNING = {
             ("d", "test-override", None),
         ],
     ),
+    "a call under another submodule of an imported package": (
+        "def m():\n    app.pins.pin_off('a')\n\nimport app.flags\n",
+        [("a", "test-override", "False")],
+    ),
     "a keyword flag, negated or not": (
         "from pyramid.config import not_\nfrom pyramid.view import view_config\n\n"
         "@view_config(route_name='a', feature=not_('old-form'))\ndef a(request):\n    pass\n\n"
@@ -143,6 +148,7 @@ CALLS = [
     "view_config(route_name='r', feature={key})",
     "view_config(feature=not_({key}))",
     "app.flags.pin_on({key})",
+    "app.pins.pin_off({key})",
     "pin_to({key}, to=False)",
     "view_config(feature=not_({key}, x))",
     "posthog.feature_enabled({key}, user)",

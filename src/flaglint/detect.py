@@ -958,6 +958,10 @@ class _Walker:
                     self.imported.add(alias.name.split(".")[0])
                     self._alias_token(alias)
                     self._bind(scope, alias.asname or alias.name, ("", alias.name, alias.asname))
+                    if alias.asname is None:  # `import a.b` binds `a` too, as LibCST records it
+                        parts = alias.name.split(".")
+                        for cut in range(len(parts) - 1, 0, -1):
+                            self._bind(scope, ".".join(parts[:cut]), ("", alias.name, None))
                 continue
             elif kind is ast.ImportFrom:
                 base = "." * node.level + (node.module or "")  # type: ignore[attr-defined]
