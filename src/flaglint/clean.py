@@ -21,7 +21,7 @@ from flaglint.codemod import Note, remove_definitions, rewrite
 from flaglint.config import Config
 from flaglint.detect import Reduction
 from flaglint.guard import deep, parallel_map
-from flaglint.model import FlagRef, Problem, Span
+from flaglint.model import FlagRef, Problem, RefKind, Span
 from flaglint.patterns import Pattern
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding
@@ -146,9 +146,12 @@ def plan(
     notes = [Note(rel, 0, None, "swept", leftover) for rel in result.swept]
     notes += [Note(p.path, p.line, None, "skipped", p.message) for p in workspace.skipped]
     targets: dict[str, list[FlagRef]] = {}
+    others: dict[str, list[FlagRef]] = {}
     for ref in result.refs:
         if ref.key in values:
             targets.setdefault(ref.path, []).append(ref)
+        else:
+            others.setdefault(ref.path, []).append(ref)
     all_files = workspace.files if not paths else discover(workspace.root, [workspace.root], config)[0]
     texts = _Texts(workspace, all_files)
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
@@ -163,15 +166,17 @@ def plan(
             continue
         text, encoding = found
         if workspace.digests.get(rel) == digest_of(text.encode(encoding)):
-            refs = targets[rel]  # the scan saw exactly these bytes: its positions hold
+            refs, rest = targets[rel], others.get(rel, [])  # the scan saw exactly these bytes: its positions hold
         else:
-            scanned = scan_source(rel, text, workspace.module_of(rel), workspace.patterns)
-            refs = [r for r in link(scanned.refs, workspace.lookup) if r.key in values]
+            scanned = link(scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs, workspace.lookup)
+            refs = [r for r in scanned if r.key in values]
+            rest = [r for r in scanned if r.key not in values]
+        reads = tuple(r.span for r in rest if r.kind in _READS)
         for ref in refs:
             site = find_definition(ref.key_symbol, workspace.lookup) if ref.key_symbol else None
             if site is not None:
                 definitions.add(site)
-        jobs.append(_RetireJob(rel, text, tuple(refs), dict(values), unsafe))
+        jobs.append(_RetireJob(rel, text, tuple(refs), dict(values), unsafe, reads))
         encodings[rel] = encoding
     validated: set[str] = set()
     fixtures: dict[str, tuple[str, ...]] = {}  # file -> the fixtures its rewrite removed
@@ -255,6 +260,7 @@ class _RetireJob:
     refs: tuple[FlagRef, ...]
     values: Mapping[str, str | None]
     unsafe: bool
+    reads: tuple[Span, ...] = ()  # checks of the file's other flags (reads a fold may drop)
 
 
 @dataclass(frozen=True)
@@ -302,7 +308,9 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
     tree = parse(job.rel, job.text)
     if isinstance(tree, Problem):
         return _Retired(None, problems=(tree,))
-    done = rewrite(job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text)
+    done = rewrite(
+        job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text, reads=job.reads
+    )
     return _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
 
 
@@ -325,6 +333,8 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
     if isinstance(tree, Problem):
         return None
     refs = [_moved(ref, reduction.to_reduced) for ref in job.refs]
+    stood_in = {line for first, count in reduction.regions for line in range(first, first + count)}
+    reads = [_moved_span(s, reduction.to_reduced) for s in job.reads if not stood_in & {s.line, s.end_line}]
     done = rewrite(
         job.rel,
         tree,
@@ -335,6 +345,7 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         text=reduction.text,
         expand=reduction.expand,
         reduced=True,
+        reads=reads,
     )
     code = None
     if done.changed:
@@ -354,9 +365,15 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
 
 
 def _moved(ref: FlagRef, to_reduced: Callable[[int], int]) -> FlagRef:
-    s = ref.span
-    span = Span(to_reduced(s.line), s.column, to_reduced(s.end_line), s.end_column)
-    return dataclasses.replace(ref, span=span)
+    return dataclasses.replace(ref, span=_moved_span(ref.span, to_reduced))
+
+
+def _moved_span(s: Span, to_reduced: Callable[[int], int]) -> Span:
+    return Span(to_reduced(s.line), s.column, to_reduced(s.end_line), s.end_column)
+
+
+# Kinds of reference that only read a flag (SDK checks, variants, values): a fold may drop them.
+_READS = frozenset({RefKind.CHECK, RefKind.VARIANT, RefKind.VALUE})
 
 
 def _checked(

@@ -23,7 +23,7 @@ import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
 
-from flaglint.model import FlagRef, ModuleName, RefKind
+from flaglint.model import FlagRef, ModuleName, RefKind, Span
 from flaglint.patterns import Pattern
 from flaglint.scan import last_name
 
@@ -414,10 +414,13 @@ class _Retire(_KeepConstants):
         constants: _Constants,
         unsafe: bool,
         source: Callable[[], str] | None = None,
+        reads: Iterable[Span] = (),
     ) -> None:
         super().__init__()
         self.path = path
         self.source = source  # the whole module's text (the tree visited may stand in for parts)
+        # Where other flags are read (SDK checks of flags that stay): reads to drop when folded away.
+        self.reads = {(s.line, s.column, s.end_line, s.end_column) for s in reads}
         self.values = values
         self.patterns = patterns
         self.constants = constants
@@ -708,9 +711,24 @@ class _Retire(_KeepConstants):
             neutral = bool(right_value) if is_and else not right_value
             if neutral:
                 return self._replace(updated_node, left)
-            if _pure(left):
+            if _pure(left) or (self._reads_flag(original_node.left) and left.deep_equals(original_node.left)):
                 return self._replace(updated_node, right)
         return updated_node
+
+    def _reads_flag(self, node: cst.CSTNode) -> bool:
+        """Whether `node` is a check of another flag with plain arguments: a read that a fold may
+        drop (`other_check(K2) and False` is False; the SDK no longer sees that evaluation)."""
+        if isinstance(node, cst.Call) and not all(_pure(arg.value) and not arg.star for arg in node.args):
+            return False
+        if isinstance(node, cst.Subscript) and not all(
+            isinstance(e.slice, cst.Index) and _pure(e.slice.value) for e in node.slice
+        ):
+            return False
+        try:
+            where = self._position(node)
+        except KeyError:
+            return False
+        return (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1) in self.reads
 
     def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
         operands = [updated_node.left, *(c.comparator for c in updated_node.comparisons)]
@@ -1630,6 +1648,7 @@ def rewrite(
     text: str | None = None,
     expand: Callable[[str], str | None] | None = None,
     reduced: bool = False,
+    reads: Sequence[Span] = (),
 ) -> Rewrite:
     """Rewrite `tree` as if every flag in `values` always had that value: a Python literal, or
     None for a flag that is off, where every call answers with its SDK default. When `tree` is
@@ -1643,7 +1662,7 @@ def rewrite(
         base = text if text is not None else tree.code
         return (expand(base) or base) if reduced and expand is not None else base
 
-    retire = _Retire(path, refs, values, patterns, constants, unsafe, whole)
+    retire = _Retire(path, refs, values, patterns, constants, unsafe, whole, reads)
     # Every pass works on the module with untouched top-level statements stood in for: metadata
     # and visits then cost what the touched statements cost; `_restore` puts the rest back.
     module, originals = (tree, {}) if reduced else _without_untouched(tree, refs)
