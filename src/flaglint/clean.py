@@ -15,9 +15,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from flaglint.cachedir import temp_file
-from flaglint.codemod import Note, remove_definitions, rewrite
+from flaglint.codemod import _TEST_FILE, Note, remove_definitions, rewrite
 from flaglint.config import Config
 from flaglint.detect import Reduction
 from flaglint.guard import deep, parallel_map
@@ -26,6 +27,11 @@ from flaglint.patterns import Pattern
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding
 from flaglint.workspace import Workspace, digest_of, discover
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from flaglint.parameters import Definition as ParameterHome
 
 
 def parse_flag_value(text: str) -> str | None:
@@ -180,6 +186,7 @@ def plan(
         encodings[rel] = encoding
     validated: set[str] = set()
     fixtures: dict[str, tuple[str, ...]] = {}  # file -> the fixtures its rewrite removed
+    arguments: dict[tuple[str, str, str], None] = {}  # arguments the fold made constant
     for job, done in zip(jobs, _run_retire(jobs, workspace.patterns, workspace.jobs), strict=True):
         notes.extend(done.notes)
         problems.extend(done.problems)
@@ -188,6 +195,7 @@ def plan(
             validated.add(job.rel)
             if done.fixtures:
                 fixtures[job.rel] = done.fixtures
+            arguments.update(dict.fromkeys(done.arguments))
         module = workspace.module_of(job.rel).name
         for name, literal in done.wrappers:
             wrappers[f"{module}.{name}" if module else name] = (literal, job.rel, name)
@@ -195,6 +203,8 @@ def plan(
         validated -= _remove_requesters(texts, fixtures, notes)
     if unsafe and wrappers:
         _inline_wrappers(wrappers, workspace, texts, notes, problems)
+    for name, where, literal in arguments:
+        validated -= _drop_constant_parameter(texts, name, where, literal, unsafe, notes, problems)
     by_file: dict[str, list[str]] = {}
     for site in definitions:
         rel = workspace.module_file(site.module)
@@ -272,6 +282,7 @@ class _Retired:
     wrappers: tuple[tuple[str, str], ...] = ()
     problems: tuple[Problem, ...] = ()
     fixtures: tuple[str, ...] = ()  # pytest fixtures the rewrite removed
+    arguments: tuple[tuple[str, str, str], ...] = ()  # see Rewrite.arguments
 
 
 _worker_patterns: dict[str, Pattern] = {}
@@ -311,7 +322,8 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
     done = rewrite(
         job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text, reads=job.reads
     )
-    return _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
+    result = _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
+    return dataclasses.replace(result, arguments=done.arguments) if result.code is not None else result
 
 
 def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
@@ -354,14 +366,16 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
             return None
     notes = tuple(dataclasses.replace(n, line=reduction.to_original(n.line)) if n.line else n for n in done.notes)
     if code is not None and done.released:
-        return _checked(job, _released(job.rel, code, done.released), notes, done.wrappers, done.fixtures)
-    if code is not None and not isinstance(parse_ast(job.rel, done.code), Problem):
+        result = _checked(job, _released(job.rel, code, done.released), notes, done.wrappers, done.fixtures)
+    elif code is not None and not isinstance(parse_ast(job.rel, done.code), Problem):
         # Each stub is a whole statement line at its region's own indentation (expand checked it
         # came through verbatim), and each region was a whole statement sequence there in the
         # original: the expansion parses when the reduced text does. Only a failure needs the
         # whole file's parse, for the precise error and the newer-syntax judge.
-        return _Retired(code, notes, done.wrappers, (), done.fixtures)
-    return _checked(job, code, notes, done.wrappers, done.fixtures)
+        result = _Retired(code, notes, done.wrappers, (), done.fixtures)
+    else:
+        result = _checked(job, code, notes, done.wrappers, done.fixtures)
+    return dataclasses.replace(result, arguments=done.arguments) if result.code is not None else result
 
 
 def _moved(ref: FlagRef, to_reduced: Callable[[int], int]) -> FlagRef:
@@ -614,6 +628,84 @@ def _inline_wrappers(
             notes.append(Note(rel, 0, None, "unsafe-applied", f"removed `{name}`, which always returned {literal}"))
         else:
             notes.append(Note(rel, 0, None, "review", f"`{name}` always returns {literal} but is still referenced"))
+
+
+def _drop_constant_parameter(
+    texts: _Texts, name: str, where: str, literal: str, unsafe: bool, notes: list[Note], problems: list[Problem]
+) -> set[str]:
+    """Unsafe fix: when the one definition of `name` in the project's code has the parameter the
+    fold made constant (`where`: a keyword, or `#N` for a position) and every use of `name`
+    outside tests is a call passing that constant, the argument goes from the calls and the
+    parameter from the definition, its reads folded. Uses in tests are listed. Returns the files
+    changed (to be checked again).
+    """
+    from flaglint.parameters import drop_argument, drop_parameter, survey
+    from flaglint.scan import parse
+
+    trees: dict[str, cst.Module] = {}
+    encodings: dict[str, str] = {}
+    for rel, text, encoding in texts.containing(name):
+        tree = parse(rel, text)
+        if isinstance(tree, Problem):
+            return set()
+        trees[rel], encodings[rel] = tree, encoding
+    value = ast.literal_eval(literal)
+    found = {rel: survey(tree, name, "", value, None).definitions for rel, tree in trees.items()}
+    defs = [(rel, d) for rel, ds in found.items() for d in ds if not _TEST_FILE.search(rel)]
+    homes = [(rel, d) for rel, d in defs if _takes(d, where)]
+    if len(homes) != 1:
+        return set()
+    home, definition = homes[0]
+    rivals = [d for rel, d in defs if d is not definition]
+    if rivals and (not definition.bound or any(d.bound for d in rivals)):
+        return set()  # which definition a call reaches is not known from its name
+    param = definition.positional[int(where[1:])] if where.startswith("#") else where
+    position_of = definition.positional.index(param) if param in definition.positional else None
+    in_tests: list[str] = []
+    agreeing = 0
+    for rel, tree in trees.items():
+        seen = survey(tree, name, param, value, definition, functions_too=bool(rivals))
+        tested = _TEST_FILE.search(rel) is not None
+        if seen.others and not tested:
+            return set()  # a caller still passes something else, or the name is used another way
+        if tested:
+            own = [d.line for d in seen.definitions if _takes(d, param)]  # a fake of the method, say
+            in_tests.extend(f"{rel}:{line}" for line in (*seen.others, *own))
+        agreeing += seen.agreeing
+    if not agreeing:
+        return set()
+    what = f"every call of `{name}` passes `{param}={literal}`"
+    if not unsafe:
+        notes.append(
+            Note(home, definition.line, None, "unsafe-skipped", f"{what}: drop the parameter (--unsafe-fixes)")
+        )
+        return set()
+    changed: set[str] = set()
+    for rel, tree in trees.items():
+        done, count = drop_argument(rel, tree, name, param, position_of)
+        if count and done.changed:
+            texts.edits[rel] = (done.code, encodings[rel])
+            changed.add(rel)
+            trees[rel] = done.tree
+    done = drop_parameter(home, trees[home], name, param, literal)
+    notes.extend(done.notes)
+    if done.changed:
+        texts.edits[home] = (done.code, encodings[home])
+        changed.add(home)
+        notes.append(Note(home, definition.line, None, "unsafe-applied", f"{what}: dropped the parameter"))
+    if in_tests:
+        where_used = ", ".join(in_tests[:5])
+        notes.append(
+            Note(home, definition.line, None, "review", f"tests still use `{param}` of `{name}`: {where_used}")
+        )
+    return changed
+
+
+def _takes(definition: ParameterHome, where: str) -> bool:
+    """Whether a definition has the parameter a call gave by keyword or at position `#N`."""
+    if where.startswith("#"):
+        return int(where[1:]) < len(definition.positional)
+    return where in definition.names
 
 
 def _mentions(values: Mapping[str, str | None], texts: _Texts) -> list[Note]:

@@ -54,6 +54,9 @@ class Rewrite:
     # (function, local) or ("", self attribute): rows whose pin went, for clean to release in the whole
     # file when this rewrite saw a reduced module
     released: tuple[tuple[str, str], ...] = ()
+    # (function, keyword or "#position", literal): arguments the fold made constant, for clean to
+    # drop the parameter when every caller passes that constant
+    arguments: tuple[tuple[str, str, str], ...] = ()
 
 
 class _Constants:
@@ -285,6 +288,7 @@ class _State:
     changed: bool = False
     fixtures: list[str] = field(default_factory=list)  # pytest fixtures removed
     released: list[tuple[str, str]] = field(default_factory=list)  # what pin statements that went bound
+    arguments: list[tuple[str, str, str]] = field(default_factory=list)  # see Rewrite.arguments
 
 
 def _blank(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
@@ -630,7 +634,21 @@ class _Retire(_KeepConstants):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         found = self._substitute(original_node, updated_node)
-        return self._fold_builtin(found) if found is updated_node else found
+        if found is not updated_node:
+            return found
+        self._constant_arguments(updated_node)
+        return self._fold_builtin(found)
+
+    def _constant_arguments(self, call: cst.Call) -> None:
+        """Remember the arguments of a call by name that the fold made constant."""
+        name = call.func.attr.value if isinstance(call.func, cst.Attribute) else getattr(call.func, "value", None)
+        if not isinstance(name, str):
+            return
+        for position, arg in enumerate(call.args):
+            known, value = self.constants.get(arg.value)
+            if known and not arg.star:
+                where = arg.keyword.value if arg.keyword is not None else f"#{position}"
+                self.state.arguments.append((name, where, repr(value)))
 
     def _fold_builtin(self, call: cst.Call) -> cst.BaseExpression:
         """`bool(C)`, and `all([...])` / `any([...])` over a literal list, tuple or set holding
@@ -1678,9 +1696,11 @@ def rewrite(
     changed = retire.state.changed
     dropped = retire.state.dropped_bindings
     stores = retire.state.constant_stores
+    arguments = dict.fromkeys(retire.state.arguments)
     if retire.state.refold:
         fold = _Retire(path, (), values, patterns, constants, unsafe, whole)
         new = MetadataWrapper(new, unsafe_skip_copy=True).visit(fold)
+        arguments.update(dict.fromkeys(fold.state.arguments))
         dropped = dropped or fold.state.dropped_bindings
         stores = stores or fold.state.constant_stores
     for _ in range(8):  # inlining exposes more folding; a handful of rounds reaches the fixed point
@@ -1695,6 +1715,7 @@ def rewrite(
         fold = _Retire(path, (), values, patterns, constants, unsafe, whole)
         new = MetadataWrapper(inlined, unsafe_skip_copy=True).visit(fold)
         notes.extend(fold.state.notes)
+        arguments.update(dict.fromkeys(fold.state.arguments))
         dropped = dropped or fold.state.dropped_bindings
         stores = fold.state.constant_stores
     if changed and dropped and _touches_functions(statements(), refs):
@@ -1723,7 +1744,17 @@ def rewrite(
             message = f"function `{name}` now always returns the same constant: inline it (--unsafe-fixes)"
             notes.append(Note(path, 0, None, "unsafe-skipped", message))
     changed = changed and new_code != old_code
-    return Rewrite(path, new, changed, tuple(notes), tuple(wrappers), new_code, tuple(retire.state.fixtures), released)
+    return Rewrite(
+        path,
+        new,
+        changed,
+        tuple(notes),
+        tuple(wrappers),
+        new_code,
+        tuple(retire.state.fixtures),
+        released,
+        tuple(arguments),
+    )
 
 
 def release(tree: cst.Module, names: Iterable[tuple[str, str]]) -> cst.Module:
