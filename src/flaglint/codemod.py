@@ -313,8 +313,16 @@ class _KeepBlankLines(cst.CSTTransformer):
         self._pending: list[list[cst.EmptyLine]] = []
         self._claims: dict[int, list[cst.EmptyLine]] = {}
         self._headers: set[int] = set()  # removed statements whose comments head the next one
+        self._removed_ids: set[int] = set()  # statements removed
+        self._function_bodies: set[int] = set()
+
+    def docstring_gap(self) -> int | None:
+        """Blank lines the module puts between a function's docstring and its code, or None."""
+        return None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.FunctionDef):
+            self._function_bodies.add(id(node.body))
         if isinstance(node, (cst.Module, cst.IndentedBlock)):
             self._pending.append([])
         elif isinstance(node, cst.BaseStatement) and self._pending and self._pending[-1]:
@@ -330,12 +338,15 @@ class _KeepBlankLines(cst.CSTTransformer):
                 return _no_new_blank_start(original_node, result)
             if isinstance(original_node, cst.IndentedBlock) and isinstance(result, cst.IndentedBlock):
                 kept = _opening_kept(original_node.body, result.body)
+                if id(original_node) in self._function_bodies:
+                    kept = self._after_docstring(original_node.body, kept)
                 return result if kept is result.body else result.with_changes(body=kept)
             return result
         if not isinstance(original_node, cst.BaseStatement):
             return result
         claimed = self._claims.pop(id(original_node), [])
         if _removed(result):
+            self._removed_ids.add(id(original_node))
             if id(original_node) in self._headers and self._pending:
                 self._pending[-1] = [*claimed, *original_node.leading_lines]  # to a next line that follows on
                 return cst.RemoveFromParent()
@@ -347,6 +358,21 @@ class _KeepBlankLines(cst.CSTTransformer):
             return self._prepend(result, claimed)
         return result
 
+    def _after_docstring(
+        self, before: Sequence[cst.BaseStatement], after: Sequence[cst.BaseStatement]
+    ) -> Sequence[cst.BaseStatement]:
+        """When the statement after a function's docstring went, the one that now follows it is
+        spaced as the module spaces its other functions' docstrings from their code."""
+        if len(before) < 2 or len(after) < 2 or not _is_docstring(before[0]) or id(before[1]) not in self._removed_ids:
+            return after
+        follower = after[1]
+        count = _blank_prefix(follower.leading_lines)
+        gap = self.docstring_gap()
+        if gap is None or gap == count:
+            return after
+        lines = [*([cst.EmptyLine(indent=False)] * gap), *follower.leading_lines[count:]]
+        return [after[0], follower.with_changes(leading_lines=lines), *after[2:]]
+
     def _prepend(self, result: object, blanks: list[cst.EmptyLine]) -> object:
         if isinstance(result, cst.FlattenSentinel):
             first, *rest = result.nodes
@@ -356,6 +382,39 @@ class _KeepBlankLines(cst.CSTTransformer):
         ):
             return result.with_changes(leading_lines=[*blanks, *result.leading_lines])
         return result
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def docstring_gap(source: str) -> int | None:
+    """The blank lines most functions of `source` leave between their docstring and their code
+    (0 or 1), or None when the module has no such function or no majority."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    lines = source.splitlines()
+    counts: collections.Counter[int] = collections.Counter()
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or len(node.body) < 2:
+            continue
+        first = node.body[0]
+        if not (
+            isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+        ):
+            continue
+        end = first.end_lineno or first.lineno
+        counts[1 if end < len(lines) and not lines[end].strip() else 0] += 1
+    if counts[0] == counts[1]:
+        return None
+    return 0 if counts[0] > counts[1] else 1
 
 
 def _no_new_blank_start(before: cst.Module, after: cst.Module) -> cst.Module:
@@ -404,6 +463,9 @@ class _KeepConstants(_KeepBlankLines):
         return result
 
 
+_UNSET = object()
+
+
 class _Retire(_KeepConstants):
     """Substitute retired flag references and fold what they make constant."""
 
@@ -423,6 +485,7 @@ class _Retire(_KeepConstants):
         super().__init__()
         self.path = path
         self.source = source  # the whole module's text (the tree visited may stand in for parts)
+        self._gap: object = _UNSET
         # Where other flags are read (SDK checks of flags that stay): reads to drop when folded away.
         self.reads = {(s.line, s.column, s.end_line, s.end_column) for s in reads}
         self.values = values
@@ -437,6 +500,13 @@ class _Retire(_KeepConstants):
             self.state.refs[(s.line, s.column, s.end_line, s.end_column)] = ref
 
     # -- helpers --
+
+    def docstring_gap(self) -> int | None:
+        if self.source is None:
+            return None
+        if self._gap is _UNSET:
+            self._gap = docstring_gap(self.source())
+        return self._gap  # type: ignore[return-value]
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         entered = super().on_visit(node)  # the visit_ handler runs: its leave_ pair expects it
