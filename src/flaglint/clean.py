@@ -145,6 +145,7 @@ def plan(
 ) -> Step:
     """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`."""
     from flaglint.detect import scan_source
+    from flaglint.parameters import unread_parameters
 
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     result = workspace.scan(paths)
@@ -186,7 +187,8 @@ def plan(
         encodings[rel] = encoding
     validated: set[str] = set()
     fixtures: dict[str, tuple[str, ...]] = {}  # file -> the fixtures its rewrite removed
-    arguments: dict[tuple[str, str, str], None] = {}  # arguments the fold made constant
+    arguments: dict[tuple[str, str, str | None], None] = {}  # arguments the fold made constant
+    unread: list[tuple[str, str, str | None]] = []  # parameters the fold left unread
     for job, done in zip(jobs, _run_retire(jobs, workspace.patterns, workspace.jobs), strict=True):
         notes.extend(done.notes)
         problems.extend(done.problems)
@@ -196,6 +198,7 @@ def plan(
             if done.fixtures:
                 fixtures[job.rel] = done.fixtures
             arguments.update(dict.fromkeys(done.arguments))
+            unread.extend((name, param, None) for name, param in unread_parameters(job.text, done.code))
         module = workspace.module_of(job.rel).name
         for name, literal in done.wrappers:
             wrappers[f"{module}.{name}" if module else name] = (literal, job.rel, name)
@@ -203,8 +206,8 @@ def plan(
         validated -= _remove_requesters(texts, fixtures, notes)
     if unsafe and wrappers:
         _inline_wrappers(wrappers, workspace, texts, notes, problems)
-    for name, where, literal in arguments:
-        validated -= _drop_constant_parameter(texts, name, where, literal, unsafe, notes, problems)
+    if arguments or unread:
+        validated -= _drop_parameters(texts, [*arguments, *unread], unsafe, notes)
     by_file: dict[str, list[str]] = {}
     for site in definitions:
         rel = workspace.module_file(site.module)
@@ -630,74 +633,101 @@ def _inline_wrappers(
             notes.append(Note(rel, 0, None, "review", f"`{name}` always returns {literal} but is still referenced"))
 
 
-def _drop_constant_parameter(
-    texts: _Texts, name: str, where: str, literal: str, unsafe: bool, notes: list[Note], problems: list[Problem]
-) -> set[str]:
-    """Unsafe fix: when the one definition of `name` in the project's code has the parameter the
-    fold made constant (`where`: a keyword, or `#N` for a position) and every use of `name`
-    outside tests is a call passing that constant, the argument goes from the calls and the
-    parameter from the definition, its reads folded. Uses in tests are listed. Returns the files
-    changed (to be checked again).
+def _drop_parameter(
+    texts: _Texts, name: str, where: str, literal: str | None, unsafe: bool, notes: list[Note]
+) -> dict[str, str]:
+    """Unsafe fix for a parameter of `name` that the fold left without a choice: every caller now
+    passes the constant `literal` to it (`where`: a keyword, or `#N` for a position), or, with
+    `literal` None, the function no longer reads it (`where` is its name). It goes when the one
+    definition of `name` in the project's code has it and every use of `name` outside tests is
+    a call that passes that constant (or, for an unread one, passes nothing whose evaluation
+    matters); the argument goes from every call, the parameter from the definition, its reads
+    fold. Uses in tests are listed. Returns the files changed, with their text before.
     """
-    from flaglint.parameters import drop_argument, drop_parameter, survey
+    from flaglint.parameters import constant_given, drop_argument, drop_parameter, droppable_given, survey
     from flaglint.scan import parse
 
     trees: dict[str, cst.Module] = {}
-    encodings: dict[str, str] = {}
+    before: dict[str, tuple[str, str]] = {}
     for rel, text, encoding in texts.containing(name):
         tree = parse(rel, text)
         if isinstance(tree, Problem):
-            return set()
-        trees[rel], encodings[rel] = tree, encoding
-    value = ast.literal_eval(literal)
-    found = {rel: survey(tree, name, "", value, None).definitions for rel, tree in trees.items()}
+            return {}
+        trees[rel], before[rel] = tree, (text, encoding)
+    found = {rel: survey(tree, name, "", droppable_given, None).definitions for rel, tree in trees.items()}
     defs = [(rel, d) for rel, ds in found.items() for d in ds if not _TEST_FILE.search(rel)]
     homes = [(rel, d) for rel, d in defs if _takes(d, where)]
     if len(homes) != 1:
-        return set()
+        return {}
     home, definition = homes[0]
     rivals = [d for rel, d in defs if d is not definition]
     if rivals and (not definition.bound or any(d.bound for d in rivals)):
-        return set()  # which definition a call reaches is not known from its name
+        return {}  # which definition a call reaches is not known from its name
+    if definition.decorated or (literal is None and not definition.private):
+        return {}  # a decorator or a framework may call it with that parameter
     param = definition.positional[int(where[1:])] if where.startswith("#") else where
-    position_of = definition.positional.index(param) if param in definition.positional else None
+    accept = droppable_given if literal is None else constant_given(ast.literal_eval(literal))
+    position = definition.positional.index(param) if param in definition.positional else None
     in_tests: list[str] = []
     agreeing = 0
     for rel, tree in trees.items():
-        seen = survey(tree, name, param, value, definition, functions_too=bool(rivals))
+        seen = survey(tree, name, param, accept, definition, functions_too=bool(rivals))
         tested = _TEST_FILE.search(rel) is not None
         if seen.others and not tested:
-            return set()  # a caller still passes something else, or the name is used another way
+            return {}  # a caller still passes something else, or the name is used another way
         if tested:
             own = [d.line for d in seen.definitions if _takes(d, param)]  # a fake of the method, say
             in_tests.extend(f"{rel}:{line}" for line in (*seen.others, *own))
         agreeing += seen.agreeing
     if not agreeing:
-        return set()
-    what = f"every call of `{name}` passes `{param}={literal}`"
+        return {}  # no call in the project: whatever calls it is elsewhere
+    what = f"every call of `{name}` passes `{param}={literal}`" if literal else f"`{name}` no longer reads `{param}`"
     if not unsafe:
-        notes.append(
-            Note(home, definition.line, None, "unsafe-skipped", f"{what}: drop the parameter (--unsafe-fixes)")
-        )
-        return set()
-    changed: set[str] = set()
+        message = f"{what}: drop the parameter (--unsafe-fixes)"
+        notes.append(Note(home, definition.line, None, "unsafe-skipped", message))
+        return {}
+    changed: dict[str, str] = {}
     for rel, tree in trees.items():
-        done, count = drop_argument(rel, tree, name, param, position_of)
+        done, count = drop_argument(rel, tree, name, param, position)
         if count and done.changed:
-            texts.edits[rel] = (done.code, encodings[rel])
-            changed.add(rel)
+            texts.edits[rel] = (done.code, before[rel][1])
+            changed[rel] = before[rel][0]
             trees[rel] = done.tree
     done = drop_parameter(home, trees[home], name, param, literal)
     notes.extend(done.notes)
     if done.changed:
-        texts.edits[home] = (done.code, encodings[home])
-        changed.add(home)
+        texts.edits[home] = (done.code, before[home][1])
+        changed[home] = before[home][0]
         notes.append(Note(home, definition.line, None, "unsafe-applied", f"{what}: dropped the parameter"))
+    elif changed:  # the calls lost an argument the definition still takes: undo them
+        for rel in changed:
+            texts.edits[rel] = before[rel]
+        return {}
     if in_tests:
-        where_used = ", ".join(in_tests[:5])
-        notes.append(
-            Note(home, definition.line, None, "review", f"tests still use `{param}` of `{name}`: {where_used}")
-        )
+        message = f"tests still use `{param}` of `{name}`: {', '.join(in_tests[:5])}"
+        notes.append(Note(home, definition.line, None, "review", message))
+    return changed
+
+
+def _drop_parameters(
+    texts: _Texts, candidates: Iterable[tuple[str, str, str | None]], unsafe: bool, notes: list[Note]
+) -> set[str]:
+    """Drop the parameters the fold left without a choice, and then those that dropping an
+    argument left unread in the callers (a parameter passed only down to the one that went)."""
+    from flaglint.parameters import unread_parameters
+
+    pending = list(dict.fromkeys(candidates))
+    tried: set[tuple[str, str, str | None]] = set()
+    changed: set[str] = set()
+    while pending and len(tried) < 50:
+        candidate = pending.pop(0)
+        if candidate in tried:
+            continue
+        tried.add(candidate)
+        done = _drop_parameter(texts, *candidate, unsafe, notes)
+        changed.update(done)
+        for rel, old in done.items():
+            pending.extend((name, param, None) for name, param in unread_parameters(old, texts.edits[rel][0]))
     return changed
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -25,6 +25,7 @@ from flaglint.codemod import (
     _Constants,
     _drop_new_unused_imports,
     _KeepBlankLines,
+    _pure,
     _ReplaceName,
     _Retire,
     _scope_changes,
@@ -43,6 +44,8 @@ class Definition:
     names: tuple[str, ...]
     bound: bool
     owner: str  # the class it is defined in, or ""
+    decorated: bool  # by more than staticmethod/classmethod: the decorator may call it its own way
+    private: bool  # its name starts with `_`, or it is a module-level function
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,26 @@ def _bound(node: cst.FunctionDef, in_class: bool) -> bool:
     return in_class and "staticmethod" not in names
 
 
+def _decorated(node: cst.FunctionDef) -> bool:
+    plain = ("staticmethod", "classmethod")
+    return any(not (isinstance(d.decorator, cst.Name) and d.decorator.value in plain) for d in node.decorators)
+
+
+def constant_given(literal: object) -> Callable[[cst.BaseExpression | None], bool]:
+    """Accepts a call that passes `literal` (same type and value)."""
+
+    def accept(given: cst.BaseExpression | None) -> bool:
+        known, value = _literal_value(given) if given is not None else (False, None)
+        return known and type(value) is type(literal) and value == literal
+
+    return accept
+
+
+def droppable_given(given: cst.BaseExpression | None) -> bool:
+    """Accepts a call that leaves the parameter out or passes something whose evaluation can go."""
+    return given is None or _pure(given)
+
+
 def _supplied(call: cst.Call, param: str, position: int | None) -> cst.Arg | bool | None:
     """The argument that gives `param` in `call`: an Arg, None when the call leaves it out, or
     False when it cannot be told (a `*args` / `**kwargs` or a positional argument after it)."""
@@ -93,10 +116,15 @@ class _Survey(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(
-        self, name: str, param: str, literal: object, definition: Definition | None, functions_too: bool
+        self,
+        name: str,
+        param: str,
+        accept: Callable[[cst.BaseExpression | None], bool],
+        definition: Definition | None,
+        functions_too: bool,
     ) -> None:
         super().__init__()
-        self.name, self.param, self.literal, self.definition = name, param, literal, definition
+        self.name, self.param, self.accept, self.definition = name, param, accept, definition
         # A module-level function has the same name: a bare name or `module.name` is that one.
         self.functions_too = functions_too
         self.modules: set[str] = set()  # names this file binds by import
@@ -152,7 +180,15 @@ class _Survey(cst.CSTVisitor):
             names = [*positional, *(p.name.value for p in params.kwonly_params)]
             owner = self.classes[-1] if self.in_class[-1] else ""
             self.definitions.append(
-                Definition(self._line(node), tuple(positional[1:] if bound else positional), tuple(names), bound, owner)
+                Definition(
+                    self._line(node),
+                    tuple(positional[1:] if bound else positional),
+                    tuple(names),
+                    bound,
+                    owner,
+                    _decorated(node),
+                    not owner or self.name.startswith("_"),
+                )
             )
         self.in_class.append(False)
 
@@ -179,8 +215,7 @@ class _Survey(cst.CSTVisitor):
         position = self._position()
         arg = _supplied(node, self.param, position)
         given = arg.value if isinstance(arg, cst.Arg) else None
-        known, value = _literal_value(given) if given is not None else (False, None)
-        if known and type(value) is type(self.literal) and value == self.literal:
+        if arg is not False and self.accept(given):
             self.agreeing += 1
         else:
             self.others.append(self._line(node))
@@ -217,15 +252,16 @@ def survey(
     tree: cst.Module,
     name: str,
     param: str,
-    literal: object,
+    accept: Callable[[cst.BaseExpression | None], bool],
     definition: Definition | None,
     functions_too: bool = False,
 ) -> Survey:
-    """The definitions of `name` in `tree` and, given the one definition, what its calls pass.
+    """The definitions of `name` in `tree` and, given the one definition, whether each call
+    passes what `accept` accepts for `param`.
     With `functions_too` (the definition is a method and a module-level function has its name),
     bare names and `module.name` are that function's, not uses of the method.
     """
-    visitor = _Survey(name, param, literal, definition, functions_too)
+    visitor = _Survey(name, param, accept, definition, functions_too)
     MetadataWrapper(tree, unsafe_skip_copy=True).visit(visitor)
     return Survey(tuple(visitor.definitions), visitor.agreeing, tuple(visitor.others))
 
@@ -337,7 +373,7 @@ def _without_field(docstring: cst.SimpleString, param: str) -> cst.SimpleString:
 
 
 class _DropParameter(cst.CSTTransformer):
-    def __init__(self, name: str, param: str, literal: str, constants: _Constants) -> None:
+    def __init__(self, name: str, param: str, literal: str | None, constants: _Constants) -> None:
         super().__init__()
         self.name, self.param, self.literal, self.constants = name, param, literal, constants
         self.done = 0
@@ -354,8 +390,17 @@ class _DropParameter(cst.CSTTransformer):
         params = _without_param(updated_node.params, self.param)
         if params is None:
             return updated_node
-        body = updated_node.body.visit(_ReplaceName(self.param, lambda: self.constants.make(self.literal)))
+        read: list[bool] = []
+
+        def constant() -> cst.BaseExpression:
+            read.append(True)
+            return self.constants.make(self.literal or "None")
+
+        body = updated_node.body.visit(_ReplaceName(self.param, constant))
         assert isinstance(body, cst.BaseSuite)
+        if read and self.literal is None:
+            self.refused = f"`{self.name}` still reads `{self.param}`"
+            return updated_node
         body = _undocumented(body, self.param)
         self.done += 1
         return updated_node.with_changes(params=params, body=body)
@@ -419,8 +464,9 @@ def _ordered(params: cst.Parameters) -> list[cst.CSTNode]:
     ]
 
 
-def drop_parameter(path: str, tree: cst.Module, name: str, param: str, literal: str) -> Rewrite:
-    """`tree` with `param` gone from the definition of `name` and its reads folded as `literal`."""
+def drop_parameter(path: str, tree: cst.Module, name: str, param: str, literal: str | None) -> Rewrite:
+    """`tree` with `param` gone from the definition of `name` and its reads folded as `literal`
+    (with None, the parameter must be read nowhere)."""
     constants = _Constants()
     dropper = _DropParameter(name, param, literal, constants)
     new = tree.visit(dropper)
@@ -434,3 +480,41 @@ def drop_parameter(path: str, tree: cst.Module, name: str, param: str, literal: 
         return Rewrite(path, tree, False, (Note(path, 0, None, "review", f"kept `{param}` of `{name}`: {why}"),))
     new = _drop_new_unused_imports(tree.code, new, new.code)
     return Rewrite(path, new, new.code != tree.code, tuple(fold.state.notes), code=new.code)
+
+
+def unread_parameters(old: str, new: str) -> Iterator[tuple[str, str]]:
+    """(function, parameter) for the parameters a rewrite left unread: read in `old`, in a
+    function that `new` still has (same chain of enclosing definitions), and read nowhere there.
+    `self`/`cls` of a method and `*args`/`**kwargs` are never offered."""
+    try:
+        before, after = _functions(ast.parse(old)), _functions(ast.parse(new))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return
+    for chain, (params, reads) in after.items():
+        old_reads = before.get(chain, ((), set()))[1]
+        for param in params:
+            if param in old_reads and param not in reads:
+                yield chain[-1], param
+
+
+def _functions(tree: ast.AST) -> dict[tuple[str, ...], tuple[tuple[str, ...], set[str]]]:
+    found: dict[tuple[str, ...], tuple[tuple[str, ...], set[str]]] = {}
+
+    def walk(node: ast.AST, chain: tuple[str, ...], in_class: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                here = (*chain, child.name)
+                args = child.args
+                params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+                if in_class and params and params[0] in ("self", "cls"):
+                    params = params[1:]
+                reads = {n.id for part in child.body for n in ast.walk(part) if isinstance(n, ast.Name)}
+                found[here] = (tuple(params), reads)
+                walk(child, here, False)
+            elif isinstance(child, ast.ClassDef):
+                walk(child, (*chain, child.name), True)
+            else:
+                walk(child, chain, in_class)
+
+    walk(tree, (), False)
+    return found
