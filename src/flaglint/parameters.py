@@ -10,7 +10,9 @@ from those calls and `drop_parameter` removes the parameter and folds its reads 
 from __future__ import annotations
 
 import ast
+import keyword
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -486,6 +488,8 @@ def unread_parameters(old: str, new: str) -> Iterator[tuple[str, str]]:
     """(function, parameter) for the parameters a rewrite left unread: read in `old`, in a
     function that `new` still has (same chain of enclosing definitions), and read nowhere there.
     `self`/`cls` of a method and `*args`/`**kwargs` are never offered."""
+    if not _maybe_unread(old, new):
+        return
     try:
         before, after = _functions(ast.parse(old)), _functions(ast.parse(new))
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -495,6 +499,46 @@ def unread_parameters(old: str, new: str) -> Iterator[tuple[str, str]]:
         for param in params:
             if param in old_reads and param not in reads:
                 yield chain[-1], param
+
+
+_WORD = re.compile(r"[^\W\d]\w*")
+# A def's parameter list, with one level of nested brackets in defaults (a deeper one is not seen:
+# the look below then misses a chance, never makes a wrong change).
+_HEADER = re.compile(r"\bdef[ \t]+\w+[ \t]*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+
+
+def _changed_middle(old: str, new: str) -> tuple[str, str]:
+    """The parts of `old` and `new` between their common first and last lines."""
+    limit = min(len(old), len(new))
+    low, high = 0, limit
+    while low < high:  # the longest common prefix, by halves (slice compares run in C)
+        mid = (low + high + 1) // 2
+        if old[:mid] == new[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    start = old.rfind("\n", 0, low) + 1
+    low, high = 0, limit - start
+    while low < high:
+        mid = (low + high + 1) // 2
+        if old[len(old) - mid :] == new[len(new) - mid :]:
+            low = mid
+        else:
+            high = mid - 1
+    cut = old.find("\n", len(old) - low)
+    tail = len(old) - cut if cut >= 0 else 0
+    return old[start : len(old) - tail], new[start : len(new) - tail]
+
+
+def _maybe_unread(old: str, new: str) -> bool:
+    """A cheap look before two parses: some name is mentioned fewer times where the texts differ,
+    and is in the parameter list of a `def` in `new`."""
+    before, after = _changed_middle(old, new)
+    fewer = {word for word in set(_WORD.findall(before)) - set(_WORD.findall(after)) if not keyword.iskeyword(word)}
+    fewer |= {w for w, n in Counter(_WORD.findall(before)).items() if 0 < Counter(_WORD.findall(after))[w] < n}
+    if not fewer:
+        return False
+    return any(fewer.intersection(_WORD.findall(header)) for header in _HEADER.findall(new))
 
 
 def _functions(tree: ast.AST) -> dict[tuple[str, ...], tuple[tuple[str, ...], set[str]]]:
