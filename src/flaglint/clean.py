@@ -216,6 +216,9 @@ def plan(
     declared = _remove_declarations(config, values, texts, notes)
     for rel, names in declared.items():
         by_file.setdefault(rel, []).extend(names)
+    symbols = {ref.key_symbol.rsplit(".", 1)[-1] for ref in result.refs if ref.key_symbol}
+    for rel, names in _key_constants(texts, values, symbols).items():
+        by_file.setdefault(rel, []).extend(names)
     for rel, names in sorted(by_file.items()):
         gone = _remove_unused(texts, rel, names)
         for name in sorted(set(declared.get(rel, ())) - set(gone)):
@@ -574,6 +577,27 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
     if removed:
         texts.edits[rel] = (new_tree.code, encoding)
     return removed
+
+
+def _key_constants(texts: _Texts, values: Mapping[str, str | None], symbols: set[str]) -> dict[str, list[str]]:
+    """Module-level constants that spell a retired key (`NEW_HEADER = "new-header"`) in a module
+    of key constants: one that defines a name some flag check uses as its key. Nothing may check
+    the flag any more (or never did): the constant goes when nothing names it.
+    """
+    found: dict[str, list[str]] = {}
+    if not symbols:
+        return found
+    for key in values:
+        quoted = re.escape(key)
+        spelled = re.compile(rf"^([^\W\d]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*(['\"]){quoted}\2[ \t]*(?:#.*)?$", re.M)
+        for rel, text, _ in texts.containing(key):
+            if _TEST_FILE.search(rel):
+                continue
+            names = [m.group(1) for m in spelled.finditer(text)]
+            constants = set(re.findall(r"^([^\W\d]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*['\"]", text, re.M))
+            if names and (constants - set(names)) & symbols:
+                found.setdefault(rel, []).extend(names)
+    return found
 
 
 def _module_word(rel: str) -> str:
