@@ -702,9 +702,10 @@ def _drop_parameter(
         if tested:
             own = [d.line for d in seen.definitions if _takes(d, param)]  # a fake of the method, say
             in_tests.extend(f"{rel}:{line}" for line in (*seen.others, *own))
-        agreeing += seen.agreeing
+        else:
+            agreeing += seen.agreeing
     if not agreeing:
-        return {}  # no call in the project: whatever calls it is elsewhere
+        return {}  # no call in the project's code (tests aside): whatever calls it is elsewhere
     what = f"every call of `{name}` passes `{param}={literal}`" if literal else f"`{name}` no longer reads `{param}`"
     if not unsafe:
         message = f"{what}: drop the parameter (--unsafe-fixes)"
