@@ -102,6 +102,7 @@ _ATOMS = (
 )
 _TERMINATORS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 _FOLDED_BUILTINS = frozenset({"bool", "all", "any"})
+_PREDICATES = frozenset({"isinstance", "issubclass", "hasattr", "callable"})
 
 
 def _pure(node: cst.BaseExpression) -> bool:
@@ -289,6 +290,9 @@ class _State:
     fixtures: list[str] = field(default_factory=list)  # pytest fixtures removed
     released: list[tuple[str, str]] = field(default_factory=list)  # what pin statements that went bound
     arguments: list[tuple[str, str, str]] = field(default_factory=list)  # see Rewrite.arguments
+    statements: list[int] = field(default_factory=list)  # the statements being visited, innermost last
+    displaced: dict[int, list[str]] = field(default_factory=dict)  # statement -> comments to put above it
+    tight: set[int] = field(default_factory=set)  # tests written right after `if(` / `while(`
 
 
 def _blank(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
@@ -509,8 +513,41 @@ class _Retire(_KeepConstants):
         return self._gap  # type: ignore[return-value]
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.BaseStatement):
+            self.state.statements.append(id(node))
         entered = super().on_visit(node)  # the visit_ handler runs: its leave_ pair expects it
         return entered and id(node) not in self.untouched  # nothing inside can change
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
+        result = super().on_leave(original_node, updated_node)
+        if id(original_node) in self.state.tight:
+            return self._bracketed(original_node, result)
+        if not isinstance(original_node, cst.BaseStatement):
+            return result
+        self.state.statements.pop()
+        comments = self.state.displaced.pop(id(original_node), [])
+        if not comments:
+            return result
+        if isinstance(result, cst.BaseStatement):  # (one the fold removed or replaced takes its comments along)
+            lines = [cst.EmptyLine(comment=cst.Comment(c)) for c in comments]
+            return result.with_changes(leading_lines=[*result.leading_lines, *lines])
+        return result
+
+    def _bracketed(self, original: cst.CSTNode, result: object) -> object:
+        """A test written `if(...)` keeps its brackets whatever replaced it: the keyword needs a
+        space or a bracket after it."""
+        lpar = getattr(original, "lpar", None)
+        if not lpar or not isinstance(result, cst.BaseExpression) or result.lpar:
+            return result
+        known, value = self.constants.get(result)
+        kept = result.with_changes(lpar=lpar, rpar=getattr(original, "rpar", ()))
+        return self.constants.adopt(kept, value) if known else kept
+
+    def _displace(self, *dropped: cst.CSTNode) -> None:
+        """Comments inside the parts of an expression a fold drops go above its statement."""
+        found = [c.value for part in dropped for c in m.findall(part, m.Comment())]  # type: ignore[attr-defined]
+        if found and self.state.statements:
+            self.state.displaced.setdefault(self.state.statements[-1], []).extend(found)
 
     def _position(self, node: cst.CSTNode) -> CodeRange:
         """Where a node is: from positions computed for the touched statements alone when given,
@@ -571,9 +608,13 @@ class _Retire(_KeepConstants):
         self._truth(node.test)
         if isinstance(node.orelse, cst.If):
             self.state.elifs.add(id(node.orelse))
+        if m.matches(node.whitespace_before_test, m.SimpleWhitespace("")):
+            self.state.tight.add(id(node.test))
 
     def visit_While(self, node: cst.While) -> None:
         self._truth(node.test)
+        if m.matches(node.whitespace_after_while, m.SimpleWhitespace("")):
+            self.state.tight.add(id(node.test))
 
     def visit_Assert(self, node: cst.Assert) -> None:
         self._truth(node.test)
@@ -792,16 +833,55 @@ class _Retire(_KeepConstants):
         if left_known:
             # `C and x` is x when C is truthy, else C; `C or x` is C when C is truthy, else x.
             decisive = not left_value if is_and else bool(left_value)
+            self._displace(updated_node.operator, right if decisive else left)
             return self._replace(updated_node, left if decisive else right)
-        if right_known and id(original_node) in self.state.truth:
-            # In a truth context only truthiness matters: `x and True` ~ x, `x or False` ~ x;
-            # `x and False` ~ False and `x or True` ~ True, when dropping x drops no side effect.
+        if right_known and (id(original_node) in self.state.truth or self._boolean(left)):
+            # In a truth context only truthiness matters, and a bool is its own truth: `x and True`
+            # ~ x, `x or False` ~ x; `x and False` ~ False and `x or True` ~ True, when dropping x
+            # drops no side effect.
             neutral = bool(right_value) if is_and else not right_value
             if neutral:
+                self._displace(updated_node.operator, right)
                 return self._replace(updated_node, left)
-            if _pure(left) or (self._reads_flag(original_node.left) and left.deep_equals(original_node.left)):
+            if self._droppable(left) or (self._reads_flag(original_node.left) and left.deep_equals(original_node.left)):
+                self._displace(left, updated_node.operator)
                 return self._replace(updated_node, right)
         return updated_node
+
+    def _builtin_test(self, node: cst.BaseExpression) -> bool:
+        """`isinstance(a, B)`, `hasattr(a, "b")`, `callable(a)`, `issubclass(A, B)` with plain
+        arguments, the builtins themselves (the module never rebinds them)."""
+        return (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value in _PREDICATES
+            and all(not arg.star and arg.keyword is None and _pure(arg.value) for arg in node.args)
+            and not self._rebinds(node.func.value)
+        )
+
+    def _droppable(self, node: cst.BaseExpression) -> bool:
+        """Whether evaluating `node` may be left out: plain values, comparisons of plain values,
+        the predicate builtins over them, and `not`/`and`/`or` of such."""
+        if _pure(node) or self._builtin_test(node):
+            return True
+        if isinstance(node, cst.Comparison):
+            return _pure(node.left) and all(_pure(c.comparator) for c in node.comparisons)
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return self._droppable(node.expression)
+        if isinstance(node, cst.BooleanOperation):
+            return self._droppable(node.left) and self._droppable(node.right)
+        return False
+
+    def _boolean(self, node: cst.BaseExpression) -> bool:
+        """Whether `node` always evaluates to a bool: a comparison, `not x`, a predicate builtin,
+        or `and`/`or` of such."""
+        if isinstance(node, cst.Comparison) or self._builtin_test(node):
+            return True
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return True
+        if isinstance(node, cst.BooleanOperation):
+            return self._boolean(node.left) and self._boolean(node.right)
+        return False
 
     def _reads_flag(self, node: cst.CSTNode) -> bool:
         """Whether `node` is a check of another flag with plain arguments: a read that a fold may
