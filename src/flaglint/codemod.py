@@ -64,6 +64,7 @@ class _Constants:
 
     def __init__(self) -> None:
         self._nodes: dict[int, tuple[cst.CSTNode, object]] = {}
+        self.inlined: set[int] = set()  # constants that stand where a local holding one was read
 
     def make(self, literal: str) -> cst.BaseExpression:
         node = cst.parse_expression(literal)
@@ -723,24 +724,38 @@ class _Retire(_KeepConstants):
         """Unsafe fix: an entry whose value was just the flag check (`"features": {"x": check}`)
         only carried the flag to whatever reads the dict, often a template or JavaScript.
         """
-        keep = [self._keep_entry(element) for element in original_node.elements]
+        keep = [
+            self._keep_entry(element, new)
+            for element, new in zip(original_node.elements, updated_node.elements, strict=True)
+        ]
         return shrink(updated_node, keep)
 
-    def _keep_entry(self, element: cst.BaseDictElement) -> bool:
+    def _keep_entry(self, element: cst.BaseDictElement, new: cst.BaseDictElement) -> bool:
+        """An entry whose value was a flag check, or a local that held one (the fold made it True or
+        False), carried the flag to the dict's readers; an entry computed from a check keeps its
+        folded value."""
         if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
             return True
         ref = self._ref(element.value)
-        if ref is None or ref.kind is not RefKind.CHECK:
-            return True
-        pattern = self.patterns.get(ref.pattern)
-        if pattern is not None and not pattern.substitutable:
-            return True
-        what = f"entry {element.key.value}, which only carried flag {ref.key!r} to its readers"
+        if ref is not None:
+            if ref.kind is not RefKind.CHECK:
+                return True
+            pattern = self.patterns.get(ref.pattern)
+            if pattern is not None and not pattern.substitutable:
+                return True
+            flag = f"flag {ref.key!r}"
+        else:
+            known, value = self.constants.get(new.value) if isinstance(new, cst.DictElement) else (False, None)
+            if not known or not isinstance(value, bool) or id(element.value) not in self.constants.inlined:
+                return True
+            flag = "a retired flag"
+        what = f"entry {element.key.value}, which only carried {flag} to its readers"
+        key = ref.key if ref is not None else None
         if self.unsafe:
             self._changed()
-            self._note(element, ref.key, "unsafe-applied", f"removed {what}; they must stop reading it")
+            self._note(element, key, "unsafe-applied", f"removed {what}; they must stop reading it")
             return False
-        self._note(element, ref.key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes)")
+        self._note(element, key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes)")
         return True
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
@@ -1392,7 +1407,9 @@ class _InlineConstants(_KeepConstants):
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         if id(original_node) in self.uses:
-            return self.constants.make(repr(self.uses[id(original_node)]))
+            made = self.constants.make(repr(self.uses[id(original_node)]))
+            self.constants.inlined.add(id(made))
+            return made
         return updated_node
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign | cst.RemovalSentinel:
