@@ -509,6 +509,12 @@ _HEADER = re.compile(r"\bdef[ \t]+\w+[ \t]*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 
 def _changed_middle(old: str, new: str) -> tuple[str, str]:
     """The parts of `old` and `new` between their common first and last lines."""
+    start, tail = _frame(old, new)
+    return old[start : len(old) - tail], new[start : len(new) - tail]
+
+
+def _frame(old: str, new: str) -> tuple[int, int]:
+    """(length of the common head, cut at a line start; length of the common tail)."""
     limit = min(len(old), len(new))
     low, high = 0, limit
     while low < high:  # the longest common prefix, by halves (slice compares run in C)
@@ -526,8 +532,7 @@ def _changed_middle(old: str, new: str) -> tuple[str, str]:
         else:
             high = mid - 1
     cut = old.find("\n", len(old) - low)
-    tail = len(old) - cut if cut >= 0 else 0
-    return old[start : len(old) - tail], new[start : len(new) - tail]
+    return start, (len(old) - cut if cut >= 0 else 0)
 
 
 def _maybe_unread(old: str, new: str) -> bool:
