@@ -707,6 +707,10 @@ def _drop_parameter(
     if not agreeing:
         return {}  # no call in the project's code (tests aside): whatever calls it is elsewhere
     what = f"every call of `{name}` passes `{param}={literal}`" if literal else f"`{name}` no longer reads `{param}`"
+    hidden = _named_in_left_out(texts, name)
+    if hidden is not None:
+        notes.append(Note(home, definition.line, None, "review", f"{what}, but {hidden} (excluded) names it; kept"))
+        return {}
     if not unsafe:
         message = f"{what}: drop the parameter (--unsafe-fixes)"
         notes.append(Note(home, definition.line, None, "unsafe-skipped", message))
@@ -732,6 +736,23 @@ def _drop_parameter(
         message = f"tests still use `{param}` of `{name}`: {', '.join(in_tests[:5])}"
         notes.append(Note(home, definition.line, None, "review", message))
     return changed
+
+
+def _named_in_left_out(texts: _Texts, name: str) -> str | None:
+    """The first Python file the settings exclude (`exclude`) that names `name`, or None."""
+    config = texts.workspace.config
+    if not config.exclude:
+        return None
+    root = texts.workspace.root
+    everything, _ = discover(root, [root], dataclasses.replace(config, exclude=()))
+    listed = set(texts.files)
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    for rel in everything:
+        if rel not in listed:
+            data = texts.raw(rel)
+            if data is not None and word.search(data.decode("utf-8", "replace")):
+                return rel
+    return None
 
 
 def _drop_parameters(
