@@ -426,3 +426,62 @@ def test_file_mode_survives(tmp_path: Path) -> None:
     assert flaglint("clean", "--flag", "new-checkout=off", cwd=tmp_path).returncode == 0
     assert stat.S_IMODE(script.stat().st_mode) == 0o750
     assert "cart" in script.read_text()
+
+
+PARAMETERS = {
+    "pyproject.toml": "[tool.flaglint]\n",
+    "app/__init__.py": "",
+    "app/storage.py": """
+        import UnleashClient
+
+        client = UnleashClient.UnleashClient()
+
+
+        def get_storage(*, project, build_id):
+            return _scoped(project=project, build_id=build_id)
+
+
+        def _scoped(*, project, build_id):
+            if not client.is_enabled("scoped", {"project": project.slug}):
+                return {}
+            return {"token": build_id}
+        """,
+    "app/builds.py": """
+        from app.storage import get_storage
+
+
+        def upload(build):
+            return get_storage(
+                project=build.project,
+                build_id=build.id,
+            )
+        """,
+}
+
+
+def test_parameters_the_fold_freed_are_dropped_through_the_cli(tmp_path: Path) -> None:
+    write(tmp_path, PARAMETERS)
+    make_repo(tmp_path)
+    safe = flaglint("clean", "--flag", "scoped=on", cwd=tmp_path)
+    assert safe.returncode == 0, safe.stderr
+    assert "Parameters dropped:\n  app/storage.py:10: `_scoped` no longer reads `project`" in safe.stderr
+    assert "`get_storage` no longer reads `project`: drop the parameter (--unsafe-fixes)" in safe.stderr
+    assert "def _scoped(*, build_id):" in (tmp_path / "app" / "storage.py").read_text()
+    assert "project=build.project" in (tmp_path / "app" / "builds.py").read_text()
+    git.Repo(tmp_path).git.checkout("--", ".")  # once the check is gone, nothing says what it freed
+    unsafe = flaglint("clean", "--flag", "scoped=on", "--unsafe-fixes", cwd=tmp_path)
+    assert unsafe.returncode == 0, unsafe.stderr
+    assert "Applied unsafe fixes:\n  app/storage.py:6: `get_storage` no longer reads `project`" in unsafe.stderr
+    assert (tmp_path / "app" / "builds.py").read_text() == textwrap.dedent(
+        """\
+        from app.storage import get_storage
+
+
+        def upload(build):
+            return get_storage(
+                build_id=build.id,
+            )
+        """
+    )
+    again = flaglint("clean", "--flag", "scoped=on", "--unsafe-fixes", "--check", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr

@@ -660,13 +660,14 @@ def _inline_wrappers(
 def _drop_parameter(
     texts: _Texts, name: str, where: str, literal: str | None, unsafe: bool, notes: list[Note]
 ) -> dict[str, str]:
-    """Unsafe fix for a parameter of `name` that the fold left without a choice: every caller now
+    """A parameter of `name` that the fold left without a choice: every caller now
     passes the constant `literal` to it (`where`: a keyword, or `#N` for a position), or, with
     `literal` None, the function no longer reads it (`where` is its name). It goes when the one
     definition of `name` in the project's code has it and every use of `name` outside tests is
     a call that passes that constant (or, for an unread one, passes nothing whose evaluation
     matters); the argument goes from every call, the parameter from the definition, its reads
-    fold. Uses in tests are listed. Returns the files changed, with their text before.
+    fold. Uses in tests are listed. An unsafe fix, but for a private function (`_name`) that no
+    test names. Returns the files changed, with their text before.
     """
     from flaglint.parameters import constant_given, drop_argument, drop_parameter, droppable_given, survey
     from flaglint.scan import parse
@@ -711,7 +712,9 @@ def _drop_parameter(
     if hidden is not None:
         notes.append(Note(home, definition.line, None, "review", f"{what}, but {hidden} (excluded) names it; kept"))
         return {}
-    if not unsafe:
+    # A private function that only the project calls, and no test: nothing outside can see the change.
+    provable = name.startswith("_") and not in_tests
+    if not unsafe and not provable:
         message = f"{what}: drop the parameter (--unsafe-fixes)"
         notes.append(Note(home, definition.line, None, "unsafe-skipped", message))
         return {}
@@ -727,7 +730,8 @@ def _drop_parameter(
     if done.changed:
         texts.edits[home] = (done.code, before[home][1])
         changed[home] = before[home][0]
-        notes.append(Note(home, definition.line, None, "unsafe-applied", f"{what}: dropped the parameter"))
+        kind = "signature" if provable else "unsafe-applied"
+        notes.append(Note(home, definition.line, None, kind, f"{what}: dropped the parameter"))
     elif changed:  # the calls lost an argument the definition still takes: undo them
         for rel in changed:
             texts.edits[rel] = before[rel]

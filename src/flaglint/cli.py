@@ -672,6 +672,7 @@ def _summary(
         ("error", "Not rewritten"),
         ("unsafe-skipped", "Skipped unsafe fixes (use --unsafe-fixes)"),
         ("unsafe-applied", "Applied unsafe fixes"),
+        ("signature", "Parameters dropped"),
         ("declaration", "Declarations removed"),
         ("review", "For review"),
         ("mention", "Mentions left"),
