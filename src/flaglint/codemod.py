@@ -1240,7 +1240,28 @@ class _Retire(_KeepConstants):
             return cst.RemoveFromParent()  # `def setUp(self): super().setUp()` once its pin went
         if self._emptied_test(original_node, updated_node):
             return self._doomed(original_node, updated_node, "nothing of the test is left once the flag is retired")
-        return updated_node
+        return self._without_final_return(updated_node)
+
+    def _without_final_return(self, node: cst.FunctionDef) -> cst.FunctionDef:
+        """A bare `return` the fold brought to the end of a function does nothing there: it goes,
+        and the comments above it stay as the end of the body."""
+        body = node.body
+        if not isinstance(body, cst.IndentedBlock) or len(body.body) < 2:
+            return node
+        last = body.body[-1]
+        if id(last) not in self.state.spliced or not m.matches(
+            last, m.SimpleStatementLine(body=[m.Return(value=None)])
+        ):
+            return node
+        if isinstance(last, cst.SimpleStatementLine) and last.trailing_whitespace.comment is not None:
+            return node
+        comments = [line for line in last.leading_lines if line.comment is not None]
+        if any(line.comment is None for line in last.leading_lines[_blank_prefix(last.leading_lines) :]):
+            return node  # blank lines between its comments: where they belong is not clear
+        self._changed()
+        blanks = list(last.leading_lines[: _blank_prefix(last.leading_lines)]) if comments else []
+        footer = [*blanks, *comments, *body.footer]
+        return node.with_changes(body=body.with_changes(body=body.body[:-1], footer=footer))
 
     def _emptied_test(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> bool:
         """Whether the rewrite left a test (`test...` in a test file) nothing but `pass` or its docstring."""
