@@ -15,13 +15,15 @@ Per commit it prints one verdict:
   same-code     equal once formatting is ignored (same AST): a reviewer may still reformat
   needs-review  compiles, no new undefined name, but differs from the human's change
   wrong         flaglint's output does not compile or uses a name it no longer defines
-and flags new unused imports (F401). Run: python bench/replay.py [--mirrors DIR] [-k TEXT] [--unsafe-fixes].
+and flags new unused imports (F401). Run: python bench/replay.py [--mirrors DIR] [-k TEXT] [--unsafe-fixes]
+[--diff]; --diff prints how flaglint's files differ from the person's.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import io
 import json
 import os
@@ -66,6 +68,7 @@ class Outcome:
     matching: int  # of those, files where flaglint wrote what the human did
     new_f401: int
     detail: str = ""
+    diff: str = ""  # ours -> theirs, for the files that differ
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -184,12 +187,21 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
         before.setdefault(rel, blob(repo, parent, rel) or "")
         ours.setdefault(rel, before[rel])
     matching = sum(1 for rel in files if ours[rel] == theirs[rel])
+    diff = "".join(
+        "".join(
+            difflib.unified_diff(
+                ours[rel].splitlines(True), (theirs[rel] or "").splitlines(True), f"flaglint/{rel}", f"person/{rel}"
+            )
+        )
+        for rel in files
+        if ours[rel] != theirs[rel]
+    )
     new_f401 = sum((lint(ours, "F401") - lint(before, "F401")).values())
     broken = [rel for rel in files if _compiles(before[rel]) and not _compiles(ours[rel])]
     undefined = lint(ours, "F821") - lint(before, "F821")
     if broken or undefined:
         detail = f"does not compile: {broken[0]}" if broken else f"undefined: {next(iter(undefined))}"
-        return Outcome(case, "wrong", len(files), matching, new_f401, detail)
+        return Outcome(case, "wrong", len(files), matching, new_f401, detail, diff)
     if matching == len(files):
         return Outcome(case, "exact", len(files), matching, new_f401)
     left = {rel for rel in files if ours[rel] != theirs[rel] and theirs[rel] is not None}
@@ -201,9 +213,9 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
     if not new_f401 and all(without_unused_imports(ours[rel]) == theirs[rel] for rel in left):
         return Outcome(case, "cleanup", len(files), matching, new_f401, "the human also removed unused imports")
     if all(same_code(ours[rel], theirs[rel]) for rel in files):
-        return Outcome(case, "same-code", len(files), matching, new_f401)
+        return Outcome(case, "same-code", len(files), matching, new_f401, "", diff)
     missed = [rel for rel in files if ours[rel] != theirs[rel]]
-    return Outcome(case, "needs-review", len(files), matching, new_f401, f"differs: {', '.join(missed[:3])}")
+    return Outcome(case, "needs-review", len(files), matching, new_f401, f"differs: {', '.join(missed[:3])}", diff)
 
 
 def without_unused_imports(text: str) -> str:
@@ -234,6 +246,7 @@ def main() -> None:
     parser.add_argument("--mirrors", type=Path, default=Path(os.environ.get("FLAGLINT_MIRRORS", "/work/.mirror")))
     parser.add_argument("-k", dest="only", help="only cases whose repository, commit or flag contains this")
     parser.add_argument("--unsafe-fixes", action="store_true", help="replay `clean --unsafe-fixes`")
+    parser.add_argument("--diff", action="store_true", help="print how flaglint's files differ from the person's")
     args = parser.parse_args()
     cases = [
         c for c in load_cases(args.cases) if not args.only or any(args.only in t for t in (c.repo, c.commit, c.flag))
@@ -250,6 +263,8 @@ def main() -> None:
             f"{case.repo:32} {case.commit[:10]} {case.flag}={case.value:4} {outcome.verdict:12} "
             f"{outcome.matching}/{outcome.files} files{f401}  {outcome.detail}"
         )
+        if args.diff and outcome.diff:
+            print(outcome.diff)
     totals = Counter(o.verdict for o in outcomes)
     projects = len({o.case.repo for o in outcomes})
     good = totals["exact"] + totals["tidier"] + totals["cleanup"]
@@ -260,6 +275,10 @@ def main() -> None:
         + f"; {good}/{len(outcomes)} need no reviewer edit; "
         + f"{sum(o.new_f401 for o in outcomes)} new unused imports"
     )
+    blind = [o for o in outcomes if o.case.note.startswith("added blind")]
+    if blind:
+        fine = sum(1 for o in blind if o.verdict in ("exact", "tidier", "cleanup"))
+        print(f"of which {len(blind)} added blind (picked before they were run): {fine}/{len(blind)} need no edit")
 
 
 if __name__ == "__main__":
