@@ -4,11 +4,13 @@ the behaviour end to end is in fixtures/clean/parameter-*."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flaglint.config import load_config
 from flaglint.parameters import _changed_middle, _frame, _maybe_unread, drop_argument, drop_parameter, unread_parameters
 
 lines = st.lists(st.sampled_from(["a = 1", "def f(x):", "    return x", "", "b(c)", "# note"]), max_size=8)
@@ -111,3 +113,20 @@ def test_drop_argument_rejoins_a_call_that_now_fits_and_leaves_one_with_a_traili
     done, count = drop_argument("m.py", cst.parse_module(source), "handle", "synchronous", 1)
     assert count == 2
     assert done.code == "index.handle(event)\nindex.handle(\n    event,\n)\nother(event, synchronous=True)\n"
+
+
+def test_a_function_named_in_very_many_files_keeps_its_parameters(tmp_path: Path) -> None:
+    from flaglint import clean
+
+    (tmp_path / "pyproject.toml").write_text("[tool.flaglint]\n")
+    (tmp_path / "index.py").write_text(
+        "import UnleashClient\n\nclient = UnleashClient.UnleashClient()\n\n\n"
+        "def handle(event, synchronous=False):\n    return synchronous\n\n\n"
+        'def save(event):\n    return handle(event, synchronous=client.is_enabled("sync"))\n'
+    )
+    for number in range(clean._PARAMETER_FILES + 1):
+        (tmp_path / f"caller_{number}.py").write_text("from index import handle\n\nhandle(1, synchronous=True)\n")
+    config = load_config(tmp_path / "pyproject.toml", tmp_path)
+    step = clean.plan(config, {"sync": "True"}, unsafe=True, use_cache=False)
+    assert [e.path for e in step.edits] == ["index.py"]  # the check folds; the parameter stays
+    assert any("`handle` is named in 202 files" in n.message for n in step.notes)

@@ -657,6 +657,9 @@ def _inline_wrappers(
             notes.append(Note(rel, 0, None, "review", f"`{name}` always returns {literal} but is still referenced"))
 
 
+_PARAMETER_FILES = 200  # files naming a function past which its parameters are left alone
+
+
 def _drop_parameter(
     texts: _Texts, name: str, where: str, literal: str | None, unsafe: bool, notes: list[Note]
 ) -> dict[str, str]:
@@ -672,9 +675,21 @@ def _drop_parameter(
     from flaglint.parameters import constant_given, drop_argument, drop_parameter, droppable_given, survey
     from flaglint.scan import parse
 
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    defined = re.compile(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(name)}[ \t]*\(", re.M)
+    mentions = [(rel, text, encoding) for rel, text, encoding in texts.containing(name) if word.search(text)]
+    # A look before any parse: most arguments go to functions the project does not define
+    # (a framework's `render`), and a name in many files is not worth a LibCST parse of each.
+    defining = [rel for rel, text, _ in mentions if not _TEST_FILE.search(rel) and defined.search(text)]
+    if not defining:
+        return {}
+    if len(mentions) > _PARAMETER_FILES:
+        why = f"`{name}` is named in {len(mentions)} files: its parameters were not looked at"
+        notes.append(Note(defining[0], 0, None, "review", why))
+        return {}
     trees: dict[str, cst.Module] = {}
     before: dict[str, tuple[str, str]] = {}
-    for rel, text, encoding in texts.containing(name):
+    for rel, text, encoding in mentions:
         tree = parse(rel, text)
         if isinstance(tree, Problem):
             return {}
