@@ -145,7 +145,6 @@ def plan(
 ) -> Step:
     """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`."""
     from flaglint.detect import scan_source
-    from flaglint.parameters import unread_parameters
 
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     result = workspace.scan(paths)
@@ -198,7 +197,7 @@ def plan(
             if done.fixtures:
                 fixtures[job.rel] = done.fixtures
             arguments.update(dict.fromkeys(done.arguments))
-            unread.extend((name, param, None) for name, param in unread_parameters(job.text, done.code))
+            unread.extend((name, param, None) for name, param in done.unread)
         module = workspace.module_of(job.rel).name
         for name, literal in done.wrappers:
             wrappers[f"{module}.{name}" if module else name] = (literal, job.rel, name)
@@ -289,6 +288,7 @@ class _Retired:
     problems: tuple[Problem, ...] = ()
     fixtures: tuple[str, ...] = ()  # pytest fixtures the rewrite removed
     arguments: tuple[tuple[str, str, str], ...] = ()  # see Rewrite.arguments
+    unread: tuple[tuple[str, str], ...] = ()  # (function, parameter) the rewrite left unread
 
 
 _worker_patterns: dict[str, Pattern] = {}
@@ -329,7 +329,7 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
         job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text, reads=job.reads
     )
     result = _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
-    return dataclasses.replace(result, arguments=done.arguments) if result.code is not None else result
+    return _with_freed(job, result, done.arguments)
 
 
 def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
@@ -381,7 +381,17 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         result = _Retired(code, notes, done.wrappers, (), done.fixtures)
     else:
         result = _checked(job, code, notes, done.wrappers, done.fixtures)
-    return dataclasses.replace(result, arguments=done.arguments) if result.code is not None else result
+    return _with_freed(job, result, done.arguments)
+
+
+def _with_freed(job: _RetireJob, result: _Retired, arguments: tuple[tuple[str, str, str], ...]) -> _Retired:
+    """A rewrite's result with what it left without a choice: the call arguments it made constant
+    and the parameters it left unread (found here, in the worker, beside the rewrite)."""
+    from flaglint.parameters import unread_parameters
+
+    if result.code is None:
+        return result
+    return dataclasses.replace(result, arguments=arguments, unread=tuple(unread_parameters(job.text, result.code)))
 
 
 def _moved(ref: FlagRef, to_reduced: Callable[[int], int]) -> FlagRef:
@@ -672,6 +682,8 @@ def _drop_parameter(
     fold. Uses in tests are listed. An unsafe fix, but for a private function (`_name`) that no
     test names. Returns the files changed, with their text before.
     """
+    from libcst.metadata import MetadataWrapper
+
     from flaglint.parameters import constant_given, drop_argument, drop_parameter, droppable_given, survey
     from flaglint.scan import parse
 
@@ -688,13 +700,15 @@ def _drop_parameter(
         notes.append(Note(defining[0], 0, None, "review", why))
         return {}
     trees: dict[str, cst.Module] = {}
+    wrapped: dict[str, MetadataWrapper] = {}  # positions worked out once per file, for both looks
     before: dict[str, tuple[str, str]] = {}
     for rel, text, encoding in mentions:
         tree = parse(rel, text)
         if isinstance(tree, Problem):
             return {}
         trees[rel], before[rel] = tree, (text, encoding)
-    found = {rel: survey(tree, name, "", droppable_given, None).definitions for rel, tree in trees.items()}
+        wrapped[rel] = MetadataWrapper(tree, unsafe_skip_copy=True)
+    found = {rel: survey(tree, name, "", droppable_given, None).definitions for rel, tree in wrapped.items()}
     defs = [(rel, d) for rel, ds in found.items() for d in ds if not _TEST_FILE.search(rel)]
     homes = [(rel, d) for rel, d in defs if _takes(d, where)]
     if len(homes) != 1:
@@ -710,7 +724,7 @@ def _drop_parameter(
     position = definition.positional.index(param) if param in definition.positional else None
     in_tests: list[str] = []
     agreeing = 0
-    for rel, tree in trees.items():
+    for rel, tree in wrapped.items():
         seen = survey(tree, name, param, accept, definition, functions_too=bool(rivals))
         tested = _TEST_FILE.search(rel) is not None
         if seen.others and not tested:

@@ -468,9 +468,6 @@ class _KeepConstants(_KeepBlankLines):
         return result
 
 
-_UNSET = object()
-
-
 class _Retire(_KeepConstants):
     """Substitute retired flag references and fold what they make constant."""
 
@@ -490,7 +487,7 @@ class _Retire(_KeepConstants):
         super().__init__()
         self.path = path
         self.source = source  # the whole module's text (the tree visited may stand in for parts)
-        self._gap: object = _UNSET
+        self._gap = functools.cache(lambda: docstring_gap(source()) if source is not None else None)
         # Where other flags are read (SDK checks of flags that stay): reads to drop when folded away.
         self.reads = {(s.line, s.column, s.end_line, s.end_column) for s in reads}
         self.values = values
@@ -507,11 +504,7 @@ class _Retire(_KeepConstants):
     # -- helpers --
 
     def docstring_gap(self) -> int | None:
-        if self.source is None:
-            return None
-        if self._gap is _UNSET:
-            self._gap = docstring_gap(self.source())
-        return self._gap  # type: ignore[return-value]
+        return self._gap()
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.BaseStatement):
@@ -767,8 +760,8 @@ class _Retire(_KeepConstants):
 
     def _constant_arguments(self, call: cst.Call) -> None:
         """Remember the arguments of a call by name that the fold made constant."""
-        name = call.func.attr.value if isinstance(call.func, cst.Attribute) else getattr(call.func, "value", None)
-        if not isinstance(name, str):
+        name = last_name(call.func)
+        if name is None:
             return
         for position, arg in enumerate(call.args):
             known, value = self.constants.get(arg.value)
@@ -1249,18 +1242,17 @@ class _Retire(_KeepConstants):
         if not isinstance(body, cst.IndentedBlock) or len(body.body) < 2:
             return node
         last = body.body[-1]
-        if id(last) not in self.state.spliced or not m.matches(
-            last, m.SimpleStatementLine(body=[m.Return(value=None)])
-        ):
+        bare_return = m.SimpleStatementLine(
+            body=[m.Return(value=None)], trailing_whitespace=m.TrailingWhitespace(comment=None)
+        )
+        if id(last) not in self.state.spliced or not m.matches(last, bare_return):
             return node
-        if isinstance(last, cst.SimpleStatementLine) and last.trailing_whitespace.comment is not None:
-            return node
-        comments = [line for line in last.leading_lines if line.comment is not None]
-        if any(line.comment is None for line in last.leading_lines[_blank_prefix(last.leading_lines) :]):
+        blanks = _blank_prefix(last.leading_lines)
+        comments = last.leading_lines[blanks:]
+        if any(line.comment is None for line in comments):
             return node  # blank lines between its comments: where they belong is not clear
         self._changed()
-        blanks = list(last.leading_lines[: _blank_prefix(last.leading_lines)]) if comments else []
-        footer = [*blanks, *comments, *body.footer]
+        footer = [*(last.leading_lines if comments else ()), *body.footer]
         return node.with_changes(body=body.with_changes(body=body.body[:-1], footer=footer))
 
     def _emptied_test(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> bool:

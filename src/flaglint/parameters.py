@@ -26,12 +26,15 @@ from flaglint.codemod import (
     _BindingCounter,
     _Constants,
     _drop_new_unused_imports,
+    _is_docstring,
     _KeepBlankLines,
+    _literal,
     _pure,
     _ReplaceName,
     _Retire,
     _scope_changes,
 )
+from flaglint.scan import last_name
 
 LINE_LENGTH = 88  # black's and ruff's default: a call that now fits goes back on one line
 
@@ -59,22 +62,6 @@ class Survey:
     others: tuple[int, ...]  # lines of any other use (another value, no value, a mention, a string)
 
 
-def _literal_value(node: cst.BaseExpression) -> tuple[bool, object]:
-    try:
-        return True, ast.literal_eval(cst.Module([]).code_for_node(node))
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False, None
-
-
-def _called_name(call: cst.Call) -> str | None:
-    func = call.func
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
-
-
 def _bound(node: cst.FunctionDef, in_class: bool) -> bool:
     names = {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
     return in_class and "staticmethod" not in names
@@ -89,7 +76,7 @@ def constant_given(literal: object) -> Callable[[cst.BaseExpression | None], boo
     """Accepts a call that passes `literal` (same type and value)."""
 
     def accept(given: cst.BaseExpression | None) -> bool:
-        known, value = _literal_value(given) if given is not None else (False, None)
+        known, value = _literal(given) if given is not None else (False, None)
         return known and type(value) is type(literal) and value == literal
 
     return accept
@@ -205,7 +192,7 @@ class _Survey(cst.CSTVisitor):
         return False  # importing the function is how callers reach it
 
     def visit_Call(self, node: cst.Call) -> None:
-        if _called_name(node) != self.name:
+        if last_name(node.func) != self.name:
             return
         func = node.func
         self.seen.add(id(func.attr if isinstance(func, cst.Attribute) else func))
@@ -251,20 +238,21 @@ class _Survey(cst.CSTVisitor):
 
 
 def survey(
-    tree: cst.Module,
+    tree: MetadataWrapper,
     name: str,
     param: str,
     accept: Callable[[cst.BaseExpression | None], bool],
     definition: Definition | None,
     functions_too: bool = False,
 ) -> Survey:
-    """The definitions of `name` in `tree` and, given the one definition, whether each call
+    """The definitions of `name` in `tree` (a wrapper: its positions are worked out once for every
+    look) and, given the one definition, whether each call
     passes what `accept` accepts for `param`.
     With `functions_too` (the definition is a method and a module-level function has its name),
     bare names and `module.name` are that function's, not uses of the method.
     """
     visitor = _Survey(name, param, accept, definition, functions_too)
-    MetadataWrapper(tree, unsafe_skip_copy=True).visit(visitor)
+    tree.visit(visitor)
     return Survey(tuple(visitor.definitions), visitor.agreeing, tuple(visitor.others))
 
 
@@ -301,7 +289,7 @@ class _DropArgument(_KeepBlankLines):
         return flat if fits and width <= LINE_LENGTH else updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if _called_name(updated_node) != self.name:
+        if last_name(updated_node.func) != self.name:
             return updated_node
         arg = _supplied(updated_node, self.param, self.position)
         if not isinstance(arg, cst.Arg):
@@ -412,14 +400,14 @@ def _undocumented(body: cst.BaseSuite, param: str) -> cst.BaseSuite:
     if not isinstance(body, cst.IndentedBlock) or not body.body:
         return body
     first = body.body[0]
-    if not isinstance(first, cst.SimpleStatementLine) or len(first.body) != 1:
+    if not _is_docstring(first):
         return body
+    assert isinstance(first, cst.SimpleStatementLine)
     expression = first.body[0]
-    if not isinstance(expression, cst.Expr):
-        return body
+    assert isinstance(expression, cst.Expr)
     string = expression.value
     if not isinstance(string, cst.SimpleString):
-        return body
+        return body  # an implicitly concatenated docstring is left as it is
     new = _without_field(string, param)
     if new is string:
         return body
