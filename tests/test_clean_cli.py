@@ -485,3 +485,57 @@ def test_parameters_the_fold_freed_are_dropped_through_the_cli(tmp_path: Path) -
     )
     again = flaglint("clean", "--flag", "scoped=on", "--unsafe-fixes", "--check", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+CONSTANT_PARAMETER = {
+    "pyproject.toml": "[tool.flaglint]\n",
+    "app/__init__.py": "",
+    "app/index.py": """
+        class SearchIndex:
+            def handle_event(self, event, synchronous=False):
+                \"\"\"Index an event.
+
+                :param synchronous: index now
+                \"\"\"
+                if synchronous:
+                    return "now"
+                return "queued"
+        """,
+    "app/subscribers.py": """
+        import UnleashClient
+
+        client = UnleashClient.UnleashClient()
+
+
+        def on_event(event, index):
+            return index.handle_event(
+                event, synchronous=client.is_enabled("sync-index")
+            )
+        """,
+}
+
+
+def test_a_parameter_every_caller_now_passes_the_same_constant_through_the_cli(tmp_path: Path) -> None:
+    write(tmp_path, CONSTANT_PARAMETER)
+    make_repo(tmp_path)
+    safe = flaglint("clean", "--flag", "sync-index=on", "--diff", cwd=tmp_path)
+    assert safe.returncode == 0, safe.stderr
+    assert (
+        "app/index.py:2: every call of `handle_event` passes `synchronous=True`: drop the parameter (--unsafe-fixes)"
+        in safe.stderr
+    )
+    done = flaglint("clean", "--flag", "sync-index=on", "--unsafe-fixes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Applied unsafe fixes:\n  app/index.py:2: every call of `handle_event` passes `synchronous=True`" in (
+        done.stderr
+    )
+    assert (tmp_path / "app" / "index.py").read_text() == textwrap.dedent(
+        '''\
+        class SearchIndex:
+            def handle_event(self, event):
+                """Index an event.
+                """
+                return "now"
+        '''
+    )
+    assert "    return index.handle_event(event)\n" in (tmp_path / "app" / "subscribers.py").read_text()

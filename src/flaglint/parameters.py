@@ -357,8 +357,9 @@ def _without_field(docstring: cst.SimpleString, param: str) -> cst.SimpleString:
         kept.append(line)
     if len(lines) <= 2 or len(kept) == len(lines) - 2:
         return docstring
-    while kept and not kept[-1].strip() and len(kept) > 1 and not kept[-2].strip():
-        kept.pop()  # no new run of blank lines at the end
+    ended_blank = not lines[-2].strip()
+    while kept and not kept[-1].strip() and (not ended_blank or (len(kept) > 1 and not kept[-2].strip())):
+        kept.pop()  # the blank line that led into the removed field goes with it
     return docstring.with_changes(value="\n".join([lines[0], *kept, lines[-1]]))
 
 
