@@ -142,6 +142,21 @@ def test_order_of_flags_does_not_matter(tmp_path: Path, a: str | None, b: str | 
     assert (together / "m.py").read_text() == results[0]
 
 
+def test_a_key_constant_whose_check_an_earlier_flag_folded_away_goes_too(tmp_path: Path) -> None:
+    # Retiring flag-a off drops `client.is_enabled(B)` with the `and`; flag-b's step then finds no
+    # check, but its constant sat in a module of key constants the run saw checks use: it goes too.
+    files = {
+        "keys.py": b'A = "flag-a"\nB = "flag-b"\n',
+        "m.py": b"from keys import A, B\n\n\ndef f(flags):\n    return flags.is_enabled(A) and flags.is_enabled(B)\n",
+    }
+    config = project(tmp_path, files)
+    steps = plan_each(config, {"flag-a": None, "flag-b": None}, use_cache=False)
+    for step in steps:
+        assert apply(tmp_path, step.edits) == []
+    assert (tmp_path / "keys.py").read_text() == ""
+    assert (tmp_path / "m.py").read_text() == "def f(flags):\n    return False\n"
+
+
 def test_files_without_references_keep_bytes_and_mtime(tmp_path: Path) -> None:
     config = project(tmp_path, {"m.py": SOURCE.encode(), "other.py": b"x  =  1 # odd\r\n"})
     os.utime(tmp_path / "other.py", ns=(5, 5))

@@ -13,6 +13,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -83,6 +84,7 @@ class Step:
     edits: tuple[FileEdit, ...]
     notes: tuple[Note, ...] = ()
     problems: tuple[Problem, ...] = ()
+    key_names: frozenset[str] = frozenset()  # the constants flag checks used as keys before this step
 
     @property
     def removed_lines(self) -> int:
@@ -142,8 +144,11 @@ def plan(
     jobs: int | None = None,
     use_cache: bool = True,
     overlay: Mapping[str, bytes] | None = None,
+    key_names: frozenset[str] = frozenset(),
 ) -> Step:
-    """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`."""
+    """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`;
+    `key_names` are constants earlier steps saw flag checks use as keys (their checks may be gone).
+    """
     from flaglint.detect import scan_source
 
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
@@ -215,7 +220,7 @@ def plan(
     declared = _remove_declarations(config, values, texts, notes)
     for rel, names in declared.items():
         by_file.setdefault(rel, []).extend(names)
-    symbols = {ref.key_symbol.rsplit(".", 1)[-1] for ref in result.refs if ref.key_symbol}
+    symbols = key_names | {ref.key_symbol.rsplit(".", 1)[-1] for ref in result.refs if ref.key_symbol}
     for rel, names in _key_constants(texts, values, symbols).items():
         by_file.setdefault(rel, []).extend(names)
     for rel, names in sorted(by_file.items()):
@@ -240,7 +245,7 @@ def plan(
         if after != before:
             edits.append(FileEdit(rel, before, after, encoding))
     notes.extend(_mentions(values, texts))
-    return Step(dict(values), tuple(edits), tuple(notes), tuple(problems))
+    return Step(dict(values), tuple(edits), tuple(notes), tuple(problems), frozenset(symbols))
 
 
 def _reparse_problem(rel: str, text: str, original: str | None) -> Problem | None:
@@ -589,9 +594,10 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
     return removed
 
 
-def _key_constants(texts: _Texts, values: Mapping[str, str | None], symbols: set[str]) -> dict[str, list[str]]:
+def _key_constants(texts: _Texts, values: Mapping[str, str | None], symbols: AbstractSet[str]) -> dict[str, list[str]]:
     """Module-level constants that spell a retired key (`NEW_HEADER = "new-header"`) in a module
-    of key constants: one that defines a name some flag check uses as its key. Nothing may check
+    of key constants: one that defines a name some flag check uses (or, earlier in the same run,
+    used) as its key. Nothing may check
     the flag any more (or never did): the constant goes when nothing names it.
     """
     found: dict[str, list[str]] = {}
@@ -605,7 +611,7 @@ def _key_constants(texts: _Texts, values: Mapping[str, str | None], symbols: set
                 continue
             names = [m.group(1) for m in spelled.finditer(text)]
             constants = set(re.findall(r"^([^\W\d]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*['\"]", text, re.M))
-            if names and (constants - set(names)) & symbols:
+            if names and constants & symbols:
                 found.setdefault(rel, []).extend(names)
     return found
 
@@ -841,9 +847,20 @@ def plan_each(
     """Retire flags one at a time, each on top of the previous ones' edits (nothing is written)."""
     overlay: dict[str, bytes] = {}
     steps = []
+    key_names: frozenset[str] = frozenset()
     for key in values:
-        step = plan(config, {key: values[key]}, paths, unsafe=unsafe, jobs=jobs, use_cache=use_cache, overlay=overlay)
+        step = plan(
+            config,
+            {key: values[key]},
+            paths,
+            unsafe=unsafe,
+            jobs=jobs,
+            use_cache=use_cache,
+            overlay=overlay,
+            key_names=key_names,
+        )
         overlay.update((edit.path, edit.after) for edit in step.edits)
+        key_names |= step.key_names
         steps.append(step)
     return steps
 
