@@ -539,3 +539,86 @@ def test_a_parameter_every_caller_now_passes_the_same_constant_through_the_cli(t
         '''
     )
     assert "    return index.handle_event(event)\n" in (tmp_path / "app" / "subscribers.py").read_text()
+
+
+EDX_FLAGS = ("demo.new_page=on", "demo.old_export=off", "demo.log_requests=off", "demo.audit=off")
+
+
+def test_flag_objects_of_edx_toggles_through_the_cli(tmp_path: Path) -> None:
+    # fixtures/edx-toggles: switches and flags made in code (`X = WaffleSwitch("k", ...)`), checked
+    # with `X.is_enabled()` across modules, pinned in tests with override_waffle_switch(X, ...).
+    root = tmp_path / "edx"
+    skip = shutil.ignore_patterns(".flaglint_cache", "__pycache__")
+    shutil.copytree(REPO / "fixtures/edx-toggles", root, ignore=skip)
+    repo = make_repo(root)
+    scanned = json.loads(flaglint("scan", "--format", "json", cwd=root).stdout)["references"]
+    assert sorted((r["path"], r["line"], r["kind"], r["key"]) for r in scanned) == [
+        ("app/settings.py", 6, "declaration", "demo.audit"),
+        ("app/tests/test_views.py", 7, "test-override", "demo.new_page"),
+        ("app/tests/test_views.py", 12, "test-override", "demo.new_page"),
+        ("app/tests/test_views.py", 18, "test-override", "demo.new_page"),
+        ("app/toggles.py", 10, "declaration", "demo.new_page"),
+        ("app/toggles.py", 15, "declaration", "demo.log_requests"),
+        ("app/toggles.py", 20, "declaration", "demo.old_export"),
+        ("app/toggles.py", 25, "check", "demo.log_requests"),
+        ("app/views.py", 8, "check", "demo.new_page"),
+    ]
+    checked = flaglint("check", cwd=root)
+    unchecked = sorted(line.split(": ")[0] for line in checked.stdout.splitlines() if " FL008 " in line)
+    assert unchecked == ["app/settings.py:6:9", "app/toggles.py:20:14"], checked.stdout
+
+    safe = flaglint("clean", *(f"--flag={f}" for f in EDX_FLAGS), cwd=root)
+    assert safe.returncode == 0, safe.stderr
+    notes = safe.stdout + safe.stderr
+    assert "removed `OLD_EXPORT`, the flag object of 'demo.old_export'" in notes
+    assert "removed `LOG_REQUESTS`, the flag object of 'demo.log_requests'" in notes
+    # a test still pins the discarded value (an unsafe fix), and Django settings reach AUDIT: both stay
+    assert "`USE_NEW_PAGE`, the flag object of 'demo.new_page', is still named in app/tests/test_views.py:3" in notes
+    assert "`AUDIT`, the flag object of 'demo.audit', is still named in app/views.py:13; kept" in notes
+    assert "USE_NEW_PAGE = WaffleSwitch(" in (root / "app/toggles.py").read_text()
+    assert (root / "app/settings.py").read_text() == (REPO / "fixtures/edx-toggles/app/settings.py").read_text()
+
+    repo.git.checkout("--", ".")
+    done = flaglint("clean", *(f"--flag={f}" for f in EDX_FLAGS), "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "removed `USE_NEW_PAGE`, the flag object of 'demo.new_page'" in done.stdout + done.stderr
+    assert (root / "app/toggles.py").read_text() == textwrap.dedent(
+        '''\
+        """Toggles of the demo app, declared the Open edX way."""
+
+
+        def log_requests():
+            """Whether requests are logged."""
+            return False
+        '''
+    )
+    assert (root / "app/views.py").read_text() == textwrap.dedent(
+        """\
+        from django.conf import settings
+
+
+        def page(request):
+            return "new"
+
+
+        def handle(request):
+            if settings.AUDIT.is_enabled():
+                print("audit", request)
+            return page(request)
+        """
+    )
+    assert (root / "app/tests/test_views.py").read_text() == textwrap.dedent(
+        """\
+        from app.views import page
+
+
+        def test_new_page():
+            assert page(None) == "new"
+
+
+        def test_page_with_the_switch_on():
+            assert page(None) == "new"
+        """
+    )
+    again = flaglint("clean", *(f"--flag={f}" for f in EDX_FLAGS), "--unsafe-fixes", "--check", cwd=root)
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -254,3 +254,18 @@ def test_a_live_flag_no_sdk_evaluates_is_worth_a_line() -> None:
     assert [(f.code, f.key, f.message) for f in found] == [
         ("FL009", "k", "flag 'k' is live but no SDK has evaluated it for 31 days: is this code deployed?")
     ]
+
+
+def test_a_flag_object_nothing_checks_is_unused_without_a_registry() -> None:
+    made = ref("k", RefKind.DECLARATION)
+    findings = evaluate([made], None, TODAY, lifetimes=DEFAULT_LIFETIMES)
+    assert [(f.code, f.assume, f.span) for f in findings] == [("FL008", "False", made.span)]
+    assert evaluate([made], None, TODAY, lifetimes=DEFAULT_LIFETIMES, whole_project=False) == []
+    assert evaluate([made, ref("k")], None, TODAY, lifetimes=DEFAULT_LIFETIMES) == []
+
+
+def test_a_flag_objects_lifecycle_findings_go_on_its_checks() -> None:
+    made, check = ref("k", RefKind.DECLARATION), ref("k")
+    assert codes([made, check], [flag(state=FlagState.OFF)]) == [("FL004", "False")]
+    # a made object of a key the registry lacks is named, and nothing checks it
+    assert codes([ref("typo", RefKind.DECLARATION)], []) == [("FL001", None), ("FL008", "False")]

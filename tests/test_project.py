@@ -132,3 +132,21 @@ def test_notes_collect_instead_of_printing(repo: Path, capsys: pytest.CaptureFix
     project.registry()
     assert any("git" in note for note in project.notes)  # not a git repository: said once, as data
     assert capsys.readouterr() == ("", "")
+
+
+def test_an_editor_follows_a_flag_object_to_where_it_was_made(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "edx"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "edx-toggles", root)
+    (root / "flags.toml").write_text('[flags."demo.new_page"]\nstate = "rolled-out"\nvalue = true\n', encoding="utf-8")
+    project = Project.open(cwd=root, today=dt.date(2026, 11, 23), environ={})
+    views = root / "app" / "views.py"
+    found = project.scan_text(views, views.read_text(encoding="utf-8"))  # the unsaved text of one document
+    (check,) = found.refs
+    assert (check.span.line, check.key) == (8, "demo.new_page")
+    assert [(f.code, f.assume) for f in project.findings_for(found.refs)] == [("FL003", "True")]
+    assert [(site.path, site.line) for site in project.definitions(check)] == [
+        ("app/toggles.py", 10),
+        ("flags.toml", 1),
+    ]

@@ -104,6 +104,48 @@ def test_keys_resolve_from_a_src_layout_and_an_unscanned_module(make_project) ->
     assert not result.covers_root
 
 
+TOGGLES = {
+    "app/__init__.py": "from .toggles import LOG_REQUESTS as LOGGING\n",
+    "app/toggles.py": """
+        import logging
+
+        from edx_toggles.toggles import WaffleFlag, WaffleSwitch
+
+        NEW_PAGE = WaffleSwitch("app.new_page", module_name=__name__)
+        LOG_REQUESTS: WaffleFlag = WaffleFlag(name="app.log_requests", module_name=__name__)
+        log = logging.getLogger(__name__)
+        """,
+    "app/views.py": """
+        from app import LOGGING, toggles
+        from app.toggles import NEW_PAGE as PAGE, log
+        from django.conf import settings
+
+        def view(request, switch):
+            PAGE.is_enabled()
+            toggles.NEW_PAGE.is_enabled()
+            LOGGING.is_enabled()
+            log.is_enabled()
+            settings.AUDIT.is_enabled()
+            switch.is_enabled()
+        """,
+}
+
+
+def test_flag_objects_resolve_through_imports_aliases_and_reexports(make_project) -> None:
+    root = make_project(TOGGLES)
+    found = keys(root)
+    assert found == [
+        ("app/toggles.py:6", "app.new_page", KeySource.LITERAL),
+        ("app/toggles.py:7", "app.log_requests", KeySource.LITERAL),
+        ("app/views.py:7", "app.new_page", KeySource.OBJECT),
+        ("app/views.py:8", "app.new_page", KeySource.OBJECT),
+        ("app/views.py:9", "app.log_requests", KeySource.OBJECT),
+    ]  # a logger, Django settings and a parameter are no flag objects flaglint can follow
+    # Only views.py is scanned (a pre-commit hook on one file): toggles.py is read for its objects.
+    result = scan_project(Config(root=root), [root / "app/views.py"], use_cache=False)
+    assert [r.key for r in result.refs] == ["app.new_page", "app.new_page", "app.log_requests"]
+
+
 def test_module_names_follow_src_folders() -> None:
     assert module_name("src/pkg/mod.py", (".", "src")) == ("pkg.mod", "pkg")
     assert module_name("src/pkg/__init__.py", (".", "src")) == ("pkg", "pkg")

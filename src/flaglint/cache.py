@@ -16,7 +16,7 @@ from typing import Any
 from flaglint.cachedir import claim, temp_file
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, Problem, RefKind, Span
 
-_FORMAT = 1
+_FORMAT = 2
 _OWN_FILE = re.compile(r"scan-[0-9a-f]{16}\.json")
 
 
@@ -140,11 +140,16 @@ def _ref_from_json(path: str, item: list[Any]) -> FlagRef:
 
 
 def _defs_to_json(defs: ModuleDefs) -> dict[str, Any]:
-    return {"v": defs.values, "e": sorted(defs.enum_members), "a": defs.aliases}
+    return {"v": defs.values, "e": sorted(defs.enum_members), "a": defs.aliases, "o": defs.objects}
 
 
 def _defs_from_json(item: dict[str, Any]) -> ModuleDefs:
-    return ModuleDefs(tuple((a, b) for a, b in item["v"]), frozenset(item["e"]), tuple((a, b) for a, b in item["a"]))
+    return ModuleDefs(
+        tuple((a, b) for a, b in item["v"]),
+        frozenset(item["e"]),
+        tuple((a, b) for a, b in item["a"]),
+        tuple((a, b) for a, b in item["o"]),
+    )
 
 
 def _entry_to_json(entry: Entry) -> dict[str, Any]:

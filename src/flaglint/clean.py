@@ -23,7 +23,7 @@ from flaglint.codemod import _TEST_FILE, Note, remove_definitions, rewrite
 from flaglint.config import Config
 from flaglint.detect import Reduction
 from flaglint.guard import deep, parallel_map
-from flaglint.model import FlagRef, Problem, RefKind, Span
+from flaglint.model import FlagRef, KeySource, Problem, RefKind, Span
 from flaglint.patterns import Pattern
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding
@@ -167,6 +167,7 @@ def plan(
     texts = _Texts(workspace, all_files)
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
     definitions: set[Definition] = set()
+    made: set[Definition] = set()  # flag objects (`X = WaffleSwitch("k")`) of the retired flags
     wrappers: dict[str, tuple[str, str, str]] = {}  # qualified name -> (literal, file, function)
     jobs: list[_RetireJob] = []
     encodings: dict[str, str] = {}
@@ -184,11 +185,20 @@ def plan(
             rest = [r for r in scanned if r.key not in values]
         reads = tuple(r.span for r in rest if r.kind in _READS)
         for ref in refs:
-            site = find_definition(ref.key_symbol, workspace.lookup) if ref.key_symbol else None
+            if ref.kind is RefKind.DECLARATION:
+                if ref.key_symbol is not None and ref.key is not None:
+                    module = workspace.module_of(rel).name
+                    name = ref.key_symbol[len(module) + 1 :] if module else ref.key_symbol
+                    made.add(Definition(module, name, ref.key, KeySource.OBJECT))
+                continue
+            objects = ref.key_source is KeySource.OBJECT
+            site = find_definition(ref.key_symbol, workspace.lookup, objects=objects) if ref.key_symbol else None
             if site is not None:
-                definitions.add(site)
-        jobs.append(_RetireJob(rel, text, tuple(refs), dict(values), unsafe, reads))
-        encodings[rel] = encoding
+                (made if objects else definitions).add(site)
+        checks = tuple(ref for ref in refs if ref.kind is not RefKind.DECLARATION)
+        if checks:
+            jobs.append(_RetireJob(rel, text, checks, dict(values), unsafe, reads))
+            encodings[rel] = encoding
     validated: set[str] = set()
     fixtures: dict[str, tuple[str, ...]] = {}  # file -> the fixtures its rewrite removed
     arguments: dict[tuple[str, str, str | None], None] = {}  # arguments the fold made constant
@@ -228,6 +238,7 @@ def plan(
         for name in sorted(set(declared.get(rel, ())) - set(gone)):
             where = _named_at(texts, rel, name)
             notes.append(Note(rel, 0, None, "review", f"`{name}` is still named{where}; kept"))
+    _remove_objects(workspace, texts, made, notes)
     edits = []
     for rel, (text, encoding) in sorted(texts.edits.items()):
         try:
@@ -539,24 +550,47 @@ def _remove_declarations(
     return named
 
 
-def _named_at(texts: _Texts, rel: str, name: str) -> str:
+def _remove_objects(workspace: Workspace, texts: _Texts, made: Iterable[Definition], notes: list[Note]) -> None:
+    """Delete the retired flags' objects (`X = WaffleSwitch("k", ...)` and the comments above it)
+    once the fold left nothing naming X: any mention of the word anywhere counts, since a flag
+    object is reached in ways a module's name does not show (`settings.X` for a settings module).
+    """
+    by_file: dict[str, dict[str, str]] = {}
+    for site in made:
+        rel = workspace.module_file(site.module) if site.module else None
+        if rel is not None and "." not in site.name:
+            by_file.setdefault(rel, {})[site.name] = site.value
+    for rel, names in sorted(by_file.items()):
+        gone = set(_remove_unused(texts, rel, sorted(names), strict=True))
+        for name, key in sorted(names.items()):
+            if name in gone:
+                notes.append(Note(rel, 0, key, "declaration", f"removed `{name}`, the flag object of {key!r}"))
+            else:
+                where = _named_at(texts, rel, name, strict=True)
+                message = f"`{name}`, the flag object of {key!r}, is still named{where}; kept"
+                notes.append(Note(rel, 0, key, "review", message))
+
+
+def _named_at(texts: _Texts, rel: str, name: str, *, strict: bool = False) -> str:
     """ " in path:line" of the first place outside `rel` that names the definition `name` of `rel`
     (as `_remove_unused` judges it), else " in this module".
     """
-    found = _naming_elsewhere(texts, rel, name)
+    found = _naming_elsewhere(texts, rel, name, strict=strict)
     if found is None:
         return " in this module"
     other_rel, other, match = found
     return f" in {other_rel}:{other.count(chr(10), 0, match.start()) + 1}"
 
 
-def _naming_elsewhere(texts: _Texts, rel: str, name: str) -> tuple[str, str, re.Match[str]] | None:
+def _naming_elsewhere(
+    texts: _Texts, rel: str, name: str, *, strict: bool = False
+) -> tuple[str, str, re.Match[str]] | None:
     """(file, its text, the mention) of the first file other than `rel` that may name the
-    definition `name` of `rel`; None when none does.
+    definition `name` of `rel` (`strict`: any mention of the word); None when none does.
     """
     short = name.rsplit(".", 1)[-1]
     pattern = re.compile(rf"\b{re.escape(short)}\b")
-    module = None if "." in name else _module_word(rel)
+    module = None if "." in name or strict else _module_word(rel)
     for other_rel, other, _ in texts.containing(short):
         if other_rel != rel:
             match = _naming(other, pattern, module)
@@ -565,7 +599,7 @@ def _naming_elsewhere(texts: _Texts, rel: str, name: str) -> tuple[str, str, re.
     return None
 
 
-def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
+def _remove_unused(texts: _Texts, rel: str, names: Sequence[str], *, strict: bool = False) -> list[str]:
     """Delete the definitions `names` (`NAME`, `Class.MEMBER`, functions) from `rel` when nothing in
     the project names them any more: their own definition is their only mention anywhere.
     """
@@ -582,13 +616,19 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str]) -> list[str]:
         # `NAME = "NAME"`: the definition's own line names it once, however often it spells it.
         word = re.escape(short)
         own = re.compile(rf"^[ \t]*(?:{word}[ \t]*(?::[^=\n]*)?=(?!=)|(?:async[ \t]+)?def[ \t]+{word}\b).*$", re.M)
+        if strict:  # the comments right above a flag object go with it (`# .. toggle_name: NAME`)
+            own = re.compile(rf"(?:^[ \t]*#.*\n)*{own.pattern}", re.M)
         elsewhere = own.sub("", text, count=1)
-        if own.search(text) and not pattern.search(elsewhere) and _naming_elsewhere(texts, rel, name) is None:
+        if (
+            own.search(text)
+            and not pattern.search(elsewhere)
+            and _naming_elsewhere(texts, rel, name, strict=strict) is None
+        ):
             unused.append(name)
     tree = parse(rel, text) if unused else None
     if tree is None or isinstance(tree, Problem):
         return []
-    new_tree, removed = remove_definitions(tree, unused)
+    new_tree, removed = remove_definitions(tree, unused, imports=strict)
     if removed:
         texts.edits[rel] = (new_tree.code, encoding)
     return removed

@@ -342,7 +342,8 @@ def check(
     run = _run(common)
     findings = _findings(run)
     if run.snapshot is None:
-        click.echo("flaglint: no flag registry found (flags.toml); only dynamic keys are checked", err=True)
+        message = "no flag registry found (flags.toml); only dynamic keys and unchecked flag objects are checked"
+        click.echo(f"flaglint: {message}", err=True)
     if fmt == "json":
         from flaglint.report import finding_json
 

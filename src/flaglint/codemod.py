@@ -1994,8 +1994,12 @@ def release(tree: cst.Module, names: Iterable[tuple[str, str]]) -> cst.Module:
     return tree.visit(Release())
 
 
-def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Module, list[str]]:
-    """Delete module constants, functions and class/enum members (`NAME`, `Class.MEMBER`) named in `names`."""
+def remove_definitions(
+    tree: cst.Module, names: Iterable[str], *, imports: bool = False
+) -> tuple[cst.Module, list[str]]:
+    """Delete module constants, functions and class/enum members (`NAME`, `Class.MEMBER`) named in
+    `names`; with `imports`, also the imports only they used.
+    """
     wanted = set(names)
     removed: list[str] = []
 
@@ -2047,7 +2051,10 @@ def remove_definitions(tree: cst.Module, names: Iterable[str]) -> tuple[cst.Modu
                     return cst.RemoveFromParent()
             return updated_node
 
-    return tree.visit(Remover()), removed
+    new = tree.visit(Remover())
+    if imports and removed:
+        new = _drop_new_unused_imports(tree.code, new, new.code)
+    return new, removed
 
 
 def remove_requesters(tree: cst.Module, fixtures: Iterable[str]) -> tuple[cst.Module, list[tuple[str, int, bool]]]:

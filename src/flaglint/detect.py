@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import bisect
 import builtins
+import dataclasses
 import itertools
 import re
 from collections import defaultdict
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from flaglint.guard import deep
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, RefKind, Span
 from flaglint.patterns import Arg, Pattern, Shape, call_strength, names_match
+from flaglint.resolve import with_objects
 
 _SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -78,7 +80,7 @@ def scan_source(
         return FileScan((), defs)
     matcher = _Matcher(path, source, module, walker, _suppressions(text))
     refs = [ref for ref in map(matcher.match, walker.candidates) if ref is not None]
-    return FileScan(tuple(refs), defs)
+    return FileScan(*with_objects(refs, defs, text, module))
 
 
 _NEWER_SYNTAX_LIMIT = 1 << 20
@@ -101,8 +103,14 @@ def _newer_syntax(path: str, text: str, module: ModuleName, patterns: Sequence[P
     return failed if found.problems else found
 
 
-def definitions(path: str, text: str, module: ModuleName) -> ModuleDefs | Problem:
-    """Only the definitions of a module (no reference search): for modules other files import keys from."""
+def definitions(path: str, text: str, module: ModuleName, patterns: Sequence[Pattern] = ()) -> ModuleDefs | Problem:
+    """Only the definitions of a module (no reference search): for modules other files import keys
+    from. A module that may make flag objects (a declaration row's name is in it) is scanned whole.
+    """
+    makers = [p for p in patterns if p.kind is RefKind.DECLARATION]
+    if any(p.token in text for p in makers):
+        found = scan_source(path, text, module, patterns)
+        return found.problems[0] if found.problems else found.defs
     tree = _parse_view(path, text, _blank(text, None) or text)
     return tree if isinstance(tree, Problem) else module_defs(tree, module)
 
@@ -1015,7 +1023,12 @@ class _Walker:
         token = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
         rows = self.by_token.get(token or "")
         if rows:
-            chosen = [r for r in rows if r.shape in (Shape.CALL, Shape.METHOD) and argument(node, r.key) is not None]
+            chosen = [
+                r
+                for r in rows
+                if r.shape in (Shape.CALL, Shape.METHOD)
+                and (_receiver(node) if r.on_receiver else argument(node, r.key)) is not None
+            ]
             if chosen:
                 self.candidates.append(_Candidate(node, chosen, scope, self.counter))
 
@@ -1115,6 +1128,14 @@ def _unnegated(node: ast.expr, negation: str | None) -> tuple[ast.expr, bool]:
     func, inner = node.func, node.args[0]
     name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
     return (inner, False) if name == negation and type(inner) is not ast.Starred else (node, True)
+
+
+def _receiver(call: ast.Call) -> ast.expr | None:
+    """The object a method is called on, when it is a name or a dotted name (`X`, `toggles.X`)."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)):
+        return func.value
+    return None
 
 
 def argument(call: ast.Call, where: Arg) -> ast.expr | None:
@@ -1249,7 +1270,7 @@ class _Matcher:
         func_names = self.qualified(node.func)
         best: tuple[int, Pattern, ast.expr] | None = None
         for row in rows:
-            key_node = argument(node, row.key)
+            key_node = _receiver(node) if row.on_receiver else argument(node, row.key)
             if key_node is None:
                 continue
             strength = self._call_strength(node, row, func_names, key_node)
@@ -1267,7 +1288,7 @@ class _Matcher:
             if unwrapped is not key_node:
                 key_call, key_node = key_node, unwrapped  # type: ignore[assignment]
             pinned_text = str(wanted)
-        return self._ref(
+        ref = self._ref(
             node,
             row,
             key_node,
@@ -1275,6 +1296,10 @@ class _Matcher:
             default=self._code(default, node) if default is not None else None,
             pinned=pinned_text,
         )
+        if row.on_object:  # the key is the one the named object was made with, or it is no reference
+            name = isinstance(key_node, (ast.Name, ast.Attribute))
+            return dataclasses.replace(ref, key=None, key_source=KeySource.OBJECT) if name else None
+        return ref
 
     def _call_strength(self, node: ast.Call, row: Pattern, func_names: set[str | None], key_node: ast.expr) -> int:
         func = node.func

@@ -49,6 +49,7 @@ class RefKind(str, enum.Enum):
     DECORATOR = "decorator"
     TEST_OVERRIDE = "test-override"
     PREDICATE = "predicate"  # a framework keyword: `@view_config(feature="k")` applies only while k is on
+    DECLARATION = "declaration"  # a flag object made in code: `X = WaffleSwitch("k", module_name=__name__)`
 
 
 class KeySource(str, enum.Enum):
@@ -58,6 +59,7 @@ class KeySource(str, enum.Enum):
     CONSTANT = "constant"
     ENUM = "enum"
     ATTRIBUTE = "attribute"
+    OBJECT = "object"  # the key the flag object a check is called on was made with (`X.is_enabled()`)
     DYNAMIC = "dynamic"
 
 
@@ -237,11 +239,14 @@ class ModuleName:
 
 @dataclass(frozen=True)
 class ModuleDefs:
-    """What a module defines that can name a flag key: string constants, class attributes, enum members."""
+    """What a module defines that can name a flag key: string constants, class attributes, enum
+    members, and flag objects (`X = WaffleSwitch("k")`: name -> the key they were made with).
+    """
 
     values: tuple[tuple[str, str], ...] = ()
     enum_members: frozenset[str] = frozenset()
     aliases: tuple[tuple[str, str], ...] = ()
+    objects: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

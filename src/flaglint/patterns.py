@@ -55,6 +55,18 @@ class Pattern:
     substitutable: bool = True  # False: the call returns an object (details, variant), not the value
     negation: str | None = None  # kind "keyword": the call that negates its key (`not_("k")`), last name
     pin: str | None = None  # a test helper that always pins one value ("True" / "False")
+    holder: str | None = None  # the key is the one the receiver (or key argument) was made with, by these
+
+    @property
+    def on_object(self) -> bool:
+        """A check on a flag object (`X.is_enabled()`) or a pin of one (`override_waffle_switch(X,
+        True)`), whose key is the one X was made with: the receiver, or the key argument, is X.
+        """
+        return self.holder is not None
+
+    @property
+    def on_receiver(self) -> bool:
+        return self.holder is not None and self.key == NO_ARG
 
     @property
     def token(self) -> str:
@@ -193,6 +205,46 @@ def _waffle_rows() -> tuple[Pattern, ...]:
 
 BUILTIN_PATTERNS += _waffle_rows()
 
+
+def _object_rows(
+    sdk: str,
+    constructors: tuple[str, ...],
+    key: Arg,
+    checks: tuple[str, ...],
+    pins: tuple[tuple[str, Arg, Arg], ...] = (),
+) -> tuple[Pattern, ...]:
+    """Flag objects: made in code with their key (`X = WaffleSwitch("app.k", module_name=__name__)`,
+    a declaration), checked with a method on them (`X.is_enabled()`), pinned in tests by helpers
+    that take the object (`override_waffle_switch(X, active=True)`: name, object, value arguments).
+    """
+    made = tuple(_call(sdk, constructor, RefKind.DECLARATION, key) for constructor in constructors)
+    holder = ",".join(constructors)
+    checked = tuple(Pattern(f"{sdk}.{m}", sdk, Shape.METHOD, m, RefKind.CHECK, holder=holder) for m in checks)
+    pinned = tuple(
+        Pattern(
+            f"{sdk}.{helper.rsplit('.', 1)[-1]}",
+            sdk,
+            Shape.CALL,
+            helper,
+            RefKind.TEST_OVERRIDE,
+            target,
+            pinned=value,
+            holder=holder,
+        )
+        for helper, target, value in pins
+    )
+    return made + checked + pinned
+
+
+# edx-toggles (Open edX): WaffleSwitch(name, module_name), WaffleFlag(name, module_name, log_prefix);
+# tests pin them with override_waffle_switch(switch, active) and override_waffle_flag(flag, active).
+_EDX_TOGGLES = ("edx_toggles.toggles.WaffleSwitch", "edx_toggles.toggles.WaffleFlag")
+_EDX_PINS = (
+    ("edx_toggles.toggles.testutils.override_waffle_switch", Arg(0, ("switch",)), Arg(1, ("active",))),
+    ("edx_toggles.toggles.testutils.override_waffle_flag", Arg(0, ("flag",)), Arg(1, ("active",))),
+)
+BUILTIN_PATTERNS += _object_rows("edx-toggles", _EDX_TOGGLES, Arg(0, ("name",)), ("is_enabled",), _EDX_PINS)
+
 SDKS: tuple[str, ...] = tuple(dict.fromkeys(p.sdk for p in BUILTIN_PATTERNS))
 
 # Receiver names that look like a flag client; with a static key they confirm an SDK method call.
@@ -221,6 +273,8 @@ def call_strength(
     all; qualified names (3) beat imports of the SDK (2), which beat client-like receiver names (1).
     `method` is the attribute called (None for a plain name); the callables are asked only when needed.
     """
+    if row.on_receiver:  # `X.is_enabled()`: any SDK row that matches the call as well wins
+        return 1 if method == row.name and key_static() else 0
     if row.shape is Shape.CALL:
         if "." in row.name:
             return 3 if row.name in func_names else 0

@@ -251,11 +251,17 @@ def evaluate(
         if code not in ignore and not ref.is_suppressed(code):
             findings.append(Finding(code, RULES[code].severity, message, ref.key, ref.path, ref.span, assume))
 
+    declarations: list[FlagRef] = []
+    checked: set[str] = set()
     for ref in refs:
         if ref.key is None:
             add("FL007", ref, f"dynamic flag key `{ref.key_text}` cannot be resolved statically")
             continue
         referenced.add(ref.key)
+        if ref.kind is RefKind.DECLARATION:
+            declarations.append(ref)
+        else:
+            checked.add(ref.key)
         if snapshot is None:
             continue
         flag = snapshot.get(ref.key)
@@ -263,6 +269,8 @@ def evaluate(
             near = nearest(ref.key)
             hint = f"; did you mean {near!r}?" if near else ""
             add("FL001", ref, f"unknown flag {ref.key!r}: not in the registry{hint}")
+            continue
+        if ref.kind is RefKind.DECLARATION:  # its checks carry the flag's lifecycle findings
             continue
         judged = verdict(flag, today, lifetimes, settle_days)
         if judged.code == "FL002":
@@ -284,6 +292,15 @@ def evaluate(
             days = (today - flag.remove_by).days
             add("FL006", ref, f"flag {ref.key!r} was due for removal on {flag.remove_by} ({days} days ago)")
 
+    if whole_project:
+        for ref in declarations:
+            if ref.key not in checked:
+                name = (ref.key_symbol or ref.key_text).rsplit(".", 1)[-1]
+                message = (
+                    f"flag object `{name}` of {ref.key!r} is made here but no check of it was found:"
+                    " remove it, unless something reaches it in a way flaglint does not follow (`settings.X`)"
+                )
+                add("FL008", ref, message, "False")
     if snapshot is not None and whole_project and "FL008" not in ignore:
         for flag in snapshot.flags:
             if flag.key in referenced or flag.state is FlagState.ARCHIVED or flag.location is None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flaglint.config import Config, ConfigError, find_config, load_config
-from flaglint.model import FileScan, Finding, FlagRef, FlagState, Location, Problem, Snapshot
+from flaglint.model import FileScan, Finding, FlagRef, FlagState, KeySource, Location, Problem, Snapshot
 from flaglint.policy import REMOVABLE
 from flaglint.source import decode, source_encoding
 from flaglint.sources import RegistryError
@@ -308,7 +308,8 @@ class Project:
         from flaglint.resolve import find_definition
 
         found = []
-        site = find_definition(ref.key_symbol, self.workspace.lookup) if ref.key_symbol else None
+        objects = ref.key_source is KeySource.OBJECT
+        site = find_definition(ref.key_symbol, self.workspace.lookup, objects=objects) if ref.key_symbol else None
         rel = self.workspace.module_file(site.module) if site else None
         if site is not None and rel is not None:
             text = decode(rel, self.workspace.read(rel))

@@ -6,10 +6,11 @@ Pure: the caller supplies `lookup`, which returns the definitions of a module by
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from flaglint.model import FlagRef, KeySource, ModuleDefs
+from flaglint.model import FlagRef, KeySource, ModuleDefs, ModuleName, RefKind
 
 Lookup = Callable[[str], ModuleDefs | None]
 _MAX_HOPS = 8
@@ -25,8 +26,10 @@ class Definition:
     source: KeySource
 
 
-def find_definition(symbol: str, lookup: Lookup, hops: int = 0) -> Definition | None:
-    """The definition a fully qualified name leads to, following re-exports."""
+def find_definition(symbol: str, lookup: Lookup, hops: int = 0, *, objects: bool = False) -> Definition | None:
+    """The definition a fully qualified name leads to, following re-exports; with `objects`, the
+    flag object it names (`X = WaffleSwitch("k")`) rather than a string constant.
+    """
     if hops > _MAX_HOPS:
         return None
     parts = symbol.split(".")
@@ -34,8 +37,49 @@ def find_definition(symbol: str, lookup: Lookup, hops: int = 0) -> Definition | 
         module = ".".join(parts[:cut])
         defs = lookup(module)
         if defs is not None:
+            if objects:
+                return _object_in_module(defs, module, parts[cut:], lookup, hops)
             return _in_module(defs, module, parts[cut:], lookup, hops)
     return None
+
+
+def _object_in_module(defs: ModuleDefs, module: str, local: list[str], lookup: Lookup, hops: int) -> Definition | None:
+    name = ".".join(local)
+    made = dict(defs.objects)
+    if name in made:
+        return Definition(module, name, made[name], KeySource.OBJECT)
+    aliases = dict(defs.aliases)
+    if local[0] in aliases:
+        target = ".".join([aliases[local[0]], *local[1:]])
+        if target != f"{module}.{name}":
+            return find_definition(target, lookup, hops + 1, objects=True)
+    return None
+
+
+_ASSIGNED = re.compile(r"([^\W\d]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*\Z")
+
+
+def with_objects(
+    refs: Sequence[FlagRef], defs: ModuleDefs, text: str, module: ModuleName
+) -> tuple[tuple[FlagRef, ...], ModuleDefs]:
+    """The module-level flag objects among a module's declarations (`X = WaffleSwitch("k", ...)`
+    at the start of a line): each declaration learns the name it binds (its `key_symbol`), and the
+    module's definitions list the objects, for checks (`X.is_enabled()`) here and in importers.
+    """
+    if not any(ref.kind is RefKind.DECLARATION for ref in refs):
+        return tuple(refs), defs
+    lines = text.splitlines()
+    named: list[FlagRef] = []
+    objects: dict[str, str] = {}
+    for ref in refs:
+        if ref.kind is RefKind.DECLARATION and ref.key is not None and ref.span.line <= len(lines):
+            found = _ASSIGNED.match(lines[ref.span.line - 1][: ref.span.column - 1])
+            if found is not None:
+                objects.setdefault(found.group(1), ref.key)
+                symbol = f"{module.name}.{found.group(1)}" if module.name else found.group(1)
+                ref = dataclasses.replace(ref, key_symbol=symbol)
+        named.append(ref)
+    return tuple(named), dataclasses.replace(defs, objects=tuple(sorted(objects.items())))
 
 
 def resolve_symbol(symbol: str, lookup: Lookup) -> tuple[str, KeySource] | None:
@@ -69,9 +113,16 @@ def _in_module(defs: ModuleDefs, module: str, local: list[str], lookup: Lookup, 
 
 
 def link(refs: Iterable[FlagRef], lookup: Lookup) -> list[FlagRef]:
-    """Fill in the key of every reference whose key is a symbol; the rest stay dynamic."""
+    """Fill in the key of every reference whose key is a symbol; the rest stay dynamic. A check
+    on an object (`X.is_enabled()`) whose X is no flag object the project made is no reference.
+    """
     linked = []
     for ref in refs:
+        if ref.key_source is KeySource.OBJECT:
+            site = find_definition(ref.key_symbol, lookup, objects=True) if ref.key_symbol else None
+            if site is not None:
+                linked.append(dataclasses.replace(ref, key=site.value))
+            continue
         if ref.key is None and ref.key_symbol is not None:
             found = resolve_symbol(ref.key_symbol, lookup)
             if found is not None:

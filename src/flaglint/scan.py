@@ -7,6 +7,7 @@ names); `resolve.link` turns them into keys once the defining modules are known.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +26,7 @@ from libcst.metadata import (
 
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, RefKind, Span
 from flaglint.patterns import Arg, Pattern, Shape, call_strength, names_match
+from flaglint.resolve import with_objects
 
 _SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
 
@@ -72,7 +74,7 @@ def scan_tree(path: str, tree: cst.Module, text: str, module: ModuleName, patter
         ref = matcher.match(node, rows, positions[node])
         if ref is not None:
             refs.append(ref)
-    return FileScan(tuple(refs), defs)
+    return FileScan(*with_objects(refs, defs, text, module))
 
 
 def definitions(path: str, text: str, module: ModuleName) -> ModuleDefs | Problem:
@@ -265,7 +267,8 @@ class _CandidateFinder(cst.CSTVisitor):
         rows = [
             r
             for r in self.by_token.get(token or "", ())
-            if r.shape in (Shape.CALL, Shape.METHOD) and _argument(node.args, r.key) is not None
+            if r.shape in (Shape.CALL, Shape.METHOD)
+            and (_receiver(node) if r.on_receiver else _argument(node.args, r.key)) is not None
         ]
         if rows:
             self.candidates.append((node, rows))
@@ -358,7 +361,7 @@ class _Matcher:
         func_names = self._qualified(node.func)
         best: tuple[int, Pattern, cst.BaseExpression] | None = None
         for row in rows:
-            key_node = _argument(node.args, row.key)
+            key_node = _receiver(node) if row.on_receiver else _argument(node.args, row.key)
             if key_node is None:
                 continue
             strength = self._call_strength(node, row, func_names, key_node)
@@ -373,13 +376,17 @@ class _Matcher:
         if row.kind is RefKind.PREDICATE:  # pinned: the flag value the predicate asks for
             key_node, wanted = _unnegated(key_node, row.negation)
             pinned_text = str(wanted)
-        return self._ref(
+        ref = self._ref(
             where,
             row,
             key_node,
             default=self._code(default) if default is not None else None,
             pinned=pinned_text,
         )
+        if row.on_object:  # the key is the one the named object was made with, or it is no reference
+            name = isinstance(key_node, (cst.Name, cst.Attribute))
+            return dataclasses.replace(ref, key=None, key_source=KeySource.OBJECT) if name else None
+        return ref
 
     def _call_strength(
         self, node: cst.Call, row: Pattern, func_names: set[str | None], key_node: cst.BaseExpression
@@ -472,6 +479,14 @@ class _Matcher:
             key_symbol=symbol,
             suppressed=suppressed,
         )
+
+
+def _receiver(call: cst.Call) -> cst.BaseExpression | None:
+    """The object a method is called on, when it is a name or a dotted name (`X`, `toggles.X`)."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, (cst.Name, cst.Attribute)):
+        return func.value
+    return None
 
 
 def _argument(args: Sequence[cst.Arg], where: Arg) -> cst.BaseExpression | None:

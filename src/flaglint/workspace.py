@@ -450,7 +450,7 @@ class Workspace:
             from flaglint.detect import definitions
 
             text = decode(rel, self.overlay[rel])
-            defs = definitions(rel, text, self.module_of(rel)) if isinstance(text, str) else None
+            defs = definitions(rel, text, self.module_of(rel), self.patterns) if isinstance(text, str) else None
             return defs if isinstance(defs, ModuleDefs) else None
         path = self.root / rel
         entry = self.cache.get(rel)
@@ -470,7 +470,7 @@ class Workspace:
         from flaglint.detect import definitions
 
         name, package = module_name(rel, self.config.src)
-        defs = definitions(rel, text, ModuleName(name, package))
+        defs = definitions(rel, text, ModuleName(name, package), self.patterns)
         if isinstance(defs, Problem):
             return None
         digest = digest_of(data)
