@@ -271,3 +271,59 @@ def test_progress_is_reported_up_to_the_total(make_project, jobs: int) -> None:
     seen: list[tuple[int, int]] = []
     scan_project(Config(root=root), jobs=jobs, use_cache=False, progress=lambda d, t: seen.append((d, t)))
     assert seen[-1][0] == seen[-1][1]
+
+
+def test_a_projects_own_flag_object_class_is_a_pattern_of_kind_object(make_project) -> None:
+    root = make_project(
+        {
+            "pyproject.toml": """
+                [tool.flaglint]
+                sdks = []
+
+                [[tool.flaglint.patterns]]
+                kind = "object"
+                name = "lms.waffle_utils.CourseWaffleFlag"
+                check = ["is_enabled", "is_enabled_without_course_context"]
+                """,
+            "lms/__init__.py": "",
+            "lms/waffle_utils.py": "class CourseWaffleFlag:\n    pass\n",
+            "lms/toggles.py": """
+                from lms.waffle_utils import CourseWaffleFlag
+
+                RELATIVE_DATES = CourseWaffleFlag("course_experience.relative_dates", __name__)
+                """,
+            "lms/views.py": """
+                from lms.toggles import RELATIVE_DATES
+
+                def dates(course_key):
+                    if RELATIVE_DATES.is_enabled(course_key):
+                        return "relative"
+                    return "absolute" if RELATIVE_DATES.is_enabled_without_course_context() else "none"
+                """,
+        }
+    )
+    config = load_config(root / "pyproject.toml", root)
+    result = scan_project(config, use_cache=False)
+    assert [(r.path, r.span.line, r.kind.value, r.key) for r in result.refs] == [
+        ("lms/toggles.py", 4, "declaration", "course_experience.relative_dates"),
+        ("lms/views.py", 5, "check", "course_experience.relative_dates"),
+        ("lms/views.py", 7, "check", "course_experience.relative_dates"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('kind = "object"\nname = "Flag"', "name must be the dotted name of the class"),
+        ('kind = "object"\nname = "app.Flag"\ncheck = 3', "check is a method name, or a list of them"),
+        ('kind = "object"\nname = "app.Flag"\nmatch = "x*"', "unknown field 'match' for kind = 'object'"),
+    ],
+)
+def test_a_bad_object_pattern_is_one_clear_line(make_project, entry: str, message: str) -> None:
+    from flaglint.config import ConfigError
+
+    root = make_project({"pyproject.toml": f"[tool.flaglint]\n\n[[tool.flaglint.patterns]]\n{entry}\n"})
+    with pytest.raises(ConfigError) as raised:
+        load_config(root / "pyproject.toml", root)
+    assert message in str(raised.value)
+    assert "pyproject.toml:" in str(raised.value)

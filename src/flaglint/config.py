@@ -213,7 +213,7 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
         entries = []
     for number, entry in enumerate(entries):
         try:
-            custom.append(pattern_table.custom_pattern(entry, number))
+            custom.extend(pattern_table.custom_rows(entry, number))
         except pattern_table.PatternError as exc:
             problem(f"pattern #{number + 1}: {exc}", None, "patterns", number)
 

@@ -5,6 +5,7 @@ Scan, codemod, language server and docs all read this table; adding an SDK is ad
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import fnmatch
 import re
@@ -306,6 +307,31 @@ class PatternError(ValueError):
     """A custom pattern entry that cannot be used; the message names the field."""
 
 
+_OBJECT_KIND = "object"
+
+
+def custom_rows(entry: Mapping[str, Any], number: int) -> tuple[Pattern, ...]:
+    """The rows of one `[[tool.flaglint.patterns]]` table: one, or for kind = "object" (a class of
+    flag objects of the project's own, `X = CourseWaffleFlag("k", __name__)` checked with
+    `X.is_enabled(course)`) the constructor's declaration row and one row per checking method.
+    """
+    if entry.get("kind") != _OBJECT_KIND:
+        return (custom_pattern(entry, number),)
+    unknown = sorted(set(entry) - {"kind", "name", "key", "key-keyword", "check"})
+    if unknown:
+        raise PatternError(f"unknown field {unknown[0]!r} for kind = 'object' (allowed: key, key-keyword, check)")
+    name = entry.get("name")
+    if not isinstance(name, str) or not _dotted(name) or "." not in name:
+        raise PatternError("name must be the dotted name of the class that makes the flag objects (app.toggles.Flag)")
+    checks = entry.get("check", ["is_enabled"])
+    checks = [checks] if isinstance(checks, str) else checks
+    if not isinstance(checks, list) or not checks or not all(isinstance(c, str) and c.isidentifier() for c in checks):
+        raise PatternError("check is a method name, or a list of them, that checks the object (is_enabled)")
+    rows = _object_rows("custom", (name,), _arg(entry, "key", "key-keyword", default_index=0), tuple(checks))
+    suffix = "" if number == 0 else f"#{number + 1}"
+    return tuple(dataclasses.replace(row, id=row.id + suffix) for row in rows)
+
+
 def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
     """Build a Pattern from one `[[tool.flaglint.patterns]]` table."""
     allowed = {
@@ -317,7 +343,8 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
         raise PatternError(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
     kind_text = entry.get("kind")
     if kind_text not in (*_CUSTOM_KINDS, *_SPECIAL_KINDS):
-        raise PatternError(f"kind must be one of {', '.join([*_CUSTOM_KINDS, *_SPECIAL_KINDS])}, not {kind_text!r}")
+        kinds = ", ".join([*_CUSTOM_KINDS, *_SPECIAL_KINDS, _OBJECT_KIND])
+        raise PatternError(f"kind must be one of {kinds}, not {kind_text!r}")
     name = entry.get("name")
     if not isinstance(name, str) or not _dotted(name):
         raise PatternError("name must be a dotted Python name")
