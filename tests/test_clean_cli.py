@@ -622,3 +622,45 @@ def test_flag_objects_of_edx_toggles_through_the_cli(tmp_path: Path) -> None:
     )
     again = flaglint("clean", *(f"--flag={f}" for f in EDX_FLAGS), "--unsafe-fixes", "--check", cwd=root)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_flag_object_keyed_by_a_namespace_constant_goes_and_the_constant_stays(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": '[tool.flaglint]\nsdks = ["edx-toggles"]\n',
+        "app/__init__.py": "",
+        "app/toggles.py": """
+            from edx_toggles.toggles import WaffleFlag
+
+            NS = "course_experience"
+
+            # .. toggle_name: course_experience.relative_dates
+            RELATIVE_DATES = WaffleFlag(f"{NS}.relative_dates", __name__)
+
+            # .. toggle_name: course_experience.other
+            OTHER = WaffleFlag(f"{NS}.other", __name__)
+            """,
+        "app/views.py": """
+            from app.toggles import OTHER, RELATIVE_DATES
+
+
+            def dates():
+                if OTHER.is_enabled() and RELATIVE_DATES.is_enabled():
+                    return "relative"
+                return "absolute"
+            """,
+    }
+    write(tmp_path, files)
+    make_repo(tmp_path)
+    done = flaglint("clean", "--flag", "course_experience.relative_dates=on", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "app/toggles.py").read_text() == textwrap.dedent(
+        """\
+        from edx_toggles.toggles import WaffleFlag
+
+        NS = "course_experience"
+
+        # .. toggle_name: course_experience.other
+        OTHER = WaffleFlag(f"{NS}.other", __name__)
+        """
+    )
+    assert "if OTHER.is_enabled():" in (tmp_path / "app/views.py").read_text()

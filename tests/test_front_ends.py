@@ -289,3 +289,31 @@ def test_reductions_of_the_standard_library_are_sound() -> None:
         except (UnicodeDecodeError, OSError):
             continue
         assert_reduction_sound(text, {max(1, text.count("\n"))})
+
+
+def test_flag_objects_are_named_alike_with_keys_spelt_from_constants() -> None:
+    found = assert_equal(
+        "from edx_toggles.toggles import WaffleFlag, WaffleSwitch\n"
+        'NS = "course_experience"\n'
+        'KEY = "app.plain"\n'
+        'A = WaffleFlag(f"{NS}.relative_dates", __name__)\n'
+        "B: WaffleSwitch = WaffleSwitch(KEY, module_name=__name__)\n"
+        'C = WaffleSwitch(f"{NS!r}.x", module_name=__name__)\n'
+        'D = WaffleSwitch(f"{OTHER}.x", module_name=__name__)\n'
+        'print(WaffleSwitch("inline.switch", module_name=__name__).is_enabled())\n'
+        "def f():\n"
+        "    return A.is_enabled() or B.is_enabled() or C.is_enabled()\n"
+    )
+    assert found.defs.objects == (("A", "course_experience.relative_dates"), ("B", "app.plain"))
+    made = [(r.span.line, r.key, r.key_symbol) for r in found.refs if r.kind.value == "declaration"]
+    assert made == [
+        (4, "course_experience.relative_dates", "app.views.A"),
+        (5, "app.plain", "app.views.B"),
+        (6, None, None),  # a conversion: not a plain spelling
+        (7, None, None),  # a name the module does not define
+        (8, "inline.switch", None),  # made but not bound to a name: nothing to import or remove
+    ]
+    imported = assert_equal(
+        "from edx_toggles.toggles import WaffleSwitch\nfrom app.keys import NAME\nX = WaffleSwitch(NAME, __name__)\n"
+    )
+    assert [(r.key, r.key_symbol) for r in imported.refs] == [(None, None)]  # another module's key: not followed

@@ -5,9 +5,10 @@ Pure: the caller supplies `lookup`, which returns the definitions of a module by
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flaglint.model import FlagRef, KeySource, ModuleDefs, ModuleName, RefKind
@@ -64,22 +65,60 @@ def with_objects(
 ) -> tuple[tuple[FlagRef, ...], ModuleDefs]:
     """The module-level flag objects among a module's declarations (`X = WaffleSwitch("k", ...)`
     at the start of a line): each declaration learns the name it binds (its `key_symbol`), and the
-    module's definitions list the objects, for checks (`X.is_enabled()`) here and in importers.
+    module's definitions list the objects, for checks (`X.is_enabled()`) here and in importers. A
+    key spelt with the module's own string constants (`NAME`, `f"{NAMESPACE}.k"`) counts.
     """
     if not any(ref.kind is RefKind.DECLARATION for ref in refs):
         return tuple(refs), defs
-    lines = text.splitlines()
+    lines = _LINE_BREAK.split(text)
+    constants = dict(defs.values)
     named: list[FlagRef] = []
     objects: dict[str, str] = {}
     for ref in refs:
-        if ref.kind is RefKind.DECLARATION and ref.key is not None and ref.span.line <= len(lines):
+        if ref.kind is RefKind.DECLARATION and ref.span.line <= len(lines):
             found = _ASSIGNED.match(lines[ref.span.line - 1][: ref.span.column - 1])
-            if found is not None:
-                objects.setdefault(found.group(1), ref.key)
+            key = ref.key if ref.key is not None else _spelt(ref.key_text, constants)
+            if found is not None and key is not None:
+                objects.setdefault(found.group(1), key)
                 symbol = f"{module.name}.{found.group(1)}" if module.name else found.group(1)
-                ref = dataclasses.replace(ref, key_symbol=symbol)
+                source = ref.key_source if ref.key is not None else KeySource.CONSTANT
+                ref = dataclasses.replace(ref, key=key, key_source=source, key_symbol=symbol)
+            else:  # a declaration's symbol is the object it binds, never its key's constant
+                ref = dataclasses.replace(ref, key_symbol=None)
         named.append(ref)
     return tuple(named), dataclasses.replace(defs, objects=tuple(sorted(objects.items())))
+
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def _spelt(code: str, constants: Mapping[str, str]) -> str | None:
+    """The string a key expression spells with module-level string constants: `NAME`, or an
+    f-string of plain `{NAME}` fields (no conversion, no format), else None.
+    """
+    try:
+        node = ast.parse(code.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    parts = []
+    for part in node.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            parts.append(part.value)
+        elif (
+            isinstance(part, ast.FormattedValue)
+            and part.conversion == -1
+            and part.format_spec is None
+            and isinstance(part.value, ast.Name)
+            and part.value.id in constants
+        ):
+            parts.append(constants[part.value.id])
+        else:
+            return None
+    return "".join(parts)
 
 
 def resolve_symbol(symbol: str, lookup: Lookup) -> tuple[str, KeySource] | None:
