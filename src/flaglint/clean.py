@@ -185,13 +185,8 @@ def plan(
             rest = [r for r in scanned if r.key not in values]
         reads = tuple(r.span for r in rest if r.kind in _READS)
         for ref in refs:
-            if ref.kind is RefKind.DECLARATION:
-                if ref.key_symbol is not None and ref.key is not None:
-                    module = workspace.module_of(rel).name
-                    name = ref.key_symbol[len(module) + 1 :] if module else ref.key_symbol
-                    made.add(Definition(module, name, ref.key, KeySource.OBJECT))
-                continue
-            objects = ref.key_source is KeySource.OBJECT
+            # a flag object's declaration names it (its symbol) as a check on it does
+            objects = ref.kind is RefKind.DECLARATION or ref.key_source is KeySource.OBJECT
             site = find_definition(ref.key_symbol, workspace.lookup, objects=objects) if ref.key_symbol else None
             if site is not None:
                 (made if objects else definitions).add(site)
@@ -557,8 +552,8 @@ def _remove_objects(workspace: Workspace, texts: _Texts, made: Iterable[Definiti
     """
     by_file: dict[str, dict[str, str]] = {}
     for site in made:
-        rel = workspace.module_file(site.module) if site.module else None
-        if rel is not None and "." not in site.name:
+        rel = workspace.module_file(site.module)
+        if rel is not None:
             by_file.setdefault(rel, {})[site.name] = site.value
     for rel, names in sorted(by_file.items()):
         gone = set(_remove_unused(texts, rel, sorted(names), strict=True))
@@ -637,8 +632,8 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str], *, strict: boo
 def _key_constants(texts: _Texts, values: Mapping[str, str | None], symbols: AbstractSet[str]) -> dict[str, list[str]]:
     """Module-level constants that spell a retired key (`NEW_HEADER = "new-header"`) in a module
     of key constants: one that defines a name some flag check uses (or, earlier in the same run,
-    used) as its key. Nothing may check
-    the flag any more (or never did): the constant goes when nothing names it.
+    used) as its key. Nothing may check the flag any more (or never did): the constant goes when
+    nothing names it.
     """
     found: dict[str, list[str]] = {}
     if not symbols:

@@ -28,9 +28,9 @@ from flaglint.guard import deep
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, RefKind, Span
 from flaglint.patterns import Arg, Pattern, Shape, call_strength, names_match
 from flaglint.resolve import with_objects
+from flaglint.source import LINE_BREAK
 
 _SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BUILTINS = frozenset(dir(builtins))
 _ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
 
@@ -238,8 +238,8 @@ class _Lines:
     @classmethod
     def of(cls, text: str) -> _Lines:
         if "\r" in text:
-            lines = _LINE_BREAK.split(text)
-            offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+            lines = LINE_BREAK.split(text)
+            offsets = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
         else:
             lines = text.split("\n")
             offsets = [0, *(o + i for i, o in enumerate(itertools.accumulate(map(len, lines[:-1])), start=1))]
@@ -619,14 +619,14 @@ class _Source:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = self.text.split("\n") if "\r" not in self.text else _LINE_BREAK.split(self.text)
+            self._lines = self.text.split("\n") if "\r" not in self.text else LINE_BREAK.split(self.text)
         return self._lines
 
     @property
     def offsets(self) -> list[int]:
         if self._offsets is None:
             if "\r" in self.text:
-                self._offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
+                self._offsets = [0, *(m.end() for m in LINE_BREAK.finditer(self.text))]
             else:
                 lengths = map(len, self.lines[:-1])
                 self._offsets = [0, *(o + i for i, o in enumerate(itertools.accumulate(lengths), start=1))]
@@ -1171,7 +1171,7 @@ def _suppressions(text: str) -> dict[int, frozenset[str]]:
     found: dict[int, frozenset[str]] = {}
     if "flaglint" not in text:
         return found
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+    for number, line in enumerate(LINE_BREAK.split(text), start=1):
         hit = _SUPPRESS.search(line)
         if hit:
             codes = hit.group(1)

@@ -5,12 +5,11 @@ Scan, codemod, language server and docs all read this table; adding an SDK is ad
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flaglint.model import RefKind
@@ -56,18 +55,13 @@ class Pattern:
     substitutable: bool = True  # False: the call returns an object (details, variant), not the value
     negation: str | None = None  # kind "keyword": the call that negates its key (`not_("k")`), last name
     pin: str | None = None  # a test helper that always pins one value ("True" / "False")
-    holder: str | None = None  # the key is the one the receiver (or key argument) was made with, by these
-
-    @property
-    def on_object(self) -> bool:
-        """A check on a flag object (`X.is_enabled()`) or a pin of one (`override_waffle_switch(X,
-        True)`), whose key is the one X was made with: the receiver, or the key argument, is X.
-        """
-        return self.holder is not None
+    # A check on a flag object (`X.is_enabled()`) or a pin of one (`override_waffle_switch(X, True)`):
+    # the receiver, or the key argument, is X, and the key is the one X was made with.
+    on_object: bool = False
 
     @property
     def on_receiver(self) -> bool:
-        return self.holder is not None and self.key == NO_ARG
+        return self.on_object and self.key == NO_ARG
 
     @property
     def token(self) -> str:
@@ -219,8 +213,7 @@ def _object_rows(
     that take the object (`override_waffle_switch(X, active=True)`: name, object, value arguments).
     """
     made = tuple(_call(sdk, constructor, RefKind.DECLARATION, key) for constructor in constructors)
-    holder = ",".join(constructors)
-    checked = tuple(Pattern(f"{sdk}.{m}", sdk, Shape.METHOD, m, RefKind.CHECK, holder=holder) for m in checks)
+    checked = tuple(Pattern(f"{sdk}.{m}", sdk, Shape.METHOD, m, RefKind.CHECK, on_object=True) for m in checks)
     pinned = tuple(
         Pattern(
             f"{sdk}.{helper.rsplit('.', 1)[-1]}",
@@ -230,7 +223,7 @@ def _object_rows(
             RefKind.TEST_OVERRIDE,
             target,
             pinned=value,
-            holder=holder,
+            on_object=True,
         )
         for helper, target, value in pins
     )
@@ -329,7 +322,7 @@ def custom_rows(entry: Mapping[str, Any], number: int) -> tuple[Pattern, ...]:
         raise PatternError("check is a method name, or a list of them, that checks the object (is_enabled)")
     rows = _object_rows("custom", (name,), _arg(entry, "key", "key-keyword", default_index=0), tuple(checks))
     suffix = "" if number == 0 else f"#{number + 1}"
-    return tuple(dataclasses.replace(row, id=row.id + suffix) for row in rows)
+    return tuple(replace(row, id=row.id + suffix) for row in rows)
 
 
 def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flaglint.model import FlagRef, KeySource, ModuleDefs, ModuleName, RefKind
+from flaglint.source import LINE_BREAK
 
 Lookup = Callable[[str], ModuleDefs | None]
 _MAX_HOPS = 8
@@ -70,7 +71,7 @@ def with_objects(
     """
     if not any(ref.kind is RefKind.DECLARATION for ref in refs):
         return tuple(refs), defs
-    lines = _LINE_BREAK.split(text)
+    lines = LINE_BREAK.split(text)
     constants = dict(defs.values)
     named: list[FlagRef] = []
     objects: dict[str, str] = {}
@@ -87,9 +88,6 @@ def with_objects(
                 ref = dataclasses.replace(ref, key_symbol=None)
         named.append(ref)
     return tuple(named), dataclasses.replace(defs, objects=tuple(sorted(objects.items())))
-
-
-_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 def _spelt(code: str, constants: Mapping[str, str]) -> str | None:

@@ -11,6 +11,9 @@ import tokenize
 
 from flaglint.model import Problem
 
+# The line ends Python's tokenizer knows: what a span's line numbers count.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
 
 def decode(path: str, data: bytes) -> str | Problem:
     found = decode_with_encoding(path, data)
