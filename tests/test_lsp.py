@@ -496,3 +496,34 @@ async def test_broken_registry_and_settings_are_one_message_and_recover(client: 
         registry.write_text(good_registry)
         settings.write_text(good_settings)
     close(client, uri)
+
+
+async def test_a_flag_object_is_followed_to_where_it_was_made(client: LanguageClient, tmp_path: Path) -> None:
+    # An Open edX project beside the workspace: `USE_NEW_PAGE.is_enabled()` in views.py takes its key
+    # from `USE_NEW_PAGE = WaffleSwitch("demo.new_page", ...)` in toggles.py.
+    root = tmp_path / "edx"
+    shutil.copytree(FIXTURES / "edx-toggles", root)
+    (root / "flags.toml").write_text('[flags."demo.new_page"]\nstate = "rolled-out"\nvalue = true\n')
+    path = root / "app" / "views.py"
+    text = path.read_text()
+    uri = await open_doc(client, path)
+    diagnostics = client.diagnostics[uri]
+    assert [(d.code, d.range.start.line + 1) for d in diagnostics] == [("FL003", 8)]
+    document = types.TextDocumentIdentifier(uri=uri)
+    position = types.Position(line=7, character=12)  # on USE_NEW_PAGE.is_enabled()
+    found = await asyncio.wait_for(
+        client.text_document_definition_async(types.DefinitionParams(text_document=document, position=position)), WAIT
+    )
+    assert isinstance(found, list)
+    places = [(Path(uris.to_fs_path(f.uri) or "").relative_to(root).as_posix(), f.range.start.line + 1) for f in found]  # type: ignore[union-attr]
+    assert places == [("app/toggles.py", 10), ("flags.toml", 1)]
+    actions = await code_actions(client, uri, 7, diagnostics)
+    action = next(a for a in actions if a.title == "Remove flag 'demo.new_page' (always on)")
+    assert isinstance(action, types.CodeAction)
+    if action.edit is None:  # the client resolves lazily (VS Code)
+        action = await asyncio.wait_for(client.code_action_resolve_async(action), WAIT)
+    assert action.edit is not None
+    after = apply_edits(text, edits_by_uri(action.edit)[uri])
+    assert "USE_NEW_PAGE" not in after
+    assert '    return "new"\n' in after
+    close(client, uri)

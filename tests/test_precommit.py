@@ -106,3 +106,21 @@ def test_hook_definitions_are_valid(consumer: tuple[Path, dict[str, str]]) -> No
     done = run(ROOT, sys.executable, "-m", "pre_commit", "validate-manifest", ".pre-commit-hooks.yaml", env=env)
     assert done.returncode == 0
     assert (ROOT / "pre-commit-hooks.yaml").resolve() == (ROOT / ".pre-commit-hooks.yaml").resolve()
+
+
+def test_a_check_on_a_flag_object_takes_its_key_from_an_unstaged_module(consumer: tuple[Path, dict[str, str]]) -> None:
+    # The hook is given page.py alone; the key of BANNER is where it was made, in toggles.py.
+    repo, env = consumer
+    (repo / "toggles.py").write_text(
+        'from edx_toggles.toggles import WaffleSwitch\n\nBANNER = WaffleSwitch("old-banner", module_name=__name__)\n'
+    )
+    run(repo, "git", "add", "toggles.py", env=env)
+    made = run(repo, "git", "commit", "-q", "-m", "toggles", env=env, check=False)
+    assert made.returncode == 0, made.stdout + made.stderr  # a declaration alone: its checks carry findings
+    (repo / "page.py").write_text("from toggles import BANNER\n\nshow = BANNER.is_enabled()\n")
+    run(repo, "git", "add", "page.py", env=env)
+    done = run(repo, "git", "commit", "-q", "-m", "page", env=env, check=False)
+    assert done.returncode != 0
+    assert "page.py:3:8: FL002 flag 'old-banner' is archived but still referenced" in done.stdout + done.stderr
+    run(repo, "git", "reset", "-q", "--hard", "HEAD", env=env)
+    (repo / "page.py").unlink(missing_ok=True)
