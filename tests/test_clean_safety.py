@@ -157,6 +157,23 @@ def test_a_key_constant_whose_check_an_earlier_flag_folded_away_goes_too(tmp_pat
     assert (tmp_path / "m.py").read_text() == "def f(flags):\n    return False\n"
 
 
+def test_a_key_constant_named_only_in_prose_goes_but_not_one_a_string_names(tmp_path: Path) -> None:
+    # A test's docstring and a comment naming the constant do not use it; `getattr(keys, "B")` does.
+    files = {
+        "keys.py": b'A = "flag-a"\nB = "flag-b"\n',
+        "m.py": b"from keys import A, B\n\n\ndef f(flags):\n    return flags.is_enabled(A) or flags.is_enabled(B)\n",
+        "tests/test_m.py": (
+            b'import keys\n\n\ndef test_f():\n    """f is on when A is on."""\n'
+            b'    # see keys.A\n    assert getattr(keys, "B")\n'
+        ),
+    }
+    config = project(tmp_path, files)
+    step = plan(config, {"flag-a": "True", "flag-b": "True"}, use_cache=False)
+    assert apply(tmp_path, step.edits) == []
+    assert (tmp_path / "keys.py").read_text() == 'B = "flag-b"\n'
+    assert (tmp_path / "m.py").read_text() == "def f(flags):\n    return True\n"
+
+
 def test_files_without_references_keep_bytes_and_mtime(tmp_path: Path) -> None:
     config = project(tmp_path, {"m.py": SOURCE.encode(), "other.py": b"x  =  1 # odd\r\n"})
     os.utime(tmp_path / "other.py", ns=(5, 5))

@@ -26,7 +26,7 @@ from flaglint.guard import deep, parallel_map
 from flaglint.model import FlagRef, KeySource, Problem, RefKind, Span
 from flaglint.patterns import Pattern
 from flaglint.resolve import Definition, find_definition, link
-from flaglint.source import decode_with_encoding
+from flaglint.source import decode_with_encoding, without_prose
 from flaglint.workspace import Workspace, digest_of, discover
 
 if TYPE_CHECKING:
@@ -581,14 +581,15 @@ def _naming_elsewhere(
     texts: _Texts, rel: str, name: str, *, strict: bool = False
 ) -> tuple[str, str, re.Match[str]] | None:
     """(file, its text, the mention) of the first file other than `rel` that may name the
-    definition `name` of `rel` (`strict`: any mention of the word); None when none does.
+    definition `name` of `rel`, comments and docstrings aside (`strict`: any mention of the word);
+    None when none does.
     """
     short = name.rsplit(".", 1)[-1]
     pattern = re.compile(rf"\b{re.escape(short)}\b")
     module = None if "." in name or strict else _module_word(rel)
     for other_rel, other, _ in texts.containing(short):
         if other_rel != rel:
-            match = _naming(other, pattern, module)
+            match = _naming(other if strict else without_prose(other), pattern, module)
             if match is not None:
                 return other_rel, other, match
     return None
@@ -613,7 +614,7 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str], *, strict: boo
         own = re.compile(rf"^[ \t]*(?:{word}[ \t]*(?::[^=\n]*)?=(?!=)|(?:async[ \t]+)?def[ \t]+{word}\b).*$", re.M)
         if strict:  # the comments right above a flag object go with it (`# .. toggle_name: NAME`)
             own = re.compile(rf"(?:^[ \t]*#.*\n)*{own.pattern}", re.M)
-        elsewhere = own.sub("", text, count=1)
+        elsewhere = own.sub("", text if strict else without_prose(text), count=1)
         if (
             own.search(text)
             and not pattern.search(elsewhere)

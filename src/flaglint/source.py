@@ -105,3 +105,37 @@ def parse_size(value: object) -> int | None:
         return None
     size = int(float(found.group(1)) * _UNITS[found.group(2).lower()])
     return size if size > 0 else None
+
+
+def without_prose(text: str) -> str:
+    """`text` with its comments and docstrings (a string that is a whole statement) blanked out,
+    offsets and line breaks kept: what is left is what code can use. Unchanged when it does not
+    tokenize.
+    """
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    starts = [0]
+    for line in io.StringIO(text):
+        starts.append(starts[-1] + len(line))
+    layout = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT}
+    spans = []
+    previous: tokenize.TokenInfo | None = None
+    for index, token in enumerate(tokens):
+        prose = token.type == tokenize.COMMENT
+        if token.type == tokenize.STRING and (previous is None or previous.type in layout):
+            following = index + 1
+            while following < len(tokens) and tokens[following].type in (tokenize.NL, tokenize.COMMENT):
+                following += 1
+            prose = following == len(tokens) or tokens[following].type in (tokenize.NEWLINE, tokenize.ENDMARKER)
+        if prose:
+            spans.append((starts[token.start[0] - 1] + token.start[1], starts[token.end[0] - 1] + token.end[1]))
+        if token.type not in (tokenize.NL, tokenize.COMMENT):
+            previous = token
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            if chars[i] not in "\r\n":
+                chars[i] = " "
+    return "".join(chars)
