@@ -664,3 +664,60 @@ def test_a_flag_object_keyed_by_a_namespace_constant_goes_and_the_constant_stays
         """
     )
     assert "if OTHER.is_enabled():" in (tmp_path / "app/views.py").read_text()
+
+
+ROUTES = {
+    "pyproject.toml": '[tool.flaglint]\nsdks = ["waffle"]\n',
+    "shop/__init__.py": "",
+    "shop/views.py": """
+        def home(request):
+            return "home"
+
+
+        def beta(request):
+            return "the beta"
+        """,
+    "shop/urls.py": """
+        from django.urls import path
+        from waffle.decorators import waffle_flag
+
+        from shop import views
+
+        urlpatterns = [
+            path("", views.home, name="home"),
+            path("beta/", waffle_flag("beta")(views.beta), name="beta"),
+        ]
+        """,
+    "shop/templates/home.html": "<a href=\"{% url 'shop:beta' %}\">Try the beta</a>\n",
+}
+
+
+def test_a_route_only_a_retired_flag_served_goes_unless_a_template_names_it(tmp_path: Path) -> None:
+    # `waffle_flag("beta")(view)` in a URL conf: with beta off the route serves nothing, but a
+    # template still reverses its name, so deleting it would break that page.
+    root = tmp_path / "shop"
+    write(root, ROUTES)
+    repo = make_repo(root)
+    kept = flaglint("clean", "--flag", "beta=off", "--unsafe-fixes", cwd=root)
+    assert kept.returncode == 0, kept.stderr
+    assert "the route 'beta' is kept, its name is used elsewhere" in kept.stdout + kept.stderr
+    assert not repo.is_dirty()
+
+    (root / "shop/templates/home.html").write_text("<p>Home</p>\n", encoding="utf-8")
+    repo.git.commit("-am", "the template stops linking the beta")
+    done = flaglint("clean", "--flag", "beta=off", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "removed the route 'beta': its view is only served while flag 'beta' is on" in done.stdout + done.stderr
+    assert (root / "shop/urls.py").read_text() == textwrap.dedent(
+        """\
+        from django.urls import path
+
+        from shop import views
+
+        urlpatterns = [
+            path("", views.home, name="home"),
+        ]
+        """
+    )
+    again = flaglint("clean", "--flag", "beta=off", "--unsafe-fixes", "--check", cwd=root)
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -10,6 +10,7 @@ import ast
 import contextlib
 import dataclasses
 import difflib
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -192,7 +193,9 @@ def plan(
                 (made if objects else definitions).add(site)
         checks = tuple(ref for ref in refs if ref.kind is not RefKind.DECLARATION)
         if checks:
-            jobs.append(_RetireJob(rel, text, checks, dict(values), unsafe, reads))
+            refusing = any(r.kind is RefKind.DECORATOR and not _truthy(values[r.key or ""]) for r in checks)
+            named = _route_names_used(texts, rel, text) if refusing else ()
+            jobs.append(_RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named)))
             encodings[rel] = encoding
     validated: set[str] = set()
     fixtures: dict[str, tuple[str, ...]] = {}  # file -> the fixtures its rewrite removed
@@ -287,6 +290,7 @@ class _RetireJob:
     values: Mapping[str, str | None]
     unsafe: bool
     reads: tuple[Span, ...] = ()  # checks of the file's other flags (reads a fold may drop)
+    named: frozenset[str] = frozenset()  # its route names that other files of the project use
 
 
 @dataclass(frozen=True)
@@ -337,7 +341,15 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
     if isinstance(tree, Problem):
         return _Retired(None, problems=(tree,))
     done = rewrite(
-        job.rel, tree, job.refs, job.values, _worker_patterns, unsafe=job.unsafe, text=job.text, reads=job.reads
+        job.rel,
+        tree,
+        job.refs,
+        job.values,
+        _worker_patterns,
+        unsafe=job.unsafe,
+        text=job.text,
+        reads=job.reads,
+        named=job.named,
     )
     result = _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
     return _with_freed(job, result, done.arguments)
@@ -375,6 +387,7 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         expand=reduction.expand,
         reduced=True,
         reads=reads,
+        named=job.named,
     )
     code = None
     if done.changed:
@@ -501,6 +514,49 @@ def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], not
         message = f"left unchanged: removing fixture `{fixtures[rel][0]}` would leave it requested in {left[0]}"
         notes.append(Note(rel, 0, None, "error", message))
     return set(fixtures)
+
+
+def _truthy(literal: str | None) -> bool:
+    return literal is not None and bool(ast.literal_eval(literal))
+
+
+_ROUTE_NAME = re.compile(r"""\bname\s*=\s*["']([\w.-]+)["']""")
+_TEMPLATES = frozenset(
+    {".html", ".htm", ".jinja", ".jinja2", ".j2", ".txt", ".xml", ".js", ".jsx", ".ts", ".tsx", ".vue"}
+)
+_NOT_SOURCES = frozenset({"node_modules", "__pycache__", "site-packages"})
+
+
+def _route_names_used(texts: _Texts, rel: str, text: str) -> set[str]:
+    """The names given in `rel` (`path(..., name="x")`) that another file of the project spells
+    as a string: Python (`reverse("x")`, `redirect("app:x")`) or a template (`{% url 'x' %}`)."""
+    names = set(_ROUTE_NAME.findall(text))
+    if not names:
+        return set()
+    alternatives = "|".join(re.escape(n) for n in sorted(names))
+    spelt = re.compile(rf"""["'](?:[\w-]+:)*({alternatives})["']""")
+    used: set[str] = set()
+    others = ((other, body) for other, body, _ in texts.containing(*names) if other != rel)
+    for _, body in itertools.chain(others, _templates(texts.workspace.root, names)):
+        used.update(spelt.findall(body))
+    return used
+
+
+def _templates(root: Path, names: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(file, text) of the project's templates and scripts that contain any of `names`."""
+    needles = [name.encode() for name in names]
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _NOT_SOURCES)
+        for name in sorted(files):
+            path = Path(folder, name)
+            if path.suffix not in _TEMPLATES or path.is_symlink():
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if any(needle in data for needle in needles):
+                yield path.relative_to(root).as_posix(), data.decode("utf-8", "replace")
 
 
 def _left_out(texts: _Texts, folders: set[PurePosixPath]) -> Iterator[tuple[str, str]]:

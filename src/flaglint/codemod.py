@@ -189,6 +189,18 @@ def _is_terminator(statement: cst.CSTNode) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], _TERMINATORS)
 
 
+_ROUTES = frozenset({"path", "re_path", "url"})  # Django's URL conf entries: (route, view, ..., name=)
+
+
+def _keyword(arg: cst.Arg, name: str) -> bool:
+    return arg.keyword is not None and arg.keyword.value == name
+
+
+def _quoted(name: str, text: str) -> int:
+    """How often `text` spells `name` as a string (a route name, maybe namespaced: "app:name")."""
+    return len(re.findall(rf"[\"'](?:[\w-]+:)*{re.escape(name)}[\"']", text))
+
+
 _Element = cst.Element | cst.DictElement | cst.StarredElement | cst.StarredDictElement | cst.Arg
 
 
@@ -294,6 +306,7 @@ class _State:
     statements: list[int] = field(default_factory=list)  # the statements being visited, innermost last
     displaced: dict[int, list[str]] = field(default_factory=dict)  # statement -> comments to put above it
     tight: set[int] = field(default_factory=set)  # tests written right after `if(` / `while(`
+    refusing: dict[int, FlagRef] = field(default_factory=dict)  # `D(K)(view)` that always refuses now
 
 
 def _blank(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
@@ -483,9 +496,11 @@ class _Retire(_KeepConstants):
         unsafe: bool,
         source: Callable[[], str] | None = None,
         reads: Iterable[Span] = (),
+        named: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__()
         self.path = path
+        self.named = named  # route names something else in the project refers to
         self.source = source  # the whole module's text (the tree visited may stand in for parts)
         self._gap = functools.cache(lambda: docstring_gap(source()) if source is not None else None)
         # Where other flags are read (SDK checks of flags that stay): reads to drop when folded away.
@@ -752,11 +767,83 @@ class _Retire(_KeepConstants):
         return True
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        applied = self._applied(original_node, updated_node)
+        if applied is not None:
+            return applied
         found = self._substitute(original_node, updated_node)
         if found is not updated_node:
             return found
+        updated_node = self._without_routes(original_node, updated_node)
         self._constant_arguments(updated_node)
-        return self._fold_builtin(found)
+        return self._fold_builtin(updated_node)
+
+    def _applied(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression | None:
+        """A flag decorator applied by a call, `D(K)(view)` (a URL conf, `method_decorator`): where
+        the flag keeps the path it is just `view`; else the view refuses every request, and the
+        route that serves it may go (`_without_routes`)."""
+        ref = self._ref(original.func)
+        if ref is None or ref.kind is not RefKind.DECORATOR:
+            return None
+        if len(updated.args) != 1 or updated.args[0].keyword is not None or updated.args[0].star:
+            return None
+        if bool(self._value(ref)):
+            self._changed()
+            self._displace(updated.func)
+            return self._replace(updated, updated.args[0].value)
+        self.state.refusing[id(original)] = ref
+        return updated
+
+    def _dead_route(self, element: cst.CSTNode) -> tuple[FlagRef, str | None] | None:
+        """(flag, route name) of a Django route (`path`, `re_path`, `url`) whose view is a flag
+        decorator applied to a view that now refuses every request."""
+        route = getattr(element, "value", None)
+        if not isinstance(route, cst.Call) or last_name(route.func) not in _ROUTES:
+            return None
+        views = [a.value for i, a in enumerate(route.args) if (a.keyword is None and i == 1) or _keyword(a, "view")]
+        ref = self.state.refusing.get(id(views[0])) if views else None
+        if ref is None:
+            return None
+        names = [a.value for a in route.args if _keyword(a, "name")]
+        name = names[0].evaluated_value if names and isinstance(names[0], cst.SimpleString) else None
+        return ref, name if isinstance(name, str) else None
+
+    def _without_routes(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if not self.state.refusing:
+            return updated
+        keep = [self._keep_route(arg) for arg in original.args]
+        return updated if all(keep) else updated.with_changes(args=kept_elements(updated.args, keep))
+
+    def leave_List(self, original_node: cst.List, updated_node: cst.List) -> cst.BaseExpression:
+        if not self.state.refusing:
+            return updated_node
+        return shrink(updated_node, [self._keep_route(e) for e in original_node.elements])
+
+    def leave_Tuple(self, original_node: cst.Tuple, updated_node: cst.Tuple) -> cst.BaseExpression:
+        if not self.state.refusing:
+            return updated_node
+        return shrink(updated_node, [self._keep_route(e) for e in original_node.elements])
+
+    def _keep_route(self, element: cst.CSTNode) -> bool:
+        """Unsafe fix: a route whose view refuses every request now serves nothing; it goes unless
+        its name is used (`reverse`, `{% url %}`), in this module or anywhere else in the project."""
+        found = self._dead_route(element)
+        if found is None:
+            return True
+        ref, name = found
+        for arg in element.value.args:  # type: ignore[attr-defined]
+            self.state.refusing.pop(id(arg.value), None)
+        label = f"the route {name!r}" if name else "a route"
+        why = f"its view is only served while flag {ref.key!r} is on"
+        own = _quoted(name, cst.Module([]).code_for_node(element)) if name is not None else 0
+        if name is not None and (name in self.named or _quoted(name, self.source() if self.source else "") > own):
+            self._note(element, ref.key, "review", f"{label} is kept, its name is used elsewhere: {why}")
+            return True
+        if self.unsafe:
+            self._changed()
+            self._note(element, ref.key, "unsafe-applied", f"removed {label}: {why}")
+            return False
+        self._note(element, ref.key, "unsafe-skipped", f"would remove {label} (--unsafe-fixes): {why}")
+        return True
 
     def _constant_arguments(self, call: cst.Call) -> None:
         """Remember the arguments of a call by name that the fold made constant."""
@@ -1136,7 +1223,7 @@ class _Retire(_KeepConstants):
     def leave_Decorator(
         self, original_node: cst.Decorator, updated_node: cst.Decorator
     ) -> cst.Decorator | cst.RemovalSentinel:
-        ref = self._ref(original_node.decorator)
+        ref = self._ref(original_node.decorator) or self._method_decorator(original_node.decorator)
         if ref is None:
             return updated_node
         if ref.kind is RefKind.PREDICATE:
@@ -1159,6 +1246,16 @@ class _Retire(_KeepConstants):
         if self.state.decorated:  # the decorated function or class
             self.state.decorated[-1].doom = reason
         return updated_node
+
+    def _method_decorator(self, decorator: cst.BaseExpression) -> FlagRef | None:
+        """The flag decorator Django's `@method_decorator(D(K), ...)` puts on a method (or, with
+        `name=`, on a class's method): it gates the definition as `@D(K)` would."""
+        if not isinstance(decorator, cst.Call) or last_name(decorator.func) != "method_decorator":
+            return None
+        if not decorator.args or decorator.args[0].keyword is not None:
+            return None
+        ref = self._ref(decorator.args[0].value)
+        return ref if ref is not None and ref.kind is RefKind.DECORATOR else None
 
     def _predicate(
         self, original_node: cst.Decorator, updated_node: cst.Decorator, ref: FlagRef
@@ -1350,6 +1447,10 @@ class _Retire(_KeepConstants):
         return updated_node if updated_node.body else updated_node.with_changes(body=[cst.Pass()])
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        for ref in self.state.refusing.values():
+            why = f"with flag {ref.key!r} off the view it wraps refuses every request: remove its use by hand"
+            self.state.notes.append(Note(self.path, ref.span.line, ref.key, "review", why))
+        self.state.refusing.clear()
         body, carry = self._tidy(updated_node.body)
         return updated_node.with_changes(body=body, footer=[*carry, *updated_node.footer])
 
@@ -1847,11 +1948,12 @@ def rewrite(
     expand: Callable[[str], str | None] | None = None,
     reduced: bool = False,
     reads: Sequence[Span] = (),
+    named: frozenset[str] = frozenset(),
 ) -> Rewrite:
     """Rewrite `tree` as if every flag in `values` always had that value: a Python literal, or
     None for a flag that is off, where every call answers with its SDK default. When `tree` is
     already `reduced` (untouched defs stood in for), `expand` maps its code to the whole file's
-    (imports are judged on that).
+    (imports are judged on that). `named`: route names used elsewhere in the project.
     """
     constants = _Constants()
 
@@ -1860,7 +1962,7 @@ def rewrite(
         base = text if text is not None else tree.code
         return (expand(base) or base) if reduced and expand is not None else base
 
-    retire = _Retire(path, refs, values, patterns, constants, unsafe, whole, reads)
+    retire = _Retire(path, refs, values, patterns, constants, unsafe, whole, reads, named)
     # Every pass works on the module with untouched top-level statements stood in for: metadata
     # and visits then cost what the touched statements cost; `_restore` puts the rest back.
     module, originals = (tree, {}) if reduced else _without_untouched(tree, refs)
