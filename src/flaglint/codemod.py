@@ -739,12 +739,27 @@ class _Retire(_KeepConstants):
         return shrink(updated_node, keep)
 
     def _keep_entry(self, element: cst.BaseDictElement, new: cst.BaseDictElement) -> bool:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+            return True
+        return self._keep_carrier(element, element.key.value, element.value, new)
+
+    def _dict_keywords(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """`dict(a=..., x=check)` is a dict display spelt as a call: its keywords are entries."""
+        if not m.matches(updated.func, m.Name("dict")) or self._rebinds("dict"):
+            return updated
+        keep = [
+            arg.keyword is None or self._keep_carrier(arg, arg.keyword.value, arg.value, new)
+            for arg, new in zip(original.args, updated.args, strict=True)
+        ]
+        return updated if all(keep) else updated.with_changes(args=kept_elements(updated.args, keep))
+
+    def _keep_carrier(
+        self, element: cst.DictElement | cst.Arg, label: str, value: cst.BaseExpression, new: cst.CSTNode
+    ) -> bool:
         """An entry whose value was a flag check, or a local that held one (the fold made it True or
         False), carried the flag to the dict's readers; an entry computed from a check keeps its
         folded value."""
-        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
-            return True
-        ref = self._ref(element.value)
+        ref = self._ref(value)
         if ref is not None:
             if ref.kind is not RefKind.CHECK:
                 return True
@@ -753,11 +768,12 @@ class _Retire(_KeepConstants):
                 return True
             flag = f"flag {ref.key!r}"
         else:
-            known, value = self.constants.get(new.value) if isinstance(new, cst.DictElement) else (False, None)
-            if not known or not isinstance(value, bool) or id(element.value) not in self.constants.inlined:
+            folded = getattr(new, "value", None)
+            known, constant = self.constants.get(folded) if isinstance(folded, cst.BaseExpression) else (False, None)
+            if not known or not isinstance(constant, bool) or id(value) not in self.constants.inlined:
                 return True
             flag = "a retired flag"
-        what = f"entry {element.key.value}, which only carried {flag} to its readers"
+        what = f"entry {label}, which only carried {flag} to its readers"
         key = ref.key if ref is not None else None
         if self.unsafe:
             self._changed()
@@ -773,7 +789,7 @@ class _Retire(_KeepConstants):
         found = self._substitute(original_node, updated_node)
         if found is not updated_node:
             return found
-        updated_node = self._without_routes(original_node, updated_node)
+        updated_node = self._dict_keywords(original_node, self._without_routes(original_node, updated_node))
         self._constant_arguments(updated_node)
         return self._fold_builtin(updated_node)
 
