@@ -204,15 +204,38 @@ def _quoted(name: str, text: str) -> int:
 _Element = cst.Element | cst.DictElement | cst.StarredElement | cst.StarredDictElement | cst.Arg
 
 
-def kept_elements(elements: Sequence[_Element], keep: Sequence[bool]) -> list[_Element]:
-    """The elements (or call arguments) marked kept; when the last ones go, the new last takes
-    their final separator, so the closing bracket stays where it was (on its own line, or right
-    after the last element).
+def kept_elements(
+    elements: Sequence[_Element], keep: Sequence[bool], closing: cst.BaseParenthesizableWhitespace | None = None
+) -> list[_Element]:
+    """The elements (or call arguments) marked kept; when the last ones go, the closing bracket
+    stays where it was (on its own line, or right after the last element): the new last takes
+    their final separator, except where the bracket sits on its own line after a last element
+    without a comma: then the new last keeps its comma, as a person deleting those lines would.
+    `closing` is the whitespace before the closing bracket (a call's last argument holds its own).
     """
     kept = [element for element, wanted in zip(elements, keep, strict=True) if wanted]
-    if kept and not keep[-1]:
-        kept[-1] = kept[-1].with_changes(comma=elements[-1].comma)
+    if not kept or keep[-1]:
+        return kept
+    last, new = elements[-1], kept[-1]
+    if isinstance(last, cst.Arg):
+        closing = last.whitespace_after_arg
+        new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)  # type: ignore[union-attr]
+    if isinstance(last.comma, cst.Comma) or not isinstance(new.comma, cst.Comma):
+        kept[-1] = new.with_changes(comma=last.comma)
+    elif isinstance(closing, cst.ParenthesizedWhitespace):
+        kept[-1] = new.with_changes(comma=new.comma.with_changes(whitespace_after=cst.SimpleWhitespace("")))
+    else:
+        kept[-1] = new.with_changes(comma=cst.MaybeSentinel.DEFAULT)
     return kept
+
+
+def _closing(container: cst.Dict | cst.List | cst.Tuple | cst.Set) -> cst.BaseParenthesizableWhitespace | None:
+    """The whitespace before a display's closing bracket (None for a tuple without brackets)."""
+    if isinstance(container, (cst.Dict, cst.Set)):
+        return container.rbrace.whitespace_before
+    if isinstance(container, cst.List):
+        return container.rbracket.whitespace_before
+    return container.rpar[-1].whitespace_before if container.rpar else None
 
 
 def shrink(container: cst.BaseExpression, keep: Sequence[bool]) -> cst.BaseExpression:
@@ -221,7 +244,7 @@ def shrink(container: cst.BaseExpression, keep: Sequence[bool]) -> cst.BaseExpre
     """
     if all(keep) or not isinstance(container, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
         return container
-    new = kept_elements(container.elements, keep)
+    new = kept_elements(container.elements, keep, _closing(container))
     if isinstance(container, cst.Tuple) and len(new) == 1 and isinstance(new[0].comma, cst.MaybeSentinel):
         new[0] = new[0].with_changes(comma=cst.Comma())
     if new:
