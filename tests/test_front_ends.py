@@ -29,6 +29,7 @@ PATTERNS = (
     custom_pattern({"kind": "function", "name": "app.flags.pin_on", "flag-kind": "test-override", "pin": True}, 0),
     custom_pattern({"kind": "function", "name": "app.pins.pin_off", "flag-kind": "test-override", "pin": False}, 0),
     custom_pattern({"kind": "function", "name": "pin_to", "flag-kind": "test-override", "pin-keyword": "to"}, 0),
+    custom_pattern({"kind": "subscript", "name": "settings.FEATURES", "flag-kind": "test-override"}, 0),
     custom_pattern(
         {
             "kind": "keyword",
@@ -96,6 +97,11 @@ PINNING = {
     "a call under another submodule of an imported package": (
         "def m():\n    app.pins.pin_off('a')\n\nimport app.flags\n",
         [("a", "test-override", "False")],
+    ),
+    "a subscript assignment (pytest-django's settings fixture)": (
+        "def test_a(settings, on):\n    settings.FEATURES['a'] = True\n    settings.FEATURES['b'] = on\n"
+        "    settings.FEATURES['c'] = x = False\n    settings.FEATURES['d'] += 1\n    print(settings.FEATURES['e'])\n",
+        [("a", "test-override", "True"), ("b", "test-override", "on")],
     ),
     "a keyword flag, negated or not": (
         "from pyramid.config import not_\nfrom pyramid.view import view_config\n\n"
@@ -197,6 +203,7 @@ TOP = [
     "def late():\n    value = {call}\n    {name} = 1\n    return value\n",
     "def outer():\n    {name} = None\n\n    def inner(item):\n        return {call}\n\n    return inner\n",
     "def setter():\n    global {name}\n    {name} = 'from-global'\n",
+    "def pinning(settings, value):\n    settings.FEATURES[KEY] = value\n    app.config['FF_NEW'] = {call}\n",
     "def importer():\n    from waffle import flag_is_active\n    return {call}\n",
     "values = [{call} for item in items if item]",
     "table = {{item: {call} for item in items}}",

@@ -1099,6 +1099,9 @@ class _Retire(_KeepConstants):
         ref = self._ref(original_node.value)
         if ref is not None and ref.kind is RefKind.TEST_OVERRIDE and self._pin_assignment(original_node, ref):
             return cst.RemoveFromParent()
+        pin = self._ref(original_node.targets[0].target) if len(original_node.targets) == 1 else None
+        if pin is not None and pin.kind is RefKind.TEST_OVERRIDE and self._pin_goes(original_node, pin):
+            return cst.RemoveFromParent()  # `settings.FEATURES[K] = True`
         if self.constants.get(updated_node.value)[0]:
             self.state.constant_stores = True
         return updated_node

@@ -880,6 +880,7 @@ class _Candidate:
     scope: _Scope
     index: int
     parent: ast.Call | None = None  # the call a key argument belongs to (for parentheses)
+    stored: ast.expr | None = None  # `x[K] = v` (a pin): v
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -895,6 +896,7 @@ class _Walker:
         for row in patterns:
             self.by_token[row.token].append(row)
         self.candidates: list[_Candidate] = []
+        self.stored: dict[int, ast.expr] = {}  # `x[K] = v` (one target): id(x[K]) -> v
         self.imported: set[str] = set()
         self.module = module
         self.counter = 0
@@ -941,6 +943,8 @@ class _Walker:
                 self._call(node, scope)  # type: ignore[arg-type]
             elif kind is ast.Subscript:
                 self._read(node, scope, Shape.SUBSCRIPT)
+            elif kind is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Subscript:  # type: ignore[attr-defined]
+                self.stored[id(node.targets[0])] = node.value  # type: ignore[attr-defined]
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
                 self._function(node, scope, stack)  # type: ignore[arg-type]
                 continue
@@ -1003,7 +1007,8 @@ class _Walker:
     def _read(self, node: ast.AST, scope: _Scope, shape: Shape) -> None:
         """An attribute or subscript read (never an assignment target) on an owner a row names."""
         self.scope_of[id(node)] = (scope, self.counter)
-        if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+        stored = self.stored.get(id(node))  # `settings.FEATURES[K] = True` can only be a pin
+        if isinstance(node.ctx, ast.Store) and stored is None:  # type: ignore[attr-defined]
             return
         owner = node.value  # type: ignore[attr-defined]
         last = owner.id if type(owner) is ast.Name else owner.attr if type(owner) is ast.Attribute else ""
@@ -1012,10 +1017,13 @@ class _Walker:
             return
         if shape is Shape.ATTRIBUTE:
             chosen = [r for r in rows if r.shape is shape and r.key_matches(node.attr)]  # type: ignore[attr-defined]
+        elif isinstance(node.slice, ast.Slice):  # type: ignore[attr-defined]
+            chosen = []
         else:
-            chosen = [] if isinstance(node.slice, ast.Slice) else [r for r in rows if r.shape is shape]  # type: ignore[attr-defined]
+            pin = stored is not None
+            chosen = [r for r in rows if r.shape is shape and (r.kind is RefKind.TEST_OVERRIDE) is pin]
         if chosen:
-            self.candidates.append(_Candidate(node, chosen, scope, self.counter))
+            self.candidates.append(_Candidate(node, chosen, scope, self.counter, stored=stored))
 
     def _call(self, node: ast.Call, scope: _Scope) -> None:
         self.scope_of[id(node)] = (scope, self.counter)
@@ -1259,7 +1267,10 @@ class _Matcher:
             index = node.slice
             if isinstance(index, ast.Tuple) and not self._parenthesized(index):
                 return None  # `x["a", "b"]`: several subscripts, not one key
-            return self._match_object(node, node.value, candidate.rows, None, index)
+            ref = self._match_object(node, node.value, candidate.rows, None, index)
+            if ref is not None and candidate.stored is not None:  # the value assigned is the one pinned
+                ref = dataclasses.replace(ref, pinned=self._code(candidate.stored, None))
+            return ref
         return None
 
     def _parenthesized(self, node: ast.Tuple) -> bool:

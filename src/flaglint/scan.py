@@ -72,6 +72,8 @@ def scan_tree(path: str, tree: cst.Module, text: str, module: ModuleName, patter
     refs = []
     for node, rows in finder.candidates:
         ref = matcher.match(node, rows, positions[node])
+        if ref is not None and id(node) in finder.stored:  # the value assigned is the one pinned
+            ref = dataclasses.replace(ref, pinned=tree.code_for_node(finder.stored[id(node)]))
         if ref is not None:
             refs.append(ref)
     return FileScan(*with_objects(refs, defs, text, module))
@@ -233,6 +235,7 @@ class _CandidateFinder(cst.CSTVisitor):
         self.candidates: list[tuple[cst.CSTNode, list[Pattern]]] = []
         self.imported: set[str] = set()
         self._targets: set[int] = set()
+        self.stored: dict[int, cst.BaseExpression] = {}  # `x[K] = v` (one target): id(x[K]) -> v
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -252,6 +255,10 @@ class _CandidateFinder(cst.CSTVisitor):
             rows = self.by_token.get(name.rsplit(".", 1)[-1])
             if rows:
                 self.by_token[alias.asname.name.value].extend(r for r in rows if r.shape is Shape.CALL)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Subscript):
+            self.stored[id(node.targets[0].target)] = node.value
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._targets.add(id(node.target))
@@ -283,9 +290,14 @@ class _CandidateFinder(cst.CSTVisitor):
             self.candidates.append((node, rows))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if id(node) in self._targets:
+        stored = id(node) in self.stored  # `settings.FEATURES[K] = True` can only be a pin
+        if id(node) in self._targets and not stored:
             return
-        rows = [r for r in self.by_token.get(last_name(node.value) or "", ()) if r.shape is Shape.SUBSCRIPT]
+        rows = [
+            r
+            for r in self.by_token.get(last_name(node.value) or "", ())
+            if r.shape is Shape.SUBSCRIPT and (r.kind is RefKind.TEST_OVERRIDE) is stored
+        ]
         if rows and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             self.candidates.append((node, rows))
 
