@@ -524,6 +524,7 @@ class _Retire(_KeepConstants):
         super().__init__()
         self.path = path
         self.named = named  # route names something else in the project refers to
+        self._retired_words: re.Pattern[str] | None = None
         self.source = source  # the whole module's text (the tree visited may stand in for parts)
         self._gap = functools.cache(lambda: docstring_gap(source()) if source is not None else None)
         # Where other flags are read (SDK checks of flags that stay): reads to drop when folded away.
@@ -1145,13 +1146,43 @@ class _Retire(_KeepConstants):
         if head is None:
             return self._flatten([])
         if isinstance(head, cst.Else):
-            # Keep the lines above the if (blank lines and comments); of the lines above a live
-            # else or elif, only the comments.
-            lead = [*node.leading_lines]
+            # Keep the lines above the if (blank lines and comments, but not a comment about the
+            # retired flag); of the lines above a live else or elif, only the comments.
+            lead = self._without_flag_comments(node.leading_lines)
             if head.body is not node.body:
                 lead += [line for line in head.leading_lines if line.comment is not None]
             return self._flatten(self._statements(head.body, lead))
         return head.with_changes(leading_lines=node.leading_lines)
+
+    def _without_flag_comments(self, lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+        """The lines above a check that resolved without the comment paragraphs (runs of comment
+        lines) whose first line names a retired flag, by its key or its key constant: they were
+        about the check (`# TODO: remove flag k, assume on`), and the check is gone."""
+        kept: list[cst.EmptyLine] = []
+        start = 0
+        while start < len(lines):
+            end = start
+            while end < len(lines) and lines[end].comment is not None:
+                end += 1
+            if end == start:
+                kept.append(lines[start])
+                start += 1
+                continue
+            first = lines[start].comment
+            if first is None or not self._names_retired(first.value):
+                kept.extend(lines[start:end])
+            else:
+                self._changed()
+            start = end
+        return kept
+
+    def _names_retired(self, text: str) -> bool:
+        if self._retired_words is None:
+            keys = [re.escape(k) for k in self.values if k]
+            symbols = {r.key_symbol.rsplit(".", 1)[-1] for r in self.state.refs.values() if r.key_symbol}
+            words = [rf"(?<![\w-]){k}(?![\w-])" for k in keys] + [rf"\b{re.escape(n)}\b" for n in symbols]
+            self._retired_words = re.compile("|".join(words)) if words else re.compile(r"(?!)")
+        return self._retired_words.search(text) is not None
 
     def leave_While(
         self, original_node: cst.While, updated_node: cst.While
