@@ -186,7 +186,21 @@ def _only_calls_super(node: cst.FunctionDef) -> bool:
 
 
 def _is_terminator(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], _TERMINATORS)
+    """A statement after which nothing in its block runs: a `return`, `raise`, `continue` or
+    `break`, or an `if` with an `else` whose every branch ends in one."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return isinstance(statement.body[-1], _TERMINATORS)
+    if isinstance(statement, cst.If) and statement.orelse is not None:
+        rest = statement.orelse if isinstance(statement.orelse, cst.If) else None
+        last = statement.orelse.body if rest is None else None
+        return _ends(statement.body) and (_is_terminator(rest) if rest is not None else _ends(last))
+    return False
+
+
+def _ends(block: cst.BaseSuite | None) -> bool:
+    if isinstance(block, cst.SimpleStatementSuite):
+        return isinstance(block.body[-1], _TERMINATORS)
+    return isinstance(block, cst.IndentedBlock) and bool(block.body) and _is_terminator(block.body[-1])
 
 
 _ROUTES = frozenset({"path", "re_path", "url"})  # Django's URL conf entries: (route, view, ..., name=)
@@ -1870,15 +1884,85 @@ def _function_scopes(tree: cst.Module) -> dict[tuple[str, ...], tuple[set[str], 
     scopes = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(ScopeProvider)
     found: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
     for scope in {s for s in scopes.values() if isinstance(s, cst.metadata.FunctionScope)}:
-        chain: list[str] = []
-        current: cst.metadata.Scope | None = scope
-        while current is not None and not isinstance(current, cst.metadata.GlobalScope):
-            chain.append(f"{type(current).__name__}:{getattr(current, 'name', '')}")
-            current = current.parent
-        local, read = found.setdefault(tuple(reversed(chain)), (set(), set()))
+        local, read = found.setdefault(_scope_key(scope), (set(), set()))
         local.update(a.name for a in scope.assignments)
         read.update(a.node.value for a in scope.accesses if isinstance(a.node, cst.Name))
     return found
+
+
+_DYNAMIC_SCOPE = re.compile(r"\b(?:locals|vars|eval|exec)\s*\(|\b(?:global|nonlocal)\b")
+
+
+def _newly_unread_locals(before: cst.Module, after: cst.Module, old_code: str, new_code: str) -> set[int]:
+    """The `name = value` statements of `after` (one plain name assigned, in a function) whose
+    name the rewrite left unread: read in that function before, read nowhere now (ruff's F841).
+    Functions that reach their locals dynamically (`locals()`, `eval`, `global`) are left alone.
+    """
+    old_words, new_words = _mentions(old_code), _mentions(new_code)
+    fewer = {w for w, n in new_words.items() if n < old_words.get(w, 0) and not w.startswith("_")}
+    if not fewer or not re.search(rf"^[ \t]+(?:{'|'.join(map(re.escape, fewer))})[ \t]*=[^=]", new_code, re.M):
+        return set()
+
+    def assignments(tree: cst.Module) -> dict[tuple[tuple[str, ...], str], tuple[bool, list[cst.CSTNode]]]:
+        scopes = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(ScopeProvider)
+        found: dict[tuple[tuple[str, ...], str], tuple[bool, list[cst.CSTNode]]] = {}
+        for scope in {s for s in scopes.values() if isinstance(s, cst.metadata.FunctionScope)}:
+            if _DYNAMIC_SCOPE.search(tree.code_for_node(scope.node)):
+                continue
+            for name in {a.name for a in scope.assignments} & fewer:
+                bound = list(scope.assignments[name])
+                read = any(a.references for a in bound)
+                found[(_scope_key(scope), name)] = (read, [a.node for a in bound])
+        return found
+
+    before_found = assignments(before)
+    statements: dict[int, int] = {}  # id(target name) -> id(its statement)
+    for line in m.findall(after, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())])])):
+        statements[id(line.body[0].targets[0].target)] = id(line)  # type: ignore[attr-defined]
+    unread: set[int] = set()
+    for key, (read, nodes) in assignments(after).items():
+        was_read = before_found.get(key, (False, []))[0]
+        if was_read and not read and all(id(n) in statements for n in nodes):
+            unread.update(statements[id(n)] for n in nodes)
+    return unread
+
+
+class _DropUnreadLocals(cst.CSTTransformer):
+    """`name = value` with `name` unread: the value stays as a statement where evaluating it may
+    matter (a call: `Model.objects.get(...)` that raises), else the statement goes."""
+
+    def __init__(self, statements: set[int]) -> None:
+        super().__init__()
+        self.statements = statements
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        if id(original_node) not in self.statements:
+            return updated_node
+        value = updated_node.body[0].value  # type: ignore[attr-defined]
+        if _pure(value):
+            return cst.RemoveFromParent()
+        return updated_node.with_changes(body=[cst.Expr(value=value, semicolon=updated_node.body[0].semicolon)])
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return (
+            updated_node
+            if updated_node.body
+            else updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+        )
+
+
+def _scope_key(scope: cst.metadata.Scope) -> tuple[str, ...]:
+    """A function scope named by the chain of scopes that enclose it."""
+    chain: list[str] = []
+    current: cst.metadata.Scope | None = scope
+    while current is not None and not isinstance(current, cst.metadata.GlobalScope):
+        chain.append(f"{type(current).__name__}:{getattr(current, 'name', '')}")
+        current = current.parent
+    return tuple(reversed(chain))
 
 
 def _scope_changes(before: cst.Module, after: cst.Module) -> list[str]:
@@ -2078,6 +2162,10 @@ def rewrite(
         if broken:
             message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
             return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message)))
+    if changed:
+        unread = _newly_unread_locals(module, new, module.code, new.code)
+        if unread:
+            new = new.visit(_DropUnreadLocals(unread))
     new = _restore(new, originals)
     released = tuple(retire.state.released)
     if released:  # a reduced module may lack the tearDown: clean releases the whole file again then
