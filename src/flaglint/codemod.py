@@ -1246,6 +1246,19 @@ class _Retire(_KeepConstants):
         if frame is None:
             return False
         method = frame.node.name.value
+        if method not in _SET_UP and self._among_other_pins(frame.node, ref):
+            state = "on" if self._value(ref) else "off"
+            why = (
+                f"`{method}` set flag {ref.key!r} to its discarded value among other pins: "
+                f"it now runs with the flag {state}, check what it asserts"
+            )
+            if not self.unsafe:
+                self._note(node, ref.key, "unsafe-skipped", f"would remove the pin (--unsafe-fixes): {why}")
+                return False
+            self._changed()
+            frame.unpinned = True
+            self._note(node, ref.key, "unsafe-applied", f"removed the pin: {why}")
+            return True
         if method not in _SET_UP:
             frame.doom = f"it tests flag {ref.key!r} in its discarded state"
             return False
@@ -1257,6 +1270,21 @@ class _Retire(_KeepConstants):
         frame.unpinned = True
         self._note(node, ref.key, "unsafe-applied", f"removed the pin in `{method}`: {why}")
         return True
+
+    def _among_other_pins(self, function: cst.FunctionDef, ref: FlagRef) -> bool:
+        """Whether a test pins other flags the same way as well (`settings.FEATURES[A] = False`
+        beside `settings.FEATURES[K] = False`): it sets up a state, it does not test flag K."""
+        pattern = self.patterns.get(ref.pattern)
+        if pattern is None:
+            return False
+        try:
+            where = self._position(function)
+        except KeyError:
+            return False
+        inside = range(where.start.line, where.end.line + 1)
+        retired = sum(1 for r in self.state.refs.values() if r.pattern == ref.pattern and r.span.line in inside)
+        uses = re.findall(rf"\b{re.escape(pattern.token)}\s*[\[(]", cst.Module([]).code_for_node(function))
+        return len(uses) > retired
 
     def _pin_assignment(self, node: cst.Assign, ref: FlagRef) -> bool:
         """Whether `row, made = Flag.objects.update_or_create(name=K, ...)` goes (as `_pin_goes`
