@@ -30,6 +30,7 @@ PATTERNS = (
     custom_pattern({"kind": "function", "name": "app.pins.pin_off", "flag-kind": "test-override", "pin": False}, 0),
     custom_pattern({"kind": "function", "name": "pin_to", "flag-kind": "test-override", "pin-keyword": "to"}, 0),
     custom_pattern({"kind": "subscript", "name": "settings.FEATURES", "flag-kind": "test-override"}, 0),
+    custom_pattern({"kind": "function", "name": "app.flags.multi_enabled", "flag": "multi", "default": 0}, 0),
     custom_pattern(
         {
             "kind": "keyword",
@@ -103,6 +104,11 @@ PINNING = {
         "    settings.FEATURES['c'] = x = False\n    settings.FEATURES['d'] += 1\n    print(settings.FEATURES['e'])\n",
         [("a", "test-override", "True"), ("b", "test-override", "on")],
     ),
+    "a function that checks one flag, named by its pattern": (
+        "from app.flags import multi_enabled\nimport app\n\nmulti_enabled()\napp.flags.multi_enabled(True)\n"
+        "multi_enabled\nother.multi_enabled()\n",
+        [("multi", "check", None), ("multi", "check", None)],
+    ),
     "a keyword flag, negated or not": (
         "from pyramid.config import not_\nfrom pyramid.view import view_config\n\n"
         "@view_config(route_name='a', feature=not_('old-form'))\ndef a(request):\n    pass\n\n"
@@ -161,6 +167,7 @@ CALLS = [
     "ph.get_feature_flag({key}, user)",
     "is_on({key})",
     "app.flags.is_on({key})",
+    "app.flags.multi_enabled()",
     "project.has_feature({key})",
     "widget.has_feature({key})",
     "settings.ENABLE_SEARCH",

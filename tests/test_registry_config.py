@@ -155,6 +155,16 @@ def test_config_defaults_and_settings(tmp_path: Path) -> None:
             5,
             "pattern #1: pin is true or false",
         ),
+        (
+            '[[tool.flaglint.patterns]]\nkind = "decorator"\nname = "gate"\nflag = "k"\n',
+            5,
+            "pattern #1: flag is the key a function or method always checks",
+        ),
+        (
+            '[[tool.flaglint.patterns]]\nkind = "function"\nname = "multi_on"\nflag = "k"\nkey = 0\n',
+            5,
+            "pattern #1: flag names the key the call checks: it takes no key or key-keyword",
+        ),
     ],
 )
 def test_config_errors_name_the_line(tmp_path: Path, body: str, line: int, message: str) -> None:

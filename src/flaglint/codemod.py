@@ -1701,6 +1701,10 @@ def _without_unused_imports(
         if carry and not _blank_prefix(statement.leading_lines):
             statement = statement.with_changes(leading_lines=[*carry, *statement.leading_lines])
         carry = []
+        if isinstance(statement, cst.Try) and _optional_import_gone(statement, counts):
+            changed = True
+            carry = _blank(statement.leading_lines)
+            continue
         unused = _newly_unused(statement, counts) if _imports_names(statement) else set()
         if unused:
             kept = _remove_aliases(statement, unused)  # type: ignore[arg-type]
@@ -1732,6 +1736,37 @@ class _NestedImports(cst.CSTTransformer):
             return updated_node
         self.changed = True
         return updated_node.with_changes(body=_opening_kept(updated_node.body, body))
+
+
+_IMPORT_ERRORS = m.Name("ImportError") | m.Name("ModuleNotFoundError")
+
+
+def _optional_import_gone(statement: cst.Try, uses: _Uses) -> bool:
+    """Whether `try: from x import y` / `except ImportError: y = None` imports only names the
+    rewrite left unused: named nowhere now but there, where code named them before."""
+    if statement.orelse or statement.finalbody or len(statement.handlers) != 1:
+        return False
+    body, handler = statement.body.body, statement.handlers[0]
+    if len(body) != 1 or not _imports_names(body[0]) or handler.name is not None:
+        return False
+    if not m.matches(handler.type, _IMPORT_ERRORS | m.Tuple(elements=[m.AtLeastN(m.Element(_IMPORT_ERRORS), n=1)])):
+        return False
+    bound: collections.Counter[str] = collections.Counter()
+    for small in body[0].body:  # type: ignore[attr-defined]
+        if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
+            return False
+        bound.update((a.evaluated_alias or a.evaluated_name).split(".")[0] for a in small.names)
+    for line in handler.body.body:
+        fallback = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())])])
+        if m.matches(line, m.SimpleStatementLine(body=[m.Pass()])):
+            continue
+        if not m.matches(line, fallback) or not _pure(line.body[0].value):  # type: ignore[attr-defined]
+            return False
+        name = line.body[0].targets[0].target.value  # type: ignore[attr-defined]
+        if name not in bound:
+            return False
+        bound[name] += 1
+    return all(uses.new[name] == count < uses.old[name] for name, count in bound.items())
 
 
 def _imports_names(statement: cst.BaseStatement) -> bool:

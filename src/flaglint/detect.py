@@ -453,6 +453,7 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
             or first in covered
             or _HEAD.match(line)
             or (_KEYWORD_START.match(line) and not _unrelated_import(info, first, stop, used))
+            or (line.startswith("try") and _optional_import(info, first, stop, used))
             or holds(first, stop)
             or (following is not None and holds(*following))
             or not _balanced(info.text[info.offsets[first] : info.end(stop)])
@@ -465,6 +466,18 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
 
 
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
+
+
+def _optional_import(info: _Lines, first: int, stop: int, used: set[str]) -> bool:
+    """Whether a statement is a `try:` that imports one of the names `used` (`try: from x import
+    y` / `except ImportError: y = None`): the rewrite may leave it unused, so it must see it."""
+    try:
+        parsed = ast.parse(info.text[info.offsets[first] : info.end(stop)])
+    except (SyntaxError, ValueError):
+        return True
+    tries = [s for s in parsed.body if isinstance(s, ast.Try)]
+    imports = [i for t in tries for i in t.body if isinstance(i, (ast.Import, ast.ImportFrom))]
+    return any({(a.asname or a.name).split(".")[0] for a in i.names} & used for i in imports)
 
 
 def _unrelated_import(info: _Lines, first: int, stop: int, used: set[str]) -> bool:
@@ -1035,7 +1048,7 @@ class _Walker:
                 r
                 for r in rows
                 if r.shape in (Shape.CALL, Shape.METHOD)
-                and (_receiver(node) if r.on_receiver else argument(node, r.key)) is not None
+                and (r.flag is not None or (_receiver(node) if r.on_receiver else argument(node, r.key)) is not None)
             ]
             if chosen:
                 self.candidates.append(_Candidate(node, chosen, scope, self.counter))
@@ -1281,7 +1294,7 @@ class _Matcher:
         func_names = self.qualified(node.func)
         best: tuple[int, Pattern, ast.expr] | None = None
         for row in rows:
-            key_node = _receiver(node) if row.on_receiver else argument(node, row.key)
+            key_node = node if row.flag is not None else _receiver(node) if row.on_receiver else argument(node, row.key)
             if key_node is None:
                 continue
             strength = self._call_strength(node, row, func_names, key_node)
@@ -1291,6 +1304,9 @@ class _Matcher:
             return None
         _, row, key_node = best
         default = argument(node, row.default)
+        if row.flag is not None:  # the pattern names the one flag the call checks
+            code = self._code(default, node) if default is not None else None
+            return self._ref(node, row, None, attribute=row.flag, default=code)
         pinned = argument(node, row.pinned)
         pinned_text = row.pin if pinned is None else self._code(pinned, node)
         key_call = node

@@ -58,6 +58,7 @@ class Pattern:
     # A check on a flag object (`X.is_enabled()`) or a pin of one (`override_waffle_switch(X, True)`):
     # the receiver, or the key argument, is X, and the key is the one X was made with.
     on_object: bool = False
+    flag: str | None = None  # a function that checks one flag, named here, and takes no key argument
 
     @property
     def on_receiver(self) -> bool:
@@ -329,7 +330,7 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
     """Build a Pattern from one `[[tool.flaglint.patterns]]` table."""
     allowed = {
         *("kind", "name", "receiver", "key", "key-keyword", "default", "default-keyword", "match", "flag-kind"),
-        *("negate", "pin", "pin-arg", "pin-keyword"),
+        *("negate", "pin", "pin-arg", "pin-keyword", "flag"),
     }
     unknown = sorted(set(entry) - allowed)
     if unknown:
@@ -369,6 +370,13 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
     default = _arg(entry, "default", "default-keyword", default_index=None)
     if shape in (Shape.ATTRIBUTE, Shape.SUBSCRIPT):
         key = NO_ARG
+    flag = entry.get("flag")
+    if flag is not None:
+        if not isinstance(flag, str) or not flag or kind_text not in ("function", "method"):
+            raise PatternError("flag is the key a function or method always checks, for kind = 'function' or 'method'")
+        if "key" in entry or "key-keyword" in entry:
+            raise PatternError("flag names the key the call checks: it takes no key or key-keyword")
+        key = NO_ARG
     return Pattern(
         id=f"custom.{name}" if number == 0 else f"custom.{name}#{number + 1}",
         sdk="custom",
@@ -382,6 +390,7 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
         negation=negate.rsplit(".", 1)[-1] if negate else None,
         pinned=pinned,
         pin=None if pin is None else str(pin),
+        flag=flag,
     )
 
 

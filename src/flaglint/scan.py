@@ -275,7 +275,7 @@ class _CandidateFinder(cst.CSTVisitor):
             r
             for r in self.by_token.get(token or "", ())
             if r.shape in (Shape.CALL, Shape.METHOD)
-            and (_receiver(node) if r.on_receiver else _argument(node.args, r.key)) is not None
+            and (r.flag is not None or (_receiver(node) if r.on_receiver else _argument(node.args, r.key)) is not None)
         ]
         if rows:
             self.candidates.append((node, rows))
@@ -373,7 +373,9 @@ class _Matcher:
         func_names = self._qualified(node.func)
         best: tuple[int, Pattern, cst.BaseExpression] | None = None
         for row in rows:
-            key_node = _receiver(node) if row.on_receiver else _argument(node.args, row.key)
+            key_node = (
+                node if row.flag is not None else _receiver(node) if row.on_receiver else _argument(node.args, row.key)
+            )
             if key_node is None:
                 continue
             strength = self._call_strength(node, row, func_names, key_node)
@@ -383,6 +385,8 @@ class _Matcher:
             return None
         _, row, key_node = best
         default = _argument(node.args, row.default)
+        if row.flag is not None:  # the pattern names the one flag the call checks
+            return self._ref(where, row, None, attribute=row.flag, default=self._code(default) if default else None)
         pinned = _argument(node.args, row.pinned)
         pinned_text = row.pin if pinned is None else self._code(pinned)
         if row.kind is RefKind.PREDICATE:  # pinned: the flag value the predicate asks for
@@ -471,7 +475,9 @@ class _Matcher:
         symbol = None
         key_text = attribute or ""
         if key_node is not None:
-            key_text = self._code(key_node)
+            bare = row.on_receiver and isinstance(key_node, (cst.Name, cst.Attribute))
+            # `(client).is_enabled()`: the receiver as the ast front end spells it, brackets aside
+            key_text = self._code(key_node.with_changes(lpar=(), rpar=()) if bare else key_node)
             key = _string_value(key_node)
             if key is not None:
                 source = KeySource.LITERAL
