@@ -1,5 +1,6 @@
 """Replay real flag removals: run `flaglint clean` at the parent of a human's flag-removal commit
-and compare what it writes with what the human committed (non-test Python only).
+and compare what it writes with what the human committed (non-test Python only, migrations and
+a file whose only change is its `__version__` line left out: release bookkeeping, not the flag).
 
 The cases (`bench/replay_cases.toml`) name only public facts: the repository, the commit, the
 flag, the value the human kept, and the flaglint settings a user would write for that project
@@ -98,6 +99,19 @@ def git(repo: Path, *args: str) -> bytes:
     return subprocess.run(["git", "--git-dir", str(repo), *args], capture_output=True, check=True).stdout
 
 
+VERSION_LINE = re.compile(r"""\s*__version__\s*=\s*["'][^"']*["']\s*""")
+
+
+def release_bump(before: str | None, after: str | None) -> bool:
+    """Whether a file's change is its `__version__` line alone: the release bookkeeping some
+    projects (edx-enterprise) do in every commit, not part of removing a flag."""
+    if before is None or after is None:
+        return False
+    old, new = before.splitlines(), after.splitlines()
+    changed = [(a, b) for a, b in zip(old, new, strict=False) if a != b]
+    return len(old) == len(new) and len(changed) == 1 and all(VERSION_LINE.fullmatch(x) for x in changed[0])
+
+
 def relevant(path: str) -> bool:
     return path.endswith(".py") and not TEST_PATH.search(path) and not MIGRATION.search(path)
 
@@ -151,7 +165,11 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
     parent = git(repo, "rev-parse", f"{case.commit}^").decode().strip()
     flags = [part for pair in case.flags() for part in ("--flag", pair)]
     unsafe_args = ["--unsafe-fixes"] if unsafe else []
-    human = [p for p in git(repo, "diff", "--name-only", parent, case.commit).decode().splitlines() if relevant(p)]
+    human = [
+        p
+        for p in git(repo, "diff", "--name-only", parent, case.commit).decode().splitlines()
+        if relevant(p) and not release_bump(blob(repo, parent, p), blob(repo, case.commit, p))
+    ]
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         extract(repo, parent, root)
