@@ -2455,15 +2455,16 @@ def _heads_a_group(statement: cst.SimpleStatementLine, name: str, value: cst.Bas
     comments = [line.comment.value for line in statement.leading_lines if line.comment is not None]
     if not comments or statement.leading_lines[-1].comment is None:
         return False
-
-    def words(text: str) -> str:
-        return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-    spoken = words(" ".join(comments))
-    own = [words(name)]
+    spoken = comment_words(" ".join(comments))
+    own = [comment_words(name)]
     if isinstance(value, cst.SimpleString):
-        own.append(words(str(value.evaluated_value)))
+        own.append(comment_words(str(value.evaluated_value)))
     return not any(part and part in spoken for part in own)
+
+
+def comment_words(text: str) -> str:
+    """The words of a comment or a name, lower case, one space apart (`NEW_SEARCH` -> "new search")."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 class _InlineCalls(_KeepConstants):

@@ -11,13 +11,13 @@ and `clean` removes a retired flag's declaration with its checks.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
-from flaglint.codemod import remove_definitions, shrink
+from flaglint.codemod import comment_words, remove_definitions, shrink
 from flaglint.detect import module_defs
 from flaglint.detect import parse as parse_ast
 from flaglint.model import Flag, FlagState, FlagType, Location, ModuleName, Problem, Snapshot
@@ -210,6 +210,49 @@ def _cst_key(node: cst.BaseExpression, constants: Mapping[str, str], scope: str)
     return None, None
 
 
+def _regrouped(
+    container: cst.BaseExpression, keep: Sequence[bool], names: Sequence[Sequence[str]]
+) -> cst.BaseExpression:
+    """The container with the comment lines above each run of removed elements moved to the
+    element after the run, where the kept elements' separators put them, except the comments
+    that speak of the removed element right below them (name its constant or key): those go with
+    it. `# Search related features` above a removed search flag then still heads the next one.
+    """
+    elements = list(container.elements)  # type: ignore[attr-defined]
+    for start, wanted in enumerate(keep):
+        if not wanted or start + 1 >= len(elements) or keep[start + 1]:
+            continue
+        end = start + 1
+        while end < len(elements) and not keep[end]:
+            end += 1
+        if end == len(elements):
+            continue  # the run ends the container: kept_elements hands the closing layout on
+        lines: list[cst.EmptyLine] = []
+        for index in range(start, end):  # the separator after element `index` sits above `index + 1`
+            space = elements[index].comma.whitespace_after if isinstance(elements[index].comma, cst.Comma) else None
+            if not isinstance(space, cst.ParenthesizedWhitespace):
+                continue
+            below = index + 1
+            speaks = below < end and _speaks_of(space.empty_lines, names[below])
+            lines.extend(line for line in space.empty_lines if line.comment is not None and not speaks)
+        last = elements[end - 1].comma
+        comma = elements[start].comma
+        if not isinstance(comma, cst.Comma) or not isinstance(last, cst.Comma):
+            continue
+        space, tail = comma.whitespace_after, last.whitespace_after
+        if not isinstance(space, cst.ParenthesizedWhitespace) or not isinstance(tail, cst.ParenthesizedWhitespace):
+            continue
+        regrouped = space.with_changes(empty_lines=lines, indent=tail.indent, last_line=tail.last_line)
+        elements[start] = elements[start].with_changes(comma=comma.with_changes(whitespace_after=regrouped))
+    return container.with_changes(elements=elements)
+
+
+def _speaks_of(lines: Sequence[cst.EmptyLine], names: Sequence[str]) -> bool:
+    """Whether the comment lines right above an element name it (its constant or its key)."""
+    spoken = comment_words(" ".join(line.comment.value for line in lines if line.comment))
+    return any(word and word in spoken for word in (comment_words(name.rsplit(".", 1)[-1]) for name in names))
+
+
 class _Remover(cst.CSTTransformer):
     def __init__(self, path: list[str], constants: Mapping[str, str], wanted: set[str]) -> None:
         self.path = path
@@ -244,15 +287,19 @@ class _Remover(cst.CSTTransformer):
     def _prune(self, value: cst.BaseExpression) -> cst.BaseExpression:
         scope = "".join(f"{part}." for part in self.scope)
         if isinstance(value, cst.Dict):
-            keep = [
-                not isinstance(e, cst.DictElement) or self._drop(*_cst_key(e.key, self.constants, scope)) is False
+            found = [
+                _cst_key(e.key, self.constants, scope) if isinstance(e, cst.DictElement) else (None, None)
                 for e in value.elements
             ]
         elif isinstance(value, (cst.Tuple, cst.List, cst.Set)):
-            keep = [self._drop(*_cst_key(e.value, self.constants, scope)) is False for e in value.elements]
+            found = [_cst_key(e.value, self.constants, scope) for e in value.elements]
         else:
             return value
-        return shrink(value, keep)
+        keep = [self._drop(*key) is False for key in found]
+        if all(keep):
+            return value
+        names = [[part for part in (key, constant) if part] for key, constant in found]
+        return shrink(_regrouped(value, keep, names), keep)
 
     def _drop(self, key: str | None, constant: str | None) -> bool:
         if key is None or key not in self.wanted:
