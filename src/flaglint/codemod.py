@@ -1550,11 +1550,40 @@ class _Retire(_KeepConstants):
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
         body, carry = self._tidy(updated_node.body)
+        body = self._return_directly(original_node.body, body)
         footer = [*carry, *updated_node.footer]
         body = list(_opening_kept(original_node.body, body)) if body else [self._pad()]
         if list(body) == list(updated_node.body) and footer == list(updated_node.footer):
             return updated_node
         return updated_node.with_changes(body=body, footer=footer)
+
+    def _return_directly(
+        self, original: Sequence[cst.BaseStatement], body: list[cst.BaseStatement]
+    ) -> list[cst.BaseStatement]:
+        """`x = v` then `return x` ending a block, brought together by the fold (what stood between
+        them went): `return v`. Not where the author wrote them so, in a `try`, or in a function
+        that declares names global or nonlocal."""
+        if len(body) < 2 or self.state.guarded or not self.state.functions:
+            return body
+        store, last = body[-2], body[-1]
+        stored = _single_store(store)
+        returned = m.SimpleStatementLine(body=[m.Return(value=m.Name())])
+        if stored is None or not m.matches(last, returned) or last.body[0].value.value != stored[0]:  # type: ignore[attr-defined]
+            return body
+        ending = cst.Module([]).code_for_node(last).strip()
+        for before, after in itertools.pairwise(original):
+            author = _single_store(before)  # the author's own `x = ...` / `return x`
+            if author is not None and author[0] == stored[0] and cst.Module([]).code_for_node(after).strip() == ending:
+                return body
+        if re.search(r"\b(?:global|nonlocal)\b", cst.Module([]).code_for_node(self.state.functions[-1].node)):
+            return body
+        self._changed()
+        comments = [line for line in last.leading_lines if line.comment is not None]
+        merged = last.with_changes(
+            body=[last.body[0].with_changes(value=stored[1])],  # type: ignore[attr-defined]
+            leading_lines=[*store.leading_lines, *comments],
+        )
+        return [*body[:-2], merged]
 
     def leave_SimpleStatementSuite(
         self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
