@@ -1998,9 +1998,11 @@ def _newly_unread_locals(before: cst.Module, after: cst.Module, old_code: str, n
     def assignments(tree: cst.Module) -> dict[tuple[tuple[str, ...], str], tuple[bool, list[cst.CSTNode]]]:
         scopes = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(ScopeProvider)
         found: dict[tuple[tuple[str, ...], str], tuple[bool, list[cst.CSTNode]]] = {}
-        for scope in {s for s in scopes.values() if isinstance(s, cst.metadata.FunctionScope)}:
-            if _DYNAMIC_SCOPE.search(tree.code_for_node(scope.node)):
-                continue
+        functions = [s for s in {*scopes.values()} if isinstance(s, cst.metadata.FunctionScope)]
+        keys = collections.Counter(_scope_key(scope) for scope in functions)
+        for scope in functions:
+            if keys[_scope_key(scope)] > 1 or _DYNAMIC_SCOPE.search(tree.code_for_node(scope.node)):
+                continue  # two functions of one name in one scope: which is which is not clear
             for name in {a.name for a in scope.assignments} & fewer:
                 bound = list(scope.assignments[name])
                 read = any(a.references for a in bound)
