@@ -70,7 +70,7 @@ def test_demo_shop_from_registry_in_a_git_repo(tmp_path: Path) -> None:
         "Remove flag 'recs-ml' (always off)",
     ]
     assert not repo.is_dirty(untracked_files=True)
-    assert "4 flags, 6 files changed, 46 lines removed" in done.stderr
+    assert "4 flags, 7 files changed, 47 lines removed" in done.stderr
     # The shop's own tests still pass, and nothing retired is left for the policy to find.
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=root)
     assert tests.returncode == 0

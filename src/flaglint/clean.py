@@ -237,6 +237,8 @@ def plan(
             where = _named_at(texts, rel, name)
             notes.append(Note(rel, 0, None, "review", f"`{name}` is still named{where}; kept"))
     _remove_objects(workspace, texts, made, notes)
+    settings = {ref.key for ref in result.refs if ref.key in values and ref.key_source is KeySource.ATTRIBUTE}
+    _remove_settings(texts, sorted(k for k in settings if k), notes)
     edits = []
     for rel, (text, encoding) in sorted(texts.edits.items()):
         try:
@@ -620,6 +622,38 @@ def _remove_objects(workspace: Workspace, texts: _Texts, made: Iterable[Definiti
                 where = _named_at(texts, rel, name, strict=True)
                 message = f"`{name}`, the flag object of {key!r}, is still named{where}; kept"
                 notes.append(Note(rel, 0, key, "review", message))
+
+
+def _remove_settings(texts: _Texts, keys: Sequence[str], notes: list[Note]) -> None:
+    """A retired flag read as a setting (an attribute pattern: `settings.ENABLE_X`) is defined by
+    `ENABLE_X = ...` at the top of the settings modules: those lines go, with the comments that
+    speak of them, once nothing else names the setting - any mention in another Python file, in
+    a settings module beyond its own definition, or in a template keeps all of them."""
+    from flaglint.scan import parse
+
+    for key in keys:
+        word = re.escape(key)
+        define = re.compile(rf"^{word}[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
+        own = re.compile(rf"(?:^[ \t]*#.*\n)*^{word}[ \t]*(?::[^=\n]*)?=(?!=).*$", re.M)
+        found = list(texts.containing(key))
+        sites = {rel: (text, encoding) for rel, text, encoding in found if define.search(text)}
+        if not sites:
+            continue
+        mention = re.compile(rf"\b{word}\b")
+        others = [rel for rel, text, _ in found if mention.search(own.sub("", text) if rel in sites else text)]
+        others += [rel for rel, text in _templates(texts.workspace.root, [key]) if mention.search(text)]
+        if others:
+            for rel in sorted(sites):
+                notes.append(Note(rel, 0, key, "review", f"setting `{key}` is still named in {others[0]}; kept"))
+            continue
+        for rel, (text, encoding) in sorted(sites.items()):
+            tree = parse(rel, text)
+            if isinstance(tree, Problem):
+                continue
+            new_tree, removed = remove_definitions(tree, [key], imports=True)
+            if removed:
+                texts.edits[rel] = (new_tree.code, encoding)
+                notes.append(Note(rel, 0, key, "declaration", f"removed setting `{key}`"))
 
 
 def _named_at(texts: _Texts, rel: str, name: str, *, strict: bool = False) -> str:

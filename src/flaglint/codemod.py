@@ -405,6 +405,10 @@ class _KeepBlankLines(cst.CSTTransformer):
             if id(original_node) in self._headers and self._pending:
                 self._pending[-1] = [*claimed, *original_node.leading_lines]  # to a next line that follows on
                 return cst.RemoveFromParent()
+            detached = _detached(original_node.leading_lines)
+            if detached and self._pending:  # a comment a blank line sets apart heads what follows
+                self._pending[-1] = [*(claimed if any(line.comment for line in claimed) else ()), *detached]
+                return cst.RemoveFromParent()
             blanks = _blank(original_node.leading_lines) or claimed
             if self._pending and len(blanks) > len(self._pending[-1]):
                 self._pending[-1] = blanks
@@ -437,6 +441,17 @@ class _KeepBlankLines(cst.CSTTransformer):
         ):
             return result.with_changes(leading_lines=[*blanks, *result.leading_lines])
         return result
+
+
+def _detached(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """The lines above a statement up to the last blank line before its own comments, when they
+    hold a comment: a paragraph set apart from the statement (`# Feature toggles`) heads the group,
+    not the statement, and stays when the statement goes."""
+    attached = len(lines)
+    while attached > 0 and lines[attached - 1].comment is not None:
+        attached -= 1
+    head = list(lines[:attached])
+    return head if any(line.comment is not None for line in head) else []
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
