@@ -25,7 +25,7 @@ from flaglint.config import Config
 from flaglint.detect import Reduction
 from flaglint.guard import deep, parallel_map
 from flaglint.model import FlagRef, KeySource, Problem, RefKind, Span
-from flaglint.patterns import Pattern
+from flaglint.patterns import Pattern, Shape
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding, without_prose
 from flaglint.workspace import Workspace, digest_of, discover
@@ -238,6 +238,8 @@ def plan(
             notes.append(Note(rel, 0, None, "review", f"`{name}` is still named{where}; kept"))
     _remove_objects(workspace, texts, made, notes)
     settings = {ref.key for ref in result.refs if ref.key in values and ref.key_source is KeySource.ATTRIBUTE}
+    attributes = [p for p in workspace.patterns if p.shape is Shape.ATTRIBUTE and p.match is not None]
+    settings |= {key for key in values if any(p.key_matches(key) for p in attributes)}  # declared, never read
     _remove_settings(texts, sorted(k for k in settings if k), notes)
     edits = []
     for rel, (text, encoding) in sorted(texts.edits.items()):
@@ -634,13 +636,14 @@ def _remove_settings(texts: _Texts, keys: Sequence[str], notes: list[Note]) -> N
     for key in keys:
         word = re.escape(key)
         define = re.compile(rf"^{word}[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
-        own = re.compile(rf"(?:^[ \t]*#.*\n)*^{word}[ \t]*(?::[^=\n]*)?=(?!=).*$", re.M)
         found = list(texts.containing(key))
         sites = {rel: (text, encoding) for rel, text, encoding in found if define.search(text)}
         if not sites:
             continue
         mention = re.compile(rf"\b{word}\b")
-        others = [rel for rel, text, _ in found if mention.search(own.sub("", text) if rel in sites else text)]
+        others = [
+            rel for rel, text, _ in found if mention.search(_without_setting(text, key) if rel in sites else text)
+        ]
         others += [rel for rel, text in _templates(texts.workspace.root, [key]) if mention.search(text)]
         if others:
             for rel in sorted(sites):
@@ -654,6 +657,28 @@ def _remove_settings(texts: _Texts, keys: Sequence[str], notes: list[Note]) -> N
             if removed:
                 texts.edits[rel] = (new_tree.code, encoding)
                 notes.append(Note(rel, 0, key, "declaration", f"removed setting `{key}`"))
+
+
+def _without_setting(text: str, key: str) -> str:
+    """A settings module's text without its top-level assignments of `key`, however many lines
+    they take (`X = env.bool(` on one line, `"X", default=False)` on the next), and the comment
+    lines right above them."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return text
+    lines = text.splitlines(keepends=True)
+    for node in tree.body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == key for t in targets):
+            first = node.lineno - 1
+            while first > 0 and lines[first - 1].lstrip().startswith("#"):
+                first -= 1
+            for index in range(first, node.end_lineno or node.lineno):
+                lines[index] = "\n"
+    return "".join(lines)
 
 
 def _named_at(texts: _Texts, rel: str, name: str, *, strict: bool = False) -> str:
