@@ -13,6 +13,8 @@ Per commit it prints one verdict:
   tidier        equal once the imports the human's change left unused (and flaglint removed) go
   cleanup       equal but for imports that were already unused before the change, which the human
                 also removed (a cleanup beside the flag's; flaglint leaves lint it did not cause)
+  spacing       equal but for blank lines (a person added or dropped one); not counted in "need no
+                reviewer edit", printed beside it
   same-code     equal once formatting is ignored (same AST): a reviewer may still reformat
   needs-review  compiles, no new undefined name, but differs from the human's change
   wrong         flaglint's output does not compile or uses a name it no longer defines
@@ -230,10 +232,16 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
     # No import flaglint left is newly unused, so those the fix drops here were unused before the change.
     if not new_f401 and all(without_unused_imports(ours[rel]) == theirs[rel] for rel in left):
         return Outcome(case, "cleanup", len(files), matching, new_f401, "the human also removed unused imports")
+    if all(_without_blank_lines(ours[rel]) == _without_blank_lines(theirs[rel]) for rel in files):
+        return Outcome(case, "spacing", len(files), matching, new_f401, "blank lines differ", diff)
     if all(same_code(ours[rel], theirs[rel]) for rel in files):
         return Outcome(case, "same-code", len(files), matching, new_f401, "", diff)
     missed = [rel for rel in files if ours[rel] != theirs[rel]]
     return Outcome(case, "needs-review", len(files), matching, new_f401, f"differs: {', '.join(missed[:3])}", diff)
+
+
+def _without_blank_lines(text: str | None) -> str | None:
+    return None if text is None else "".join(line for line in text.splitlines(True) if line.strip())
 
 
 def without_unused_imports(text: str) -> str:
@@ -289,14 +297,21 @@ def main() -> None:
     print(
         f"\n`flaglint clean{' --unsafe-fixes' if args.unsafe_fixes else ''}` on "
         + f"{len(outcomes)} removals from {projects} projects: "
-        + ", ".join(f"{totals[v]} {v}" for v in ("exact", "tidier", "cleanup", "same-code", "needs-review", "wrong"))
-        + f"; {good}/{len(outcomes)} need no reviewer edit; "
+        + ", ".join(f"{totals[v]} {v}" for v in VERDICTS)
+        + f"; {good}/{len(outcomes)} need no reviewer edit ({good + totals['spacing']} counting blank lines alone); "
         + f"{sum(o.new_f401 for o in outcomes)} new unused imports"
     )
     blind = [o for o in outcomes if o.case.note.startswith("added blind")]
     if blind:
         fine = sum(1 for o in blind if o.verdict in ("exact", "tidier", "cleanup"))
-        print(f"of which {len(blind)} added blind (picked before they were run): {fine}/{len(blind)} need no edit")
+        spaced = sum(1 for o in blind if o.verdict == "spacing")
+        print(
+            f"of which {len(blind)} added blind (picked before they were run): {fine}/{len(blind)} need no edit "
+            f"({fine + spaced} counting blank lines alone)"
+        )
+
+
+VERDICTS = ("exact", "tidier", "cleanup", "spacing", "same-code", "needs-review", "wrong")
 
 
 if __name__ == "__main__":
