@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from flaglint import detect, scan
 from flaglint.model import FileScan, ModuleName
-from flaglint.patterns import BUILTIN_PATTERNS, custom_pattern
+from flaglint.patterns import BUILTIN_PATTERNS, custom_pattern, custom_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = (
@@ -31,6 +31,7 @@ PATTERNS = (
     custom_pattern({"kind": "function", "name": "pin_to", "flag-kind": "test-override", "pin-keyword": "to"}, 0),
     custom_pattern({"kind": "subscript", "name": "settings.FEATURES", "flag-kind": "test-override"}, 0),
     custom_pattern({"kind": "function", "name": "app.flags.multi_enabled", "flag": "multi", "default": 0}, 0),
+    *custom_rows({"kind": "membership", "name": "app.features"}, 0),
     custom_pattern(
         {
             "kind": "keyword",
@@ -109,6 +110,11 @@ PINNING = {
         "multi_enabled\nother.multi_enabled()\n",
         [("multi", "check", None), ("multi", "check", None)],
     ),
+    "a membership test, in and not in": (
+        "import app\n\nif 'lists' in app.features:\n    pass\nx = ('dev' not in app.features)\n"
+        "y = 'a' in app.features in z\nw = 'b' in other\n",
+        [("lists", "check", None), ("dev", "check", None)],
+    ),
     "a keyword flag, negated or not": (
         "from pyramid.config import not_\nfrom pyramid.view import view_config\n\n"
         "@view_config(route_name='a', feature=not_('old-form'))\ndef a(request):\n    pass\n\n"
@@ -168,6 +174,8 @@ CALLS = [
     "is_on({key})",
     "app.flags.is_on({key})",
     "app.flags.multi_enabled()",
+    "{key} in app.features",
+    "({key} not in app.features)",
     "project.has_feature({key})",
     "widget.has_feature({key})",
     "settings.ENABLE_SEARCH",

@@ -156,6 +156,11 @@ def test_config_defaults_and_settings(tmp_path: Path) -> None:
             "pattern #1: pin is true or false",
         ),
         (
+            '[[tool.flaglint.patterns]]\nkind = "membership"\nname = "features"\nflag-kind = "value"\n',
+            5,
+            "pattern #1: kind = 'membership' is a check: it takes no flag-kind",
+        ),
+        (
             '[[tool.flaglint.patterns]]\nkind = "decorator"\nname = "gate"\nflag = "k"\n',
             5,
             "pattern #1: flag is the key a function or method always checks",

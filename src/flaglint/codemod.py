@@ -1063,6 +1063,9 @@ class _Retire(_KeepConstants):
         return (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1) in self.reads
 
     def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
+        found = self._substitute(original_node, updated_node)  # `"k" in features` (a membership pattern)
+        if found is not updated_node:
+            return found
         operands = [updated_node.left, *(c.comparator for c in updated_node.comparisons)]
         if not any(self.constants.get(o)[0] for o in operands):
             return updated_node

@@ -956,6 +956,8 @@ class _Walker:
                 self._call(node, scope)  # type: ignore[arg-type]
             elif kind is ast.Subscript:
                 self._read(node, scope, Shape.SUBSCRIPT)
+            elif kind is ast.Compare:
+                self._membership(node, scope)  # type: ignore[arg-type]
             elif kind is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Subscript:  # type: ignore[attr-defined]
                 self.stored[id(node.targets[0])] = node.value  # type: ignore[attr-defined]
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
@@ -1037,6 +1039,18 @@ class _Walker:
             chosen = [r for r in rows if r.shape is shape and (r.kind is RefKind.TEST_OVERRIDE) is pin]
         if chosen:
             self.candidates.append(_Candidate(node, chosen, scope, self.counter, stored=stored))
+
+    def _membership(self, node: ast.Compare, scope: _Scope) -> None:
+        """`"k" in features` / `"k" not in features` where a row names the collection."""
+        if len(node.ops) != 1 or type(node.ops[0]) not in (ast.In, ast.NotIn):
+            return
+        negated = type(node.ops[0]) is ast.NotIn
+        owner = node.comparators[0]
+        last = owner.id if type(owner) is ast.Name else owner.attr if type(owner) is ast.Attribute else ""
+        rows = [r for r in self.by_token.get(last, ()) if r.shape is Shape.MEMBERSHIP and r.negated is negated]
+        if rows:
+            self.scope_of[id(node)] = (scope, self.counter)
+            self.candidates.append(_Candidate(node, rows, scope, self.counter))
 
     def _call(self, node: ast.Call, scope: _Scope) -> None:
         self.scope_of[id(node)] = (scope, self.counter)
@@ -1284,6 +1298,8 @@ class _Matcher:
             if ref is not None and candidate.stored is not None:  # the value assigned is the one pinned
                 ref = dataclasses.replace(ref, pinned=self._code(candidate.stored, None))
             return ref
+        if isinstance(node, ast.Compare):
+            return self._match_object(node, node.comparators[0], candidate.rows, None, node.left)
         return None
 
     def _parenthesized(self, node: ast.Tuple) -> bool:

@@ -22,6 +22,7 @@ class Shape(str, enum.Enum):
     METHOD = "method"  # obj.m(KEY): a method on some receiver
     ATTRIBUTE = "attribute"  # settings.ENABLE_X: the attribute name is the key
     SUBSCRIPT = "subscript"  # app.config["FF_X"]: the subscript is the key
+    MEMBERSHIP = "membership"  # "k" in web.ctx.features: the left operand is the key
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,7 @@ _CUSTOM_KINDS = {
     "method": Shape.METHOD,
     "attribute": Shape.ATTRIBUTE,
     "subscript": Shape.SUBSCRIPT,
+    "membership": Shape.MEMBERSHIP,
 }
 _DECORATOR = "decorator"
 _KEYWORD_KIND = "keyword"
@@ -309,6 +311,11 @@ def custom_rows(entry: Mapping[str, Any], number: int) -> tuple[Pattern, ...]:
     flag objects of the project's own, `X = CourseWaffleFlag("k", __name__)` checked with
     `X.is_enabled(course)`) the constructor's declaration row and one row per checking method.
     """
+    if entry.get("kind") == "membership":  # `"k" in X` checks k; `"k" not in X` is its negation
+        if entry.get("flag-kind", RefKind.CHECK.value) != RefKind.CHECK.value:
+            raise PatternError("kind = 'membership' is a check: it takes no flag-kind")
+        row = custom_pattern(entry, number)
+        return (row, replace(row, id=f"{row.id}:not-in", negated=True))
     if entry.get("kind") != _OBJECT_KIND:
         return (custom_pattern(entry, number),)
     unknown = sorted(set(entry) - {"kind", "name", "key", "key-keyword", "check"})
@@ -368,7 +375,7 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
         raise PatternError("kind = 'attribute' needs match, a glob over attribute names such as 'ENABLE_*'")
     key = _arg(entry, "key", "key-keyword", default_index=None if kind_text == _KEYWORD_KIND else 0)
     default = _arg(entry, "default", "default-keyword", default_index=None)
-    if shape in (Shape.ATTRIBUTE, Shape.SUBSCRIPT):
+    if shape in (Shape.ATTRIBUTE, Shape.SUBSCRIPT, Shape.MEMBERSHIP):
         key = NO_ARG
     flag = entry.get("flag")
     if flag is not None:

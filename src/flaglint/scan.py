@@ -289,6 +289,18 @@ class _CandidateFinder(cst.CSTVisitor):
         if rows:
             self.candidates.append((node, rows))
 
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        if len(node.comparisons) != 1:
+            return
+        test = node.comparisons[0]
+        negated = isinstance(test.operator, cst.NotIn)
+        if not negated and not isinstance(test.operator, cst.In):
+            return
+        tokens = self.by_token.get(last_name(test.comparator) or "", ())
+        rows = [r for r in tokens if r.shape is Shape.MEMBERSHIP and r.negated is negated]
+        if rows:
+            self.candidates.append((node, rows))
+
     def visit_Subscript(self, node: cst.Subscript) -> None:
         stored = id(node) in self.stored  # `settings.FEATURES[K] = True` can only be a pin
         if id(node) in self._targets and not stored:
@@ -367,6 +379,8 @@ class _Matcher:
             index = node.slice[0].slice
             assert isinstance(index, cst.Index)
             return self._match_object(node, node.value, rows, where, None, index.value)
+        if isinstance(node, cst.Comparison):
+            return self._match_object(node, node.comparisons[0].comparator, rows, where, None, node.left)
         return None
 
     def _match_call(self, node: cst.Call, rows: list[Pattern], where: CodeRange) -> FlagRef | None:
