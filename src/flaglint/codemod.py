@@ -1463,7 +1463,44 @@ class _Retire(_KeepConstants):
             return cst.RemoveFromParent()  # `def setUp(self): super().setUp()` once its pin went
         if self._emptied_test(original_node, updated_node):
             return self._doomed(original_node, updated_node, "nothing of the test is left once the flag is retired")
+        if in_class and self._flag_override(original_node, updated_node):
+            owner = self.state.decorated[-1].node.name.value
+            why = f"its only job was a retired flag; it now returns what `{owner}`'s base class is assumed to"
+            name = f"{owner}.{updated_node.name.value}"
+            if not self.unsafe:
+                self._note(
+                    original_node, None, "unsafe-skipped", f"would remove override `{name}` (--unsafe-fixes): {why}"
+                )
+                return updated_node
+            self._changed()
+            self._note(original_node, None, "unsafe-applied", f"removed override `{name}`: {why}")
+            return cst.RemoveFromParent()
         return self._without_final_return(updated_node)
+
+    def _flag_override(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> bool:
+        """A method of a class with bases whose body was only `return <check>` (a docstring aside),
+        now `return True`: it existed to answer the flag (`def is_enabled(self): return "k" in
+        features`), and a base class presumably answers the same without it."""
+        owner = self.state.decorated[-1].node
+        if not isinstance(owner, cst.ClassDef) or not owner.bases or original.decorators:
+            return False
+        body = original.body.body if isinstance(original.body, cst.IndentedBlock) else []
+        statements = [s for s in body if not _is_docstring(s)]
+        if len(statements) != 1 or not m.matches(statements[0], m.SimpleStatementLine([m.Return()])):
+            return False
+        value = statements[0].body[0].value  # type: ignore[attr-defined]
+        ref = self._ref(value) if value is not None else None
+        if ref is None or ref.kind is not RefKind.CHECK:
+            return False
+        after = (
+            [s for s in updated.body.body if not _is_docstring(s)]
+            if isinstance(updated.body, cst.IndentedBlock)
+            else []
+        )
+        if len(after) != 1 or not m.matches(after[0], m.SimpleStatementLine([m.Return()])):
+            return False
+        known, constant = self.constants.get(after[0].body[0].value)  # type: ignore[attr-defined]
+        return known and constant is True
 
     def _without_final_return(self, node: cst.FunctionDef) -> cst.FunctionDef:
         """A bare `return` the fold brought to the end of a function does nothing there: it goes,
