@@ -1270,23 +1270,22 @@ class _Retire(_KeepConstants):
                 f"`{method}` set flag {ref.key!r} to its discarded value among other pins: "
                 f"it now runs with the flag {state}, check what it asserts"
             )
-            if not self.unsafe:
-                self._note(node, ref.key, "unsafe-skipped", f"would remove the pin (--unsafe-fixes): {why}")
-                return False
-            self._changed()
-            frame.unpinned = True
-            self._note(node, ref.key, "unsafe-applied", f"removed the pin: {why}")
-            return True
+            return self._unpin(node, ref, frame, "the pin", why)
         if method not in _SET_UP:
             frame.doom = f"it tests flag {ref.key!r} in its discarded state"
             return False
         why = f"it pins flag {ref.key!r} to its discarded value for every test of the class (they now run without it)"
+        return self._unpin(node, ref, frame, f"the pin in `{method}`", why)
+
+    def _unpin(self, node: cst.CSTNode, ref: FlagRef, frame: _Function, what: str, why: str) -> bool:
+        """Unsafe fix: remove a pin of the discarded value alone (the test stays, now running with
+        the kept value); listed when unsafe fixes are off."""
         if not self.unsafe:
-            self._note(node, ref.key, "unsafe-skipped", f"would remove the pin in `{method}` (--unsafe-fixes): {why}")
+            self._note(node, ref.key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes): {why}")
             return False
         self._changed()
         frame.unpinned = True
-        self._note(node, ref.key, "unsafe-applied", f"removed the pin in `{method}`: {why}")
+        self._note(node, ref.key, "unsafe-applied", f"removed {what}: {why}")
         return True
 
     def _among_other_pins(self, function: cst.FunctionDef, ref: FlagRef) -> bool:
