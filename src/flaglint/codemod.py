@@ -726,15 +726,22 @@ class _Retire(_KeepConstants):
         if self.source is not None and len(word.findall(self.source())) > own:
             self._note(original_node, None, "review", f"`{name}` is kept, named elsewhere in the module: {doom}")
             return updated_node
-        if self.unsafe:
-            self._changed()
-            self._dropped(updated_node)
-            self._note(original_node, None, "unsafe-applied", f"removed `{name}`: {doom}")
-            if isinstance(updated_node, cst.FunctionDef) and is_fixture(updated_node):
-                self.state.fixtures.append(name)
-            return cst.RemoveFromParent()
-        self._note(original_node, None, "unsafe-skipped", f"would remove `{name}` (--unsafe-fixes): {doom}")
-        return updated_node
+        if not self._offer(original_node, None, f"`{name}`", doom):
+            return updated_node
+        self._dropped(updated_node)
+        if isinstance(updated_node, cst.FunctionDef) and is_fixture(updated_node):
+            self.state.fixtures.append(name)
+        return cst.RemoveFromParent()
+
+    def _offer(self, node: cst.CSTNode, key: str | None, what: str, why: str) -> bool:
+        """An unsafe fix that removes `what`: applied (and noted) with unsafe fixes, otherwise listed
+        as skipped. Whether to apply it."""
+        if not self.unsafe:
+            self._note(node, key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes): {why}")
+            return False
+        self._changed()
+        self._note(node, key, "unsafe-applied", f"removed {what}: {why}")
+        return True
 
     def visit_Try(self, node: cst.Try) -> None:
         self.state.guarded += 1
@@ -798,7 +805,7 @@ class _Retire(_KeepConstants):
 
     def _dict_keywords(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         """`dict(a=..., x=check)` is a dict display spelt as a call: its keywords are entries."""
-        if not m.matches(updated.func, m.Name("dict")) or self._rebinds("dict"):
+        if not isinstance(updated.func, cst.Name) or updated.func.value != "dict" or self._rebinds("dict"):
             return updated
         keep = [
             arg.keyword is None or self._keep_carrier(arg, arg.keyword.value, arg.value, new)
@@ -907,12 +914,7 @@ class _Retire(_KeepConstants):
         if name is not None and (name in self.named or _quoted(name, self.source() if self.source else "") > own):
             self._note(element, ref.key, "review", f"{label} is kept, its name is used elsewhere: {why}")
             return True
-        if self.unsafe:
-            self._changed()
-            self._note(element, ref.key, "unsafe-applied", f"removed {label}: {why}")
-            return False
-        self._note(element, ref.key, "unsafe-skipped", f"would remove {label} (--unsafe-fixes): {why}")
-        return True
+        return not self._offer(element, ref.key, label, why)
 
     def _constant_arguments(self, call: cst.Call) -> None:
         """Remember the arguments of a call by name that the fold made constant."""
@@ -1280,12 +1282,9 @@ class _Retire(_KeepConstants):
     def _unpin(self, node: cst.CSTNode, ref: FlagRef, frame: _Function, what: str, why: str) -> bool:
         """Unsafe fix: remove a pin of the discarded value alone (the test stays, now running with
         the kept value); listed when unsafe fixes are off."""
-        if not self.unsafe:
-            self._note(node, ref.key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes): {why}")
+        if not self._offer(node, ref.key, what, why):
             return False
-        self._changed()
         frame.unpinned = True
-        self._note(node, ref.key, "unsafe-applied", f"removed {what}: {why}")
         return True
 
     def _among_other_pins(self, function: cst.FunctionDef, ref: FlagRef) -> bool:
@@ -1465,15 +1464,8 @@ class _Retire(_KeepConstants):
         if in_class and self._flag_override(original_node, updated_node):
             owner = self.state.decorated[-1].node.name.value
             why = f"its only job was a retired flag; it now returns what `{owner}`'s base class is assumed to"
-            name = f"{owner}.{updated_node.name.value}"
-            if not self.unsafe:
-                self._note(
-                    original_node, None, "unsafe-skipped", f"would remove override `{name}` (--unsafe-fixes): {why}"
-                )
-                return updated_node
-            self._changed()
-            self._note(original_node, None, "unsafe-applied", f"removed override `{name}`: {why}")
-            return cst.RemoveFromParent()
+            name = f"override `{owner}.{updated_node.name.value}`"
+            return cst.RemoveFromParent() if self._offer(original_node, None, name, why) else updated_node
         return self._without_final_return(updated_node)
 
     def _flag_override(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> bool:
