@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from flaglint.cachedir import temp_file
-from flaglint.codemod import _TEST_FILE, Note, remove_definitions, rewrite
+from flaglint.codemod import _TEST_FILE, Note, quoted_names, remove_definitions, rewrite
 from flaglint.config import Config
 from flaglint.detect import Reduction
 from flaglint.guard import deep, parallel_map
@@ -106,6 +106,7 @@ class _Texts:
     files: Sequence[str] = ()  # every Python file of the project
     edits: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel -> (text, encoding)
     _raw: dict[str, bytes | None] = field(default_factory=dict)
+    _templates: list[str] | None = None  # the project's templates and scripts, found once per plan
 
     def raw(self, rel: str) -> bytes | None:
         if rel not in self._raw:
@@ -134,6 +135,23 @@ class _Texts:
             found = self.text(rel)
             if not isinstance(found, Problem) and any(name in found[0] for name in names):
                 yield rel, found[0], found[1]
+
+    def templates(self, *names: str) -> Iterator[tuple[str, str]]:
+        """(file, text) of the project's templates and scripts (`.html`, `.jinja`, `.js`, ...) that
+        contain any of `names`: the tree is walked once per plan, each file read at most once."""
+        if self._templates is None:
+            self._templates = list(_template_files(self.workspace.root))
+        needles = [name.encode() for name in names]
+        for rel in self._templates:
+            if rel not in self._raw:  # whatever its size: a template too big to scan still counts
+                overlay = self.workspace.overlay.get(rel)
+                try:
+                    self._raw[rel] = overlay if overlay is not None else (self.workspace.root / rel).read_bytes()
+                except OSError:
+                    self._raw[rel] = None
+            data = self._raw[rel]
+            if data is not None and any(needle in data for needle in needles):
+                yield rel, data.decode("utf-8", "replace")
 
 
 def plan(
@@ -537,30 +555,22 @@ def _route_names_used(texts: _Texts, rel: str, text: str) -> set[str]:
     names = set(_ROUTE_NAME.findall(text))
     if not names:
         return set()
-    alternatives = "|".join(re.escape(n) for n in sorted(names))
-    spelt = re.compile(rf"""["'](?:[\w-]+:)*({alternatives})["']""")
+    spelt = quoted_names(names)
     used: set[str] = set()
     others = ((other, body) for other, body, _ in texts.containing(*names) if other != rel)
-    for _, body in itertools.chain(others, _templates(texts.workspace.root, names)):
+    for _, body in itertools.chain(others, texts.templates(*names)):
         used.update(spelt.findall(body))
     return used
 
 
-def _templates(root: Path, names: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(file, text) of the project's templates and scripts that contain any of `names`."""
-    needles = [name.encode() for name in names]
+def _template_files(root: Path) -> Iterator[str]:
+    """The project's templates and scripts, outside hidden folders and installed packages."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _NOT_SOURCES)
         for name in sorted(files):
             path = Path(folder, name)
-            if path.suffix not in _TEMPLATES or path.is_symlink():
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-            if any(needle in data for needle in needles):
-                yield path.relative_to(root).as_posix(), data.decode("utf-8", "replace")
+            if path.suffix in _TEMPLATES and not path.is_symlink():
+                yield path.relative_to(root).as_posix()
 
 
 def _left_out(texts: _Texts, folders: set[PurePosixPath]) -> Iterator[tuple[str, str]]:
@@ -644,7 +654,7 @@ def _remove_settings(texts: _Texts, keys: Sequence[str], notes: list[Note]) -> N
         others = [
             rel for rel, text, _ in found if mention.search(_without_setting(text, key) if rel in sites else text)
         ]
-        others += [rel for rel, text in _templates(texts.workspace.root, [key]) if mention.search(text)]
+        others += [rel for rel, text in texts.templates(key) if mention.search(text)]
         if others:
             for rel in sorted(sites):
                 notes.append(Note(rel, 0, key, "review", f"setting `{key}` is still named in {others[0]}; kept"))

@@ -210,9 +210,15 @@ def _keyword(arg: cst.Arg, name: str) -> bool:
     return arg.keyword is not None and arg.keyword.value == name
 
 
+def quoted_names(names: Iterable[str]) -> re.Pattern[str]:
+    """`names` spelt as a string, maybe namespaced (a route name: `"x"`, `'app:x'`); group 1 is it."""
+    alternatives = "|".join(re.escape(name) for name in sorted(names))
+    return re.compile(rf"[\"'](?:[\w-]+:)*({alternatives})[\"']")
+
+
 def _quoted(name: str, text: str) -> int:
-    """How often `text` spells `name` as a string (a route name, maybe namespaced: "app:name")."""
-    return len(re.findall(rf"[\"'](?:[\w-]+:)*{re.escape(name)}[\"']", text))
+    """How often `text` spells `name` as a string."""
+    return len(quoted_names([name]).findall(text))
 
 
 _Element = cst.Element | cst.DictElement | cst.StarredElement | cst.StarredDictElement | cst.Arg
