@@ -721,3 +721,107 @@ def test_a_route_only_a_retired_flag_served_goes_unless_a_template_names_it(tmp_
     )
     again = flaglint("clean", "--flag", "beta=off", "--unsafe-fixes", "--check", cwd=root)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+LEGACY = {
+    "pyproject.toml": """
+        [tool.flaglint]
+        sdks = []
+
+        [[tool.flaglint.patterns]]
+        kind = "membership"
+        name = "web.ctx.features"
+
+        [[tool.flaglint.patterns]]
+        kind = "function"
+        name = "platform.utils.multi_enabled"
+        flag = "multi"
+
+        [[tool.flaglint.patterns]]
+        kind = "attribute"
+        name = "django.conf.settings"
+        match = "ENABLE_*"
+
+        [[tool.flaglint.patterns]]
+        kind = "subscript"
+        name = "settings.FEATURES"
+        flag-kind = "test-override"
+        """,
+    "app/__init__.py": "",
+    "app/settings/base.py": """
+        DEBUG = False
+
+        # .. toggle_name: ENABLE_RECORDS
+        # .. toggle_default: False
+        ENABLE_RECORDS = False
+        ENABLE_BANNER = True
+        """,
+    "app/templates/base.html": '{% if settings.ENABLE_BANNER %}<div class="banner"></div>{% endif %}\n',
+    "app/pages.py": """
+        import web
+        from django.conf import settings
+
+        try:
+            from platform.utils import multi_enabled
+        except ImportError:
+            multi_enabled = None
+
+
+        class lists(web.page):
+            def is_enabled(self):
+                return "lists" in web.ctx.features
+
+            def GET(self, user):
+                if multi_enabled():
+                    return "multi"
+                context = dict(user=user, records=settings.ENABLE_RECORDS)
+                if settings.ENABLE_BANNER:
+                    context["banner"] = True
+                return context
+        """,
+    "tests/test_pages.py": """
+        def test_lists(settings):
+            settings.FEATURES["lists"] = True
+            assert True
+        """,
+}
+LEGACY_FLAGS = ("lists=on", "multi=off", "ENABLE_RECORDS=on", "ENABLE_BANNER=off")
+
+
+def test_membership_named_flag_settings_and_subscript_pins_through_the_cli(tmp_path: Path) -> None:
+    # The pattern kinds and removals added for issue 11's second replay round, through the console
+    # script: `"k" in features`, a helper that checks one flag (and its optional import), settings
+    # flags (definitions go unless a template names them), settings-fixture pins, an override whose
+    # only job was the flag, and a dict(...) keyword that only carried one.
+    root = tmp_path / "legacy"
+    write(root, LEGACY)
+    make_repo(root)
+    scanned = json.loads(flaglint("scan", "--format", "json", cwd=root).stdout)["references"]
+    assert sorted((r["path"], r["line"], r["kind"], r["key"]) for r in scanned) == [
+        ("app/pages.py", 12, "check", "lists"),
+        ("app/pages.py", 15, "check", "multi"),
+        ("app/pages.py", 17, "check", "ENABLE_RECORDS"),
+        ("app/pages.py", 18, "check", "ENABLE_BANNER"),
+        ("tests/test_pages.py", 2, "test-override", "lists"),
+    ]
+    done = flaglint("clean", *(f"--flag={f}" for f in LEGACY_FLAGS), "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    notes = done.stdout + done.stderr
+    assert "removed override `lists.is_enabled`" in notes
+    assert "removed entry records, which only carried flag 'ENABLE_RECORDS' to its readers" in notes
+    assert "removed setting `ENABLE_RECORDS`" in notes
+    assert "setting `ENABLE_BANNER` is still named in app/templates/base.html; kept" in notes
+    assert (root / "app/pages.py").read_text() == textwrap.dedent(
+        """\
+        import web
+
+
+        class lists(web.page):
+            def GET(self, user):
+                return dict(user=user)
+        """
+    )
+    assert (root / "app/settings/base.py").read_text() == "DEBUG = False\n\nENABLE_BANNER = True\n"
+    assert (root / "tests/test_pages.py").read_text() == "def test_lists(settings):\n    assert True\n"
+    again = flaglint("clean", *(f"--flag={f}" for f in LEGACY_FLAGS), "--unsafe-fixes", "--check", cwd=root)
+    assert again.returncode == 0, again.stdout + again.stderr
