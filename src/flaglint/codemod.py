@@ -1197,7 +1197,7 @@ class _Retire(_KeepConstants):
     def _without_flag_comments(self, lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
         """The lines above a check that resolved without the comment paragraphs (runs of comment
         lines) whose first line names a retired flag, by its key or its key constant: they were
-        about the check (`# TODO: remove flag k, assume on`), and the check is gone."""
+        about the check (`# remove flag k once it is on everywhere`), and the check is gone."""
         kept: list[cst.EmptyLine] = []
         start = 0
         while start < len(lines):
