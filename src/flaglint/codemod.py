@@ -291,6 +291,7 @@ class _Function:
     params: dict[str, list[object]] = field(default_factory=dict)  # @pytest.mark.parametrize("n", [...])
     pinned: dict[str, bool] = field(default_factory=dict)  # parameter -> truthiness the flag keeps
     unpinned: bool = False  # a pin statement in its body went
+    live: set[str] = field(default_factory=set)  # flags a pin that stays sets here: their checks read it
 
 
 _PARAMETRIZE = m.Call(
@@ -757,6 +758,10 @@ class _Retire(_KeepConstants):
 
     def visit_With(self, node: cst.With) -> None:
         self.state.guarded += 1
+        for item in node.items:
+            ref = self._ref(item.item)
+            if ref is not None and ref.kind is RefKind.TEST_OVERRIDE and not self._pinned_matches(ref):
+                self._pin_stays(ref)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         self.state.guarded -= 1
@@ -777,6 +782,9 @@ class _Retire(_KeepConstants):
             self._note(
                 original, ref.key, "review", f"`{ref.pattern}` returns an object, not the flag's value: rewrite by hand"
             )
+            return updated
+        if self.state.functions and ref.key in self.state.functions[-1].live:
+            self._note(original, ref.key, "review", f"flag {ref.key!r} is pinned above in this test: its check stays")
             return updated
         if ref.kind is RefKind.CHECK:
             self._changed()
@@ -1259,6 +1267,12 @@ class _Retire(_KeepConstants):
         the discarded value dooms its test, except in a class's set-up (`setUp`), where it pins the
         flag for every test of the class: that pin alone goes, with unsafe fixes.
         """
+        goes = self._pin_statement_goes(node, ref)
+        if not goes:
+            self._pin_stays(ref)
+        return goes
+
+    def _pin_statement_goes(self, node: cst.CSTNode, ref: FlagRef) -> bool:
         match = self._pinned_matches(ref)
         frame = self.state.functions[-1] if self.state.functions else None
         if match is None:
@@ -1272,18 +1286,29 @@ class _Retire(_KeepConstants):
         if frame is None:
             return False
         method = frame.node.name.value
-        if method not in _SET_UP and self._among_other_pins(frame.node, ref):
+        if self._dooms(frame, ref):
+            frame.doom = f"it tests flag {ref.key!r} in its discarded state"
+            return False
+        if method not in _SET_UP:
             state = "on" if self._value(ref) else "off"
             why = (
                 f"`{method}` set flag {ref.key!r} to its discarded value among other pins: "
                 f"it now runs with the flag {state}, check what it asserts"
             )
             return self._unpin(node, ref, frame, "the pin", why)
-        if method not in _SET_UP:
-            frame.doom = f"it tests flag {ref.key!r} in its discarded state"
-            return False
         why = f"it pins flag {ref.key!r} to its discarded value for every test of the class (they now run without it)"
         return self._unpin(node, ref, frame, f"the pin in `{method}`", why)
+
+    def _dooms(self, frame: _Function, ref: FlagRef) -> bool:
+        """Whether a pin of the discarded value makes its function a test of the discarded state:
+        not in a class's set-up (it pins for every test), nor among pins of other flags (a state)."""
+        return frame.node.name.value not in _SET_UP and not self._among_other_pins(frame.node, ref)
+
+    def _pin_stays(self, ref: FlagRef) -> None:
+        """A pin that stays sets the flag for the rest of its test: the test's own checks of the flag
+        (`settings.FEATURES[K]` read back) see the pinned value, not the retired one."""
+        if self.state.functions and ref.key is not None:
+            self.state.functions[-1].live.add(ref.key)
 
     def _unpin(self, node: cst.CSTNode, ref: FlagRef, frame: _Function, what: str, why: str) -> bool:
         """Unsafe fix: remove a pin of the discarded value alone (the test stays, now running with
@@ -1370,6 +1395,8 @@ class _Retire(_KeepConstants):
             reason = f"it is only reachable while flag {ref.key!r} is on"
         elif ref.kind is RefKind.TEST_OVERRIDE:
             match = self._pinned_matches(ref)
+            if not match:
+                self._pin_stays(ref)
             if match is None:
                 self._note(original_node, ref.key, "review", f"test override of {ref.key!r} pins a non-literal value")
                 return updated_node

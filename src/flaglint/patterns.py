@@ -309,13 +309,18 @@ _OBJECT_KIND = "object"
 def custom_rows(entry: Mapping[str, Any], number: int) -> tuple[Pattern, ...]:
     """The rows of one `[[tool.flaglint.patterns]]` table: one, or for kind = "object" (a class of
     flag objects of the project's own, `X = CourseWaffleFlag("k", __name__)` checked with
-    `X.is_enabled(course)`) the constructor's declaration row and one row per checking method.
+    `X.is_enabled(course)`) the constructor's declaration row and one row per checking method; a
+    membership test and its `not in`; a subscript pin and the read of what it pins.
     """
     if entry.get("kind") == "membership":  # `"k" in X` checks k; `"k" not in X` is its negation
         if entry.get("flag-kind", RefKind.CHECK.value) != RefKind.CHECK.value:
             raise PatternError("kind = 'membership' is a check: it takes no flag-kind")
         row = custom_pattern(entry, number)
         return (row, replace(row, id=f"{row.id}:not-in", negated=True))
+    if entry.get("kind") == "subscript" and entry.get("flag-kind") == RefKind.TEST_OVERRIDE.value:
+        # `settings.FEATURES[K] = True` pins K; reading `settings.FEATURES[K]` back is K's value
+        row = custom_pattern(entry, number)
+        return (row, replace(row, id=f"{row.id}:read", kind=RefKind.CHECK))
     if entry.get("kind") != _OBJECT_KIND:
         return (custom_pattern(entry, number),)
     unknown = sorted(set(entry) - {"kind", "name", "key", "key-keyword", "check"})
