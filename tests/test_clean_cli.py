@@ -329,10 +329,99 @@ def test_a_fixture_still_requested_out_of_reach_is_kept(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert {rel: (tmp_path / rel).read_text() for rel in tests} == tests
     assert (
-        "spam/tests/conftest.py: left unchanged: removing fixture `spam_checks_on` would leave it requested in"
+        "spam/tests/conftest.py: left unchanged: removing `spam_checks_on` would leave it named in"
         " other/test_other.py"
     ) in done.stderr
     assert "removed `test_checks`" not in done.stderr
+    assert "flag_is_active" not in (tmp_path / "spam/forms.py").read_text()
+
+
+HELPER_TESTS = {
+    "pyproject.toml": '[tool.flaglint]\nsdks = ["waffle"]\n',
+    "spam/forms.py": SPAM_TESTS["spam/forms.py"],
+    "spam/tests/test_views.py": """
+        import pytest
+        from django.test import TestCase
+        from waffle.models import Flag
+        from waffle.testutils import override_flag
+
+        from ..forms import checking
+
+
+        @pytest.fixture
+        def checks_on(db):
+            with override_flag("spam-checks", True):
+                yield
+
+
+        def test_with_checks(checks_on):
+            assert checking(None, "spam")
+
+
+        def test_without(db):
+            assert not checking(None, "ham")
+
+
+        class CheckingTests(TestCase):
+            def enable_checks(self):
+                self.flag = Flag.objects.create(name="spam-checks", everyone=True)
+
+            def test_checked(self):
+                self.enable_checks()
+                assert checking(None, "spam")
+
+            def test_plain(self):
+                assert not checking(None, "ham")
+        """,
+}
+
+
+def test_a_fixture_and_a_helper_pinning_the_discarded_value_go_with_their_tests(tmp_path: Path) -> None:
+    write(tmp_path, HELPER_TESTS)
+    done = flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "removed `test_with_checks`: it requests fixture `checks_on`, removed with its flag" in done.stderr
+    assert (
+        "removed `test_checked`: it calls `enable_checks`, removed with it:"
+        " it tests flag 'spam-checks' in its discarded state"
+    ) in done.stderr
+    assert (tmp_path / "spam/tests/test_views.py").read_text() == textwrap.dedent(
+        """\
+        from django.test import TestCase
+
+        from ..forms import checking
+
+
+        def test_without(db):
+            assert not checking(None, "ham")
+
+
+        class CheckingTests(TestCase):
+            def test_plain(self):
+                assert not checking(None, "ham")
+        """
+    )
+    assert flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", "--check", cwd=tmp_path).returncode == 0
+
+
+def test_a_helper_still_called_from_another_module_is_kept(tmp_path: Path) -> None:
+    files = dict(HELPER_TESTS)
+    files["spam/tests/test_more.py"] = """
+        from .test_views import CheckingTests
+
+
+        class MoreTests(CheckingTests):
+            def test_more(self):
+                self.enable_checks()
+        """
+    write(tmp_path, files)
+    views = (tmp_path / "spam/tests/test_views.py").read_text()
+    done = flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "spam/tests/test_views.py").read_text() == views
+    assert (
+        "spam/tests/test_views.py: left unchanged: removing `checks_on` would leave it named in spam/tests/test_more.py"
+    ) in done.stderr
     assert "flag_is_active" not in (tmp_path / "spam/forms.py").read_text()
 
 
@@ -345,7 +434,7 @@ def test_a_fixture_requested_from_an_excluded_folder_is_kept(tmp_path: Path) -> 
     done = flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "spam/tests/conftest.py").read_text() == conftest  # pytest still runs legacy/
-    assert "would leave it requested in spam/tests/legacy/test_old.py" in done.stderr
+    assert "would leave it named in spam/tests/legacy/test_old.py" in done.stderr
 
 
 def test_a_file_left_unchanged_is_named_with_the_reason(tmp_path: Path) -> None:

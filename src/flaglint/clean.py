@@ -485,9 +485,10 @@ def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], not
     """Tests, fixtures and classes that request a fixture the rewrite removed (it pinned a
     retired flag to its discarded value) are removed too, and so on for fixtures removed that way:
     without them pytest would fail with "fixture not found". Only where a conftest.py fixture is
-    seen (its folder) or in the fixture's own module. When a removed fixture is still named
-    anywhere afterwards, every rewrite of this step that removed a fixture is undone instead:
-    a broken test suite is worse than a kept fixture. Returns the files whose text changed here.
+    seen (its folder) or in the fixture's own module. When a removed fixture (or test helper
+    method, whose callers the rewrite removed with it) is still named anywhere afterwards, every
+    rewrite of this step that removed one is undone instead: a broken test suite is worse than a
+    kept fixture. Returns the files whose text changed here.
     """
     from flaglint.codemod import remove_requesters
     from flaglint.scan import parse
@@ -533,7 +534,7 @@ def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], not
                 texts.edits[rel] = old
     notes[:] = [note for note in notes if note.path not in fixtures]
     for rel in fixtures:
-        message = f"left unchanged: removing fixture `{fixtures[rel][0]}` would leave it requested in {left[0]}"
+        message = f"left unchanged: removing `{fixtures[rel][0]}` would leave it named in {left[0]}"
         notes.append(Note(rel, 0, None, "error", message))
     return set(fixtures)
 

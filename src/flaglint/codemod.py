@@ -282,6 +282,7 @@ def shrink(container: cst.BaseExpression, keep: Sequence[bool]) -> cst.BaseExpre
 class _Class:
     node: cst.ClassDef
     doom: str | None = None  # why the whole class should go (only applied with unsafe fixes)
+    callers: dict[str, str] = field(default_factory=dict)  # test method -> why it goes with a helper it calls
 
 
 @dataclass
@@ -303,6 +304,13 @@ _PARAMETRIZE = m.Call(
 _TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_tests?\.py$|conftest\.py$)")
 _SET_UP = frozenset({"setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "asyncSetUp"})
 _FIXTURE = m.Name("fixture") | m.Attribute(attr=m.Name("fixture"))
+
+
+def _calls_own_method(node: ast.AST, name: str) -> bool:
+    """`self.name(...)`."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or node.func.attr != name:
+        return False
+    return isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
 
 
 def is_fixture(node: cst.FunctionDef) -> bool:
@@ -719,9 +727,34 @@ class _Retire(_KeepConstants):
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
     ) -> cst.ClassDef | cst.RemovalSentinel:
         frame = self.state.decorated.pop()
+        if frame.callers:
+            updated_node = self._without_callers(original_node, updated_node, frame.callers)
         if frame.doom is None:
             return updated_node
         return self._doomed(original_node, updated_node, frame.doom)
+
+    def _without_callers(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef, callers: Mapping[str, str]
+    ) -> cst.ClassDef:
+        """The class less the test methods that called a helper removed with its flag."""
+        for method in original_node.body.body:
+            if isinstance(method, cst.FunctionDef) and method.name.value in callers:
+                self._note(
+                    method, None, "unsafe-applied", f"removed `{method.name.value}`: {callers[method.name.value]}"
+                )
+        body = updated_node.body
+        kept = [s for s in body.body if not (isinstance(s, cst.FunctionDef) and s.name.value in callers)]
+        for statement in body.body:
+            if statement not in kept:
+                self._dropped(statement)
+        if not kept:
+            kept = [cst.SimpleStatementLine([cst.Pass()])]
+        elif kept[0] is not body.body[0]:  # a new first statement: no blank line under the header
+            lines = list(kept[0].leading_lines)
+            while lines and lines[0].comment is None:
+                lines.pop(0)
+            kept[0] = kept[0].with_changes(leading_lines=lines)
+        return updated_node.with_changes(body=body.with_changes(body=kept))
 
     def _doomed(
         self, original_node: cst.FunctionDef | cst.ClassDef, updated_node: cst.FunctionDef | cst.ClassDef, doom: str
@@ -730,15 +763,54 @@ class _Retire(_KeepConstants):
         name = updated_node.name.value
         word = re.compile(rf"(?<!def )(?<!class )\b{re.escape(name)}\b")  # uses, not other definitions
         own = len(word.findall(cst.Module([]).code_for_node(original_node)))
-        if self.source is not None and len(word.findall(self.source())) > own:
+        fixture = isinstance(updated_node, cst.FunctionDef) and is_fixture(updated_node)
+        callers = self._calling_tests(original_node, own) if isinstance(original_node, cst.FunctionDef) else None
+        # a fixture is named by the tests that request it, a test helper by the tests that call it:
+        # they go with it, or (when it is still named anywhere in the project) nothing does (clean)
+        named = self.source is not None and len(word.findall(self.source())) > own
+        if named and not fixture and not callers:
             self._note(original_node, None, "review", f"`{name}` is kept, named elsewhere in the module: {doom}")
             return updated_node
         if not self._offer(original_node, None, f"`{name}`", doom):
             return updated_node
         self._dropped(updated_node)
-        if isinstance(updated_node, cst.FunctionDef) and is_fixture(updated_node):
+        if fixture or callers:
             self.state.fixtures.append(name)
+        if callers:
+            owner = self.state.decorated[-1]
+            assert isinstance(owner, _Class)
+            owner.callers.update((test, f"it calls `{name}`, removed with it: {doom}") for test in callers)
         return cst.RemoveFromParent()
+
+    def _calling_tests(self, helper: cst.FunctionDef, own: int) -> list[str] | None:
+        """The test methods of the helper's class that call it (`self.helper(...)`), when those
+        calls are every other mention of it in the module; else None. Read from the whole source:
+        the class being rewritten may hold stand-ins for the methods with no flag reference.
+        """
+        name = helper.name.value
+        owner = self.state.decorated[-1] if self.state.decorated else None
+        if not isinstance(owner, _Class) or self.source is None or name.startswith("test") or name in _SET_UP:
+            return None
+        source = self.source()
+        try:
+            module = ast.parse(source)
+        except SyntaxError:
+            return None
+        callers: list[str] = []
+        for klass in ast.walk(module):
+            if not isinstance(klass, ast.ClassDef) or klass.name != owner.node.name.value:
+                continue
+            for method in klass.body:
+                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or method.name == name:
+                    continue
+                calls = sum(1 for node in ast.walk(method) if _calls_own_method(node, name))
+                if calls and not method.name.startswith("test"):
+                    return None
+                callers.extend([method.name] * calls)
+        word = re.compile(rf"(?<!def )\b{re.escape(name)}\b")
+        if not callers or len(word.findall(source)) != own + len(callers):
+            return None
+        return sorted(set(callers))
 
     def _offer(self, node: cst.CSTNode, key: str | None, what: str, why: str) -> bool:
         """An unsafe fix that removes `what`: applied (and noted) with unsafe fixes, otherwise listed
@@ -1336,7 +1408,11 @@ class _Retire(_KeepConstants):
     def _pin_assignment(self, node: cst.Assign, ref: FlagRef) -> bool:
         """Whether `row, made = Flag.objects.update_or_create(name=K, ...)` goes (as `_pin_goes`
         says), given that what it binds is not used but by `row.delete()` (which goes with it).
+        A pin of the discarded value that dooms its whole function needs no such care.
         """
+        frame = self.state.functions[-1] if self.state.functions else None
+        if frame is not None and self._pinned_matches(ref) is False and self._dooms(frame, ref):
+            return self._pin_goes(node, ref)
         module = self.source() if self.source is not None else ""
         function = cst.Module([]).code_for_node(self.state.functions[-1].node) if self.state.functions else module
         bound: list[tuple[str, str]] = []  # (name, the text where its uses are: its function's, or the module's)
