@@ -158,19 +158,24 @@ def test_a_key_constant_whose_check_an_earlier_flag_folded_away_goes_too(tmp_pat
 
 
 def test_a_key_constant_named_only_in_prose_goes_but_not_one_a_string_names(tmp_path: Path) -> None:
-    # A test's docstring and a comment naming the constant do not use it; `getattr(keys, "B")` does.
+    # A test's docstring, a comment and a sentence naming the constant do not use it;
+    # `getattr(keys, "B")` and a string whose method is called (`"C D".split()`) do.
     files = {
-        "keys.py": b'A = "flag-a"\nB = "flag-b"\n',
-        "m.py": b"from keys import A, B\n\n\ndef f(flags):\n    return flags.is_enabled(A) or flags.is_enabled(B)\n",
+        "keys.py": b'A = "flag-a"\nB = "flag-b"\nC = "flag-c"\n',
+        "m.py": (
+            b"from keys import A, B, C\n\n\ndef f(flags):\n"
+            b"    return flags.is_enabled(A) or flags.is_enabled(B) or flags.is_enabled(C)\n"
+        ),
         "tests/test_m.py": (
             b'import keys\n\n\ndef test_f():\n    """f is on when A is on."""\n'
-            b'    # see keys.A\n    assert getattr(keys, "B")\n'
+            b'    # see keys.A\n    print("turn A on to see it")\n    assert getattr(keys, "B")\n'
+            b'    assert all(getattr(keys, n) for n in "C D".split())\n'
         ),
     }
     config = project(tmp_path, files)
-    step = plan(config, {"flag-a": "True", "flag-b": "True"}, use_cache=False)
+    step = plan(config, {"flag-a": "True", "flag-b": "True", "flag-c": "True"}, use_cache=False)
     assert apply(tmp_path, step.edits) == []
-    assert (tmp_path / "keys.py").read_text() == 'B = "flag-b"\n'
+    assert (tmp_path / "keys.py").read_text() == 'B = "flag-b"\nC = "flag-c"\n'
     assert (tmp_path / "m.py").read_text() == "def f(flags):\n    return True\n"
 
 

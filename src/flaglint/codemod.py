@@ -26,6 +26,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeP
 from flaglint.model import FlagRef, ModuleName, RefKind, Span
 from flaglint.patterns import Pattern
 from flaglint.scan import last_name
+from flaglint.source import next_token, prose_literal
 
 
 @dataclass(frozen=True)
@@ -2021,12 +2022,12 @@ def _code_mentions(code: str) -> collections.Counter[str]:
         if token.type == tokenize.NAME and not (previous and previous.string == "."):
             found[token.string] += 1
         elif token.type == tokenize.STRING:
-            after = next((t for t in tokens[index + 1 :] if t.type not in (tokenize.NL, tokenize.COMMENT)), None)
+            after = next_token(tokens, index)
             docstring = (previous is None or previous.type in layout) and (
                 after is None or after.type in (tokenize.NEWLINE, tokenize.ENDMARKER)
             )
             dict_key = bool(brackets) and brackets[-1] == "{" and after is not None and after.string == ":"
-            if not docstring and not dict_key:
+            if not docstring and not dict_key and not prose_literal(token.string, after.string if after else None):
                 found.update(_mentions(token.string))
         elif token.type not in layout and token.type not in (tokenize.OP, tokenize.NUMBER, tokenize.NAME):
             found.update(_mentions(token.string))  # f-string parts (3.12+) count like strings

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import io
+import itertools
 import os
 import re
 import stat
 import tokenize
+from collections.abc import Sequence
 
 from flaglint.model import Problem
 
@@ -107,10 +109,29 @@ def parse_size(value: object) -> int | None:
     return size if size > 0 else None
 
 
+def next_token(tokens: Sequence[tokenize.TokenInfo], index: int) -> tokenize.TokenInfo | None:
+    """The token after `tokens[index]`, line breaks inside brackets and comments skipped."""
+    return next((t for t in itertools.islice(tokens, index + 1, None) if t.type not in _SKIPPED), None)
+
+
+_SKIPPED = frozenset({tokenize.NL, tokenize.COMMENT})
+
+
+def prose_literal(literal: str, following: str | None) -> bool:
+    """A plain string literal with spaces in it ("Submitted to Akismet as spam"): words, not a
+    name a program looks up (`__all__`, `getattr` and `mock.patch` strings have no spaces). An
+    f-string is code, and so is a string whose method is called (`"a b".split()`, the token
+    `following` it is ".")."""
+    prefix = literal[: len(literal) - len(literal.lstrip("rRbBuUfF"))]
+    if "f" in prefix.lower() or following == ".":
+        return False
+    return any(c.isspace() for c in literal[len(prefix) :])
+
+
 def without_prose(text: str) -> str:
-    """`text` with its comments and docstrings (a string that is a whole statement) blanked out,
-    offsets and line breaks kept: what is left is what code can use. Unchanged when it does not
-    tokenize.
+    """`text` with its comments, docstrings (a string that is a whole statement) and prose
+    strings (`prose_literal`) blanked out, offsets and line breaks kept: what is left is what code
+    can use. Unchanged when it does not tokenize.
     """
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -129,6 +150,9 @@ def without_prose(text: str) -> str:
             while following < len(tokens) and tokens[following].type in (tokenize.NL, tokenize.COMMENT):
                 following += 1
             prose = following == len(tokens) or tokens[following].type in (tokenize.NEWLINE, tokenize.ENDMARKER)
+        if token.type == tokenize.STRING and not prose:
+            after = next_token(tokens, index)
+            prose = prose_literal(token.string, None if after is None else after.string)
         if prose:
             spans.append((starts[token.start[0] - 1] + token.start[1], starts[token.end[0] - 1] + token.end[1]))
         if token.type not in (tokenize.NL, tokenize.COMMENT):
