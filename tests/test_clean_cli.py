@@ -329,8 +329,7 @@ def test_a_fixture_still_requested_out_of_reach_is_kept(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert {rel: (tmp_path / rel).read_text() for rel in tests} == tests
     assert (
-        "spam/tests/conftest.py: left unchanged: removing `spam_checks_on` would leave it named in"
-        " other/test_other.py"
+        "spam/tests/conftest.py: left unchanged: removing `spam_checks_on` would leave it named in other/test_other.py"
     ) in done.stderr
     assert "removed `test_checks`" not in done.stderr
     assert "flag_is_active" not in (tmp_path / "spam/forms.py").read_text()
