@@ -856,7 +856,7 @@ class _Retire(_KeepConstants):
                 original, ref.key, "review", f"`{ref.pattern}` returns an object, not the flag's value: rewrite by hand"
             )
             return updated
-        if self.state.functions and ref.key in self.state.functions[-1].live:
+        if any(ref.key in frame.live for frame in self.state.functions):  # nested functions too
             self._note(original, ref.key, "review", f"flag {ref.key!r} is pinned above in this test: its check stays")
             return updated
         if ref.kind is RefKind.CHECK:
