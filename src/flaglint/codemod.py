@@ -15,7 +15,7 @@ import io
 import itertools
 import re
 import tokenize
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -26,7 +26,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeP
 from flaglint.model import FlagRef, ModuleName, RefKind, Span
 from flaglint.patterns import Pattern
 from flaglint.scan import last_name
-from flaglint.source import next_token, prose_literal
+from flaglint.source import next_token, prose_string
 
 
 @dataclass(frozen=True)
@@ -312,6 +312,10 @@ def _calls_own_method(node: ast.AST, name: str) -> bool:
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or node.func.attr != name:
         return False
     return isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
+
+
+def _methods_named(statements: Sequence[cst.BaseStatement], names: Container[str]) -> list[cst.FunctionDef]:
+    return [s for s in statements if isinstance(s, cst.FunctionDef) and s.name.value in names]
 
 
 def is_fixture(node: cst.FunctionDef) -> bool:
@@ -738,23 +742,13 @@ class _Retire(_KeepConstants):
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef, callers: Mapping[str, str]
     ) -> cst.ClassDef:
         """The class less the test methods that called a helper removed with its flag."""
-        for method in original_node.body.body:
-            if isinstance(method, cst.FunctionDef) and method.name.value in callers:
-                self._note(
-                    method, None, "unsafe-applied", f"removed `{method.name.value}`: {callers[method.name.value]}"
-                )
+        for method in _methods_named(original_node.body.body, callers):
+            self._note(method, None, "unsafe-applied", f"removed `{method.name.value}`: {callers[method.name.value]}")
         body = updated_node.body
-        kept = [s for s in body.body if not (isinstance(s, cst.FunctionDef) and s.name.value in callers)]
-        for statement in body.body:
-            if statement not in kept:
-                self._dropped(statement)
-        if not kept:
-            kept = [cst.SimpleStatementLine([cst.Pass()])]
-        elif kept[0] is not body.body[0]:  # a new first statement: no blank line under the header
-            lines = list(kept[0].leading_lines)
-            while lines and lines[0].comment is None:
-                lines.pop(0)
-            kept[0] = kept[0].with_changes(leading_lines=lines)
+        gone = _methods_named(body.body, callers)
+        self._dropped(*gone)
+        kept = [statement for statement in body.body if statement not in gone]
+        kept = list(_opening_kept(body.body, kept)) if kept else [self._pad()]
         return updated_node.with_changes(body=body.with_changes(body=kept))
 
     def _doomed(
@@ -764,12 +758,14 @@ class _Retire(_KeepConstants):
         name = updated_node.name.value
         word = re.compile(rf"(?<!def )(?<!class )\b{re.escape(name)}\b")  # uses, not other definitions
         own = len(word.findall(cst.Module([]).code_for_node(original_node)))
+        elsewhere = len(word.findall(self.source())) - own if self.source is not None else 0
         fixture = isinstance(updated_node, cst.FunctionDef) and is_fixture(updated_node)
-        callers = self._calling_tests(original_node, own) if isinstance(original_node, cst.FunctionDef) else None
+        callers = None
+        if elsewhere and isinstance(original_node, cst.FunctionDef):
+            callers = self._calling_tests(original_node, elsewhere)
         # a fixture is named by the tests that request it, a test helper by the tests that call it:
         # they go with it, or (when it is still named anywhere in the project) nothing does (clean)
-        named = self.source is not None and len(word.findall(self.source())) > own
-        if named and not fixture and not callers:
+        if elsewhere and not fixture and not callers:
             self._note(original_node, None, "review", f"`{name}` is kept, named elsewhere in the module: {doom}")
             return updated_node
         if not self._offer(original_node, None, f"`{name}`", doom):
@@ -783,10 +779,11 @@ class _Retire(_KeepConstants):
             owner.callers.update((test, f"it calls `{name}`, removed with it: {doom}") for test in callers)
         return cst.RemoveFromParent()
 
-    def _calling_tests(self, helper: cst.FunctionDef, own: int) -> list[str] | None:
+    def _calling_tests(self, helper: cst.FunctionDef, mentions: int) -> list[str] | None:
         """The test methods of the helper's class that call it (`self.helper(...)`), when those
-        calls are every other mention of it in the module; else None. Read from the whole source:
-        the class being rewritten may hold stand-ins for the methods with no flag reference.
+        calls are the `mentions` the module makes of it beside its definition; else None. Read from
+        the whole source: the class being rewritten may hold stand-ins for methods without a flag
+        reference.
         """
         name = helper.name.value
         owner = self.state.decorated[-1] if self.state.decorated else None
@@ -808,10 +805,7 @@ class _Retire(_KeepConstants):
                 if calls and not method.name.startswith("test"):
                     return None
                 callers.extend([method.name] * calls)
-        word = re.compile(rf"(?<!def )\b{re.escape(name)}\b")
-        if not callers or len(word.findall(source)) != own + len(callers):
-            return None
-        return sorted(set(callers))
+        return sorted(set(callers)) if callers and len(callers) == mentions else None
 
     def _offer(self, node: cst.CSTNode, key: str | None, what: str, why: str) -> bool:
         """An unsafe fix that removes `what`: applied (and noted) with unsafe fixes, otherwise listed
@@ -1335,23 +1329,28 @@ class _Retire(_KeepConstants):
             return cst.RemoveFromParent()  # `pin_flag(K)` as a statement
         return updated_node
 
-    def _pin_goes(self, node: cst.CSTNode, ref: FlagRef) -> bool:
+    def _pin_goes(self, node: cst.CSTNode, ref: FlagRef, removable: Callable[[], bool] = lambda: True) -> bool:
         """Whether a statement that pins a retired flag goes: a pin of the kept value does; one of
         the discarded value dooms its test, except in a class's set-up (`setUp`), where it pins the
-        flag for every test of the class: that pin alone goes, with unsafe fixes.
+        flag for every test of the class: that pin alone goes, with unsafe fixes. `removable` says
+        whether the statement itself may go (asked only when it would).
         """
-        goes = self._pin_statement_goes(node, ref)
-        if not goes:
+        match = self._pinned_matches(ref)
+        goes = self._pin_statement_goes(node, ref, match, removable)
+        if not goes and not match:  # a pin of the kept value that stays pins what the code now does
             self._pin_stays(ref)
         return goes
 
-    def _pin_statement_goes(self, node: cst.CSTNode, ref: FlagRef) -> bool:
-        match = self._pinned_matches(ref)
+    def _pin_statement_goes(
+        self, node: cst.CSTNode, ref: FlagRef, match: bool | None, removable: Callable[[], bool]
+    ) -> bool:
         frame = self.state.functions[-1] if self.state.functions else None
         if match is None:
             self._note(node, ref.key, "review", f"test override of {ref.key!r} pins a non-literal value")
             return False
         if match:
+            if not removable():
+                return False
             self._changed()
             if frame is not None:
                 frame.unpinned = True
@@ -1361,6 +1360,8 @@ class _Retire(_KeepConstants):
         method = frame.node.name.value
         if self._dooms(frame, ref):
             frame.doom = f"it tests flag {ref.key!r} in its discarded state"
+            return False
+        if not removable():
             return False
         if method not in _SET_UP:
             state = "on" if self._value(ref) else "off"
@@ -1409,36 +1410,38 @@ class _Retire(_KeepConstants):
     def _pin_assignment(self, node: cst.Assign, ref: FlagRef) -> bool:
         """Whether `row, made = Flag.objects.update_or_create(name=K, ...)` goes (as `_pin_goes`
         says), given that what it binds is not used but by `row.delete()` (which goes with it).
-        A pin of the discarded value that dooms its whole function needs no such care.
         """
-        frame = self.state.functions[-1] if self.state.functions else None
-        if frame is not None and self._pinned_matches(ref) is False and self._dooms(frame, ref):
-            return self._pin_goes(node, ref)
         module = self.source() if self.source is not None else ""
-        function = cst.Module([]).code_for_node(self.state.functions[-1].node) if self.state.functions else module
-        bound: list[tuple[str, str]] = []  # (name, the text where its uses are: its function's, or the module's)
+        in_function = bool(self.state.functions)
+        function = functools.cache(lambda: cst.Module([]).code_for_node(self.state.functions[-1].node))
+        bound: list[tuple[str, bool]] = []  # (name, whether its uses are the module's, not its function's)
         for target in node.targets:
             parts = target.target.elements if isinstance(target.target, cst.Tuple) else [target.target]
             for part in parts:
                 value = part.value if isinstance(part, cst.Element) else part
                 if isinstance(value, cst.Name):
-                    bound.append((value.value, function))
+                    bound.append((value.value, not in_function))
                 elif m.matches(value, m.Attribute(value=m.Name("self"), attr=m.Name())):
-                    bound.append((value.attr.value, module))  # type: ignore[attr-defined]
+                    bound.append((value.attr.value, True))  # type: ignore[attr-defined]
                 else:
                     return False
-        for name, text in bound:
-            word = len(re.findall(rf"\b{re.escape(name)}\b", text))
-            deletes = len(re.findall(rf"\b{re.escape(name)}\s*\.\s*delete\(\s*\)", text))
-            if word != 1 + deletes:
-                self._note(node, ref.key, "review", f"the pin of {ref.key!r} is kept: `{name}` is used after it")
-                return False
-        if not self._pin_goes(node, ref):
+
+        def unused() -> bool:
+            for name, in_module in bound:
+                text = module if in_module else function()
+                word = len(re.findall(rf"\b{re.escape(name)}\b", text))
+                deletes = len(re.findall(rf"\b{re.escape(name)}\s*\.\s*delete\(\s*\)", text))
+                if word != 1 + deletes:
+                    self._note(node, ref.key, "review", f"the pin of {ref.key!r} is kept: `{name}` is used after it")
+                    return False
+            return True
+
+        if not self._pin_goes(node, ref, unused):
             return False
         scope = ".".join(frame.node.name.value for frame in self.state.decorated)
-        for name, text in bound:
-            if re.search(rf"\b{re.escape(name)}\s*\.\s*delete", text):
-                self.state.released.append(("" if text is module else scope, name))
+        for name, in_module in bound:
+            if re.search(rf"\b{re.escape(name)}\s*\.\s*delete", module if in_module else function()):
+                self.state.released.append(("" if in_module else scope, name))
         return True
 
     def leave_SimpleStatementLine(
@@ -2002,9 +2005,9 @@ class _Uses:
 
 
 def _code_mentions(code: str) -> collections.Counter[str]:
-    """Names used in `code`: tokens, without comments, docstrings and dict keys, attribute names
-    excluded; names in other strings count (`__all__`). Falls back to every word when the text
-    does not tokenize.
+    """Names used in `code`: tokens, without comments, prose strings (docstrings, sentences) and
+    dict keys, attribute names excluded; names in other strings count (`__all__`). Falls back to
+    every word when the text does not tokenize.
     """
     found: collections.Counter[str] = collections.Counter()
     try:
@@ -2023,11 +2026,8 @@ def _code_mentions(code: str) -> collections.Counter[str]:
             found[token.string] += 1
         elif token.type == tokenize.STRING:
             after = next_token(tokens, index)
-            docstring = (previous is None or previous.type in layout) and (
-                after is None or after.type in (tokenize.NEWLINE, tokenize.ENDMARKER)
-            )
             dict_key = bool(brackets) and brackets[-1] == "{" and after is not None and after.string == ":"
-            if not docstring and not dict_key and not prose_literal(token.string, after.string if after else None):
+            if not dict_key and not prose_string(token.string, previous, after):
                 found.update(_mentions(token.string))
         elif token.type not in layout and token.type not in (tokenize.OP, tokenize.NUMBER, tokenize.NAME):
             found.update(_mentions(token.string))  # f-string parts (3.12+) count like strings

@@ -117,21 +117,28 @@ def next_token(tokens: Sequence[tokenize.TokenInfo], index: int) -> tokenize.Tok
 _SKIPPED = frozenset({tokenize.NL, tokenize.COMMENT})
 
 
-def prose_literal(literal: str, following: str | None) -> bool:
-    """A plain string literal with spaces in it ("Submitted to Akismet as spam"): words, not a
-    name a program looks up (`__all__`, `getattr` and `mock.patch` strings have no spaces). An
-    f-string is code, and so is a string whose method is called (`"a b".split()`, the token
-    `following` it is ".")."""
+_STATEMENT_START = frozenset({tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT})
+_STATEMENT_END = frozenset({tokenize.NEWLINE, tokenize.ENDMARKER})
+
+
+def prose_string(literal: str, previous: tokenize.TokenInfo | None, after: tokenize.TokenInfo | None) -> bool:
+    """Whether a string token is words, not a name a program could look up: a docstring (a string
+    that is a whole statement: `previous` and `after` are the tokens around it, line breaks inside
+    brackets and comments skipped), or a plain literal with spaces in it ("Submitted to Akismet as
+    spam"; `__all__`, `getattr` and `mock.patch` strings have none). An f-string is code, and so is
+    a string whose method is called (`"a b".split()`)."""
+    if (previous is None or previous.type in _STATEMENT_START) and (after is None or after.type in _STATEMENT_END):
+        return True
     prefix = literal[: len(literal) - len(literal.lstrip("rRbBuUfF"))]
-    if "f" in prefix.lower() or following == ".":
+    if "f" in prefix.lower() or (after is not None and after.string == "."):
         return False
     return any(c.isspace() for c in literal[len(prefix) :])
 
 
 def without_prose(text: str) -> str:
-    """`text` with its comments, docstrings (a string that is a whole statement) and prose
-    strings (`prose_literal`) blanked out, offsets and line breaks kept: what is left is what code
-    can use. Unchanged when it does not tokenize.
+    """`text` with its comments and prose strings (`prose_string`: docstrings, sentences) blanked
+    out, offsets and line breaks kept: what is left is what code can use. Unchanged when it does not
+    tokenize.
     """
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -140,19 +147,12 @@ def without_prose(text: str) -> str:
     starts = [0]
     for line in io.StringIO(text):
         starts.append(starts[-1] + len(line))
-    layout = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT}
     spans = []
     previous: tokenize.TokenInfo | None = None
     for index, token in enumerate(tokens):
         prose = token.type == tokenize.COMMENT
-        if token.type == tokenize.STRING and (previous is None or previous.type in layout):
-            following = index + 1
-            while following < len(tokens) and tokens[following].type in (tokenize.NL, tokenize.COMMENT):
-                following += 1
-            prose = following == len(tokens) or tokens[following].type in (tokenize.NEWLINE, tokenize.ENDMARKER)
-        if token.type == tokenize.STRING and not prose:
-            after = next_token(tokens, index)
-            prose = prose_literal(token.string, None if after is None else after.string)
+        if token.type == tokenize.STRING:
+            prose = prose_string(token.string, previous, next_token(tokens, index))
         if prose:
             spans.append((starts[token.start[0] - 1] + token.start[1], starts[token.end[0] - 1] + token.end[1]))
         if token.type not in (tokenize.NL, tokenize.COMMENT):
