@@ -341,6 +341,7 @@ HELPER_TESTS = {
     "spam/tests/test_views.py": """
         import pytest
         from django.test import TestCase
+        from waffle import flag_is_active
         from waffle.models import Flag
         from waffle.testutils import override_flag
 
@@ -361,6 +362,11 @@ HELPER_TESTS = {
             assert not checking(None, "ham")
 
 
+        def test_follows(db, checks_wanted):
+            with override_flag("spam-checks", active=checks_wanted):
+                assert flag_is_active(None, "spam-checks") is checks_wanted
+
+
         class CheckingTests(TestCase):
             def enable_checks(self):
                 self.flag = Flag.objects.create(name="spam-checks", everyone=True)
@@ -376,9 +382,11 @@ HELPER_TESTS = {
 
 
 def test_a_fixture_and_a_helper_pinning_the_discarded_value_go_with_their_tests(tmp_path: Path) -> None:
+    # ...and a test whose pin stays (a fixture's value) keeps its own check of the flag.
     write(tmp_path, HELPER_TESTS)
     done = flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    assert "flag 'spam-checks' is pinned above in this test: its check stays" in done.stderr
     assert "removed `test_with_checks`: it requests fixture `checks_on`, removed with its flag" in done.stderr
     assert (
         "removed `test_checked`: it calls `enable_checks`, removed with it:"
@@ -387,12 +395,19 @@ def test_a_fixture_and_a_helper_pinning_the_discarded_value_go_with_their_tests(
     assert (tmp_path / "spam/tests/test_views.py").read_text() == textwrap.dedent(
         """\
         from django.test import TestCase
+        from waffle import flag_is_active
+        from waffle.testutils import override_flag
 
         from ..forms import checking
 
 
         def test_without(db):
             assert not checking(None, "ham")
+
+
+        def test_follows(db, checks_wanted):
+            with override_flag("spam-checks", active=checks_wanted):
+                assert flag_is_active(None, "spam-checks") is checks_wanted
 
 
         class CheckingTests(TestCase):
@@ -849,10 +864,14 @@ LEGACY = {
         import web
         from django.conf import settings
 
+        from platform.banner import Banner
+
         try:
             from platform.utils import multi_enabled
         except ImportError:
             multi_enabled = None
+
+        HELP = "The Banner shows on every page"
 
 
         class lists(web.page):
@@ -864,13 +883,13 @@ LEGACY = {
                     return "multi"
                 context = dict(user=user, records=settings.ENABLE_RECORDS)
                 if settings.ENABLE_BANNER:
-                    context["banner"] = True
+                    context["banner"] = Banner()
                 return context
         """,
     "tests/test_pages.py": """
-        def test_lists(settings):
+        def test_lists(settings, page):
             settings.FEATURES["lists"] = True
-            assert True
+            assert page(settings.FEATURES["lists"])
         """,
 }
 LEGACY_FLAGS = ("lists=on", "multi=off", "ENABLE_RECORDS=on", "ENABLE_BANNER=off")
@@ -880,17 +899,19 @@ def test_membership_named_flag_settings_and_subscript_pins_through_the_cli(tmp_p
     # The pattern kinds and removals added for issue 11's second replay round, through the console
     # script: `"k" in features`, a helper that checks one flag (and its optional import), settings
     # flags (definitions go unless a template names them), settings-fixture pins, an override whose
-    # only job was the flag, and a dict(...) keyword that only carried one.
+    # only job was the flag, and a dict(...) keyword that only carried one; then a settings-fixture
+    # pin read back (a check of the flag) and an import named only in a sentence (it goes).
     root = tmp_path / "legacy"
     write(root, LEGACY)
     make_repo(root)
     scanned = json.loads(flaglint("scan", "--format", "json", cwd=root).stdout)["references"]
     assert sorted((r["path"], r["line"], r["kind"], r["key"]) for r in scanned) == [
-        ("app/pages.py", 12, "check", "lists"),
-        ("app/pages.py", 15, "check", "multi"),
-        ("app/pages.py", 17, "check", "ENABLE_RECORDS"),
-        ("app/pages.py", 18, "check", "ENABLE_BANNER"),
+        ("app/pages.py", 16, "check", "lists"),
+        ("app/pages.py", 19, "check", "multi"),
+        ("app/pages.py", 21, "check", "ENABLE_RECORDS"),
+        ("app/pages.py", 22, "check", "ENABLE_BANNER"),
         ("tests/test_pages.py", 2, "test-override", "lists"),
+        ("tests/test_pages.py", 3, "check", "lists"),  # the pin read back
     ]
     done = flaglint("clean", *(f"--flag={f}" for f in LEGACY_FLAGS), "--unsafe-fixes", cwd=root)
     assert done.returncode == 0, done.stderr
@@ -903,6 +924,8 @@ def test_membership_named_flag_settings_and_subscript_pins_through_the_cli(tmp_p
         """\
         import web
 
+        HELP = "The Banner shows on every page"
+
 
         class lists(web.page):
             def GET(self, user):
@@ -910,6 +933,6 @@ def test_membership_named_flag_settings_and_subscript_pins_through_the_cli(tmp_p
         """
     )
     assert (root / "app/settings/base.py").read_text() == "DEBUG = False\n\nENABLE_BANNER = True\n"
-    assert (root / "tests/test_pages.py").read_text() == "def test_lists(settings):\n    assert True\n"
+    assert (root / "tests/test_pages.py").read_text() == "def test_lists(settings, page):\n    assert page(True)\n"
     again = flaglint("clean", *(f"--flag={f}" for f in LEGACY_FLAGS), "--unsafe-fixes", "--check", cwd=root)
     assert again.returncode == 0, again.stdout + again.stderr
