@@ -1,7 +1,8 @@
 """Every case under fixtures/clean/ is one behaviour of `flaglint clean`, shown as before and after.
 
 A case is a folder with `case.toml` (the flags to retire, and optionally `unsafe`, custom `patterns`,
-`exclude`, `declarations` of flags in code and the `notes` the run must report) and either
+`exclude`, `declarations` of flags in code, the `notes` the run must report and the flags it must
+leave `refused`, all or nothing) and either
 `before.py` + `after.py` or a `before/` and `after/` tree. Each case also checks that a second run
 changes nothing.
 """
@@ -65,6 +66,7 @@ def test_clean_case(case: Path, tmp_path: Path) -> None:
     values = {key: parse_flag_value(text) for key, text in spec["flags"].items()}
     step = plan(config, values, unsafe=spec.get("unsafe", False), use_cache=False)
     assert step.problems == ()
+    assert [key for key, _ in step.refused] == spec.get("refused", []), step.refused
     assert apply(root, step.edits) == []
     assert tree(root) == expected(case)
     reported = [str(note) for note in step.notes]

@@ -24,11 +24,12 @@ from flaglint.codemod import _TEST_FILE, Note, quoted_names, remove_definitions,
 from flaglint.config import Config
 from flaglint.detect import Reduction
 from flaglint.guard import deep, parallel_map
-from flaglint.model import FlagRef, KeySource, Problem, RefKind, Span
+from flaglint.model import FlagRef, KeySource, ModuleName, Problem, RefKind, Span
 from flaglint.patterns import Pattern, Shape
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding, without_prose
-from flaglint.workspace import Workspace, digest_of, discover
+from flaglint.uses import UseIndex
+from flaglint.workspace import ScanResult, Workspace, digest_of, discover
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -86,6 +87,9 @@ class Step:
     notes: tuple[Note, ...] = ()
     problems: tuple[Problem, ...] = ()
     key_names: frozenset[str] = frozenset()  # the constants flag checks used as keys before this step
+    # flags left as they were (all or nothing), with why: a check that could not be rewritten, or a
+    # definition the retirement would delete that something still names
+    refused: tuple[tuple[str, str], ...] = ()
 
     @property
     def removed_lines(self) -> int:
@@ -107,6 +111,8 @@ class _Texts:
     edits: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel -> (text, encoding)
     _raw: dict[str, bytes | None] = field(default_factory=dict)
     _templates: list[str] | None = None  # the project's templates and scripts, found once per plan
+    _everything: list[str] | None = None  # every Python file under the root, excluded folders too
+    _text_files: list[str] | None = None  # templates, scripts, configuration and docs
 
     def raw(self, rel: str) -> bytes | None:
         if rel not in self._raw:
@@ -136,6 +142,45 @@ class _Texts:
             if not isinstance(found, Problem) and any(name in found[0] for name in names):
                 yield rel, found[0], found[1]
 
+    def everywhere(self, names: Sequence[str]) -> Iterator[tuple[str, str, ModuleName]]:
+        """(file, text, module) of every Python file under the root, the settings' excluded
+        folders too (tests and migrations still import what they name), whose current text
+        contains any of `names`."""
+        if self._everything is None:
+            root = self.workspace.root
+            config = dataclasses.replace(self.workspace.config, exclude=())
+            self._everything = sorted(set(discover(root, [root], config)[0]) | set(self.edits))
+        needles = [name.encode() for name in names]
+        for rel in self._everything:
+            if rel not in self.edits:
+                data = self.raw(rel)
+                if data is None or not any(needle in data for needle in needles):
+                    continue
+            found = self.text(rel)
+            if not isinstance(found, Problem) and any(name in found[0] for name in names):
+                yield rel, found[0], self.workspace.module_of(rel)
+
+    def text_files(self, names: Sequence[str]) -> Iterator[tuple[str, str]]:
+        """(file, text) of the project's templates, scripts, configuration and docs that contain
+        any of `names` (a change log is history, not a use)."""
+        if self._text_files is None:
+            self._text_files = list(_template_files(self.workspace.root, _TEXT_FILES))
+        needles = [name.encode() for name in names]
+        for rel in self._text_files:
+            data = self._read_other(rel)
+            if data is not None and any(needle in data for needle in needles):
+                text = data.decode("utf-8", "replace")
+                yield rel, _without_own_settings(text) if rel.endswith("pyproject.toml") else text
+
+    def _read_other(self, rel: str) -> bytes | None:
+        if rel not in self._raw:  # whatever its size: a template too big to scan still counts
+            overlay = self.workspace.overlay.get(rel)
+            try:
+                self._raw[rel] = overlay if overlay is not None else (self.workspace.root / rel).read_bytes()
+            except OSError:
+                self._raw[rel] = None
+        return self._raw[rel]
+
     def templates(self, *names: str) -> Iterator[tuple[str, str]]:
         """(file, text) of the project's templates and scripts (`.html`, `.jinja`, `.js`, ...) that
         contain any of `names`: the tree is walked once per plan, each file read at most once."""
@@ -143,13 +188,7 @@ class _Texts:
             self._templates = list(_template_files(self.workspace.root))
         needles = [name.encode() for name in names]
         for rel in self._templates:
-            if rel not in self._raw:  # whatever its size: a template too big to scan still counts
-                overlay = self.workspace.overlay.get(rel)
-                try:
-                    self._raw[rel] = overlay if overlay is not None else (self.workspace.root / rel).read_bytes()
-                except OSError:
-                    self._raw[rel] = None
-            data = self._raw[rel]
+            data = self._read_other(rel)
             if data is not None and any(needle in data for needle in needles):
                 yield rel, data.decode("utf-8", "replace")
 
@@ -167,11 +206,101 @@ def plan(
 ) -> Step:
     """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`;
     `key_names` are constants earlier steps saw flag checks use as keys (their checks may be gone).
-    """
-    from flaglint.detect import scan_source
 
+    All or nothing per flag: a flag whose checks under `paths` cannot all be rewritten, or whose
+    retirement would delete a definition that something still names, gets no edit at all and is
+    listed in `Step.refused`; the other flags are planned again without it.
+    """
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     result = workspace.scan(paths)
+    wanted = dict(values)
+    refused: dict[str, str] = {}
+    while True:
+        step, refusing = _plan_values(config, workspace, result, wanted, paths, unsafe, key_names)
+        if not refusing:
+            break
+        refused.update(refusing)
+        wanted = {key: value for key, value in wanted.items() if key not in refusing}
+        if not wanted:
+            kept = tuple(n for n in step.notes if n.kind in (*_REASONS, "skipped", "swept"))
+            step = Step({}, (), kept, step.problems, step.key_names)
+            break
+    reasons = tuple(sorted(refused.items()))
+    return dataclasses.replace(step, values=dict(values), refused=reasons)
+
+
+def _plan_values(
+    config: Config,
+    workspace: Workspace,
+    result: ScanResult,
+    values: Mapping[str, str | None],
+    paths: Sequence[Path] | None,
+    unsafe: bool,
+    key_names: frozenset[str],
+) -> tuple[Step, dict[str, str]]:
+    """One plan of `values` and the flags it must refuse (key -> why): first every check is
+    rewritten, file by file; then the project-wide passes run, again with the definitions the
+    use index found still named kept, until nothing the step deletes is named anywhere."""
+    from flaglint.safety import Dangling, dangling, leftover_checks
+
+    retired = _retire_checks(config, workspace, result, values, paths, unsafe)
+    keep: dict[tuple[str, str], Dangling] = {}
+    for _ in range(_KEEP_ROUNDS):
+        step, texts = _project_passes(config, workspace, result, values, unsafe, key_names, retired, keep.keys())
+        found = dangling(step.edits, _use_index(texts), frozenset(values))
+        more = {(use.definition.path, use.definition.name): use for use in found if use.keepable}
+        if not found or not more.keys() - keep.keys():
+            break
+        keep = {**more, **keep}
+    notes = list(step.notes)
+    for (path, name), use in sorted(keep.items()):
+        notes.append(
+            Note(path, use.definition.line, None, "review", f"kept `{name}`: still named at {use.path}:{use.line}")
+        )
+    refusing: dict[str, str] = {}
+    if found:
+        why = "; ".join(str(use) for use in found[:3])
+        refusing.update(dict.fromkeys(values, why))
+    left = leftover_checks(step.edits, retired.targets, values, workspace, result.refs)
+    for key, (rel, line) in left.items():
+        here = [n for n in step.notes if n.path == rel and n.kind in _REASONS]
+        reason = next((n.message for n in here if n.line == line), here[0].message if here else None)
+        refusing.setdefault(key, f"{rel}:{line}: {reason or 'this check could not be rewritten'}")
+    return dataclasses.replace(step, notes=tuple(notes)), refusing
+
+
+_REASONS = ("error", "review", "unsafe-skipped")  # notes that may say why a check stayed
+_KEEP_ROUNDS = 4  # each round keeps what the last one found still named; 2 suffice in practice
+
+
+@dataclass
+class _Checks:
+    """What rewriting every check file by file gave, before the project-wide passes."""
+
+    targets: dict[str, list[FlagRef]]
+    texts: dict[str, tuple[str, str]]  # rel -> (new text, encoding)
+    all_files: Sequence[str]
+    notes: list[Note]
+    problems: list[Problem]
+    validated: set[str]
+    fixtures: dict[str, tuple[str, ...]]  # file -> the fixtures its rewrite removed
+    arguments: dict[tuple[str, str, str | None], None]  # arguments the fold made constant
+    unread: list[tuple[str, str, str | None]]  # parameters the fold left unread
+    definitions: set[Definition]
+    made: set[Definition]  # flag objects (`X = WaffleSwitch("k")`) of the retired flags
+    wrappers: dict[str, tuple[str, str, str]]  # qualified name -> (literal, file, function)
+
+
+def _retire_checks(
+    config: Config,
+    workspace: Workspace,
+    result: ScanResult,
+    values: Mapping[str, str | None],
+    paths: Sequence[Path] | None,
+    unsafe: bool,
+) -> _Checks:
+    from flaglint.detect import scan_source
+
     leftover = "temporary file of an interrupted flaglint run; removed"
     notes = [Note(rel, 0, None, "swept", leftover) for rel in result.swept]
     notes += [Note(p.path, p.line, None, "skipped", p.message) for p in workspace.skipped]
@@ -185,9 +314,7 @@ def plan(
     all_files = workspace.files if not paths else discover(workspace.root, [workspace.root], config)[0]
     texts = _Texts(workspace, all_files)
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
-    definitions: set[Definition] = set()
-    made: set[Definition] = set()  # flag objects (`X = WaffleSwitch("k")`) of the retired flags
-    wrappers: dict[str, tuple[str, str, str]] = {}  # qualified name -> (literal, file, function)
+    done_checks = _Checks(targets, texts.edits, all_files, notes, problems, set(), {}, {}, [], set(), set(), {})
     jobs: list[_RetireJob] = []
     encodings: dict[str, str] = {}
     for rel in sorted(targets):
@@ -208,57 +335,73 @@ def plan(
             objects = ref.kind is RefKind.DECLARATION or ref.key_source is KeySource.OBJECT
             site = find_definition(ref.key_symbol, workspace.lookup, objects=objects) if ref.key_symbol else None
             if site is not None:
-                (made if objects else definitions).add(site)
+                (done_checks.made if objects else done_checks.definitions).add(site)
         checks = tuple(ref for ref in refs if ref.kind is not RefKind.DECLARATION)
         if checks:
             refusing = any(r.kind is RefKind.DECORATOR and not _truthy(values[r.key or ""]) for r in checks)
             named = _route_names_used(texts, rel, text) if refusing else ()
             jobs.append(_RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named)))
             encodings[rel] = encoding
-    validated: set[str] = set()
-    fixtures: dict[str, tuple[str, ...]] = {}  # file -> the fixtures its rewrite removed
-    arguments: dict[tuple[str, str, str | None], None] = {}  # arguments the fold made constant
-    unread: list[tuple[str, str, str | None]] = []  # parameters the fold left unread
     for job, done in zip(jobs, _run_retire(jobs, workspace.patterns, workspace.jobs), strict=True):
         notes.extend(done.notes)
         problems.extend(done.problems)
         if done.code is not None:
             texts.edits[job.rel] = (done.code, encodings[job.rel])
-            validated.add(job.rel)
+            done_checks.validated.add(job.rel)
             if done.fixtures:
-                fixtures[job.rel] = done.fixtures
-            arguments.update(dict.fromkeys(done.arguments))
-            unread.extend((name, param, None) for name, param in done.unread)
+                done_checks.fixtures[job.rel] = done.fixtures
+            done_checks.arguments.update(dict.fromkeys(done.arguments))
+            done_checks.unread.extend((name, param, None) for name, param in done.unread)
         module = workspace.module_of(job.rel).name
         for name, literal in done.wrappers:
-            wrappers[f"{module}.{name}" if module else name] = (literal, job.rel, name)
-    if fixtures:
-        validated -= _remove_requesters(texts, fixtures, notes)
-    if unsafe and wrappers:
-        _inline_wrappers(wrappers, workspace, texts, notes, problems)
-    if arguments or unread:
-        validated -= _drop_parameters(texts, [*arguments, *unread], unsafe, notes)
+            done_checks.wrappers[f"{module}.{name}" if module else name] = (literal, job.rel, name)
+    return done_checks
+
+
+def _project_passes(
+    config: Config,
+    workspace: Workspace,
+    result: ScanResult,
+    values: Mapping[str, str | None],
+    unsafe: bool,
+    key_names: frozenset[str],
+    retired: _Checks,
+    keep: AbstractSet[tuple[str, str]],
+) -> tuple[Step, _Texts]:
+    """The cross-file passes over the rewritten checks (tests requesting removed fixtures,
+    constant wrappers, parameters, declarations, key constants, flag objects, settings), none of
+    which deletes a definition in `keep` ((file, name) pairs); then the edits, each re-parsed."""
+    texts = _Texts(workspace, retired.all_files, dict(retired.texts))
+    notes = list(retired.notes)
+    problems = list(retired.problems)
+    validated = set(retired.validated)
+    if retired.fixtures:
+        validated -= _remove_requesters(texts, retired.fixtures, notes)
+    if unsafe and retired.wrappers:
+        _inline_wrappers(retired.wrappers, workspace, texts, notes, problems, keep)
+    if retired.arguments or retired.unread:
+        validated -= _drop_parameters(texts, [*retired.arguments, *retired.unread], unsafe, notes, keep)
     by_file: dict[str, list[str]] = {}
-    for site in definitions:
+    for site in retired.definitions:
         rel = workspace.module_file(site.module)
         if rel is not None:
             by_file.setdefault(rel, []).append(site.name)
-    declared = _remove_declarations(config, values, texts, notes)
+    declared = _remove_declarations(config, values, texts, notes, keep)
     for rel, names in declared.items():
         by_file.setdefault(rel, []).extend(names)
     symbols = key_names | {ref.key_symbol.rsplit(".", 1)[-1] for ref in result.refs if ref.key_symbol}
     for rel, names in _key_constants(texts, values, symbols).items():
         by_file.setdefault(rel, []).extend(names)
     for rel, names in sorted(by_file.items()):
-        gone = _remove_unused(texts, rel, names)
-        for name in sorted(set(declared.get(rel, ())) - set(gone)):
+        gone = _remove_unused(texts, rel, names, keep=keep)
+        for name in sorted(set(declared.get(rel, ())) - set(gone) - {n for r, n in keep if r == rel}):
             where = _named_at(texts, rel, name)
             notes.append(Note(rel, 0, None, "review", f"`{name}` is still named{where}; kept"))
-    _remove_objects(workspace, texts, made, notes)
+    _remove_objects(workspace, texts, retired.made, notes, keep)
     settings = {ref.key for ref in result.refs if ref.key in values and ref.key_source is KeySource.ATTRIBUTE}
     attributes = [p for p in workspace.patterns if p.shape is Shape.ATTRIBUTE and p.match is not None]
     settings |= {key for key in values if any(p.key_matches(key) for p in attributes)}  # declared, never read
-    _remove_settings(texts, sorted(k for k in settings if k), notes)
+    _remove_settings(texts, sorted(k for k in settings if k), notes, keep)
     edits = []
     for rel, (text, encoding) in sorted(texts.edits.items()):
         try:
@@ -276,7 +419,15 @@ def plan(
         if after != before:
             edits.append(FileEdit(rel, before, after, encoding))
     notes.extend(_mentions(values, texts))
-    return Step(dict(values), tuple(edits), tuple(notes), tuple(problems), frozenset(symbols))
+    step = Step(dict(values), tuple(edits), tuple(notes), tuple(problems), frozenset(symbols))
+    return step, texts
+
+
+def _use_index(texts: _Texts) -> UseIndex:
+    """The use index over the project as this plan leaves it: every Python file (excluded
+    folders, tests and migrations too) and every template and text file."""
+    workspace = texts.workspace
+    return UseIndex(texts.everywhere, texts.text_files, workspace.module_of)
 
 
 def _reparse_problem(rel: str, text: str, original: str | None) -> Problem | None:
@@ -548,6 +699,26 @@ _TEMPLATES = frozenset(
     {".html", ".htm", ".jinja", ".jinja2", ".j2", ".txt", ".xml", ".js", ".jsx", ".ts", ".tsx", ".vue"}
 )
 _NOT_SOURCES = frozenset({"node_modules", "__pycache__", "site-packages"})
+# What the use index reads besides Python: templates and scripts, configuration, docs.
+_TEXT_FILES = _TEMPLATES | {".cfg", ".ini", ".yaml", ".yml", ".toml", ".json", ".md", ".rst", ".jinja2", ".tmpl"}
+_HISTORY = re.compile(r"^(changelog|changes|history|news|release[-_]?notes)", re.I)
+
+
+_TABLE = re.compile(r"^[ \t]*\[\[?[ \t]*([^\]]+?)[ \t]*\]", re.M)
+
+
+def _without_own_settings(text: str) -> str:
+    """A pyproject.toml without flaglint's own tables: its patterns name the flag functions, its
+    declarations the flag classes, and neither is a use of them (blank lines keep line numbers)."""
+    lines = text.splitlines(keepends=True)
+    ours = False
+    for index, line in enumerate(lines):
+        table = _TABLE.match(line)
+        if table is not None:
+            ours = table.group(1).strip().strip('"').startswith("tool.flaglint")
+        if ours:
+            lines[index] = "\n"
+    return "".join(lines)
 
 
 def _route_names_used(texts: _Texts, rel: str, text: str) -> set[str]:
@@ -564,13 +735,14 @@ def _route_names_used(texts: _Texts, rel: str, text: str) -> set[str]:
     return used
 
 
-def _template_files(root: Path) -> Iterator[str]:
-    """The project's templates and scripts, outside hidden folders and installed packages."""
+def _template_files(root: Path, suffixes: AbstractSet[str] = _TEMPLATES) -> Iterator[str]:
+    """The project's templates and scripts (or other files with `suffixes`), outside hidden
+    folders and installed packages; change logs aside."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _NOT_SOURCES)
         for name in sorted(files):
             path = Path(folder, name)
-            if path.suffix in _TEMPLATES and not path.is_symlink():
+            if path.suffix in suffixes and not path.is_symlink() and not _HISTORY.match(name):
                 yield path.relative_to(root).as_posix()
 
 
@@ -591,7 +763,11 @@ def _left_out(texts: _Texts, folders: set[PurePosixPath]) -> Iterator[tuple[str,
 
 
 def _remove_declarations(
-    config: Config, values: Mapping[str, str | None], texts: _Texts, notes: list[Note]
+    config: Config,
+    values: Mapping[str, str | None],
+    texts: _Texts,
+    notes: list[Note],
+    keep: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> dict[str, list[str]]:
     """The retired flags' entries in the code that declares the project's flags (registry.code);
     returns, per file, the constants those entries named (removed next, once nothing names them).
@@ -607,7 +783,8 @@ def _remove_declarations(
         tree = parse(rel, found[0])
         if isinstance(tree, Problem):
             continue
-        new_tree, removed, constants = remove_declared(rel, found[0], tree, name, values)
+        kept = {member for path, member in keep if path == rel}
+        new_tree, removed, constants = remove_declared(rel, found[0], tree, name, values, kept)
         if removed:
             texts.edits[rel] = (new_tree.code, found[1])
             named.setdefault(rel, []).extend(constants)
@@ -616,7 +793,13 @@ def _remove_declarations(
     return named
 
 
-def _remove_objects(workspace: Workspace, texts: _Texts, made: Iterable[Definition], notes: list[Note]) -> None:
+def _remove_objects(
+    workspace: Workspace,
+    texts: _Texts,
+    made: Iterable[Definition],
+    notes: list[Note],
+    keep: AbstractSet[tuple[str, str]] = frozenset(),
+) -> None:
     """Delete the retired flags' objects (`X = WaffleSwitch("k", ...)` and the comments above it)
     once the fold left nothing naming X: any mention of the word anywhere counts, since a flag
     object is reached in ways a module's name does not show (`settings.X` for a settings module).
@@ -627,7 +810,7 @@ def _remove_objects(workspace: Workspace, texts: _Texts, made: Iterable[Definiti
         if rel is not None:
             by_file.setdefault(rel, {})[site.name] = site.value
     for rel, names in sorted(by_file.items()):
-        gone = set(_remove_unused(texts, rel, sorted(names), strict=True))
+        gone = set(_remove_unused(texts, rel, sorted(names), strict=True, keep=keep))
         for name, key in sorted(names.items()):
             if name in gone:
                 notes.append(Note(rel, 0, key, "declaration", f"removed `{name}`, the flag object of {key!r}"))
@@ -637,7 +820,9 @@ def _remove_objects(workspace: Workspace, texts: _Texts, made: Iterable[Definiti
                 notes.append(Note(rel, 0, key, "review", message))
 
 
-def _remove_settings(texts: _Texts, keys: Sequence[str], notes: list[Note]) -> None:
+def _remove_settings(
+    texts: _Texts, keys: Sequence[str], notes: list[Note], keep: AbstractSet[tuple[str, str]] = frozenset()
+) -> None:
     """A retired flag read as a setting (an attribute pattern: `settings.ENABLE_X`) is defined by
     `ENABLE_X = ...` at the top of the settings modules: those lines go, with the comments that
     speak of them, once nothing else names the setting - any mention in another Python file, in
@@ -649,7 +834,7 @@ def _remove_settings(texts: _Texts, keys: Sequence[str], notes: list[Note]) -> N
         define = re.compile(rf"^{word}[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
         found = list(texts.containing(key))
         sites = {rel: (text, encoding) for rel, text, encoding in found if define.search(text)}
-        if not sites:
+        if not sites or any((rel, key) in keep for rel in sites):
             continue
         mention = re.compile(rf"\b{word}\b")
         others = [
@@ -721,9 +906,17 @@ def _naming_elsewhere(
     return None
 
 
-def _remove_unused(texts: _Texts, rel: str, names: Sequence[str], *, strict: bool = False) -> list[str]:
+def _remove_unused(
+    texts: _Texts,
+    rel: str,
+    names: Sequence[str],
+    *,
+    strict: bool = False,
+    keep: AbstractSet[tuple[str, str]] = frozenset(),
+) -> list[str]:
     """Delete the definitions `names` (`NAME`, `Class.MEMBER`, functions) from `rel` when nothing in
-    the project names them any more: their own definition is their only mention anywhere.
+    the project names them any more: their own definition is their only mention anywhere, and
+    the use index did not ask to `keep` them.
     """
     from flaglint.scan import parse
 
@@ -732,7 +925,7 @@ def _remove_unused(texts: _Texts, rel: str, names: Sequence[str], *, strict: boo
         return []
     text, encoding = found
     unused = []
-    for name in sorted(set(names)):
+    for name in sorted(set(names) - {kept for path, kept in keep if path == rel}):
         short = name.rsplit(".", 1)[-1]
         pattern = re.compile(rf"\b{re.escape(short)}\b")
         # `NAME = "NAME"`: the definition's own line names it once, however often it spells it.
@@ -808,6 +1001,7 @@ def _inline_wrappers(
     texts: _Texts,
     notes: list[Note],
     problems: list[Problem],
+    keep: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> None:
     """Unsafe fix: calls of functions that now only return a constant become the constant, and
     the functions go once nothing names them any more.
@@ -829,7 +1023,7 @@ def _inline_wrappers(
                 Note(rel, 0, None, "unsafe-applied", f"inlined {count} call(s) of functions that return a constant")
             )
     for literal, rel, name in wrappers.values():
-        if _remove_unused(texts, rel, [name]):
+        if _remove_unused(texts, rel, [name], keep=keep):
             notes.append(Note(rel, 0, None, "unsafe-applied", f"removed `{name}`, which always returned {literal}"))
         else:
             notes.append(Note(rel, 0, None, "review", f"`{name}` always returns {literal} but is still referenced"))
@@ -957,7 +1151,11 @@ def _named_in_left_out(texts: _Texts, name: str) -> str | None:
 
 
 def _drop_parameters(
-    texts: _Texts, candidates: Iterable[tuple[str, str, str | None]], unsafe: bool, notes: list[Note]
+    texts: _Texts,
+    candidates: Iterable[tuple[str, str, str | None]],
+    unsafe: bool,
+    notes: list[Note],
+    keep: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> set[str]:
     """Drop the parameters the fold left without a choice, and then those that dropping an
     argument left unread in the callers (a parameter passed only down to the one that went)."""
@@ -971,6 +1169,9 @@ def _drop_parameters(
         if candidate in tried:
             continue
         tried.add(candidate)
+        name, where, _ = candidate
+        if any(kept == f"{name}({where})" or kept.endswith(f".{name}({where})") for _, kept in keep):
+            continue
         done = _drop_parameter(texts, *candidate, unsafe, notes)
         changed.update(done)
         for rel, old in done.items():

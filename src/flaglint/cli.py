@@ -659,11 +659,15 @@ def _summary(
         removed = step.removed_lines
         removed_total += removed
         files.update(e.path for e in step.edits)
+        refused = dict(step.refused)
         if step.edits:
             counts = f"{_plural(len(step.edits), 'file')} changed, {_plural(removed, 'line')} removed"
             click.echo(f"{verb} flag {key!r} ({describe(value)}): {counts}", err=True)
-        else:
+        elif key not in refused:
             click.echo(f"Flag {key!r}: nothing to change", err=True)
+        for refused_key, why in sorted(refused.items()):
+            click.echo(f"Not retired: {refused_key} ({why})", err=True)
+            failed = True
         for problem in step.problems:
             click.echo(f"{show(problem.path)}:{problem.line}: error: flag {key!r}: {problem.message}", err=True)
             failed = True

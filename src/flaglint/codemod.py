@@ -303,6 +303,13 @@ _PARAMETRIZE = m.Call(
 
 
 _TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_tests?\.py$|conftest\.py$)")
+
+
+def is_test_file(rel: str) -> bool:
+    """Whether a root-relative path is a test module (or a conftest.py) by pytest's conventions."""
+    return _TEST_FILE.search(rel) is not None
+
+
 _SET_UP = frozenset({"setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "asyncSetUp"})
 _FIXTURE = m.Name("fixture") | m.Attribute(attr=m.Name("fixture"))
 

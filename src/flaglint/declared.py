@@ -11,7 +11,7 @@ and `clean` removes a retired flag's declaration with its checks.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,12 +171,13 @@ class CodeDeclarations:
 
 
 def remove_declared(
-    path: str, text: str, module: cst.Module, name: str, keys: Iterable[str]
+    path: str, text: str, module: cst.Module, name: str, keys: Iterable[str], keep: Container[str] = ()
 ) -> tuple[cst.Module, list[str], list[str]]:
     """Delete the entries of the declaration `name` that declare `keys` (`module` is `text`
     parsed): dict entries, list or tuple elements (a pair goes whole), class constants and `bool`
-    fields. Returns the new module, the keys removed, and the constants (`NAME`, `Class.NAME`) the
-    removed entries named, which the caller deletes once nothing else names them.
+    fields; never the class members in `keep` (something still names them). Returns the new
+    module, the keys removed, and the constants (`NAME`, `Class.NAME`) the removed entries named,
+    which the caller deletes once nothing else names them.
     """
     tree = parse_ast(path, text)
     found = _find(tree.body, name) if not isinstance(tree, Problem) else None
@@ -186,6 +187,7 @@ def remove_declared(
     node, _ = found
     if isinstance(node, ast.ClassDef):
         members = {f"{name}.{d.member}": d.key for d in _members(node) if d.key in wanted}
+        members = {qualified: key for qualified, key in members.items() if qualified not in keep}
         new, removed = remove_definitions(module, members)
         return new, [members[qualified] for qualified in removed], []
     remover = _Remover(name.split("."), _constants(tree), wanted)

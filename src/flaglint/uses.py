@@ -1,0 +1,446 @@
+"""The project's use index: which definitions an edit deleted, and where each is still named.
+
+`clean` asks it once all edits of a step are planned: a definition that something still names
+(another module's import, an attribute read, a dotted string in settings, a keyword argument, a
+template) must not go, and a name the edit left unbound in its own module is a broken module.
+Plain functions over texts: the caller decides which files to show (tests, migrations and
+templates included) and what to do with the answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import collections
+import re
+import symtable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from flaglint.model import ModuleName
+
+
+@dataclass(frozen=True, order=True)
+class Defined:
+    """A definition in a module: `NAME` (module level: assignments, functions, classes and
+    imports), `Class.attr` (class level: members, methods, fields), `function(param)` (a
+    parameter that callers can name) or `"key"` (a string key of a dict, as templates read it)."""
+
+    path: str
+    name: str
+    line: int
+    kind: str = "global"  # "global", "import", "member", "parameter" or "key"
+
+    @property
+    def word(self) -> str:
+        """The identifier a mention spells."""
+        if self.name.startswith('"'):
+            return self.name.strip('"')
+        if self.name.endswith(")"):
+            return self.name[self.name.index("(") + 1 : -1]
+        return self.name.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True, order=True)
+class Use:
+    """A place that still names a definition the edit deleted (or, `undefined`, a name the edit
+    left unbound in its own module)."""
+
+    path: str
+    line: int
+    definition: Defined
+    undefined: bool = False
+
+    def __str__(self) -> str:
+        if self.undefined:
+            return f"`{self.definition.word}` would be left undefined at {self.path}:{self.line}"
+        return f"`{self.definition.name}` is still named at {self.path}:{self.line}"
+
+
+_WORDLIKE = re.compile(r"^[\w.:]+$")
+_IDENTIFIER = re.compile(r"^[^\W\d]\w*$")
+
+
+def _is_docstring(node: ast.AST) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _targets(node: ast.AST) -> Iterator[ast.Name]:
+    if isinstance(node, ast.Name):
+        yield node
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        for element in node.elts:
+            yield from _targets(element)
+    elif isinstance(node, ast.Starred):
+        yield from _targets(node.value)
+
+
+def _block_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a module or class body, those inside `if`/`try`/`with`/`for` blocks too
+    (they bind in the same namespace), but not inside functions or classes."""
+    for node in body:
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            yield from _block_statements(getattr(node, name, ()) or ())
+        for handler in getattr(node, "handlers", ()) or ():
+            yield from _block_statements(handler.body)
+        for case in getattr(node, "cases", ()) or ():
+            yield from _block_statements(case.body)
+
+
+def _bound(node: ast.stmt) -> Iterator[tuple[str, ast.AST | None]]:
+    """(name, the class or function node when it is one) for what a statement binds."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield node.name, node
+    elif isinstance(node, ast.Assign):
+        for target in node.targets:
+            yield from ((n.id, None) for n in _targets(target))
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+        yield node.target.id, None
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        yield from ((n.id, None) for n in _targets(node.target))
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        for item in node.items:
+            if item.optional_vars is not None:
+                yield from ((n.id, None) for n in _targets(item.optional_vars))
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            if alias.name != "*":
+                yield (alias.asname or alias.name.split(".")[0]), None
+
+
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[str]:
+    """The parameters a caller can name by keyword."""
+    arguments = node.args
+    for argument in (*arguments.args, *arguments.kwonlyargs):
+        if argument.arg not in ("self", "cls"):
+            yield argument.arg
+
+
+def definitions(tree: ast.Module) -> collections.Counter[tuple[str, int, str]]:
+    """Every definition of a module (see `Defined`), as (name, line, kind) counts."""
+    found: collections.Counter[tuple[str, int, str]] = collections.Counter()
+
+    def walk(body: Iterable[ast.stmt], prefix: str) -> None:
+        imported = "import" if not prefix else "member"
+        for statement in _block_statements(body):
+            kind = imported if isinstance(statement, (ast.Import, ast.ImportFrom)) else "member" if prefix else "global"
+            for name, node in _bound(statement):
+                found[(prefix + name, statement.lineno, kind)] += 1
+                if isinstance(node, ast.ClassDef):
+                    walk(node.body, f"{prefix}{name}.")
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    for parameter in _parameters(node):
+                        found[(f"{prefix}{name}({parameter})", statement.lineno, "parameter")] += 1
+
+    walk(tree.body, "")
+    for node in ast.walk(tree):
+        for key, line in _context_keys(node):
+            found[(f'"{key}"', line, "key")] += 1
+    return found
+
+
+def _context_keys(node: ast.AST) -> Iterator[tuple[str, int]]:
+    """String keys a dict display or a subscript store gives (`{"show_beta": True}`,
+    `context["show_beta"] = True`): what a template may read by name."""
+    if isinstance(node, ast.Dict):
+        for key in node.keys:
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and _IDENTIFIER.match(key.value):
+                yield key.value, key.lineno
+    elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and _IDENTIFIER.match(key.value):
+            yield key.value, key.lineno
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                yield keyword.arg, keyword.value.lineno
+
+
+def gone(path: str, before: str, after: str) -> list[Defined]:
+    """The definitions of `before` that `after` no longer has (none when either does not parse)."""
+    try:
+        old, new = ast.parse(before), ast.parse(after)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    kept = {name for name, _, _ in definitions(new)}
+    lines: dict[str, tuple[int, str]] = {}
+    for name, line, kind in definitions(old):
+        if name not in kept:
+            lines.setdefault(name, (line, kind))
+    return [Defined(path, name, line, kind) for name, (line, kind) in sorted(lines.items())]
+
+
+_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__builtins__"}
+_BUILTINS |= {"__loader__", "__package__", "__annotations__", "__dict__", "__module__", "__qualname__", "__class__"}
+
+
+def unbound(text: str) -> dict[str, int] | None:
+    """Names some scope of the module reads from the module's globals that nothing binds there
+    (what pyflakes calls an undefined name), with a line that reads them; None when the module
+    does not parse or imports with `*` (any name may come from there)."""
+    try:
+        top = symtable.symtable(text, "<module>", "exec")
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(tree)):
+        return None
+    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    read: set[str] = set()
+    tables = [top]
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        for symbol in table.get_symbols():
+            name = symbol.get_name()
+            if table is top:
+                if symbol.is_referenced():
+                    read.add(name)
+                continue
+            if symbol.is_declared_global() and symbol.is_assigned():
+                bound.add(name)
+            if symbol.is_referenced() and symbol.is_global():
+                if table.get_type() == "class" and (symbol.is_assigned() or symbol.is_imported()):
+                    continue
+                read.add(name)
+    missing = read - bound - _BUILTINS
+    if not missing:
+        return {}
+    lines: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in missing and isinstance(node.ctx, ast.Load):
+            lines.setdefault(node.id, node.lineno)
+    return {name: lines.get(name, 1) for name in missing}
+
+
+def newly_unbound(path: str, before: str, after: str) -> list[Use]:
+    """Names the edit left unbound in its own module (read, and bound before but not after)."""
+    old, new = unbound(before), unbound(after)
+    if old is None or new is None:
+        return []
+    fresh = sorted((name, line) for name, line in new.items() if name not in old)
+    return [Use(path, line, Defined(path, name, line), undefined=True) for name, line in fresh]
+
+
+@dataclass
+class _Mentions:
+    """What one Python file says that could name a definition of another (or its own) module."""
+
+    module: ModuleName
+    from_imports: list[tuple[str, str, int]] = field(default_factory=list)  # (module, name, line)
+    star_imports: list[str] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> module it refers to
+    attributes: list[tuple[str | None, str, int]] = field(default_factory=list)  # (receiver, attr, line)
+    strings: list[tuple[str, int]] = field(default_factory=list)
+    keywords: list[tuple[str | None, str, int]] = field(default_factory=list)  # (callee, keyword, line)
+    names: dict[str, int] = field(default_factory=dict)  # names read, first line
+    bases: set[str] = field(default_factory=set)  # the last names of the classes' bases
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
+        return "super()"
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _absolute(module: ModuleName, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = module.package.split(".") if module.package else []
+    if node.level > 1:
+        parts = parts[: len(parts) - (node.level - 1)]
+    return ".".join([*parts, *([node.module] if node.module else [])])
+
+
+def mentions(text: str, module: ModuleName) -> _Mentions | None:
+    """Read once what a file says that may name a definition; None when it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    found = _Mentions(module)
+    docstrings = {
+        id(body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        for body in [node.body]
+        if body and _is_docstring(body[0])
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = _absolute(module, node)
+            for alias in node.names:
+                if alias.name == "*":
+                    found.star_imports.append(source)
+                else:
+                    found.from_imports.append((source, alias.name, node.lineno))
+                    found.aliases[alias.asname or alias.name] = f"{source}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                found.aliases[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.Attribute):
+            found.attributes.append((_dotted(node.value), node.attr, node.lineno))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            if _WORDLIKE.match(node.value):
+                found.strings.append((node.value, node.lineno))
+        elif isinstance(node, ast.Call):
+            callee = _dotted(node.func)
+            for keyword in node.keywords:
+                if keyword.arg is not None:
+                    found.keywords.append((callee, keyword.arg, keyword.value.lineno))
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            found.names.setdefault(node.id, node.lineno)
+        elif isinstance(node, ast.ClassDef):
+            found.bases.update(base.rsplit(".", 1)[-1] for base in map(_dotted, node.bases) if base)
+    return found
+
+
+def _same_module(spelt: str, module: str) -> bool:
+    """Whether a dotted module name as a file spells it may be `module`: the same, or one ends
+    with the other at a dot (a project whose `src` layout flaglint does not know, or that puts a
+    package folder on `sys.path`, still counts)."""
+    return spelt == module or module.endswith(f".{spelt}") or spelt.endswith(f".{module}")
+
+
+def _names(said: _Mentions, definition: Defined, module: str) -> int | None:
+    """The line where a file's mentions name `definition` (of `module`), or None."""
+    word = definition.word
+    kind = definition.kind
+    if kind == "key":
+        return None  # a template reads a context key; Python code reads it as a string of its own
+    for text, line in said.strings:
+        parts = re.split(r"[.:]", text)
+        if kind == "import":  # `mock.patch("app.views.is_active")` patches the module's own name
+            if len(parts) > 1 and parts[-1] == word and _same_module(".".join(parts[:-1]), module):
+                return line
+        elif parts[-1] == word:
+            return line
+    if kind == "parameter":
+        function = definition.name[: definition.name.index("(")].rsplit(".", 1)[-1]
+        for callee, keyword, line in said.keywords:
+            if keyword == word and callee is not None and callee.rsplit(".", 1)[-1] == function:
+                return line
+        return None
+    if kind == "member":
+        owner = definition.name.rsplit(".", 2)[-2]
+        for receiver, attribute, line in said.attributes:
+            # `super().setUp()` reaches the member only from a subclass of its class
+            if attribute == word and (receiver != "super()" or owner in said.bases):
+                return line
+        for _, keyword, line in said.keywords:
+            if keyword == word:
+                return line
+        return None
+    for source, name, line in said.from_imports:
+        if name == word and _same_module(source, module):
+            return line
+    for receiver, attribute, line in said.attributes:
+        if attribute != word or receiver is None:
+            continue
+        target = said.aliases.get(receiver.split(".")[0])
+        spelt = receiver if target is None else target + receiver[len(receiver.split(".")[0]) :]
+        if _same_module(spelt, module):
+            return line
+    if word in said.names and any(_same_module(source, module) for source in said.star_imports):
+        return said.names[word]
+    return None
+
+
+@dataclass
+class UseIndex:
+    """Where the project names things, read lazily: `python(words)` gives (file, text, module) of
+    the Python files whose text holds any of the words (tests, migrations and excluded folders
+    too), `others(words)` (file, text) of templates and other text files."""
+
+    python: Callable[[tuple[str, ...]], Iterable[tuple[str, str, ModuleName]]]
+    others: Callable[[tuple[str, ...]], Iterable[tuple[str, str]]]
+    module_of: Callable[[str], ModuleName]
+    _read: dict[tuple[str, int], _Mentions | None] = field(default_factory=dict)
+
+    def _mentions(self, rel: str, text: str, module: ModuleName) -> _Mentions | None:
+        key = (rel, hash(text))
+        if key not in self._read:
+            self._read[key] = mentions(text, module)
+        return self._read[key]
+
+    def still_named(self, deleted: Iterable[Defined], plain: Iterable[str] = ()) -> list[Use]:
+        """For each deleted definition something still names, the first place that does. A
+        word in `plain` (a retired flag's own key) is not looked for in text files, where it is
+        the flag (a registry file, a template's flag tag), not the definition."""
+        pending = sorted(set(deleted))
+        if not pending:
+            return []
+        words = tuple(sorted({d.word for d in pending}))
+        uses: dict[Defined, Use] = {}
+        for rel, text, module in self.python(words):
+            said = self._mentions(rel, text, module)
+            if said is None:
+                continue
+            for definition in pending:
+                if definition in uses or definition.word not in text:
+                    continue
+                home = self.module_of(definition.path).name
+                line = _names(said, definition, home)
+                if line is not None:
+                    uses[definition] = Use(rel, line, definition)
+        skip = set(plain)
+        # a template, a configuration file or a doc reaches module globals, members and keys, not
+        # a module's imports or a function's parameters
+        textual = [d for d in pending if d not in uses and d.kind in _TEXTUAL and d.word not in skip]
+        if textual:
+            patterns = {d: _word(d.word) for d in textual}
+            for rel, text in self.others(tuple(sorted({d.word for d in textual}))):
+                code = None
+                for definition, pattern in patterns.items():
+                    if definition in uses:
+                        continue
+                    if definition.kind == "key":  # a context key is read in a template's own code
+                        code = template_code(text) if code is None else code
+                    found = pattern.search(code if definition.kind == "key" and code is not None else text)
+                    if found is not None:
+                        uses[definition] = Use(rel, text.count("\n", 0, found.start()) + 1, definition)
+        return sorted(uses.values())
+
+
+_TEMPLATE_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{.*?\}", re.S)
+
+
+def template_code(text: str) -> str:
+    """A template's text with everything outside its tags and expressions (`{{ }}`, `{% %}`,
+    `${ }`) blanked, lines kept: where a template reads its context, not its markup."""
+    parts = []
+    last = 0
+    for found in _TEMPLATE_CODE.finditer(text):
+        parts += [_NOT_NEWLINE.sub(" ", text[last : found.start()]), found.group()]
+        last = found.end()
+    parts.append(_NOT_NEWLINE.sub(" ", text[last:]))
+    return "".join(parts)
+
+
+_NOT_NEWLINE = re.compile(r"[^\n]")
+_TEXTUAL = frozenset({"global", "member", "key"})
+
+
+def _word(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")
+
+
+def deleted(before: Mapping[str, str], after: Mapping[str, str], ignore: Iterable[str] = ()) -> list[Defined]:
+    """The definitions each edited Python file (root-relative path -> text) lost, but string
+    keys that are among `ignore` (the retired flags' own keys)."""
+    skip = {f'"{key}"' for key in ignore}
+    found = []
+    for rel, text in after.items():
+        old = before.get(rel)
+        if old is not None and old != text:
+            found.extend(d for d in gone(rel, old, text) if d.name not in skip)
+    return found
