@@ -241,7 +241,7 @@ def _plan_values(
     """One plan of `values` and the flags it must refuse (key -> why): first every check is
     rewritten, file by file; then the project-wide passes run, again with the definitions the
     use index found still named kept, until nothing the step deletes is named anywhere."""
-    from flaglint.safety import Dangling, dangling, leftover_checks
+    from flaglint.safety import Dangling, dangling, leftover_checks, sdk_mocks
 
     retired = _retire_checks(config, workspace, result, values, paths, unsafe)
     keep: dict[tuple[str, str], Dangling] = {}
@@ -253,6 +253,13 @@ def _plan_values(
             break
         keep = {**more, **keep}
     notes = list(step.notes)
+    called = {p.id: p.name.rsplit(".", 1)[-1] for p in workspace.patterns}
+    functions = {called.get(r.pattern, "") for refs in retired.targets.values() for r in refs if r.kind in _READS}
+    functions.discard("")
+    mentioning = ((rel, text) for rel, text, _ in texts.everywhere(sorted(functions)))
+    for rel, line, function in sdk_mocks(mentioning, functions):
+        message = f"this test mocks `{function}`, which answered the retired flag: check what it still tests"
+        notes.append(Note(rel, line, None, "review", message))
     for (path, name), use in sorted(keep.items()):
         notes.append(
             Note(path, use.definition.line, None, "review", f"kept `{name}`: still named at {use.path}:{use.line}")
@@ -1086,11 +1093,19 @@ def _drop_parameter(
     position = definition.positional.index(param) if param in definition.positional else None
     in_tests: list[str] = []
     agreeing = 0
+    default = _default_of(before[home][0], definition.line, param) if literal is not None else None
     for rel, tree in wrapped.items():
         seen = survey(tree, name, param, accept, definition, functions_too=bool(rivals))
         tested = _TEST_FILE.search(rel) is not None
         if seen.others and not tested:
             return {}  # a caller still passes something else, or the name is used another way
+        if tested and literal is not None and default != ast.literal_eval(literal):
+            # a call that leaves the parameter out relies on its default: a use of the default
+            relying = survey(tree, name, param, lambda given: given is None, definition, functions_too=bool(rivals))
+            if relying.agreeing:
+                why = f"{_what_of(name, param, literal)}, but {rel} calls it without `{param}` (its default); kept"
+                notes.append(Note(home, definition.line, None, "review", why))
+                return {}
         if tested:
             own = [d.line for d in seen.definitions if _takes(d, param)]  # a fake of the method, say
             in_tests.extend(f"{rel}:{line}" for line in (*seen.others, *own))
@@ -1098,7 +1113,7 @@ def _drop_parameter(
             agreeing += seen.agreeing
     if not agreeing:
         return {}  # no call in the project's code (tests aside): whatever calls it is elsewhere
-    what = f"every call of `{name}` passes `{param}={literal}`" if literal else f"`{name}` no longer reads `{param}`"
+    what = _what_of(name, param, literal)
     hidden = _named_in_left_out(texts, name)
     if hidden is not None:
         notes.append(Note(home, definition.line, None, "review", f"{what}, but {hidden} (excluded) names it; kept"))
@@ -1131,6 +1146,39 @@ def _drop_parameter(
         message = f"tests still use `{param}` of `{name}`: {', '.join(in_tests[:5])}"
         notes.append(Note(home, definition.line, None, "review", message))
     return changed
+
+
+def _what_of(name: str, param: str, literal: str | None) -> str:
+    """What the fold made of a parameter, in words."""
+    return f"every call of `{name}` passes `{param}={literal}`" if literal else f"`{name}` no longer reads `{param}`"
+
+
+_NO_DEFAULT = object()
+
+
+def _default_of(text: str, line: int, param: str) -> object:
+    """The literal default of `param` in the `def` at `line` (a marker when it has none or it is
+    not a literal)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return _NO_DEFAULT
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and line in (
+            node.lineno,
+            *(d.lineno for d in node.decorator_list),
+        ):
+            arguments = node.args
+            positional = [*arguments.posonlyargs, *arguments.args]
+            pairs = list(zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults, strict=True))
+            pairs += [(a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d is not None]
+            for argument, value in pairs:
+                if argument.arg == param:
+                    try:
+                        return ast.literal_eval(value)
+                    except ValueError:
+                        return _NO_DEFAULT
+    return _NO_DEFAULT
 
 
 def _named_in_left_out(texts: _Texts, name: str) -> str | None:

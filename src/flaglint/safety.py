@@ -128,3 +128,42 @@ def _outermost_spans(text: str) -> list[tuple[int, int]]:
 
 def _span_of(spans: Sequence[tuple[int, int]], line: int) -> tuple[int, int] | None:
     return next((span for span in spans if span[0] <= line <= span[1]), None)
+
+
+_PATCHERS = frozenset({"patch", "patch.object", "setattr"})  # mock.patch, mocker.patch, monkeypatch.setattr
+
+
+def sdk_mocks(files: Iterable[tuple[str, str]], functions: AbstractSet[str]) -> list[tuple[str, int, str]]:
+    """Where tests mock a function that answered a retired flag's checks (`mock.patch(
+    "waffle.flag_is_active", ...)`, `patch.object(waffle, "flag_is_active")`, `monkeypatch.setattr`):
+    (file, line, the function). Such a test may assert what the check used to decide; once the
+    check is gone it tests code that no longer exists, so a person must look at it."""
+    from flaglint.codemod import is_test_file
+
+    found = []
+    for rel, text in files:
+        if not is_test_file(rel) or not any(name in text for name in functions):
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or _patcher(node.func) is None:
+                continue
+            strings = [a.value for a in node.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            target = next((s.rsplit(".", 1)[-1] for s in strings if s.rsplit(".", 1)[-1] in functions), None)
+            if target is not None:
+                found.append((rel, node.lineno, target))
+    return found
+
+
+def _patcher(func: ast.expr) -> str | None:
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    name = ".".join(reversed(parts[:2]))
+    return name if name in _PATCHERS or parts[0] in _PATCHERS else None
