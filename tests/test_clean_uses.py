@@ -1,0 +1,192 @@
+"""`clean` never breaks a program: the measured cases of issue 24 through the console script.
+
+Each project is a real git repository in a temp folder; after `clean`, the project's modules are
+imported in a fresh interpreter, so a deletion that leaves a name dangling fails the test the way
+it failed the user (`AttributeError`, `ImportError`, `NameError`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.test_clean_cli import flaglint, make_repo, write
+
+DECLARED = {
+    "pyproject.toml": """
+        [tool.flaglint.registry.code]
+        declarations = ["app/flags.py:Flag"]
+
+        [[tool.flaglint.patterns]]
+        kind = "method"
+        name = "enabled"
+        receiver = "flags"
+        """,
+    "app/__init__.py": "",
+    "app/flags.py": """
+        import enum
+
+
+        class Flag(enum.Enum):
+            NEW_UPLOAD = "new-upload"
+            OLD_BANNER = "old-banner"
+        """,
+    "app/views.py": """
+        from app.flags import Flag
+
+        LABELS = {Flag.OLD_BANNER: "banner", Flag.NEW_UPLOAD: "upload"}
+
+
+        def upload(request):
+            if request.flags.enabled(Flag.OLD_BANNER):
+                return "banner"
+            return "plain"
+        """,
+}
+
+
+def imports(root: Path, *modules: str) -> subprocess.CompletedProcess[str]:
+    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *modules], cwd=root, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_a_declared_member_still_named_elsewhere_is_kept(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    write(root, DECLARED)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "old-banner=off", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "kept `Flag.OLD_BANNER`: still named at app/views.py:3" in done.stderr
+    assert (root / "app/flags.py").read_text() == textwrap.dedent(DECLARED["app/flags.py"]).lstrip()
+    assert "enabled" not in (root / "app/views.py").read_text()
+    assert imports(root, "app.flags", "app.views").returncode == 0
+
+    # Once nothing else names it, the member goes with the next run.
+    views = (root / "app/views.py").read_text().replace('Flag.OLD_BANNER: "banner", ', "")
+    (root / "app/views.py").write_text(views)
+    again = flaglint("clean", "--flag", "old-banner=off", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert "OLD_BANNER" not in (root / "app/flags.py").read_text()
+    assert imports(root, "app.flags", "app.views").returncode == 0
+
+
+HALF = {
+    "pyproject.toml": "[tool.flaglint]\n",
+    "search/__init__.py": "",
+    "search/views.py": """
+        from waffle import flag_is_active
+
+        max_page = 10
+
+
+        def search(request):
+            if flag_is_active(request, "hybrid-search"):
+                max_page = 20
+                return max_page
+            return max_page
+        """,
+    "tests/test_search.py": """
+        from waffle.testutils import override_flag
+
+        from search.views import search
+
+
+        @override_flag("hybrid-search", active=False)
+        def test_keyword(rf):
+            assert search(rf.get("/")) == 10
+        """,
+}
+
+
+def test_a_flag_whose_check_cannot_be_rewritten_is_not_retired_at_all(tmp_path: Path) -> None:
+    # Removing the dead branch would turn `max_page` from a local into the global: the check
+    # stays, so its test pins must stay too, and the run says so with exit code 1.
+    root = tmp_path / "search"
+    write(root, HALF)
+    repo = make_repo(root)
+    done = flaglint("clean", "--flag", "hybrid-search=off", cwd=root)
+    assert done.returncode == 1, done.stderr
+    assert "Not retired: hybrid-search (search/views.py:7: left unchanged: removing the dead code" in done.stderr
+    assert not repo.is_dirty()
+    check = flaglint("clean", "--flag", "hybrid-search=off", "--check", cwd=root)
+    assert check.returncode == 1
+    assert "Not retired: hybrid-search" in check.stderr
+
+
+MOCKED = {
+    "pyproject.toml": "[tool.flaglint]\n",
+    "search/__init__.py": "",
+    "search/views.py": """
+        import waffle
+
+
+        def search(request):
+            if waffle.flag_is_active(request, "hybrid-search"):
+                return "hybrid"
+            return "keyword"
+        """,
+    "tests/test_mocked.py": """
+        from unittest import mock
+
+        import waffle
+
+        from search.views import search
+
+
+        @mock.patch("waffle.flag_is_active", return_value=False)
+        def test_keyword_when_off(_, rf):
+            assert search(rf.get("/")) == "keyword"
+
+
+        def test_hybrid(monkeypatch, rf):
+            monkeypatch.setattr(waffle, "flag_is_active", lambda *args: True)
+            assert search(rf.get("/")) == "hybrid"
+        """,
+}
+
+
+def test_tests_that_mock_the_flag_sdk_are_listed(tmp_path: Path) -> None:
+    root = tmp_path / "search"
+    write(root, MOCKED)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "hybrid-search=on", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert (root / "search/views.py").read_text() == 'def search(request):\n    return "hybrid"\n'
+    for line in (8, 14):
+        assert f"tests/test_mocked.py:{line}: this test mocks `flag_is_active`" in done.stderr
+
+
+TEMPLATE = {
+    "pyproject.toml": "[tool.flaglint]\n",
+    "shop/__init__.py": "",
+    "shop/views.py": """
+        from django.shortcuts import render
+        from waffle import flag_is_active
+
+
+        def home(request):
+            return render(request, "home.html", {"beta_link": flag_is_active(request, "beta"), "user": request.user})
+        """,
+    "shop/templates/home.html": '{% if beta_link %}<a href="/beta/">Try the beta</a>{% endif %}\n',
+}
+
+
+def test_a_context_key_a_template_reads_keeps_the_flag(tmp_path: Path) -> None:
+    # With --unsafe-fixes the entry that only carried the flag goes; here a template still reads
+    # it, so deleting it would silently hide the link: the flag is not retired, nothing changes.
+    root = tmp_path / "shop"
+    write(root, TEMPLATE)
+    repo = make_repo(root)
+    done = flaglint("clean", "--flag", "beta=on", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 1, done.stderr
+    assert 'Not retired: beta (`"beta_link"` is still named at shop/templates/home.html:1)' in done.stderr
+    assert not repo.is_dirty()
+
+    (root / "shop/templates/home.html").write_text("<p>Home</p>\n")
+    gone = flaglint("clean", "--flag", "beta=on", "--unsafe-fixes", "--allow-dirty", "--diff", cwd=root)
+    assert gone.returncode == 0, gone.stderr
+    assert '+    return render(request, "home.html", {"user": request.user})' in gone.stdout
