@@ -132,15 +132,7 @@ class _Texts:
 
     def containing(self, *names: str) -> Iterator[tuple[str, str, str]]:
         """(file, text, encoding) of the project files whose current text contains any of `names`."""
-        needles = [name.encode() for name in names]
-        for rel in self.files:
-            if rel not in self.edits:
-                data = self.raw(rel)
-                if data is None or not any(needle in data for needle in needles):
-                    continue
-            found = self.text(rel)
-            if not isinstance(found, Problem) and any(name in found[0] for name in names):
-                yield rel, found[0], found[1]
+        return self._among(self.files, names)
 
     def everywhere(self, names: Sequence[str]) -> Iterator[tuple[str, str, ModuleName]]:
         """(file, text, module) of every Python file under the root, the settings' excluded
@@ -150,15 +142,19 @@ class _Texts:
             root = self.workspace.root
             config = dataclasses.replace(self.workspace.config, exclude=())
             self._everything = sorted(set(discover(root, [root], config)[0]) | set(self.edits))
+        for rel, text, _ in self._among(self._everything, names):
+            yield rel, text, self.workspace.module_of(rel)
+
+    def _among(self, files: Sequence[str], names: Sequence[str]) -> Iterator[tuple[str, str, str]]:
         needles = [name.encode() for name in names]
-        for rel in self._everything:
+        for rel in files:
             if rel not in self.edits:
                 data = self.raw(rel)
                 if data is None or not any(needle in data for needle in needles):
                     continue
             found = self.text(rel)
             if not isinstance(found, Problem) and any(name in found[0] for name in names):
-                yield rel, found[0], self.workspace.module_of(rel)
+                yield rel, found[0], found[1]
 
     def text_files(self, names: Sequence[str]) -> Iterator[tuple[str, str]]:
         """(file, text) of the project's templates, scripts, configuration and docs that contain
@@ -212,11 +208,11 @@ def plan(
     listed in `Step.refused`; the other flags are planned again without it.
     """
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
-    result = workspace.scan(paths)
+    run = _Run(config, workspace, workspace.scan(paths), values, paths, unsafe, key_names)
     wanted = dict(values)
     refused: dict[str, str] = {}
     while True:
-        step, refusing = _plan_values(config, workspace, result, wanted, paths, unsafe, key_names)
+        step, refusing = _plan_values(dataclasses.replace(run, values=wanted))
         if not refusing:
             break
         refused.update(refusing)
@@ -229,24 +225,30 @@ def plan(
     return dataclasses.replace(step, values=dict(values), refused=reasons)
 
 
-def _plan_values(
-    config: Config,
-    workspace: Workspace,
-    result: ScanResult,
-    values: Mapping[str, str | None],
-    paths: Sequence[Path] | None,
-    unsafe: bool,
-    key_names: frozenset[str],
-) -> tuple[Step, dict[str, str]]:
+@dataclass(frozen=True)
+class _Run:
+    """What one plan works from, shared by its stages."""
+
+    config: Config
+    workspace: Workspace
+    result: ScanResult  # the scan of the paths, done once per plan
+    values: Mapping[str, str | None]
+    paths: Sequence[Path] | None
+    unsafe: bool
+    key_names: frozenset[str]
+
+
+def _plan_values(run: _Run) -> tuple[Step, dict[str, str]]:
     """One plan of `values` and the flags it must refuse (key -> why): first every check is
     rewritten, file by file; then the project-wide passes run, again with the definitions the
     use index found still named kept, until nothing the step deletes is named anywhere."""
     from flaglint.safety import Dangling, dangling, leftover_checks, sdk_mocks
 
-    retired = _retire_checks(config, workspace, result, values, paths, unsafe)
+    values, workspace = run.values, run.workspace
+    retired = _retire_checks(run)
     keep: dict[tuple[str, str], Dangling] = {}
     for _ in range(_KEEP_ROUNDS):
-        step, texts = _project_passes(config, workspace, result, values, unsafe, key_names, retired, keep.keys())
+        step, texts = _project_passes(run, retired, keep.keys())
         found = dangling(step.edits, _use_index(texts), frozenset(values))
         more = {(use.definition.path, use.definition.name): use for use in found if use.keepable}
         if not found or not more.keys() - keep.keys():
@@ -268,7 +270,7 @@ def _plan_values(
     if found:
         why = "; ".join(str(use) for use in found[:3])
         refusing.update(dict.fromkeys(values, why))
-    left = leftover_checks(step.edits, retired.targets, values, workspace, result.refs)
+    left = leftover_checks(step.edits, retired.targets, values, workspace, run.result.refs)
     for key, (rel, line) in left.items():
         here = [n for n in step.notes if n.path == rel and n.kind in _REASONS]
         reason = next((n.message for n in here if n.line == line), here[0].message if here else None)
@@ -298,16 +300,17 @@ class _Checks:
     wrappers: dict[str, tuple[str, str, str]]  # qualified name -> (literal, file, function)
 
 
-def _retire_checks(
-    config: Config,
-    workspace: Workspace,
-    result: ScanResult,
-    values: Mapping[str, str | None],
-    paths: Sequence[Path] | None,
-    unsafe: bool,
-) -> _Checks:
+def _retire_checks(run: _Run) -> _Checks:
     from flaglint.detect import scan_source
 
+    config, workspace, result, values, paths, unsafe = (
+        run.config,
+        run.workspace,
+        run.result,
+        run.values,
+        run.paths,
+        run.unsafe,
+    )
     leftover = "temporary file of an interrupted flaglint run; removed"
     notes = [Note(rel, 0, None, "swept", leftover) for rel in result.swept]
     notes += [Note(p.path, p.line, None, "skipped", p.message) for p in workspace.skipped]
@@ -365,19 +368,11 @@ def _retire_checks(
     return done_checks
 
 
-def _project_passes(
-    config: Config,
-    workspace: Workspace,
-    result: ScanResult,
-    values: Mapping[str, str | None],
-    unsafe: bool,
-    key_names: frozenset[str],
-    retired: _Checks,
-    keep: AbstractSet[tuple[str, str]],
-) -> tuple[Step, _Texts]:
+def _project_passes(run: _Run, retired: _Checks, keep: AbstractSet[tuple[str, str]]) -> tuple[Step, _Texts]:
     """The cross-file passes over the rewritten checks (tests requesting removed fixtures,
     constant wrappers, parameters, declarations, key constants, flag objects, settings), none of
     which deletes a definition in `keep` ((file, name) pairs); then the edits, each re-parsed."""
+    config, workspace, result, values, unsafe = run.config, run.workspace, run.result, run.values, run.unsafe
     texts = _Texts(workspace, retired.all_files, dict(retired.texts))
     notes = list(retired.notes)
     problems = list(retired.problems)
@@ -396,7 +391,7 @@ def _project_passes(
     declared = _remove_declarations(config, values, texts, notes, keep)
     for rel, names in declared.items():
         by_file.setdefault(rel, []).extend(names)
-    symbols = key_names | {ref.key_symbol.rsplit(".", 1)[-1] for ref in result.refs if ref.key_symbol}
+    symbols = run.key_names | {ref.key_symbol.rsplit(".", 1)[-1] for ref in result.refs if ref.key_symbol}
     for rel, names in _key_constants(texts, values, symbols).items():
         by_file.setdefault(rel, []).extend(names)
     for rel, names in sorted(by_file.items()):

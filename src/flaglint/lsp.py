@@ -471,6 +471,9 @@ def build_server(options: Options | None = None) -> FlagServer:
         problems = [p for p in step.problems if only is None or p.path == only]
         if problems:
             return attrs.evolve(action, disabled=types.CodeActionDisabled(reason=str(problems[0])))
+        if step.refused:  # all or nothing: a flag that cannot be retired whole gets no edit
+            key, why = step.refused[0]
+            return attrs.evolve(action, disabled=types.CodeActionDisabled(reason=f"not retired: {key} ({why})"))
         if not edits:
             return action
         changes = []
