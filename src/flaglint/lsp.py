@@ -443,8 +443,8 @@ def build_server(options: Options | None = None) -> FlagServer:
             # something, and the unsafe one only when it does more than the safe one.
             safe = resolve_action(action("file", False))
             unsafe = resolve_action(action("file", True))
-            if safe.edit is not None or safe.disabled is not None:
-                actions.append(safe)
+            if safe.edit is not None or (safe.disabled is not None and unsafe.edit is None):
+                actions.append(safe)  # a disabled one says why, when nothing else is offered
             if unsafe.edit is not None and unsafe.edit != safe.edit:
                 actions.append(unsafe)
             if safe.edit is not None and _workspace_edits(server):

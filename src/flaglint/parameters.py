@@ -528,8 +528,8 @@ def _maybe_unread(old: str, new: str) -> bool:
     """A cheap look before two parses: some name is mentioned fewer times where the texts differ,
     and is in the parameter list of a `def` in `new`."""
     before, after = _changed_middle(old, new)
-    fewer = {word for word in set(_WORD.findall(before)) - set(_WORD.findall(after)) if not keyword.iskeyword(word)}
-    fewer |= {w for w, n in Counter(_WORD.findall(before)).items() if 0 < Counter(_WORD.findall(after))[w] < n}
+    old_counts, new_counts = Counter(_WORD.findall(before)), Counter(_WORD.findall(after))
+    fewer = {word for word, n in old_counts.items() if new_counts[word] < n and not keyword.iskeyword(word)}
     if not fewer:
         return False
     return any(fewer.intersection(_WORD.findall(header)) for header in _HEADER.findall(new))
