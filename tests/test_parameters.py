@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flaglint.config import load_config
-from flaglint.parameters import _changed_middle, _frame, _maybe_unread, drop_argument, drop_parameter, unread_parameters
+from flaglint.parameters import _changed_middle, _maybe_unread, drop_argument, drop_parameter, unread_parameters
+from flaglint.source import common_frame
 
 lines = st.lists(st.sampled_from(["a = 1", "def f(x):", "    return x", "", "b(c)", "# note"]), max_size=8)
 
@@ -22,7 +23,7 @@ def test_the_changed_middle_is_framed_by_text_both_share(
 ) -> None:
     before = "\n".join([*head, *old, *tail])
     after = "\n".join([*head, *new, *tail])
-    start, end = _frame(before, after)
+    start, end = common_frame(before, after)
     assert before[:start] == after[:start]
     assert start == 0 or before[start - 1] == "\n"  # the head ends at a line's start
     assert start <= len(before) - end

@@ -28,7 +28,7 @@ from flaglint.model import FlagRef, KeySource, ModuleName, Problem, RefKind, Spa
 from flaglint.patterns import Pattern, Shape
 from flaglint.resolve import Definition, find_definition, link
 from flaglint.source import decode_with_encoding, without_prose
-from flaglint.uses import UseIndex
+from flaglint.uses import Facts, UseIndex, facts
 from flaglint.workspace import ScanResult, Workspace, digest_of, discover
 
 if TYPE_CHECKING:
@@ -249,7 +249,7 @@ def _plan_values(run: _Run) -> tuple[Step, dict[str, str]]:
     keep: dict[tuple[str, str], Dangling] = {}
     for _ in range(_KEEP_ROUNDS):
         step, texts = _project_passes(run, retired, keep.keys())
-        found = dangling(step.edits, _use_index(texts), frozenset(values))
+        found = dangling(step.edits, _use_index(texts), frozenset(values), retired.facts)
         more = {(use.definition.path, use.definition.name): use for use in found if use.keepable}
         if not found or not more.keys() - keep.keys():
             break
@@ -298,6 +298,7 @@ class _Checks:
     definitions: set[Definition]
     made: set[Definition]  # flag objects (`X = WaffleSwitch("k")`) of the retired flags
     wrappers: dict[str, tuple[str, str, str]]  # qualified name -> (literal, file, function)
+    facts: dict[str, tuple[str, Facts]]  # file -> (its rewritten text, what the rewrite deleted)
 
 
 def _retire_checks(run: _Run) -> _Checks:
@@ -324,7 +325,7 @@ def _retire_checks(run: _Run) -> _Checks:
     all_files = workspace.files if not paths else discover(workspace.root, [workspace.root], config)[0]
     texts = _Texts(workspace, all_files)
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
-    done_checks = _Checks(targets, texts.edits, all_files, notes, problems, set(), {}, {}, [], set(), set(), {})
+    done_checks = _Checks(targets, texts.edits, all_files, notes, problems, set(), {}, {}, [], set(), set(), {}, {})
     jobs: list[_RetireJob] = []
     encodings: dict[str, str] = {}
     for rel in sorted(targets):
@@ -358,6 +359,8 @@ def _retire_checks(run: _Run) -> _Checks:
         if done.code is not None:
             texts.edits[job.rel] = (done.code, encodings[job.rel])
             done_checks.validated.add(job.rel)
+            if done.facts is not None:
+                done_checks.facts[job.rel] = (done.code, done.facts)
             if done.fixtures:
                 done_checks.fixtures[job.rel] = done.fixtures
             done_checks.arguments.update(dict.fromkeys(done.arguments))
@@ -479,6 +482,7 @@ class _Retired:
     fixtures: tuple[str, ...] = ()  # pytest fixtures the rewrite removed
     arguments: tuple[tuple[str, str, str], ...] = ()  # see Rewrite.arguments
     unread: tuple[tuple[str, str], ...] = ()  # (function, parameter) the rewrite left unread
+    facts: Facts | None = None  # what the rewrite deleted and left unbound (for the use index)
 
 
 _worker_patterns: dict[str, Pattern] = {}
@@ -527,6 +531,8 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
         named=job.named,
     )
     result = _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
+    if result.code is not None:
+        result = dataclasses.replace(result, facts=facts(job.rel, job.text, result.code))
     return _with_freed(job, result, done.arguments)
 
 
@@ -580,6 +586,14 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         result = _Retired(code, notes, done.wrappers, (), done.fixtures)
     else:
         result = _checked(job, code, notes, done.wrappers, done.fixtures)
+    if result.code is not None:  # worked out on the reduced texts, when they are what was rewritten
+        reduced = not done.released and result.code == code
+        found = (
+            facts(job.rel, reduction.text, done.code, reduction.to_original)
+            if reduced
+            else facts(job.rel, job.text, result.code)
+        )
+        result = dataclasses.replace(result, facts=found)
     return _with_freed(job, result, done.arguments)
 
 

@@ -35,6 +35,7 @@ from flaglint.codemod import (
     _scope_changes,
 )
 from flaglint.scan import last_name
+from flaglint.source import common_frame
 
 LINE_LENGTH = 88  # black's and ruff's default: a call that now fits goes back on one line
 
@@ -498,30 +499,8 @@ _HEADER = re.compile(r"\bdef[ \t]+\w+[ \t]*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 
 def _changed_middle(old: str, new: str) -> tuple[str, str]:
     """The parts of `old` and `new` between their common first and last lines."""
-    start, tail = _frame(old, new)
+    start, tail = common_frame(old, new)
     return old[start : len(old) - tail], new[start : len(new) - tail]
-
-
-def _frame(old: str, new: str) -> tuple[int, int]:
-    """(length of the common head, cut at a line start; length of the common tail)."""
-    limit = min(len(old), len(new))
-    low, high = 0, limit
-    while low < high:  # the longest common prefix, by halves (slice compares run in C)
-        mid = (low + high + 1) // 2
-        if old[:mid] == new[:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    start = old.rfind("\n", 0, low) + 1
-    low, high = 0, limit - start
-    while low < high:
-        mid = (low + high + 1) // 2
-        if old[len(old) - mid :] == new[len(new) - mid :]:
-            low = mid
-        else:
-            high = mid - 1
-    cut = old.find("\n", len(old) - low)
-    return start, (len(old) - cut if cut >= 0 else 0)
 
 
 def _maybe_unread(old: str, new: str) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from flaglint.model import FlagRef, Problem, RefKind
 from flaglint.source import decode
-from flaglint.uses import Defined, Use, UseIndex, deleted, newly_unbound
+from flaglint.uses import Defined, Facts, Use, UseIndex, facts, quiet_parse
 
 if TYPE_CHECKING:
     from flaglint.clean import FileEdit
@@ -55,22 +55,35 @@ def _texts(edits: Iterable[FileEdit]) -> tuple[dict[str, str], dict[str, str]]:
     return before, after
 
 
-def dangling(edits: Sequence[FileEdit], index: UseIndex, keys: AbstractSet[str]) -> list[Dangling]:
+def dangling(
+    edits: Sequence[FileEdit],
+    index: UseIndex,
+    keys: AbstractSet[str],
+    known: Mapping[str, tuple[str, Facts]] | None = None,
+) -> list[Dangling]:
     """Every place the edits would leave naming something they delete: another file's import,
     attribute read, dotted string, keyword argument or template (found by `index`, which sees
     the project as the edits leave it), or a name left unbound in its own module. String keys
-    equal to a retired flag's key are the flag's own and never count."""
+    equal to a retired flag's key are the flag's own and never count. `known`: per file, a text
+    and its facts, worked out already (the rewrite's worker), used while the file's new text is
+    still that one."""
     before, after = _texts(edits)
-    removed = [d for d in deleted(before, after) if not (d.kind == "key" and d.word in keys)]
-    found = [Dangling(use, True) for use in index.still_named(removed, keys)]
+    removed: list[Defined] = []
+    unbound: list[Use] = []
     for rel in sorted(after):
-        for use in newly_unbound(rel, before[rel], after[rel]):
-            owners = [d for d in removed if d.path == rel and d.word == use.definition.word and d.kind != "key"]
-            if owners:
-                found.extend(Dangling(dataclasses.replace(use, definition=owner), True) for owner in owners)
-            else:
-                found.append(Dangling(use, False))
-    return sorted(set(found))
+        found = (known or {}).get(rel)
+        done = found[1] if found is not None and found[0] == after[rel] else facts(rel, before[rel], after[rel])
+        removed.extend(d for d in done.removed if not (d.kind == "key" and d.word in keys))
+        unbound.extend(done.unbound)
+    result = [Dangling(use, True) for use in index.still_named(removed, keys)]
+    for use in unbound:
+        rel = use.path
+        owners = [d for d in removed if d.path == rel and d.word == use.definition.word and d.kind != "key"]
+        if owners:
+            result.extend(Dangling(dataclasses.replace(use, definition=owner), True) for owner in owners)
+        else:
+            result.append(Dangling(use, False))
+    return sorted(set(result))
 
 
 def leftover_checks(
@@ -93,6 +106,8 @@ def leftover_checks(
             text = decode(rel, changed[rel].after)
             if isinstance(text, Problem):
                 continue
+            if all(ref.key_text and ref.key_text not in text for ref in targets[rel]):
+                continue  # none of its checks' key arguments is left: no check of them either
             scanned = link(scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs, workspace.lookup)
         else:
             found = decode(rel, workspace.read(rel))
@@ -114,9 +129,8 @@ def leftover_checks(
 
 def _outermost_spans(text: str) -> list[tuple[int, int]]:
     """(first line, last line) of each top-level function and class, decorators included."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = quiet_parse(text)
+    if tree is None:
         return []
     spans = []
     for node in tree.body:
@@ -144,9 +158,8 @@ def sdk_mocks(files: Iterable[tuple[str, str]], functions: AbstractSet[str]) -> 
     for rel, text in files:
         if not is_test_file(rel) or not any(name in text for name in functions):
             continue
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError):
+        tree = quiet_parse(text)
+        if tree is None:
             continue
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or _patcher(node.func) is None:
@@ -165,5 +178,7 @@ def _patcher(func: ast.expr) -> str | None:
         func = func.value
     if isinstance(func, ast.Name):
         parts.append(func.id)
+    if not parts:
+        return None  # `make()(...)`: nothing a patcher is spelt as
     name = ".".join(reversed(parts[:2]))
     return name if name in _PATCHERS or parts[0] in _PATCHERS else None

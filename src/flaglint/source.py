@@ -163,3 +163,25 @@ def without_prose(text: str) -> str:
             if chars[i] not in "\r\n":
                 chars[i] = " "
     return "".join(chars)
+
+
+def common_frame(old: str, new: str) -> tuple[int, int]:
+    """(length of the common head, cut at a line start; length of the common tail)."""
+    limit = min(len(old), len(new))
+    low, high = 0, limit
+    while low < high:  # the longest common prefix, by halves (slice compares run in C)
+        mid = (low + high + 1) // 2
+        if old[:mid] == new[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    start = old.rfind("\n", 0, low) + 1
+    low, high = 0, limit - start
+    while low < high:
+        mid = (low + high + 1) // 2
+        if old[len(old) - mid :] == new[len(new) - mid :]:
+            low = mid
+        else:
+            high = mid - 1
+    cut = old.find("\n", len(old) - low)
+    return start, (len(old) - cut if cut >= 0 else 0)

@@ -12,12 +12,15 @@ from __future__ import annotations
 import ast
 import builtins
 import collections
+import dataclasses
 import re
 import symtable
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flaglint.model import ModuleName
+from flaglint.source import common_frame
 
 
 @dataclass(frozen=True, order=True)
@@ -55,6 +58,17 @@ class Use:
         if self.undefined:
             return f"`{self.definition.word}` would be left undefined at {self.path}:{self.line}"
         return f"`{self.definition.name}` is still named at {self.path}:{self.line}"
+
+
+def quiet_parse(text: str) -> ast.Module | None:
+    """CPython's parse of a project file, or None when it does not parse; its warnings (an `is`
+    with a literal, an invalid escape) are the project's business, never printed here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
 
 
 _WORDLIKE = re.compile(r"^[\w.:]+$")
@@ -119,8 +133,9 @@ def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[str]:
             yield argument.arg
 
 
-def definitions(tree: ast.Module) -> collections.Counter[tuple[str, int, str]]:
-    """Every definition of a module (see `Defined`), as (name, line, kind) counts."""
+def definitions(tree: ast.Module, lines: tuple[int, int] | None = None) -> collections.Counter[tuple[str, int, str]]:
+    """Every definition of a module (see `Defined`), as (name, line, kind) counts; string keys
+    only from the statements that overlap `lines` (first, last), when given."""
     found: collections.Counter[tuple[str, int, str]] = collections.Counter()
 
     def walk(body: Iterable[ast.stmt], prefix: str) -> None:
@@ -136,10 +151,24 @@ def definitions(tree: ast.Module) -> collections.Counter[tuple[str, int, str]]:
                         found[(f"{prefix}{name}({parameter})", statement.lineno, "parameter")] += 1
 
     walk(tree.body, "")
-    for node in ast.walk(tree):
+    for node in _overlapping(tree, lines):
         for key, line in _context_keys(node):
             found[(f'"{key}"', line, "key")] += 1
     return found
+
+
+def _overlapping(tree: ast.Module, lines: tuple[int, int] | None) -> Iterator[ast.AST]:
+    """Every node of the top-level statements that overlap `lines` (all of them without)."""
+    for statement in tree.body:
+        if lines is None or (statement.lineno <= lines[1] and (statement.end_lineno or statement.lineno) >= lines[0]):
+            yield from ast.walk(statement)
+
+
+def changed_lines(before: str, after: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The (first, last) lines of `before` and of `after` between their common head and tail."""
+    start, tail = common_frame(before, after)
+    first = before.count("\n", 0, start) + 1
+    return (first, before.count("\n", 0, len(before) - tail) + 1), (first, after.count("\n", 0, len(after) - tail) + 1)
 
 
 def _context_keys(node: ast.AST) -> Iterator[tuple[str, int]]:
@@ -161,18 +190,19 @@ def _context_keys(node: ast.AST) -> Iterator[tuple[str, int]]:
 
 def gone(path: str, before: str, after: str) -> list[Defined]:
     """The definitions of `before` that `after` no longer has (none when either does not parse)."""
-    try:
-        old, new = ast.parse(before), ast.parse(after)
-    except (SyntaxError, ValueError, RecursionError):
+    old, new = quiet_parse(before), quiet_parse(after)
+    if old is None or new is None:
         return []
-    kept = {name for name, _, _ in definitions(new)}
+    old_lines, new_lines = changed_lines(before, after)
+    kept = {name for name, _, _ in definitions(new, new_lines)}
     lines: dict[str, tuple[int, str]] = {}
-    for name, line, kind in definitions(old):
+    for name, line, kind in definitions(old, old_lines):
         if name not in kept:
             lines.setdefault(name, (line, kind))
     return [Defined(path, name, line, kind) for name, (line, kind) in sorted(lines.items())]
 
 
+_STAR_IMPORT = re.compile(r"\bimport[ \t\\(]*\*")
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__builtins__"}
 _BUILTINS |= {"__loader__", "__package__", "__annotations__", "__dict__", "__module__", "__qualname__", "__class__"}
 
@@ -181,12 +211,13 @@ def unbound(text: str) -> dict[str, int] | None:
     """Names some scope of the module reads from the module's globals that nothing binds there
     (what pyflakes calls an undefined name), with a line that reads them; None when the module
     does not parse or imports with `*` (any name may come from there)."""
-    try:
-        top = symtable.symtable(text, "<module>", "exec")
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    if _STAR_IMPORT.search(text):
         return None
-    if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(tree)):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            top = symtable.symtable(text, "<module>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
     read: set[str] = set()
@@ -207,8 +238,9 @@ def unbound(text: str) -> dict[str, int] | None:
                     continue
                 read.add(name)
     missing = read - bound - _BUILTINS
-    if not missing:
-        return {}
+    tree = quiet_parse(text) if missing else None
+    if tree is None:
+        return {} if not missing else {name: 1 for name in missing}
     lines: dict[str, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in missing and isinstance(node.ctx, ast.Load):
@@ -218,11 +250,43 @@ def unbound(text: str) -> dict[str, int] | None:
 
 def newly_unbound(path: str, before: str, after: str) -> list[Use]:
     """Names the edit left unbound in its own module (read, and bound before but not after)."""
-    old, new = unbound(before), unbound(after)
-    if old is None or new is None:
+    new = unbound(after)
+    if not new:
+        return []  # the usual case: one symbol table, nothing read that nothing binds
+    old = unbound(before)
+    if old is None:
         return []
     fresh = sorted((name, line) for name, line in new.items() if name not in old)
     return [Use(path, line, Defined(path, name, line), undefined=True) for name, line in fresh]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What an edit of one file deleted and left unbound: worked out where the edit is made (a
+    worker, on the reduced module it rewrote), so the gate need not parse the file again."""
+
+    removed: tuple[Defined, ...] = ()
+    unbound: tuple[Use, ...] = ()
+
+
+def facts(path: str, before: str, after: str, to_original: Callable[[int], int] | None = None) -> Facts:
+    """The `Facts` of an edit from `before` to `after`; `to_original` maps their line numbers
+    back to the file's when they are a reduced module's (stand-ins keep every name)."""
+    removed = gone(path, before, after)
+    unbound = newly_unbound(path, before, after)
+    if to_original is not None:
+        removed = [dataclasses.replace(d, line=to_original(d.line)) for d in removed]
+        unbound = [
+            dataclasses.replace(
+                u, line=to_original(u.line), definition=dataclasses.replace(u.definition, line=to_original(u.line))
+            )
+            for u in unbound
+        ]
+    return Facts(tuple(removed), tuple(unbound))
+
+
+def _moved(use: Use, line: int) -> Use:
+    return dataclasses.replace(use, line=line, definition=dataclasses.replace(use.definition, line=line))
 
 
 @dataclass
@@ -262,9 +326,8 @@ def _absolute(module: ModuleName, node: ast.ImportFrom) -> str:
 
 def mentions(text: str, module: ModuleName) -> _Mentions | None:
     """Read once what a file says that may name a definition; None when it does not parse."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = quiet_parse(text)
+    if tree is None:
         return None
     found = _Mentions(module)
     docstrings = {
@@ -311,10 +374,12 @@ def _same_module(spelt: str, module: str) -> bool:
     return spelt == module or module.endswith(f".{spelt}") or spelt.endswith(f".{module}")
 
 
-def _names(said: _Mentions, definition: Defined, module: str) -> int | None:
+def _names(said: _Mentions, definition: Defined, module: str, same_file: bool = False) -> int | None:
     """The line where a file's mentions name `definition` (of `module`), or None."""
     word = definition.word
     kind = definition.kind
+    if same_file and kind in ("global", "import") and word in said.names:
+        return said.names[word]  # still read in its own module (a local of the same name counts too)
     if kind == "key":
         return None  # a template reads a context key; Python code reads it as a string of its own
     for text, line in said.strings:
@@ -389,7 +454,7 @@ class UseIndex:
                 if definition in uses or definition.word not in text:
                     continue
                 home = self.module_of(definition.path).name
-                line = _names(said, definition, home)
+                line = _names(said, definition, home, same_file=rel == definition.path)
                 if line is not None:
                     uses[definition] = Use(rel, line, definition)
         skip = set(plain)
@@ -432,15 +497,3 @@ _TEXTUAL = frozenset({"global", "member", "key"})
 
 def _word(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")
-
-
-def deleted(before: Mapping[str, str], after: Mapping[str, str], ignore: Iterable[str] = ()) -> list[Defined]:
-    """The definitions each edited Python file (root-relative path -> text) lost, but string
-    keys that are among `ignore` (the retired flags' own keys)."""
-    skip = {f'"{key}"' for key in ignore}
-    found = []
-    for rel, text in after.items():
-        old = before.get(rel)
-        if old is not None and old != text:
-            found.extend(d for d in gone(rel, old, text) if d.name not in skip)
-    return found
