@@ -509,6 +509,7 @@ def _maybe_unread(old: str, new: str) -> bool:
     before, after = _changed_middle(old, new)
     old_counts, new_counts = Counter(_WORD.findall(before)), Counter(_WORD.findall(after))
     fewer = {word for word, n in old_counts.items() if new_counts[word] < n and not keyword.iskeyword(word)}
+    fewer -= {"self", "cls"}  # never offered (see unread_parameters)
     if not fewer:
         return False
     return any(fewer.intersection(_WORD.findall(header)) for header in _HEADER.findall(new))
