@@ -20,8 +20,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from flaglint.clean import plan
-from flaglint.config import Config
+from flaglint.engine.config import Config
+from flaglint.fix.clean import plan
 
 
 def module_text(checks: int) -> str:

@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 
-from flaglint.codemod import rewrite
-from flaglint.detect import scan_source
+from flaglint.engine.detect import scan_source
+from flaglint.engine.patterns import BUILTIN_PATTERNS
+from flaglint.engine.scan import parse
+from flaglint.fix.codemod import rewrite
 from flaglint.model import ModuleName
-from flaglint.patterns import BUILTIN_PATTERNS
-from flaglint.scan import parse
 
 EXAMPLES = int(os.environ.get("FLAGLINT_DIFFERENTIAL_EXAMPLES", "2000"))
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from flaglint.clean import apply, parse_flag_value, plan
-from flaglint.config import load_config
+from flaglint.engine.config import load_config
+from flaglint.fix.clean import apply, parse_flag_value, plan
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -85,12 +85,12 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     """The fast path clean takes (stubs for what holds no reference, positions for the touched
     statements only) gives exactly the whole-module rewrite, notes and their lines included.
     """
-    from flaglint.clean import _init_retire_worker, _RetireJob, _rewrite_reduced, _rewrite_whole
-    from flaglint.codemod import rewrite
-    from flaglint.detect import reduce_for_rewrite, scan_source
+    from flaglint.engine.detect import reduce_for_rewrite, scan_source
+    from flaglint.engine.patterns import custom_pattern, select
+    from flaglint.engine.scan import parse
+    from flaglint.fix.clean import _init_retire_worker, _RetireJob, _rewrite_reduced, _rewrite_whole
+    from flaglint.fix.codemod import rewrite
     from flaglint.model import ModuleName
-    from flaglint.patterns import custom_pattern, select
-    from flaglint.scan import parse
 
     spec = tomllib.loads((case / "case.toml").read_text(encoding="utf-8"))
     patterns = select(None, [custom_pattern(entry, n) for n, entry in enumerate(spec.get("patterns", []))])

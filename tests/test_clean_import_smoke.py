@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from flaglint.clean import apply, parse_flag_value, plan
-from flaglint.config import load_config
+from flaglint.engine.config import load_config
+from flaglint.fix.clean import apply, parse_flag_value, plan
 from tests.test_clean_fixtures import cases, setup, tomllib
 
 SMOKE = Path(__file__).resolve().parent / "import_smoke.py"

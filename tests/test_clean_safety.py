@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from flaglint import clean as clean_module
-from flaglint.clean import apply, plan, plan_each, write_atomic
-from flaglint.codemod import Rewrite
-from flaglint.config import Config
+from flaglint.engine.config import Config
+from flaglint.fix import clean as clean_module
+from flaglint.fix.clean import apply, plan, plan_each, write_atomic
+from flaglint.fix.codemod import Rewrite
 
 SOURCE = (
     "import UnleashClient\n\n\ndef f(client):\n    # keep me\n"

@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flaglint.clean import apply, plan
-from flaglint.config import load_config
+from flaglint.engine.config import load_config
+from flaglint.fix.clean import apply, plan
 from tests.test_clean_import_smoke import imported, modules
 
 FLAGS = """

@@ -159,7 +159,7 @@ def test_jobs_and_cache_options(tmp_path: Path, jobs: str) -> None:
 
 
 def test_progress_bar_appears_only_after_a_second_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flaglint import cli
+    from flaglint.faces import cli
 
     clock = iter([0.0, 0.5, 1.5, 1.6])
     monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
@@ -174,7 +174,7 @@ def test_progress_bar_appears_only_after_a_second_on_a_terminal(monkeypatch: pyt
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flaglint import cli
+    from flaglint.faces import cli
 
     monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: False)
     progress = cli._LazyProgress()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from flaglint.declared import declared_in
 from flaglint.model import Problem
+from flaglint.registry.code import declared_in
 
 MODULE = textwrap.dedent(
     """\

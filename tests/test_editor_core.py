@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from flaglint.detect import definition_line
-from flaglint.patterns import BUILTIN_PATTERNS, custom_pattern, key_being_typed
-from flaglint.source import source_encoding
+from flaglint.engine.detect import definition_line
+from flaglint.engine.patterns import BUILTIN_PATTERNS, custom_pattern, key_being_typed
+from flaglint.engine.source import source_encoding
 
 PATTERNS = (
     *BUILTIN_PATTERNS,

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flaglint import detect, scan
+from flaglint.engine import detect, scan
+from flaglint.engine.patterns import BUILTIN_PATTERNS, custom_pattern, custom_rows
 from flaglint.model import FileScan, ModuleName
-from flaglint.patterns import BUILTIN_PATTERNS, custom_pattern, custom_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = (

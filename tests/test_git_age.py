@@ -11,7 +11,7 @@ from pathlib import Path
 
 import git
 
-from flaglint.gitinfo import first_seen
+from flaglint.engine.gitinfo import first_seen
 
 TODAY = "2026-11-21"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from flaglint import detect
-from flaglint.config import Config
+from flaglint.engine import detect
+from flaglint.engine.config import Config
+from flaglint.engine.workspace import Workspace, discover
 from flaglint.model import Problem
-from flaglint.workspace import Workspace, discover
 
 CHECK = 'import UnleashClient\nif client.is_enabled("perf-flag"):\n    mode = "new"\nelse:\n    mode = "old"\n'
 

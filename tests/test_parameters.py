@@ -1,4 +1,4 @@
-"""The pieces behind dropping a parameter the fold left without a choice (`flaglint.parameters`);
+"""The pieces behind dropping a parameter the fold left without a choice (`flaglint.fix.parameters`);
 the behaviour end to end is in fixtures/clean/parameter-*."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import libcst as cst
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flaglint.config import load_config
-from flaglint.parameters import _changed_middle, _maybe_unread, drop_argument, drop_parameter, unread_parameters
-from flaglint.source import common_frame
+from flaglint.engine.config import load_config
+from flaglint.engine.source import common_frame
+from flaglint.fix.parameters import _changed_middle, _maybe_unread, drop_argument, drop_parameter, unread_parameters
 
 lines = st.lists(st.sampled_from(["a = 1", "def f(x):", "    return x", "", "b(c)", "# note"]), max_size=8)
 
@@ -117,7 +117,7 @@ def test_drop_argument_rejoins_a_call_that_now_fits_and_leaves_one_with_a_traili
 
 
 def test_a_function_named_in_very_many_files_keeps_its_parameters(tmp_path: Path) -> None:
-    from flaglint import clean
+    from flaglint.fix import clean
 
     (tmp_path / "pyproject.toml").write_text("[tool.flaglint]\n")
     (tmp_path / "index.py").write_text(

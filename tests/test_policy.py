@@ -7,9 +7,9 @@ import difflib
 
 import pytest
 
-from flaglint.config import DEFAULT_LIFETIMES
+from flaglint.engine.config import DEFAULT_LIFETIMES
+from flaglint.engine.policy import evaluate
 from flaglint.model import Flag, FlagRef, FlagState, FlagType, KeySource, Location, RefKind, Snapshot, Span
-from flaglint.policy import evaluate
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -137,7 +137,7 @@ def test_without_a_registry_only_dynamic_keys_are_findings() -> None:
 
 
 def test_did_you_mean_in_a_registry_of_many_thousands() -> None:
-    from flaglint.policy import Nearest
+    from flaglint.engine.policy import Nearest
 
     keys = [f"{team}-{feature}-{n}" for n in range(400) for team, feature in [("search", "ranking"), ("pay", "wallet")]]
     keys += [f"flag-{n:06}" for n in range(20_000)] + ["checkout-redesign-2026"]
@@ -214,7 +214,7 @@ LIFECYCLE = {
 
 @pytest.mark.parametrize("name", LIFECYCLE)
 def test_lifecycle_verdicts(name: str) -> None:
-    from flaglint.policy import verdict
+    from flaglint.engine.policy import verdict
 
     subject, (status, code) = LIFECYCLE[name]
     judged = verdict(subject, TODAY, DEFAULT_LIFETIMES, settle_days=7)
@@ -222,7 +222,7 @@ def test_lifecycle_verdicts(name: str) -> None:
 
 
 def test_the_verdict_says_why_in_days() -> None:
-    from flaglint.policy import verdict
+    from flaglint.engine.policy import verdict
 
     settled = flag(state=FlagState.ROLLED_OUT, value="True", lifecycle="live", changed=TODAY - 52 * DAYS)
     assert verdict(settled, TODAY, DEFAULT_LIFETIMES).why == "on for everyone in production for 52 days"

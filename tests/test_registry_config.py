@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flaglint.config import ConfigError, load_config
+from flaglint.engine.config import ConfigError, load_config
+from flaglint.engine.tomlpos import locate
 from flaglint.model import FlagState, FlagType, Location
-from flaglint.registry import FlagsToml, RegistryError, parse_flags_toml
-from flaglint.tomlpos import locate
+from flaglint.registry.flags_toml import FlagsToml, parse_flags_toml
+from flaglint.registry.load import RegistryError
 
 
 def test_a_full_flag_entry() -> None:

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flaglint.config import load_config
-from flaglint.flagd import flags_from_flagd
+from flaglint.engine.config import load_config
 from flaglint.model import Flag, FlagState, FlagType, Location
-from flaglint.registry import RegistryError, SourceError, load_registry, pull
-from flaglint.snapshot import flag_from_json, flag_to_json
-from flaglint.unleash import (
+from flaglint.registry.flagd import flags_from_flagd
+from flaglint.registry.load import RegistryError, SourceError, load_registry, pull
+from flaglint.registry.snapshot import flag_from_json, flag_to_json
+from flaglint.registry.unleash import (
     UnleashClient,
     UnleashSettings,
     environment_verdict,
@@ -358,7 +358,7 @@ def test_pull_writes_nothing_on_failure_and_check_falls_back(fake_server, tmp_pa
 
 def test_token_never_in_config(tmp_path: Path) -> None:
     write_project(tmp_path, '[tool.flaglint.registry.unleash]\nurl = "http://127.0.0.1:9"\ntoken = "abc"\n')
-    from flaglint.config import ConfigError
+    from flaglint.engine.config import ConfigError
 
     with pytest.raises(ConfigError, match="never put the token in the config"):
         load_config(tmp_path / "pyproject.toml", tmp_path)

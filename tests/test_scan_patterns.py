@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from flaglint.detect import scan_source
+from flaglint.engine.detect import scan_source
+from flaglint.engine.patterns import BUILTIN_PATTERNS, custom_pattern
 from flaglint.model import ModuleName
-from flaglint.patterns import BUILTIN_PATTERNS, custom_pattern
 
 MODULE = ModuleName("app.views", "app")
 

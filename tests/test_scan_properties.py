@@ -9,9 +9,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flaglint.detect import scan_source
+from flaglint.engine.detect import scan_source
+from flaglint.engine.patterns import BUILTIN_PATTERNS
 from flaglint.model import ModuleName
-from flaglint.patterns import BUILTIN_PATTERNS
 
 MODULE = ModuleName("gen.mod", "gen")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from flaglint.config import Config, load_config
+from flaglint.engine.config import Config, load_config
+from flaglint.engine.workspace import module_name, scan_project
 from flaglint.model import KeySource
-from flaglint.workspace import module_name, scan_project
 
 FLAGS_MODULE = """
     import enum
@@ -320,7 +320,7 @@ def test_a_projects_own_flag_object_class_is_a_pattern_of_kind_object(make_proje
     ],
 )
 def test_a_bad_object_pattern_is_one_clear_line(make_project, entry: str, message: str) -> None:
-    from flaglint.config import ConfigError
+    from flaglint.engine.config import ConfigError
 
     root = make_project({"pyproject.toml": f"[tool.flaglint]\n\n[[tool.flaglint.patterns]]\n{entry}\n"})
     with pytest.raises(ConfigError) as raised:

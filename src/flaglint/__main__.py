@@ -1,3 +1,3 @@
-from flaglint.cli import main
+from flaglint.faces.cli import main
 
 main()

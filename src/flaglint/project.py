@@ -17,17 +17,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flaglint.config import Config, ConfigError, find_config, load_config
+from flaglint.engine.config import Config, ConfigError, find_config, load_config
+from flaglint.engine.policy import REMOVABLE
+from flaglint.engine.source import decode, source_encoding
+from flaglint.engine.workspace import Progress, ScanResult, Workspace
 from flaglint.model import FileScan, Finding, FlagRef, FlagState, KeySource, Location, Problem, Snapshot
-from flaglint.policy import REMOVABLE
-from flaglint.source import decode, source_encoding
-from flaglint.sources import RegistryError
-from flaglint.workspace import Progress, ScanResult, Workspace
+from flaglint.registry.sources import RegistryError
 
 if TYPE_CHECKING:
-    from flaglint.clean import Step
-    from flaglint.history import Sample
-    from flaglint.report import FlagRow
+    from flaglint.engine.history import Sample
+    from flaglint.faces.report import FlagRow
+    from flaglint.fix.clean import Step
 
 
 class ProjectError(Exception):
@@ -138,7 +138,7 @@ class Project:
         return self.registry()
 
     def _load_registry(self) -> Snapshot | None:
-        from flaglint.registry import load_registry
+        from flaglint.registry.load import load_registry
 
         try:
             loaded = load_registry(self.config, self.environ, offline=self.offline, use_cache=self.use_cache)
@@ -150,7 +150,7 @@ class Project:
         return self._with_git_age(loaded.snapshot)
 
     def _with_git_age(self, snapshot: Snapshot) -> Snapshot:
-        from flaglint import gitinfo
+        from flaglint.engine import gitinfo
 
         undated = [f.key for f in snapshot.flags if f.created is None]
         dates, note = gitinfo.first_seen(self.root, undated, self.config.cache_path / "git-age.json")
@@ -176,8 +176,8 @@ class Project:
         """One module's unsaved text, with keys resolved against the index of the rest of the
         project (the cache, and the modules it imports keys from): what an editor calls per edit.
         """
-        from flaglint.detect import scan_source, scan_view
-        from flaglint.resolve import link
+        from flaglint.engine.detect import scan_source, scan_view
+        from flaglint.engine.resolve import link
 
         workspace = self.workspace
         rel = self._rel(path)
@@ -199,7 +199,7 @@ class Project:
         """Whether a file belongs to what flaglint checks (a .py file under the root, excluded
         neither by the config nor by .gitignore); it need not exist yet (an editor's new buffer).
         """
-        from flaglint.workspace import included
+        from flaglint.engine.workspace import included
 
         named = Path(os.path.abspath(path))
         return included(self.root, named.parent.resolve() / named.name, self.config)
@@ -208,7 +208,7 @@ class Project:
 
     def findings(self, scan: ScanResult | None = None) -> list[Finding]:
         """The policy's verdicts on a scan (default: the last one) against the registry."""
-        from flaglint.policy import evaluate
+        from flaglint.engine.policy import evaluate
 
         result = scan or self.last_scan or self.scan()
         return evaluate(
@@ -224,7 +224,7 @@ class Project:
 
     def findings_for(self, refs: Sequence[object]) -> list[Finding]:
         """The verdicts on some references alone (one document), never FL008."""
-        from flaglint.policy import evaluate
+        from flaglint.engine.policy import evaluate
 
         return evaluate(
             refs,  # type: ignore[arg-type]
@@ -279,7 +279,7 @@ class Project:
         """Every reference in the project as an editor sees it (of `key` only, when given): the
         last whole-project scan, with each open document's text from `scan_text` in place of its file.
         """
-        from flaglint.resolve import link
+        from flaglint.engine.resolve import link
 
         if self.last_scan is None or not self.last_scan.covers_root:
             self.scan()
@@ -293,7 +293,7 @@ class Project:
         """One flag as the report shows it (registry facts, the policy's reading in words, its
         references across the project): what an editor's hover says.
         """
-        from flaglint.report import flag_row
+        from flaglint.faces.report import flag_row
 
         snapshot = self.registry()
         refs = self.references(key)
@@ -304,8 +304,8 @@ class Project:
 
     def definitions(self, ref: FlagRef) -> list[Location]:
         """Where a reference's key is defined: its constant (when named by one) and its registry entry."""
-        from flaglint.detect import definition_line
-        from flaglint.resolve import find_definition
+        from flaglint.engine.detect import definition_line
+        from flaglint.engine.resolve import find_definition
 
         found = []
         objects = ref.key_source is KeySource.OBJECT
@@ -332,7 +332,7 @@ class Project:
         """Retire flags with unsaved texts (root-relative path -> text) laid over the disk; with
         `only`, in that one file. Nothing is written: the edits are for an editor to apply.
         """
-        from flaglint.clean import plan
+        from flaglint.fix.clean import plan
 
         overlay = {rel: _encoded(text) for rel, text in texts.items()}
         paths = [self.root / only] if only is not None else None
@@ -347,7 +347,7 @@ class Project:
         """Flags and references at up to `points` commits of the current branch since `since`
         (`history.Sample`s, oldest first); the samples are kept for the HTML report's trend.
         """
-        from flaglint import gitinfo, history
+        from flaglint.engine import gitinfo, history
 
         repo = gitinfo.open_repo(self.root)
         if repo is None or not repo.head.is_valid():
@@ -371,7 +371,7 @@ class Project:
         self, values: Mapping[str, str | None], paths: Sequence[Path] | None = None, *, unsafe: bool = False
     ) -> list[object]:
         """Retire each flag in turn (nothing is written): one `clean.Step` per flag."""
-        from flaglint.clean import plan_each
+        from flaglint.fix.clean import plan_each
 
         return list(plan_each(self.config, values, paths, unsafe=unsafe, jobs=self.jobs, use_cache=self.use_cache))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import git
 
-from flaglint.cachedir import claim
+from flaglint.engine.cachedir import claim
 
 
 class GitError(Exception):

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flaglint import jsontext
-from flaglint.cachedir import claim, temp_file
+from flaglint.engine import jsontext
+from flaglint.engine.cachedir import claim, temp_file
 from flaglint.model import FLAG_STATES, FLAG_TYPES, Flag, Location, Snapshot
 
 FORMAT = 1

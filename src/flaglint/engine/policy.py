@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from flaglint.config import DEFAULT_SETTLE_DAYS
+from flaglint.engine.config import DEFAULT_SETTLE_DAYS
 from flaglint.model import Finding, Flag, FlagRef, FlagState, FlagType, RefKind, Severity, Snapshot, Span
 
 PERMANENT_TYPES = frozenset({FlagType.KILL_SWITCH, FlagType.PERMISSION})

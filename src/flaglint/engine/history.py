@@ -16,11 +16,11 @@ from pathlib import Path, PurePosixPath
 import git
 import pathspec
 
-from flaglint.cachedir import claim, temp_file
-from flaglint.config import DEFAULT_EXCLUDE, Config
-from flaglint.detect import scan_source
+from flaglint.engine.cachedir import claim, temp_file
+from flaglint.engine.config import DEFAULT_EXCLUDE, Config
+from flaglint.engine.detect import scan_source
+from flaglint.engine.workspace import module_name
 from flaglint.model import ModuleName
-from flaglint.workspace import module_name
 
 _SINCE = re.compile(r"(\d+)\s*([dwmy])")
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}

@@ -15,9 +15,9 @@ from typing import Any
 import pathspec
 
 from flaglint import __version__
+from flaglint.engine.policy import REMOVABLE, RULES
+from flaglint.faces.report import FlagRow, Report
 from flaglint.model import Finding, Severity
-from flaglint.policy import REMOVABLE, RULES
-from flaglint.report import FlagRow, Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

@@ -9,13 +9,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
+from flaglint.engine.source import decode
+from flaglint.engine.uses import Defined, Facts, Use, UseIndex, facts, quiet_parse
 from flaglint.model import FlagRef, Problem, RefKind
-from flaglint.source import decode
-from flaglint.uses import Defined, Facts, Use, UseIndex, facts, quiet_parse
 
 if TYPE_CHECKING:
-    from flaglint.clean import FileEdit
-    from flaglint.workspace import Workspace
+    from flaglint.engine.workspace import Workspace
+    from flaglint.fix.clean import FileEdit
 
 _PYTHON = (".py", ".pyi")
 _NOT_CHECKS = frozenset({RefKind.DECLARATION, RefKind.TEST_OVERRIDE})
@@ -96,8 +96,8 @@ def leftover_checks(
     """Per retired key, the first of its checks that the step leaves in place ((file, line)):
     the flag would be half retired. A check under a pin of the same flag that stays (in the same
     test function or class) reads that pin, not the flag: it is consistent as it is."""
-    from flaglint.detect import scan_source
-    from flaglint.resolve import link
+    from flaglint.engine.detect import scan_source
+    from flaglint.engine.resolve import link
 
     changed = {edit.path: edit for edit in edits}
     left: dict[str, tuple[str, int]] = {}
@@ -152,7 +152,7 @@ def sdk_mocks(files: Iterable[tuple[str, str]], functions: AbstractSet[str]) -> 
     "waffle.flag_is_active", ...)`, `patch.object(waffle, "flag_is_active")`, `monkeypatch.setattr`):
     (file, line, the function). Such a test may assert what the check used to decide; once the
     check is gone it tests code that no longer exists, so a person must look at it."""
-    from flaglint.codemod import is_test_file
+    from flaglint.fix.codemod import is_test_file
 
     found = []
     for rel, text in files:

@@ -18,13 +18,14 @@ from typing import Any, TypeVar
 
 import click
 
-from flaglint import __version__, jsontext
-from flaglint.config import Config
+from flaglint import __version__
+from flaglint.engine import jsontext
+from flaglint.engine.config import Config
+from flaglint.engine.policy import REMOVABLE
+from flaglint.engine.workspace import ScanResult
 from flaglint.model import Finding, Problem, Severity, Snapshot
-from flaglint.policy import REMOVABLE
 from flaglint.project import Project, ProjectError
-from flaglint.sources import RegistryError
-from flaglint.workspace import ScanResult
+from flaglint.registry.sources import RegistryError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -295,7 +296,7 @@ def scan(
     """List every flag reference in PATHS (default: the project)."""
     run = _run(common, need_registry=False)
     if fmt == "json":
-        from flaglint.report import problem_json, ref_json
+        from flaglint.faces.report import problem_json, ref_json
 
         payload = {
             "schema_version": 1,
@@ -345,7 +346,7 @@ def check(
         message = "no flag registry found (flags.toml); only dynamic keys and unchecked flag objects are checked"
         click.echo(f"flaglint: {message}", err=True)
     if fmt == "json":
-        from flaglint.report import finding_json
+        from flaglint.faces.report import finding_json
 
         click.echo(jsontext.dumps({"schema_version": 1, "findings": [finding_json(f, run.display) for f in findings]}))
     else:
@@ -398,8 +399,8 @@ def report(
     max_age: int | None,
 ) -> None:
     """Flag-centric debt report: per flag its type, owner, state, age and references."""
-    from flaglint import formats
-    from flaglint import report as report_mod
+    from flaglint.faces import formats
+    from flaglint.faces import report as report_mod
 
     run = _run(common)
     findings = _findings(run)
@@ -420,7 +421,7 @@ def report(
         # Paths relative to the project root, which is what code scanning resolves them against.
         text = jsontext.dumps(formats.sarif(built, lambda rel: rel)) + "\n"
     elif fmt == "html":
-        from flaglint.history import load_samples
+        from flaglint.engine.history import load_samples
 
         trend = [(s.date.isoformat(), s.references) for s in load_samples(run.config.cache_path)]
         text = formats.html(built, owner_of=formats.codeowners(run.config.root), trend=trend)
@@ -487,7 +488,7 @@ def _plain(renderable: Any) -> str:
 def _retire_values(
     project: Project, flags: tuple[str, ...], from_registry: bool, common: Common
 ) -> dict[str, str | None]:
-    from flaglint.clean import parse_flag_value
+    from flaglint.fix.clean import parse_flag_value
 
     if bool(flags) == from_registry:
         raise UsageFailure(["give flags to retire with --flag KEY=on|off|VALUE, or --from-registry"])
@@ -546,8 +547,8 @@ def clean(
     exit_non_zero_on_fix: bool,
 ) -> None:
     """Remove retired flags from the code: the check, the dead branch, and what only served it."""
-    from flaglint import gitinfo
-    from flaglint.clean import apply, describe_value
+    from flaglint.engine import gitinfo
+    from flaglint.fix.clean import apply, describe_value
 
     project = _open(common)
     config = project.config
@@ -611,7 +612,7 @@ def clean(
 
 def _combined(steps: Sequence[Any]) -> list[Any]:
     """One edit per file from the first step's `before` to the last step's `after`."""
-    from flaglint.clean import FileEdit
+    from flaglint.fix.clean import FileEdit
 
     first: dict[str, Any] = {}
     last: dict[str, Any] = {}
@@ -624,8 +625,8 @@ def _combined(steps: Sequence[Any]) -> list[Any]:
 
 def _with_registry_edits(config: Config, steps: list[Any]) -> list[Any]:
     """Each step plus the removal of its flags from flags.toml, so code and registry change together."""
-    from flaglint.clean import FileEdit
-    from flaglint.registry import remove_flags
+    from flaglint.fix.clean import FileEdit
+    from flaglint.registry.flags_toml import remove_flags
 
     path = config.registry_path
     if path is None or not path.is_file():
@@ -710,7 +711,7 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
     """Flag debt over time: flags and references at commits sampled along the current branch
     (read from git, nothing checked out). The HTML report draws the last run as its trend.
     """
-    from flaglint.history import parse_since
+    from flaglint.engine.history import parse_since
 
     project = _open(dataclasses.replace(_bare(config_path), no_cache=no_cache))
     try:
@@ -760,7 +761,7 @@ def lsp_command(tcp: int | None, debounce: float, poll: float, online: bool, tod
     """
     import logging
 
-    from flaglint.lsp import Options, serve
+    from flaglint.faces.lsp import Options, serve
 
     # The protocol owns stdout; anything worth saying about the server itself goes to stderr.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="flaglint lsp: %(message)s")
@@ -777,7 +778,7 @@ def registry() -> None:
 @handle_errors
 def pull(config_path: Path | None) -> None:
     """Fetch every flag server and store the snapshot under .flaglint_cache/registry.json."""
-    from flaglint.registry import pull as pull_registry
+    from flaglint.registry.load import pull as pull_registry
 
     project = _open(_bare(config_path))
     config = project.config
@@ -800,7 +801,7 @@ def pull(config_path: Path | None) -> None:
 @handle_errors
 def show(key: str | None, config_path: Path | None, offline: bool, fmt: str) -> None:
     """What the registry knows about every flag, or about KEY."""
-    from flaglint.snapshot import flag_to_json
+    from flaglint.registry.snapshot import flag_to_json
 
     project = _open(dataclasses.replace(_bare(config_path), offline=offline))
     snapshot = _registry(project)

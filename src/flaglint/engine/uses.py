@@ -19,8 +19,8 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from flaglint.engine.source import common_frame
 from flaglint.model import ModuleName
-from flaglint.source import common_frame
 
 
 @dataclass(frozen=True, order=True)

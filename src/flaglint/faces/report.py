@@ -17,9 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from flaglint import __version__
-from flaglint.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
+from flaglint.engine.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
+from flaglint.engine.policy import age_days, evaluated_lately, since, verdict
 from flaglint.model import Finding, Flag, FlagRef, FlagType, Problem, Snapshot
-from flaglint.policy import age_days, evaluated_lately, since, verdict
 
 SCHEMA_VERSION = 1
 UNKNOWN = "unknown"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flaglint.model import STAGES, Flag, FlagState, FlagType, Snapshot
-from flaglint.sources import SourceError, day, moment, read_json
+from flaglint.registry.sources import SourceError, day, moment, read_json
 
 
 def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import libcst as cst
 
-from flaglint.codemod import comment_words, remove_definitions, shrink
-from flaglint.detect import module_defs
-from flaglint.detect import parse as parse_ast
+from flaglint.engine.detect import module_defs
+from flaglint.engine.detect import parse as parse_ast
+from flaglint.engine.source import decode, read_source
+from flaglint.fix.codemod import comment_words, remove_definitions, shrink
 from flaglint.model import Flag, FlagState, FlagType, Location, ModuleName, Problem, Snapshot
-from flaglint.source import decode, read_source
-from flaglint.sources import SourceError
+from flaglint.registry.sources import SourceError
 
 
 @dataclass(frozen=True)

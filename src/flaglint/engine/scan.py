@@ -24,9 +24,9 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from flaglint.engine.patterns import Arg, Pattern, Shape, call_strength, names_match
+from flaglint.engine.resolve import with_objects
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, RefKind, Span
-from flaglint.patterns import Arg, Pattern, Shape, call_strength, names_match
-from flaglint.resolve import with_objects
 
 _SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
 

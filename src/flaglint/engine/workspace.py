@@ -17,14 +17,14 @@ from pathlib import Path
 import pathspec
 
 from flaglint import __version__
-from flaglint.cache import Entry, ScanCache
-from flaglint.cachedir import leftovers, leftovers_in, owned
-from flaglint.config import DEFAULT_EXCLUDE, Config
-from flaglint.guard import parallel_map
+from flaglint.engine.cache import Entry, ScanCache
+from flaglint.engine.cachedir import leftovers, leftovers_in, owned
+from flaglint.engine.config import DEFAULT_EXCLUDE, Config
+from flaglint.engine.guard import parallel_map
+from flaglint.engine.patterns import Pattern
+from flaglint.engine.resolve import link
+from flaglint.engine.source import ReadError, decode, read_source
 from flaglint.model import FileScan, FlagRef, ModuleDefs, ModuleName, Problem
-from flaglint.patterns import Pattern
-from flaglint.resolve import link
-from flaglint.source import ReadError, decode, read_source
 
 Progress = Callable[[int, int], None]
 _PARALLEL_BYTES = 256 * 1024
@@ -227,7 +227,7 @@ class _Job:
 
 
 def _scan_job(job: _Job) -> FileScan:
-    from flaglint.detect import scan_source
+    from flaglint.engine.detect import scan_source
 
     return scan_source(job.rel, job.text, job.module, _worker_patterns)
 
@@ -447,7 +447,7 @@ class Workspace:
         if rel in self.scans:
             return self.scans[rel].defs
         if rel in self.overlay:
-            from flaglint.detect import definitions
+            from flaglint.engine.detect import definitions
 
             text = decode(rel, self.overlay[rel])
             defs = definitions(rel, text, self.module_of(rel), self.patterns) if isinstance(text, str) else None
@@ -467,7 +467,7 @@ class Workspace:
         text = decode(rel, data)
         if isinstance(text, Problem):
             return None
-        from flaglint.detect import definitions
+        from flaglint.engine.detect import definitions
 
         name, package = module_name(rel, self.config.src)
         defs = definitions(rel, text, ModuleName(name, package), self.patterns)

@@ -28,13 +28,13 @@ from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from flaglint import __version__
-from flaglint.clean import describe_value
-from flaglint.config import ConfigError
+from flaglint.engine.config import ConfigError
+from flaglint.engine.patterns import key_being_typed
+from flaglint.engine.policy import REMOVABLE, since
+from flaglint.engine.source import decode
+from flaglint.fix.clean import describe_value
 from flaglint.model import Finding, Flag, FlagRef, Location, Severity, Span
-from flaglint.patterns import key_being_typed
-from flaglint.policy import REMOVABLE, since
 from flaglint.project import Project, ProjectError, find_root
-from flaglint.source import decode
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

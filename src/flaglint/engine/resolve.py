@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from flaglint.engine.source import LINE_BREAK
 from flaglint.model import FlagRef, KeySource, ModuleDefs, ModuleName, RefKind
-from flaglint.source import LINE_BREAK
 
 Lookup = Callable[[str], ModuleDefs | None]
 _MAX_HOPS = 8

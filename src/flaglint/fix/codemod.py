@@ -24,10 +24,10 @@ import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
 
+from flaglint.engine.patterns import Pattern
+from flaglint.engine.scan import last_name
+from flaglint.engine.source import next_token, prose_string
 from flaglint.model import FlagRef, ModuleName, RefKind, Span
-from flaglint.patterns import Pattern
-from flaglint.scan import last_name
-from flaglint.source import next_token, prose_string
 
 
 @dataclass(frozen=True)
@@ -2294,7 +2294,7 @@ def _statement_lines(text: str) -> list[tuple[int, int, bool]] | None:
     them (`a; b` is one), from CPython's parser at a fraction of LibCST's position cost; None when
     the text does not parse.
     """
-    from flaglint.detect import parse as parse_ast
+    from flaglint.engine.detect import parse as parse_ast
 
     parsed = parse_ast("<rewrite>", text)
     if not isinstance(parsed, ast.Module):
@@ -2354,7 +2354,7 @@ def _without_untouched(tree: cst.Module, refs: Sequence[FlagRef]) -> tuple[cst.M
     stand-in of the same size: the pass then computes positions and rebuilds nodes only where
     references are, and `_restore` puts the untouched statements back.
     """
-    from flaglint.scan import stand_in
+    from flaglint.engine.scan import stand_in
 
     lines = sorted({n for ref in refs for n in (ref.span.line, ref.span.end_line)})
     originals: dict[str, cst.BaseStatement] = {}
@@ -2714,7 +2714,7 @@ class _InlineCalls(_KeepConstants):
         scope = self.get_metadata(ScopeProvider, node, None)
         if scope is None:
             return set()
-        from flaglint.scan import absolute_name
+        from flaglint.engine.scan import absolute_name
 
         found = {absolute_name(q, self.module) for q in scope.get_qualified_names_for(node)}
         return {name for name in found if name is not None}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flaglint.model import FLAG_TYPES, Flag, FlagState, FlagType, Snapshot
-from flaglint.sources import SourceError, day, moment, read_json
+from flaglint.registry.sources import SourceError, day, moment, read_json
 
 PAGE = 1000
 MAX_PAGES = 1000  # a million flags: past that a server that never stops paging is not trusted

@@ -19,22 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from flaglint.cachedir import temp_file
-from flaglint.codemod import _TEST_FILE, Note, quoted_names, remove_definitions, rewrite
-from flaglint.config import Config
-from flaglint.detect import Reduction
-from flaglint.guard import deep, parallel_map
+from flaglint.engine.cachedir import temp_file
+from flaglint.engine.config import Config
+from flaglint.engine.detect import Reduction
+from flaglint.engine.guard import deep, parallel_map
+from flaglint.engine.patterns import Pattern, Shape
+from flaglint.engine.resolve import Definition, find_definition, link
+from flaglint.engine.source import decode_with_encoding, without_prose
+from flaglint.engine.uses import Facts, UseIndex, facts
+from flaglint.engine.workspace import ScanResult, Workspace, digest_of, discover
+from flaglint.fix.codemod import _TEST_FILE, Note, quoted_names, remove_definitions, rewrite
 from flaglint.model import FlagRef, KeySource, ModuleName, Problem, RefKind, Span
-from flaglint.patterns import Pattern, Shape
-from flaglint.resolve import Definition, find_definition, link
-from flaglint.source import decode_with_encoding, without_prose
-from flaglint.uses import Facts, UseIndex, facts
-from flaglint.workspace import ScanResult, Workspace, digest_of, discover
 
 if TYPE_CHECKING:
     import libcst as cst
 
-    from flaglint.parameters import Definition as ParameterHome
+    from flaglint.fix.parameters import Definition as ParameterHome
 
 
 def parse_flag_value(text: str) -> str | None:
@@ -242,7 +242,7 @@ def _plan_values(run: _Run) -> tuple[Step, dict[str, str]]:
     """One plan of `values` and the flags it must refuse (key -> why): first every check is
     rewritten, file by file; then the project-wide passes run, again with the definitions the
     use index found still named kept, until nothing the step deletes is named anywhere."""
-    from flaglint.safety import Dangling, dangling, leftover_checks, sdk_mocks
+    from flaglint.fix.safety import Dangling, dangling, leftover_checks, sdk_mocks
 
     values, workspace = run.values, run.workspace
     retired = _retire_checks(run)
@@ -302,7 +302,7 @@ class _Checks:
 
 
 def _retire_checks(run: _Run) -> _Checks:
-    from flaglint.detect import scan_source
+    from flaglint.engine.detect import scan_source
 
     config, workspace, result, values, paths, unsafe = (
         run.config,
@@ -439,13 +439,13 @@ def _reparse_problem(rel: str, text: str, original: str | None) -> Problem | Non
     """A rewrite that does not parse is never written: say so instead. The judge is a parser that
     accepts the original: CPython's own, or LibCST's for syntax newer than this interpreter.
     """
-    from flaglint.detect import parse as parse_ast
+    from flaglint.engine.detect import parse as parse_ast
 
     checked = parse_ast(rel, text)
     if not isinstance(checked, Problem):
         return None
     if original is not None and isinstance(parse_ast(rel, original), Problem):
-        from flaglint.scan import parse as parse_cst
+        from flaglint.engine.scan import parse as parse_cst
 
         try:
             again = deep(lambda: parse_cst(rel, text))
@@ -499,7 +499,7 @@ def _retire_file(job: _RetireJob) -> _Retired:
     problem, never the end of the run. LibCST sees the file without the defs and methods that hold
     no reference (a reduction); if the stubs do not come back intact, the whole file is rewritten.
     """
-    from flaglint.detect import reduce_for_rewrite
+    from flaglint.engine.detect import reduce_for_rewrite
 
     lines = {n for ref in job.refs for n in range(ref.span.line, ref.span.end_line + 1)}
     reduction = reduce_for_rewrite(job.text, lines)
@@ -514,7 +514,7 @@ def _retire_file(job: _RetireJob) -> _Retired:
 
 
 def _rewrite_whole(job: _RetireJob) -> _Retired:
-    from flaglint.scan import parse
+    from flaglint.engine.scan import parse
 
     tree = parse(job.rel, job.text)
     if isinstance(tree, Problem):
@@ -539,8 +539,8 @@ def _rewrite_whole(job: _RetireJob) -> _Retired:
 def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
     """The whole rewritten file without the clean-up of the model rows whose pin went (the retire
     pass may have seen a reduced module, without the tearDown that deletes them)."""
-    from flaglint.codemod import release
-    from flaglint.scan import parse
+    from flaglint.engine.scan import parse
+    from flaglint.fix.codemod import release
 
     tree = parse(rel, code)
     return code if isinstance(tree, Problem) else release(tree, names).code
@@ -548,8 +548,8 @@ def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
 
 def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
     """The rewrite of the reduced module, expanded to the whole file; None when it cannot be."""
-    from flaglint.detect import parse as parse_ast
-    from flaglint.scan import parse
+    from flaglint.engine.detect import parse as parse_ast
+    from flaglint.engine.scan import parse
 
     tree = parse(job.rel, reduction.text)
     if isinstance(tree, Problem):
@@ -600,7 +600,7 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
 def _with_freed(job: _RetireJob, result: _Retired, arguments: tuple[tuple[str, str, str], ...]) -> _Retired:
     """A rewrite's result with what it left without a choice: the call arguments it made constant
     and the parameters it left unread (found here, in the worker, beside the rewrite)."""
-    from flaglint.parameters import unread_parameters
+    from flaglint.fix.parameters import unread_parameters
 
     if result.code is None:
         return result
@@ -657,8 +657,8 @@ def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], not
     rewrite of this step that removed one is undone instead: a broken test suite is worse than a
     kept fixture. Returns the files whose text changed here.
     """
-    from flaglint.codemod import remove_requesters
-    from flaglint.scan import parse
+    from flaglint.engine.scan import parse
+    from flaglint.fix.codemod import remove_requesters
 
     before = {rel: texts.edits.get(rel) for rel in texts.files}
     queue = [(rel, name) for rel, names in fixtures.items() for name in names]
@@ -788,8 +788,8 @@ def _remove_declarations(
     """The retired flags' entries in the code that declares the project's flags (registry.code);
     returns, per file, the constants those entries named (removed next, once nothing names them).
     """
-    from flaglint.declared import remove_declared
-    from flaglint.scan import parse
+    from flaglint.engine.scan import parse
+    from flaglint.registry.code import remove_declared
 
     named: dict[str, list[str]] = {}
     for rel, name in config.declarations:
@@ -843,7 +843,7 @@ def _remove_settings(
     `ENABLE_X = ...` at the top of the settings modules: those lines go, with the comments that
     speak of them, once nothing else names the setting - any mention in another Python file, in
     a settings module beyond its own definition, or in a template keeps all of them."""
-    from flaglint.scan import parse
+    from flaglint.engine.scan import parse
 
     for key in keys:
         word = re.escape(key)
@@ -934,7 +934,7 @@ def _remove_unused(
     the project names them any more: their own definition is their only mention anywhere, and
     the use index did not ask to `keep` them.
     """
-    from flaglint.scan import parse
+    from flaglint.engine.scan import parse
 
     found = texts.text(rel)
     if isinstance(found, Problem):
@@ -1022,8 +1022,8 @@ def _inline_wrappers(
     """Unsafe fix: calls of functions that now only return a constant become the constant, and
     the functions go once nothing names them any more.
     """
-    from flaglint.codemod import inline_calls
-    from flaglint.scan import parse
+    from flaglint.engine.scan import parse
+    from flaglint.fix.codemod import inline_calls
 
     targets = {qualified: literal for qualified, (literal, _, _) in wrappers.items()}
     for rel, text, encoding in list(texts.containing(*(name for _, _, name in wrappers.values()))):
@@ -1062,8 +1062,8 @@ def _drop_parameter(
     """
     from libcst.metadata import MetadataWrapper
 
-    from flaglint.parameters import constant_given, drop_argument, drop_parameter, droppable_given, survey
-    from flaglint.scan import parse
+    from flaglint.engine.scan import parse
+    from flaglint.fix.parameters import constant_given, drop_argument, drop_parameter, droppable_given, survey
 
     word = re.compile(rf"\b{re.escape(name)}\b")
     defined = re.compile(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(name)}[ \t]*\(", re.M)
@@ -1216,7 +1216,7 @@ def _drop_parameters(
 ) -> set[str]:
     """Drop the parameters the fold left without a choice, and then those that dropping an
     argument left unread in the callers (a parameter passed only down to the one that went)."""
-    from flaglint.parameters import unread_parameters
+    from flaglint.fix.parameters import unread_parameters
 
     pending = list(dict.fromkeys(candidates))
     tried: set[tuple[str, str, str | None]] = set()

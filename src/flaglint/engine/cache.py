@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flaglint.cachedir import claim, temp_file
+from flaglint.engine.cachedir import claim, temp_file
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, Problem, RefKind, Span
 
 _FORMAT = 2

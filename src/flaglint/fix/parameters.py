@@ -20,7 +20,9 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from flaglint.codemod import (
+from flaglint.engine.scan import last_name
+from flaglint.engine.source import common_frame
+from flaglint.fix.codemod import (
     Note,
     Rewrite,
     _BindingCounter,
@@ -34,8 +36,6 @@ from flaglint.codemod import (
     _Retire,
     _scope_changes,
 )
-from flaglint.scan import last_name
-from flaglint.source import common_frame
 
 LINE_LENGTH = 88  # black's and ruff's default: a call that now fits goes back on one line
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flaglint import patterns as pattern_table
-from flaglint.cachedir import owned
+from flaglint.engine import patterns as pattern_table
+from flaglint.engine.cachedir import owned
+from flaglint.engine.source import DEFAULT_MAX_FILE_SIZE, parse_size
+from flaglint.engine.tomlpos import error_line, error_message, locate
 from flaglint.model import FlagType, Problem, Severity
-from flaglint.source import DEFAULT_MAX_FILE_SIZE, parse_size
-from flaglint.tomlpos import error_line, error_message, locate
 
 if sys.version_info >= (3, 11):
     import tomllib

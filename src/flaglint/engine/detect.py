@@ -24,11 +24,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from flaglint.guard import deep
+from flaglint.engine.guard import deep
+from flaglint.engine.patterns import Arg, Pattern, Shape, call_strength, names_match
+from flaglint.engine.resolve import with_objects
+from flaglint.engine.source import LINE_BREAK
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, RefKind, Span
-from flaglint.patterns import Arg, Pattern, Shape, call_strength, names_match
-from flaglint.resolve import with_objects
-from flaglint.source import LINE_BREAK
 
 _SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
 _BUILTINS = frozenset(dir(builtins))
@@ -94,7 +94,7 @@ def _newer_syntax(path: str, text: str, module: ModuleName, patterns: Sequence[P
     failed = FileScan((), ModuleDefs(), (problem,))
     if not problem.message.startswith("syntax error") or "nested" in problem.message or len(text) > _NEWER_SYNTAX_LIMIT:
         return failed
-    from flaglint import scan  # LibCST loads only for files CPython cannot parse
+    from flaglint.engine import scan  # LibCST loads only for files CPython cannot parse
 
     try:
         found = scan.scan_source(path, text, module, patterns)

@@ -1,0 +1,1 @@
+"""The core that reads code: files, workspace, cache, detection, resolution, patterns, policy, uses."""

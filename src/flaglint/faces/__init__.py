@@ -1,0 +1,1 @@
+"""What people and machines meet: the CLI, the language server, the reports."""

@@ -1,0 +1,1 @@
+"""Retiring flags: the plan, the rewrite, the safety gate and the writes."""
