@@ -9,8 +9,8 @@ import pytest
 
 from flaglint.engine.config import Config
 from flaglint.fix import clean as clean_module
+from flaglint.fix.base import Rewrite
 from flaglint.fix.clean import apply, plan, plan_each, write_atomic
-from flaglint.fix.codemod import Rewrite
 
 SOURCE = (
     "import UnleashClient\n\n\ndef f(client):\n    # keep me\n"

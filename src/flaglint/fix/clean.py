@@ -28,7 +28,9 @@ from flaglint.engine.resolve import Definition, find_definition, link
 from flaglint.engine.source import decode_with_encoding, without_prose
 from flaglint.engine.uses import Facts, UseIndex, facts
 from flaglint.engine.workspace import ScanResult, Workspace, digest_of, discover
-from flaglint.fix.codemod import _TEST_FILE, Note, quoted_names, remove_definitions, rewrite
+from flaglint.fix.base import _TEST_FILE, Note, quoted_names
+from flaglint.fix.codemod import rewrite
+from flaglint.fix.definitions import remove_definitions
 from flaglint.model import FlagRef, KeySource, ModuleName, Problem, RefKind, Span
 
 if TYPE_CHECKING:
@@ -540,7 +542,7 @@ def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
     """The whole rewritten file without the clean-up of the model rows whose pin went (the retire
     pass may have seen a reduced module, without the tearDown that deletes them)."""
     from flaglint.engine.scan import parse
-    from flaglint.fix.codemod import release
+    from flaglint.fix.definitions import release
 
     tree = parse(rel, code)
     return code if isinstance(tree, Problem) else release(tree, names).code
@@ -658,7 +660,7 @@ def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], not
     kept fixture. Returns the files whose text changed here.
     """
     from flaglint.engine.scan import parse
-    from flaglint.fix.codemod import remove_requesters
+    from flaglint.fix.definitions import remove_requesters
 
     before = {rel: texts.edits.get(rel) for rel in texts.files}
     queue = [(rel, name) for rel, names in fixtures.items() for name in names]
@@ -1023,7 +1025,7 @@ def _inline_wrappers(
     the functions go once nothing names them any more.
     """
     from flaglint.engine.scan import parse
-    from flaglint.fix.codemod import inline_calls
+    from flaglint.fix.definitions import inline_calls
 
     targets = {qualified: literal for qualified, (literal, _, _) in wrappers.items()}
     for rel, text, encoding in list(texts.containing(*(name for _, _, name in wrappers.values()))):

@@ -22,20 +22,10 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from flaglint.engine.scan import last_name
 from flaglint.engine.source import common_frame
-from flaglint.fix.codemod import (
-    Note,
-    Rewrite,
-    _BindingCounter,
-    _Constants,
-    _drop_new_unused_imports,
-    _is_docstring,
-    _KeepBlankLines,
-    _literal,
-    _pure,
-    _ReplaceName,
-    _Retire,
-    _scope_changes,
-)
+from flaglint.fix.base import Note, Rewrite, _Constants, _is_docstring, _KeepBlankLines, _literal, _pure
+from flaglint.fix.dataflow import _scope_changes
+from flaglint.fix.imports import _BindingCounter, _drop_new_unused_imports, _ReplaceName
+from flaglint.fix.retire import _Retire
 
 LINE_LENGTH = 88  # black's and ruff's default: a call that now fits goes back on one line
 

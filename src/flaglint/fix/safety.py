@@ -152,7 +152,7 @@ def sdk_mocks(files: Iterable[tuple[str, str]], functions: AbstractSet[str]) -> 
     "waffle.flag_is_active", ...)`, `patch.object(waffle, "flag_is_active")`, `monkeypatch.setattr`):
     (file, line, the function). Such a test may assert what the check used to decide; once the
     check is gone it tests code that no longer exists, so a person must look at it."""
-    from flaglint.fix.codemod import is_test_file
+    from flaglint.fix.base import is_test_file
 
     found = []
     for rel, text in files:

@@ -20,7 +20,8 @@ import libcst as cst
 from flaglint.engine.detect import module_defs
 from flaglint.engine.detect import parse as parse_ast
 from flaglint.engine.source import decode, read_source
-from flaglint.fix.codemod import comment_words, remove_definitions, shrink
+from flaglint.fix.base import shrink
+from flaglint.fix.definitions import comment_words, remove_definitions
 from flaglint.model import Flag, FlagState, FlagType, Location, ModuleName, Problem, Snapshot
 from flaglint.registry.sources import SourceError
 
