@@ -17,7 +17,9 @@ import pytest
 import tomlkit
 
 from flaglint.engine.config import load_config
-from flaglint.fix.clean import apply, parse_flag_value, plan
+from flaglint.fix.clean import plan
+from flaglint.fix.step import parse_flag_value
+from flaglint.fix.write import apply
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -88,8 +90,8 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     from flaglint.engine.detect import reduce_for_rewrite, scan_source
     from flaglint.engine.patterns import custom_pattern, select
     from flaglint.engine.scan import parse
-    from flaglint.fix.clean import _init_retire_worker, _RetireJob, _rewrite_reduced, _rewrite_whole
     from flaglint.fix.codemod import rewrite
+    from flaglint.fix.workers import _init_retire_worker, _RetireJob, _rewrite_reduced, _rewrite_whole
     from flaglint.model import ModuleName
 
     spec = tomllib.loads((case / "case.toml").read_text(encoding="utf-8"))

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from flaglint.engine.config import load_config
-from flaglint.fix.clean import apply, parse_flag_value, plan
+from flaglint.fix.clean import plan
+from flaglint.fix.step import parse_flag_value
+from flaglint.fix.write import apply
 from tests.test_clean_fixtures import cases, setup, tomllib
 
 SMOKE = Path(__file__).resolve().parent / "import_smoke.py"

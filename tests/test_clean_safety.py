@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from flaglint.engine.config import Config
-from flaglint.fix import clean as clean_module
+from flaglint.fix import workers as workers_module
+from flaglint.fix import write as write_module
 from flaglint.fix.base import Rewrite
-from flaglint.fix.clean import apply, plan, plan_each, write_atomic
+from flaglint.fix.clean import plan, plan_each
+from flaglint.fix.write import apply, write_atomic
 
 SOURCE = (
     "import UnleashClient\n\n\ndef f(client):\n    # keep me\n"
@@ -70,7 +72,7 @@ def test_failed_write_keeps_the_original(tmp_path: Path, monkeypatch: pytest.Mon
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(clean_module.os, "replace", broken_replace)
+    monkeypatch.setattr(write_module.os, "replace", broken_replace)
     with pytest.raises(OSError, match="No space"):
         write_atomic(target, b"new\n")
     assert target.read_bytes() == b"old\n"
@@ -80,7 +82,9 @@ def test_failed_write_keeps_the_original(tmp_path: Path, monkeypatch: pytest.Mon
 def test_a_rewrite_that_would_not_parse_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = project(tmp_path, {"m.py": SOURCE.encode()})
     broken = "def f(:\n    pass\n"
-    monkeypatch.setattr(clean_module, "rewrite", lambda path, tree, *a, **k: Rewrite(path, tree, True, (), code=broken))
+    monkeypatch.setattr(
+        workers_module, "rewrite", lambda path, tree, *a, **k: Rewrite(path, tree, True, (), code=broken)
+    )
     step = plan(config, {"k": "True"}, use_cache=False)
     assert step.edits == ()
     assert [p.message.split(":")[0] for p in step.problems] == ["rewrite skipped, it would not parse"]

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flaglint.engine.config import load_config
-from flaglint.fix.clean import apply, plan
+from flaglint.fix.clean import plan
+from flaglint.fix.write import apply
 from tests.test_clean_import_smoke import imported, modules
 
 FLAGS = """

@@ -118,6 +118,7 @@ def test_drop_argument_rejoins_a_call_that_now_fits_and_leaves_one_with_a_traili
 
 def test_a_function_named_in_very_many_files_keeps_its_parameters(tmp_path: Path) -> None:
     from flaglint.fix import clean
+    from flaglint.fix.project import signatures
 
     (tmp_path / "pyproject.toml").write_text("[tool.flaglint]\n")
     (tmp_path / "index.py").write_text(
@@ -125,7 +126,7 @@ def test_a_function_named_in_very_many_files_keeps_its_parameters(tmp_path: Path
         "def handle(event, synchronous=False):\n    return synchronous\n\n\n"
         'def save(event):\n    return handle(event, synchronous=client.is_enabled("sync"))\n'
     )
-    for number in range(clean._PARAMETER_FILES + 1):
+    for number in range(signatures._PARAMETER_FILES + 1):
         (tmp_path / f"caller_{number}.py").write_text("from index import handle\n\nhandle(1, synchronous=True)\n")
     config = load_config(tmp_path / "pyproject.toml", tmp_path)
     step = clean.plan(config, {"sync": "True"}, unsafe=True, use_cache=False)

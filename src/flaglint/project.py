@@ -27,7 +27,7 @@ from flaglint.registry.sources import RegistryError
 if TYPE_CHECKING:
     from flaglint.engine.history import Sample
     from flaglint.faces.report import FlagRow
-    from flaglint.fix.clean import Step
+    from flaglint.fix.step import Step
 
 
 class ProjectError(Exception):

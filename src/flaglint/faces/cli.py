@@ -488,7 +488,7 @@ def _plain(renderable: Any) -> str:
 def _retire_values(
     project: Project, flags: tuple[str, ...], from_registry: bool, common: Common
 ) -> dict[str, str | None]:
-    from flaglint.fix.clean import parse_flag_value
+    from flaglint.fix.step import parse_flag_value
 
     if bool(flags) == from_registry:
         raise UsageFailure(["give flags to retire with --flag KEY=on|off|VALUE, or --from-registry"])
@@ -548,7 +548,8 @@ def clean(
 ) -> None:
     """Remove retired flags from the code: the check, the dead branch, and what only served it."""
     from flaglint.engine import gitinfo
-    from flaglint.fix.clean import apply, describe_value
+    from flaglint.fix.step import describe_value
+    from flaglint.fix.write import apply
 
     project = _open(common)
     config = project.config
@@ -612,7 +613,7 @@ def clean(
 
 def _combined(steps: Sequence[Any]) -> list[Any]:
     """One edit per file from the first step's `before` to the last step's `after`."""
-    from flaglint.fix.clean import FileEdit
+    from flaglint.fix.step import FileEdit
 
     first: dict[str, Any] = {}
     last: dict[str, Any] = {}
@@ -625,7 +626,7 @@ def _combined(steps: Sequence[Any]) -> list[Any]:
 
 def _with_registry_edits(config: Config, steps: list[Any]) -> list[Any]:
     """Each step plus the removal of its flags from flags.toml, so code and registry change together."""
-    from flaglint.fix.clean import FileEdit
+    from flaglint.fix.step import FileEdit
     from flaglint.registry.flags_toml import remove_flags
 
     path = config.registry_path

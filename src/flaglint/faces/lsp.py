@@ -32,7 +32,7 @@ from flaglint.engine.config import ConfigError
 from flaglint.engine.patterns import key_being_typed
 from flaglint.engine.policy import REMOVABLE, since
 from flaglint.engine.source import decode
-from flaglint.fix.clean import describe_value
+from flaglint.fix.step import describe_value
 from flaglint.model import Finding, Flag, FlagRef, Location, Severity, Span
 from flaglint.project import Project, ProjectError, find_root
 

@@ -15,7 +15,7 @@ from flaglint.model import FlagRef, Problem, RefKind
 
 if TYPE_CHECKING:
     from flaglint.engine.workspace import Workspace
-    from flaglint.fix.clean import FileEdit
+    from flaglint.fix.step import FileEdit
 
 _PYTHON = (".py", ".pyi")
 _NOT_CHECKS = frozenset({RefKind.DECLARATION, RefKind.TEST_OVERRIDE})

@@ -1,0 +1,166 @@
+"""The project-wide passes of a retirement, in the order they run, as data.
+
+After every check is rewritten file by file (`clean.retire_checks`), these passes run over the
+whole project, each when its trigger holds, each reading and extending one typed context. The
+order matters and is declared once, here: removed fixtures take their requesters first; then
+constant wrappers are inlined (their calls may be the only use of a parameter); then parameters
+left without a choice go; then declarations, whose constants join the definitions that go once
+nothing names them; then flag objects and settings. A pass never deletes a definition the use
+index asked to keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flaglint.engine.config import Config
+from flaglint.engine.patterns import Shape
+from flaglint.engine.resolve import Definition
+from flaglint.engine.uses import Facts
+from flaglint.engine.workspace import ScanResult, Workspace
+from flaglint.fix.base import Note
+from flaglint.fix.project.declarations import _key_constants, _remove_declarations, _remove_objects, _remove_settings
+from flaglint.fix.project.requesters import _remove_requesters
+from flaglint.fix.project.signatures import _drop_parameters
+from flaglint.fix.project.unused import _named_at, _remove_unused
+from flaglint.fix.project.wrappers import _inline_wrappers
+from flaglint.fix.texts import _Texts
+from flaglint.model import FlagRef, KeySource, Problem
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one plan works from, shared by its stages."""
+
+    config: Config
+    workspace: Workspace
+    result: ScanResult  # the scan of the paths, done once per plan
+    values: Mapping[str, str | None]
+    paths: Sequence[Path] | None
+    unsafe: bool
+    key_names: frozenset[str]
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        """The constants flag checks use as keys, in this scan or (key_names) earlier steps."""
+        return self.key_names | {ref.key_symbol.rsplit(".", 1)[-1] for ref in self.result.refs if ref.key_symbol}
+
+
+@dataclass
+class Checks:
+    """What rewriting every check file by file gave, before the project-wide passes."""
+
+    targets: dict[str, list[FlagRef]]
+    texts: dict[str, tuple[str, str]]  # rel -> (new text, encoding)
+    all_files: Sequence[str]
+    notes: list[Note]
+    problems: list[Problem]
+    validated: set[str]
+    fixtures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> fixtures its rewrite removed
+    arguments: dict[tuple[str, str, str | None], None] = field(default_factory=dict)  # arguments made constant
+    unread: list[tuple[str, str, str | None]] = field(default_factory=list)  # parameters the fold left unread
+    definitions: set[Definition] = field(default_factory=set)  # key constants of the checks
+    made: set[Definition] = field(default_factory=set)  # flag objects (`X = WaffleSwitch("k")`)
+    wrappers: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # qualified -> (literal, file, fn)
+    facts: dict[str, tuple[str, Facts]] = field(default_factory=dict)  # file -> (its new text, what went)
+
+
+@dataclass
+class Context:
+    """What the project passes share and extend: the texts they edit, what they tell the user,
+    the files whose new text is already known to parse, and the definitions to delete once
+    nothing names them."""
+
+    run: Run
+    retired: Checks
+    texts: _Texts
+    keep: AbstractSet[tuple[str, str]]  # (file, definition) the use index found still named
+    notes: list[Note]
+    problems: list[Problem]
+    validated: set[str]
+    unused: dict[str, list[str]] = field(default_factory=dict)  # file -> definitions that go when unnamed
+    declared: dict[str, list[str]] = field(default_factory=dict)  # file -> constants declarations named
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One project pass: what it does, and when it has anything to do."""
+
+    name: str
+    apply: Callable[[Context], None]
+    when: Callable[[Context], bool] = lambda context: True
+
+
+def _requesters(context: Context) -> None:
+    context.validated -= _remove_requesters(context.texts, context.retired.fixtures, context.notes)
+
+
+def _wrappers(context: Context) -> None:
+    workspace, retired = context.run.workspace, context.retired
+    _inline_wrappers(retired.wrappers, workspace, context.texts, context.notes, context.problems, context.keep)
+
+
+def _parameters(context: Context) -> None:
+    candidates = [*context.retired.arguments, *context.retired.unread]
+    unsafe = context.run.unsafe
+    context.validated -= _drop_parameters(context.texts, candidates, unsafe, context.notes, context.keep)
+
+
+def _declarations(context: Context) -> None:
+    run = context.run
+    context.declared = _remove_declarations(run.config, run.values, context.texts, context.notes, context.keep)
+    for rel, names in context.declared.items():
+        context.unused.setdefault(rel, []).extend(names)
+
+
+def _key_constants_pass(context: Context) -> None:
+    for site in context.retired.definitions:
+        rel = context.run.workspace.module_file(site.module)
+        if rel is not None:
+            context.unused.setdefault(rel, []).append(site.name)
+    for rel, names in _key_constants(context.texts, context.run.values, context.run.symbols).items():
+        context.unused.setdefault(rel, []).extend(names)
+
+
+def _unused(context: Context) -> None:
+    for rel, names in sorted(context.unused.items()):
+        gone = _remove_unused(context.texts, rel, names, keep=context.keep)
+        kept = {name for path, name in context.keep if path == rel}
+        for name in sorted(set(context.declared.get(rel, ())) - set(gone) - kept):
+            where = _named_at(context.texts, rel, name)
+            context.notes.append(Note(rel, 0, None, "review", f"`{name}` is still named{where}; kept"))
+
+
+def _objects(context: Context) -> None:
+    _remove_objects(context.run.workspace, context.texts, context.retired.made, context.notes, context.keep)
+
+
+def _settings(context: Context) -> None:
+    run = context.run
+    keys = {ref.key for ref in run.result.refs if ref.key in run.values and ref.key_source is KeySource.ATTRIBUTE}
+    attributes = [p for p in run.workspace.patterns if p.shape is Shape.ATTRIBUTE and p.match is not None]
+    keys |= {key for key in run.values if any(p.key_matches(key) for p in attributes)}  # declared, never read
+    _remove_settings(context.texts, sorted(k for k in keys if k), context.notes, context.keep)
+
+
+CASCADE: tuple[Pass, ...] = (
+    Pass("requesters of removed fixtures", _requesters, lambda c: bool(c.retired.fixtures)),
+    Pass("constant wrappers (unsafe)", _wrappers, lambda c: c.run.unsafe and bool(c.retired.wrappers)),
+    Pass("parameters left without a choice", _parameters, lambda c: bool(c.retired.arguments or c.retired.unread)),
+    Pass("declarations (registry.code)", _declarations),
+    Pass("key constants", _key_constants_pass),
+    Pass("definitions nothing names", _unused, lambda c: bool(c.unused)),
+    Pass("flag objects", _objects, lambda c: bool(c.retired.made)),
+    Pass("settings", _settings),
+)
+
+
+def run_cascade(context: Context, cascade: Sequence[Pass] = CASCADE) -> Context:
+    """Every pass of `cascade` whose trigger holds, in order, over one context."""
+    for step in cascade:
+        if step.when(context):
+            step.apply(context)
+    return context

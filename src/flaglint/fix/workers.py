@@ -1,0 +1,229 @@
+"""Rewriting one file (in a worker process): parse with LibCST, rewrite the reduced module, expand it,
+check it parses, and work out what it deleted."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from flaglint.engine.detect import Reduction
+from flaglint.engine.guard import deep, parallel_map
+from flaglint.engine.patterns import Pattern
+from flaglint.engine.uses import Facts, facts
+from flaglint.fix.base import Note
+from flaglint.fix.codemod import rewrite
+from flaglint.model import FlagRef, Problem, RefKind, Span
+
+
+def _reparse_problem(rel: str, text: str, original: str | None) -> Problem | None:
+    """A rewrite that does not parse is never written: say so instead. The judge is a parser that
+    accepts the original: CPython's own, or LibCST's for syntax newer than this interpreter.
+    """
+    from flaglint.engine.detect import parse as parse_ast
+
+    checked = parse_ast(rel, text)
+    if not isinstance(checked, Problem):
+        return None
+    if original is not None and isinstance(parse_ast(rel, original), Problem):
+        from flaglint.engine.scan import parse as parse_cst
+
+        try:
+            again = deep(lambda: parse_cst(rel, text))
+        except (RecursionError, MemoryError):
+            return Problem(rel, 1, 0, "rewrite skipped: too deeply nested to check")
+        if not isinstance(again, Problem):
+            return None
+        checked = again
+    message = checked.message.removeprefix("syntax error: ")
+    return Problem(rel, checked.line, 0, f"rewrite skipped, it would not parse: {message}")
+
+
+@dataclass(frozen=True)
+class _RetireJob:
+    """One file to rewrite: its text, the references to retire in it, and the values."""
+
+    rel: str
+    text: str
+    refs: tuple[FlagRef, ...]
+    values: Mapping[str, str | None]
+    unsafe: bool
+    reads: tuple[Span, ...] = ()  # checks of the file's other flags (reads a fold may drop)
+    named: frozenset[str] = frozenset()  # its route names that other files of the project use
+
+
+@dataclass(frozen=True)
+class _Retired:
+    """What rewriting one file gave: the new text (None when unchanged) and what to report."""
+
+    code: str | None
+    notes: tuple[Note, ...] = ()
+    wrappers: tuple[tuple[str, str], ...] = ()
+    problems: tuple[Problem, ...] = ()
+    fixtures: tuple[str, ...] = ()  # pytest fixtures the rewrite removed
+    arguments: tuple[tuple[str, str, str], ...] = ()  # see Rewrite.arguments
+    unread: tuple[tuple[str, str], ...] = ()  # (function, parameter) the rewrite left unread
+    facts: Facts | None = None  # what the rewrite deleted and left unbound (for the use index)
+
+
+_worker_patterns: dict[str, Pattern] = {}
+_PARALLEL_CHARS = 200_000
+
+
+def _init_retire_worker(patterns: tuple[Pattern, ...]) -> None:
+    global _worker_patterns
+    _worker_patterns = {p.id: p for p in patterns}
+
+
+def _retire_file(job: _RetireJob) -> _Retired:
+    """Parse with LibCST, rewrite, and check the result parses; a file too deep to rewrite is one
+    problem, never the end of the run. LibCST sees the file without the defs and methods that hold
+    no reference (a reduction); if the stubs do not come back intact, the whole file is rewritten.
+    """
+    from flaglint.engine.detect import reduce_for_rewrite
+
+    lines = {n for ref in job.refs for n in range(ref.span.line, ref.span.end_line + 1)}
+    reduction = reduce_for_rewrite(job.text, lines)
+    try:
+        if reduction is not None:
+            done = deep(lambda: _rewrite_reduced(job, reduction))
+            if done is not None:
+                return done
+        return deep(lambda: _rewrite_whole(job))
+    except (RecursionError, MemoryError):
+        return _Retired(None, problems=(Problem(job.rel, 1, 0, "left unchanged: too deeply nested to rewrite"),))
+
+
+def _rewrite_whole(job: _RetireJob) -> _Retired:
+    from flaglint.engine.scan import parse
+
+    tree = parse(job.rel, job.text)
+    if isinstance(tree, Problem):
+        return _Retired(None, problems=(tree,))
+    done = rewrite(
+        job.rel,
+        tree,
+        job.refs,
+        job.values,
+        _worker_patterns,
+        unsafe=job.unsafe,
+        text=job.text,
+        reads=job.reads,
+        named=job.named,
+    )
+    result = _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
+    if result.code is not None:
+        result = dataclasses.replace(result, facts=facts(job.rel, job.text, result.code))
+    return _with_freed(job, result, done.arguments)
+
+
+def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
+    """The whole rewritten file without the clean-up of the model rows whose pin went (the retire
+    pass may have seen a reduced module, without the tearDown that deletes them)."""
+    from flaglint.engine.scan import parse
+    from flaglint.fix.definitions import release
+
+    tree = parse(rel, code)
+    return code if isinstance(tree, Problem) else release(tree, names).code
+
+
+def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
+    """The rewrite of the reduced module, expanded to the whole file; None when it cannot be."""
+    from flaglint.engine.detect import parse as parse_ast
+    from flaglint.engine.scan import parse
+
+    tree = parse(job.rel, reduction.text)
+    if isinstance(tree, Problem):
+        return None
+    refs = [_moved(ref, reduction.to_reduced) for ref in job.refs]
+    stood_in = {line for first, count in reduction.regions for line in range(first, first + count)}
+    reads = [_moved_span(s, reduction.to_reduced) for s in job.reads if not stood_in & {s.line, s.end_line}]
+    done = rewrite(
+        job.rel,
+        tree,
+        refs,
+        job.values,
+        _worker_patterns,
+        unsafe=job.unsafe,
+        text=reduction.text,
+        expand=reduction.expand,
+        reduced=True,
+        reads=reads,
+        named=job.named,
+    )
+    code = None
+    if done.changed:
+        code = reduction.expand(done.code)
+        if code is None:
+            return None
+    notes = tuple(dataclasses.replace(n, line=reduction.to_original(n.line)) if n.line else n for n in done.notes)
+    if code is not None and done.released:
+        result = _checked(job, _released(job.rel, code, done.released), notes, done.wrappers, done.fixtures)
+    elif code is not None and not isinstance(parse_ast(job.rel, done.code), Problem):
+        # Each stub is a whole statement line at its region's own indentation (expand checked it
+        # came through verbatim), and each region was a whole statement sequence there in the
+        # original: the expansion parses when the reduced text does. Only a failure needs the
+        # whole file's parse, for the precise error and the newer-syntax judge.
+        result = _Retired(code, notes, done.wrappers, (), done.fixtures)
+    else:
+        result = _checked(job, code, notes, done.wrappers, done.fixtures)
+    if result.code is not None:  # worked out on the reduced texts, when they are what was rewritten
+        reduced = not done.released and result.code == code
+        found = (
+            facts(job.rel, reduction.text, done.code, reduction.to_original)
+            if reduced
+            else facts(job.rel, job.text, result.code)
+        )
+        result = dataclasses.replace(result, facts=found)
+    return _with_freed(job, result, done.arguments)
+
+
+def _with_freed(job: _RetireJob, result: _Retired, arguments: tuple[tuple[str, str, str], ...]) -> _Retired:
+    """A rewrite's result with what it left without a choice: the call arguments it made constant
+    and the parameters it left unread (found here, in the worker, beside the rewrite)."""
+    from flaglint.fix.parameters import unread_parameters
+
+    if result.code is None:
+        return result
+    return dataclasses.replace(result, arguments=arguments, unread=tuple(unread_parameters(job.text, result.code)))
+
+
+def _moved(ref: FlagRef, to_reduced: Callable[[int], int]) -> FlagRef:
+    return dataclasses.replace(ref, span=_moved_span(ref.span, to_reduced))
+
+
+def _moved_span(s: Span, to_reduced: Callable[[int], int]) -> Span:
+    return Span(to_reduced(s.line), s.column, to_reduced(s.end_line), s.end_column)
+
+
+# Kinds of reference that only read a flag (SDK checks, variants, values): a fold may drop them.
+_READS = frozenset({RefKind.CHECK, RefKind.VARIANT, RefKind.VALUE})
+
+
+def _checked(
+    job: _RetireJob,
+    code: str | None,
+    notes: tuple[Note, ...],
+    wrappers: tuple[tuple[str, str], ...],
+    fixtures: tuple[str, ...] = (),
+) -> _Retired:
+    if code is None:
+        return _Retired(None, notes, wrappers)
+    problem = _reparse_problem(job.rel, code, job.text)
+    if problem is not None:
+        return _Retired(None, notes, (), (problem,))
+    return _Retired(code, notes, wrappers, (), fixtures)
+
+
+def _run_retire(jobs: list[_RetireJob], patterns: tuple[Pattern, ...], workers: int) -> Iterator[_Retired]:
+    """Rewrite every job, in order: in this process for small batches, else on every core."""
+    inline = sum(len(j.text) for j in jobs) < _PARALLEL_CHARS
+    yield from parallel_map(
+        _retire_file,
+        jobs,
+        workers=workers,
+        initializer=_init_retire_worker,
+        initargs=(patterns,),
+        inline=inline,
+        chunks_per_worker=8,
+    )
