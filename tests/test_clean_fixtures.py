@@ -115,3 +115,26 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
             assert any(n.kind == "unsafe-applied" and n.message.startswith("removed `") for n in whole.notes)
         else:
             assert (reduced.code, reduced.notes) == (whole.code, whole.notes)
+
+
+UNSAFE_CASES = [
+    case for case in cases() if tomllib.loads((case / "case.toml").read_text(encoding="utf-8")).get("unsafe")
+]
+
+
+@pytest.mark.parametrize("case", UNSAFE_CASES, ids=lambda p: p.name)
+def test_one_plan_holds_both_applicabilities(case: Path, tmp_path: Path) -> None:
+    # A safe plan asked for its unsafe variant gives exactly what a plan with unsafe fixes gives,
+    # and its own edits are those of a safe plan: an editor plans once for both quick fixes.
+    spec = tomllib.loads((case / "case.toml").read_text(encoding="utf-8"))
+    root = tmp_path / "project"
+    setup(case, spec, root)
+    config = load_config(root / "pyproject.toml", root)
+    values = {key: parse_flag_value(text) for key, text in spec["flags"].items()}
+    both = plan(config, values, use_cache=False, with_unsafe=True)
+    safe = plan(config, values, use_cache=False)
+    unsafe = plan(config, values, unsafe=True, use_cache=False)
+    assert (both.edits, both.refused) == (safe.edits, safe.refused)
+    variant = both.with_unsafe or both
+    assert (variant.edits, variant.refused) == (unsafe.edits, unsafe.refused)
+    assert sorted(map(str, variant.notes)) == sorted(map(str, unsafe.notes))

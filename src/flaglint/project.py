@@ -328,15 +328,26 @@ class Project:
         *,
         only: str | None = None,
         unsafe: bool = False,
+        with_unsafe: bool = False,
     ) -> Step:
         """Retire flags with unsaved texts (root-relative path -> text) laid over the disk; with
         `only`, in that one file. Nothing is written: the edits are for an editor to apply.
+        `with_unsafe`: the safe plan also holds its unsafe variant (`Step.with_unsafe`).
         """
         from flaglint.fix.clean import plan
 
         overlay = {rel: _encoded(text) for rel, text in texts.items()}
         paths = [self.root / only] if only is not None else None
-        return plan(self.config, values, paths, unsafe=unsafe, jobs=1, use_cache=self.use_cache, overlay=overlay)
+        return plan(
+            self.config,
+            values,
+            paths,
+            unsafe=unsafe,
+            jobs=1,
+            use_cache=self.use_cache,
+            overlay=overlay,
+            with_unsafe=with_unsafe,
+        )
 
     def _rel(self, path: Path | str) -> str:
         return self.config.relative(Path(path).resolve()) if Path(path).is_absolute() else str(path)

@@ -32,7 +32,7 @@ from flaglint.engine.config import ConfigError
 from flaglint.engine.patterns import key_being_typed
 from flaglint.engine.policy import REMOVABLE, since
 from flaglint.engine.source import decode
-from flaglint.fix.step import describe_value
+from flaglint.fix.step import Step, describe_value
 from flaglint.model import Finding, Flag, FlagRef, Location, Severity, Span
 from flaglint.project import Project, ProjectError, find_root
 
@@ -439,10 +439,12 @@ def build_server(options: Options | None = None) -> FlagServer:
                     data={"uri": uri, "key": key, "value": value, "scope": scope, "unsafe": unsafe},
                 )
 
-            # This file's removals are computed now: an action is offered only when it changes
-            # something, and the unsafe one only when it does more than the safe one.
-            safe = resolve_action(action("file", False))
-            unsafe = resolve_action(action("file", True))
+            # This file's removals are computed now, in one plan that holds both applicabilities:
+            # an action is offered only when it changes something, and the unsafe one only when
+            # it does more than the safe one.
+            step = plan_for(action("file", False), with_unsafe=True)
+            safe = with_edit(action("file", False), step)
+            unsafe = with_edit(action("file", True), step.with_unsafe or step if step is not None else None)
             if safe.edit is not None or (safe.disabled is not None and unsafe.edit is None):
                 actions.append(safe)  # a disabled one says why, when nothing else is offered
             if unsafe.edit is not None and unsafe.edit != safe.edit:
@@ -452,12 +454,13 @@ def build_server(options: Options | None = None) -> FlagServer:
                 actions.append(everywhere if _resolves_edits(server) else resolve_action(everywhere))
         return actions
 
-    def resolve_action(action: types.CodeAction) -> types.CodeAction:
+    def plan_for(action: types.CodeAction, with_unsafe: bool = False) -> Step | None:
+        """The plan an action stands for (its flag, this file or every file, its applicability)."""
         data = action.data or {}
         uri = data["uri"]
         found = server.document(uri)
         if found is None:
-            return action
+            return None
         doc, path, project = found
         texts = {project.config.relative(path): doc.source}
         if data["scope"] == "workspace":
@@ -466,7 +469,19 @@ def build_server(options: Options | None = None) -> FlagServer:
                 if other_path and other_path.endswith(".py") and other.uri != uri:
                     texts[project.config.relative(Path(other_path).resolve())] = other.source
         only = None if data["scope"] == "workspace" else project.config.relative(path.resolve())
-        step = project.plan_texts({data["key"]: data["value"]}, texts, only=only, unsafe=data["unsafe"])
+        values = {data["key"]: data["value"]}
+        return project.plan_texts(values, texts, only=only, unsafe=data["unsafe"], with_unsafe=with_unsafe)
+
+    def resolve_action(action: types.CodeAction) -> types.CodeAction:
+        return with_edit(action, plan_for(action))
+
+    def with_edit(action: types.CodeAction, step: Step | None) -> types.CodeAction:
+        """The action with the workspace edit of `step` (or disabled, saying why)."""
+        found = server.document((action.data or {})["uri"])
+        if found is None or step is None:
+            return action
+        _, path, project = found
+        only = None if action.data["scope"] == "workspace" else project.config.relative(path.resolve())
         edits = [e for e in step.edits if only is None or e.path == only]
         problems = [p for p in step.problems if only is None or p.path == only]
         if problems:

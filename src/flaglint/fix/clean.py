@@ -20,7 +20,7 @@ from flaglint.fix.project.cascade import Checks, Context, Run, run_cascade
 from flaglint.fix.project.routes import _route_names_used, _truthy
 from flaglint.fix.step import FileEdit, Step
 from flaglint.fix.texts import _mentions, _Texts
-from flaglint.fix.workers import _READS, _reparse_problem, _RetireJob, _run_retire
+from flaglint.fix.workers import _READS, _reparse_problem, _Retired, _RetireJob, _run_retire
 from flaglint.model import FlagRef, KeySource, Problem, RefKind
 
 
@@ -34,6 +34,7 @@ def plan(
     use_cache: bool = True,
     overlay: Mapping[str, bytes] | None = None,
     key_names: frozenset[str] = frozenset(),
+    with_unsafe: bool = False,
 ) -> Step:
     """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`;
     `key_names` are constants earlier steps saw flag checks use as keys (their checks may be gone).
@@ -41,9 +42,31 @@ def plan(
     All or nothing per flag: a flag whose checks under `paths` cannot all be rewritten, or whose
     retirement would delete a definition that something still names, gets no edit at all and is
     listed in `Step.refused`; the other flags are planned again without it.
+
+    Fixes carry their applicability: with `with_unsafe`, a safe plan also holds, in
+    `Step.with_unsafe`, the plan with unsafe fixes when it differs. Only the files where the safe
+    plan skipped an unsafe fix are rewritten again, so a caller that offers both (an editor's
+    quick fixes) plans once.
     """
     workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     run = Run(config, workspace, workspace.scan(paths), values, paths, unsafe, key_names)
+    step = _plan_all_or_nothing(run)
+    if not with_unsafe or unsafe:
+        return step
+    skipped = frozenset(n.path for n in step.notes if n.kind == "unsafe-skipped")
+    if not skipped:
+        return step  # no unsafe fix applies: the unsafe plan is this one
+    unsafe_run = dataclasses.replace(run, unsafe=True, same_when_unsafe=_targets(run) - skipped)
+    return dataclasses.replace(step, with_unsafe=_plan_all_or_nothing(unsafe_run))
+
+
+def _targets(run: Run) -> frozenset[str]:
+    return frozenset(ref.path for ref in run.result.refs if ref.key in run.values)
+
+
+def _plan_all_or_nothing(run: Run) -> Step:
+    """`plan` of one applicability: flags refused whole are planned again without them."""
+    values = run.values
     wanted = dict(values)
     refused: dict[str, str] = {}
     while True:
@@ -156,7 +179,7 @@ def _retire_checks(run: Run) -> Checks:
             named = _route_names_used(texts, rel, text) if refusing else ()
             jobs.append(_RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named)))
             encodings[rel] = encoding
-    for job, done in zip(jobs, _run_retire(jobs, workspace.patterns, workspace.jobs), strict=True):
+    for job, done in zip(jobs, _memoized(run, jobs), strict=True):
         notes.extend(done.notes)
         problems.extend(done.problems)
         if done.code is not None:
@@ -172,6 +195,21 @@ def _retire_checks(run: Run) -> Checks:
         for name, literal in done.wrappers:
             done_checks.wrappers[f"{module}.{name}" if module else name] = (literal, job.rel, name)
     return done_checks
+
+
+def _memoized(run: Run, jobs: list[_RetireJob]) -> list[_Retired]:
+    """Each job's rewrite, from the plan's memo when an earlier stage of the same plan made it
+    (a file where no unsafe fix applies rewrites the same with unsafe fixes); the rest on every
+    core."""
+
+    def key(job: _RetireJob) -> tuple[object, ...]:
+        unsafe = job.unsafe and job.rel not in run.same_when_unsafe
+        return (job.rel, job.text, tuple(sorted(job.values.items())), unsafe, job.refs, job.reads, job.named)
+
+    missing = [job for job in jobs if key(job) not in run.memo]
+    for job, done in zip(missing, _run_retire(missing, run.workspace.patterns, run.workspace.jobs), strict=True):
+        run.memo[key(job)] = done
+    return [run.memo[key(job)] for job in jobs]
 
 
 def _project_passes(run: Run, retired: Checks, keep: AbstractSet[tuple[str, str]]) -> tuple[Step, _Texts]:

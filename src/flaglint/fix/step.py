@@ -64,6 +64,8 @@ class Step:
     # flags left as they were (all or nothing), with why: a check that could not be rewritten, or a
     # definition the retirement would delete that something still names
     refused: tuple[tuple[str, str], ...] = ()
+    # the same retirement with unsafe fixes, when asked for (`plan(with_unsafe=True)`) and different
+    with_unsafe: Step | None = None
 
     @property
     def removed_lines(self) -> int:

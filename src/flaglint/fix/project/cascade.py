@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flaglint.engine.config import Config
 from flaglint.engine.patterns import Shape
@@ -42,6 +43,10 @@ class Run:
     paths: Sequence[Path] | None
     unsafe: bool
     key_names: frozenset[str]
+    # files whose rewrite is the same with unsafe fixes (no unsafe fix applies in them)
+    same_when_unsafe: frozenset[str] = frozenset()
+    # each file's rewrite, made once per plan, whatever stage asks for it again
+    memo: dict[tuple[object, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def symbols(self) -> frozenset[str]:
