@@ -87,9 +87,10 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     """The fast path clean takes (stubs for what holds no reference, positions for the touched
     statements only) gives exactly the whole-module rewrite, notes and their lines included.
     """
-    from flaglint.engine.detect import reduce_for_rewrite, scan_source
+    from flaglint.engine.detect import scan_source
     from flaglint.engine.patterns import custom_pattern, select
     from flaglint.engine.scan import parse
+    from flaglint.engine.stubs import reduce_for_rewrite
     from flaglint.fix.codemod import rewrite
     from flaglint.fix.workers import _init_retire_worker, _RetireJob, _rewrite_reduced, _rewrite_whole
     from flaglint.model import ModuleName

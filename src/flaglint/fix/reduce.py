@@ -19,7 +19,7 @@ def _statement_lines(text: str) -> list[tuple[int, int, bool]] | None:
     them (`a; b` is one), from CPython's parser at a fraction of LibCST's position cost; None when
     the text does not parse.
     """
-    from flaglint.engine.detect import parse as parse_ast
+    from flaglint.engine.astparse import parse as parse_ast
 
     parsed = parse_ast("<rewrite>", text)
     if not isinstance(parsed, ast.Module):

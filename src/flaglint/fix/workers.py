@@ -7,9 +7,9 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from flaglint.engine.detect import Reduction
 from flaglint.engine.guard import deep, parallel_map
 from flaglint.engine.patterns import Pattern
+from flaglint.engine.stubs import Reduction
 from flaglint.engine.uses import Facts, facts
 from flaglint.fix.base import Note
 from flaglint.fix.codemod import rewrite
@@ -20,7 +20,7 @@ def _reparse_problem(rel: str, text: str, original: str | None) -> Problem | Non
     """A rewrite that does not parse is never written: say so instead. The judge is a parser that
     accepts the original: CPython's own, or LibCST's for syntax newer than this interpreter.
     """
-    from flaglint.engine.detect import parse as parse_ast
+    from flaglint.engine.astparse import parse as parse_ast
 
     checked = parse_ast(rel, text)
     if not isinstance(checked, Problem):
@@ -80,7 +80,7 @@ def _retire_file(job: _RetireJob) -> _Retired:
     problem, never the end of the run. LibCST sees the file without the defs and methods that hold
     no reference (a reduction); if the stubs do not come back intact, the whole file is rewritten.
     """
-    from flaglint.engine.detect import reduce_for_rewrite
+    from flaglint.engine.stubs import reduce_for_rewrite
 
     lines = {n for ref in job.refs for n in range(ref.span.line, ref.span.end_line + 1)}
     reduction = reduce_for_rewrite(job.text, lines)
@@ -129,7 +129,7 @@ def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
 
 def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
     """The rewrite of the reduced module, expanded to the whole file; None when it cannot be."""
-    from flaglint.engine.detect import parse as parse_ast
+    from flaglint.engine.astparse import parse as parse_ast
     from flaglint.engine.scan import parse
 
     tree = parse(job.rel, reduction.text)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from flaglint.engine.detect import module_defs
-from flaglint.engine.detect import parse as parse_ast
+from flaglint.engine.astparse import parse as parse_ast
+from flaglint.engine.defs import module_defs
 from flaglint.engine.source import decode, read_source
 from flaglint.fix.base import shrink
 from flaglint.fix.definitions import comment_words, remove_definitions

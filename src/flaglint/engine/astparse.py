@@ -1,0 +1,35 @@
+"""CPython's parse of a module (on a large stack when the tree is deep), and the names every
+part of the ast front end shares."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+
+from flaglint.engine.guard import deep
+from flaglint.model import Problem
+
+_SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
+_BUILTINS = frozenset(dir(builtins))
+_ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
+
+
+def _ast(text: str, path: str) -> ast.Module:
+    """`ast.parse`; a tree too deep for the default recursion limit is built on a large stack."""
+    try:
+        return ast.parse(text, filename=path)
+    except RecursionError:
+        return deep(lambda: ast.parse(text, filename=path))
+
+
+def parse(path: str, text: str) -> ast.Module | Problem:
+    """CPython's parse of `text`, or the Problem that says why it cannot be parsed."""
+    try:
+        return _ast(text, path)
+    except SyntaxError as exc:
+        return Problem(path, exc.lineno or 1, exc.offset or 0, f"syntax error: {exc.msg}")
+    except (RecursionError, MemoryError):
+        return Problem(path, 1, 0, "cannot parse: the code is nested too deeply")
+    except ValueError as exc:  # source with NUL bytes
+        return Problem(path, 1, 0, f"cannot parse: {exc}")

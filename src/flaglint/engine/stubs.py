@@ -1,0 +1,494 @@
+"""The parser's view of a module: defs, methods and data tables that cannot hold a reference
+become one-line stand-ins of the same name (line numbers kept), for the scan and for the rewrite."""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from flaglint.engine.astparse import _ast, parse
+from flaglint.engine.patterns import Pattern
+from flaglint.engine.source import LINE_BREAK
+from flaglint.model import Problem
+
+# --- blanking what cannot hold a reference ------------------------------------------------------
+
+_HEAD = re.compile(r"(?:@|(?:async[ \t]+)?def[ \t(]|class[ \t(:])")
+_DEF_NAME = re.compile(r"[ \t]*(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
+_CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b")
+# A `global` statement in a function binds a module name that key resolution may need.
+_GLOBAL_STATEMENT = re.compile(r"^[ \t]*global[ \t]", re.M)
+_AS = re.compile(r"\b(\w+)[ \t]+as[ \t]+(\w+)")
+# A class-level `NAME = "..."` or `= auto()` may define a key another module reads.
+_STRING_ASSIGN = re.compile(r"=[ \t]*(?:[rRuUbB]{0,2}[\"']|(?:\w+\.)*auto[ \t]*\()")
+
+
+def _tokens(patterns: Sequence[Pattern], text: str) -> frozenset[str]:
+    """Names whose presence means a region may hold a reference: pattern names and import aliases."""
+    names = {p.token for p in patterns}
+    position = text.find(" as ")
+    while position != -1:  # `from waffle import flag_is_active as fia`: `fia` counts too
+        before = text[max(0, position - 80) : position].rstrip(" \t")
+        word = re.search(r"\w+$", before)
+        after = re.match(r"\s*as\s+(\w+)", text[position : position + 120])
+        if word and after and word.group(0) in names:
+            names.add(after.group(1))
+        position = text.find(" as ", position + 4)
+    return frozenset(names)
+
+
+def _word_starts(text: str, words: Iterable[str]) -> list[int]:
+    """Sorted offsets where one of `words` occurs as a whole identifier (str.find runs at C speed;
+    a regex alternation of the same words is ~30x slower).
+    """
+    found = []
+    for word in words:
+        if not word:
+            continue
+        position = text.find(word)
+        size = len(word)
+        while position != -1:
+            end = position + size
+            if (position == 0 or not _is_word(text[position - 1])) and (end >= len(text) or not _is_word(text[end])):
+                found.append(position)
+            position = text.find(word, end)
+    found.sort()
+    return found
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _parse_view(path: str, text: str, view: str) -> ast.Module | Problem:
+    """Parse the view of `text` (regions that cannot matter blanked); the whole text when that fails."""
+    if view is not text:
+        try:
+            return _ast(view, path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass  # the whole text decides, and gives the precise error
+    return parse(path, text)
+
+
+@dataclass
+class _Lines:
+    """The text split into lines, with what blanking needs to know about them, found lazily."""
+
+    text: str
+    lines: list[str]
+    offsets: list[int]  # character offset of each line's start in the text
+    spans: list[tuple[int, int]]  # (start, end) of every string literal that spans lines
+    _hits: dict[frozenset[str], list[int]] = field(default_factory=dict)
+
+    def quiet(self, number: int) -> bool:
+        """Whether a line is blank or holds only a comment."""
+        stripped = self.lines[number].lstrip()
+        return not stripped or stripped[0] == "#"
+
+    def open_quotes(self, number: int) -> bool:
+        """Whether this line starts inside a string literal that spans lines."""
+        offset = self.offsets[number]
+        index = bisect.bisect_right(self.spans, (offset, len(self.text) + 1)) - 1
+        return index >= 0 and self.spans[index][0] < offset < self.spans[index][1]
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.offsets, offset) - 1
+
+    def has(self, words: frozenset[str], first: int, stop: int) -> bool:
+        """Whether one of `words` occurs on a line in [first, stop) (one search per set of words)."""
+        if words not in self._hits:
+            self._hits[words] = [self.line_of(at) for at in _word_starts(self.text, words)]
+        hits = self._hits[words]
+        index = bisect.bisect_left(hits, first)
+        return index < len(hits) and hits[index] < stop
+
+    def end(self, stop: int) -> int:
+        return self.offsets[stop] if stop < len(self.offsets) else len(self.text)
+
+    def search(self, pattern: re.Pattern[str], first: int, stop: int) -> bool:
+        return pattern.search(self.text, self.offsets[first], self.end(stop)) is not None
+
+    @classmethod
+    def of(cls, text: str) -> _Lines:
+        if "\r" in text:
+            lines = LINE_BREAK.split(text)
+            offsets = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
+        else:
+            lines = text.split("\n")
+            offsets = [0, *(o + i for i, o in enumerate(itertools.accumulate(map(len, lines[:-1])), start=1))]
+        spans = []
+        if '"""' in text or "'''" in text or "\\\n" in text:
+            # One left-to-right pass over strings and comments, as the tokenizer reads them.
+            spans = [m.span() for m in _LITERALS.finditer(text) if "\n" in m.group(0) and m.group(0)[0] != "#"]
+        return cls(text, lines, offsets, spans)
+
+
+_START_AT: dict[str, re.Pattern[str]] = {}
+
+
+def _starts(info: _Lines, first: int, last: int, indent: str) -> list[int]:
+    """Lines in [first, last) that begin a statement at exactly `indent`."""
+    pattern = _START_AT.get(indent)
+    if pattern is None:
+        pattern = _START_AT.setdefault(indent, re.compile("^" + re.escape(indent) + r"[^ \t\r\n#\f]", re.M))
+    found = []
+    width = len(indent)
+    lines = info.lines
+    for hit in pattern.finditer(info.text, info.offsets[first], info.end(last)):
+        number = info.line_of(hit.start())
+        if info.offsets[number] != hit.start():
+            continue  # a lone carriage return inside a line, not a line start
+        line = lines[number]
+        if _CONTINUATION.match(line, width) or info.open_quotes(number):
+            continue
+        if number and lines[number - 1].endswith("\\"):
+            continue
+        found.append(number)
+    return found
+
+
+def _regions(starts: list[int], end: int, info: _Lines, width: int) -> Iterator[tuple[int, int]]:
+    """(first, stop) line ranges of statements; decorators stay with what they decorate."""
+    group_start: int | None = None
+    for index, number in enumerate(starts):
+        if group_start is None:
+            group_start = number
+        if info.lines[number][width] == "@":
+            continue
+        stop = starts[index + 1] if index + 1 < len(starts) else end
+        yield group_start, stop
+        group_start = None
+    if group_start is not None:
+        yield group_start, end
+
+
+# String literals (with any prefix) and comments, so that brackets and quotes inside them are not counted.
+_LITERALS = re.compile(r"""\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|\#[^\n]*""")
+
+
+def _balanced(chunk: str) -> bool:
+    """Whether a region is whole: it ends no line inside a bracket or a string. Counted with the
+    strings and comments taken out, so a docstring's "(" does not keep a region from standing in.
+    """
+    if chunk.rstrip().endswith("\\"):
+        return False
+    if '"' in chunk or "'" in chunk or "#" in chunk:
+        chunk = _LITERALS.sub("", chunk)
+        if '"' in chunk or "'" in chunk:  # a string that does not end in the region
+            return False
+    return (
+        chunk.count("(") == chunk.count(")")
+        and chunk.count("[") == chunk.count("]")
+        and chunk.count("{") == chunk.count("}")
+    )
+
+
+@dataclass(frozen=True)
+class _Region:
+    """A def/class (with its decorators) that a stub of the same name may stand in for."""
+
+    first: int  # 0-based line index of its first line
+    stop: int  # 0-based index of the line after it
+    indent: str
+    kind: str  # def | class | doc | assign | block
+    name: str
+
+
+Allow = Callable[[int, int, str], bool]  # (first, stop, kind) -> may a stub stand in for these lines
+
+
+def _region(info: _Lines, first: int, stop: int, indent: str, allow: Allow) -> _Region | None:
+    for number in range(first, stop):
+        found = _DEF_NAME.match(info.lines[number])
+        if found is not None:
+            break
+    else:
+        return None
+    kind, name = found.groups()
+    # Blank lines and comments at the region's own depth that end it belong to the next statement
+    # (as LibCST sees it): they stay outside the stand-in.
+    width = len(indent)
+    while stop > number + 1 and info.quiet(stop - 1):
+        line = info.lines[stop - 1]
+        if line.strip() and len(line) - len(line.lstrip()) > width:
+            break
+        stop -= 1
+    if not allow(first, stop, kind):
+        return None
+    if not _balanced(info.text[info.offsets[first] : info.offsets[stop] if stop < len(info.offsets) else None]):
+        return None
+    return _Region(first, stop, indent, kind, name)
+
+
+def _stand_ins(info: _Lines, allow: Allow) -> list[_Region]:
+    """Top-level defs and classes, and the methods of the classes that must stay, that `allow`
+    lets a stub stand in for; in line order.
+    """
+    found: list[_Region] = []
+    total = len(info.lines)
+    for first, stop in _regions(_starts(info, 0, total, ""), total, info, 0):
+        if not _HEAD.match(info.lines[first]):
+            continue
+        whole = _region(info, first, stop, "", allow)
+        if whole is not None:
+            found.append(whole)
+            continue
+        header = next((n for n in range(first, stop) if _DEF_NAME.match(info.lines[n])), None)
+        match = _DEF_NAME.match(info.lines[header]) if header is not None else None
+        if header is None or match is None or match.group(1) != "class":
+            continue
+        body = next(
+            (n for n in range(header + 1, stop) if not info.quiet(n) and info.lines[n][:1] in (" ", "\t")),
+            None,
+        )
+        if body is None:
+            continue
+        line = info.lines[body]
+        indent = line[: len(line) - len(line.lstrip())]
+        width = len(indent)
+        for inner_first, inner_stop in _regions(_starts(info, body, stop, indent), stop, info, width):
+            if _HEAD.match(info.lines[inner_first], width):
+                inner = _region(info, inner_first, inner_stop, indent, allow)
+                if inner is not None:
+                    found.append(inner)
+    return found
+
+
+def _stub_line(region: _Region) -> str:
+    """One line that stands in for a region: it binds the same name, and nothing folds it."""
+    return {
+        "def": f"{region.indent}def {region.name}(): pass",
+        "class": f"{region.indent}class {region.name}: pass",
+        "doc": f'{region.indent}""',
+        "assign": f"{region.indent}{region.name} = __flaglint_region__",
+        "block": f"{region.indent}if 0: pass",
+    }[region.kind]
+
+
+_ASSIGNED = re.compile(r"([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+_STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")
+_KEYWORD_START = re.compile(r"(?:import|from|global|nonlocal|return|yield|del|pass|break|continue|raise|assert)\b")
+
+
+def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Region]:
+    """Top-level statements other than defs, classes and imports (data tables, docstrings, blocks,
+    runs of small statements) that hold none of `keep` and do not come right before one that does
+    (a store there may fold with the flag's branch): what the rewrite need not see. A lone
+    statement keeps the name it binds; a run of several becomes one block.
+    """
+    total = len(info.lines)
+    covered = {n for region in taken for n in range(region.first, region.stop)}
+    found: list[_Region] = []
+    pairs = list(_regions(_starts(info, 0, total, ""), total, info, 0))
+    run: list[tuple[int, int]] = []
+    # A column-0 line inside brackets (a string continued at the margin) looks like a statement
+    # start: a start is real only where the bracket depth, strings and comments aside, is zero.
+    depth = [0]
+    for first, stop in pairs:
+        code = _LITERALS.sub("", info.text[info.offsets[first] : info.end(stop)])
+        depth.append(depth[-1] + sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}"))
+
+    def holds(first: int, stop: int) -> bool:
+        at = bisect.bisect_left(keep, first)
+        return at < len(keep) and keep[at] < stop
+
+    def flush() -> None:
+        if not run:
+            return
+        first, stop = run[0][0], run[-1][1]
+        if len(run) > 1 and stop - first >= 2:
+            found.append(_Region(first, stop, "", "block", ""))
+        elif len(run) == 1 and stop - first >= 3:
+            line = info.lines[first]
+            assigned = _ASSIGNED.match(line)
+            if _STRING_START.match(line):
+                found.append(_Region(first, stop, "", "doc", ""))
+            elif assigned is not None and assigned.end() < len(line) and not _CHAINED_ASSIGN.match(line):
+                found.append(_Region(first, stop, "", "assign", assigned.group(1)))
+            else:
+                found.append(_Region(first, stop, "", "block", ""))
+        run.clear()
+
+    # Names the statements that hold a reference use: an import of none of them cannot become
+    # unused by the rewrite, so it need not be seen either.
+    used: set[str] = set()
+    for first, stop in pairs:
+        if holds(first, stop):
+            used.update(_IDENTIFIER.findall(info.text, info.offsets[first], info.end(stop)))
+    for index, (first, stop) in enumerate(pairs):
+        while stop > first + 1 and info.quiet(stop - 1):
+            stop -= 1
+        following = pairs[index + 1] if index + 1 < len(pairs) else None
+        line = info.lines[first]
+        if (
+            depth[index] != 0
+            or depth[index + 1] != 0
+            or first in covered
+            or _HEAD.match(line)
+            or (_KEYWORD_START.match(line) and not _unrelated_import(info, first, stop, used))
+            or (line.startswith("try") and _optional_import(info, first, stop, used))
+            or holds(first, stop)
+            or (following is not None and holds(*following))
+            or not _balanced(info.text[info.offsets[first] : info.end(stop)])
+        ):
+            flush()
+            continue
+        run.append((first, stop))
+    flush()
+    return found
+
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+
+
+def _optional_import(info: _Lines, first: int, stop: int, used: set[str]) -> bool:
+    """Whether a statement is a `try:` that imports one of the names `used` (`try: from x import
+    y` / `except ImportError: y = None`): the rewrite may leave it unused, so it must see it."""
+    try:
+        parsed = ast.parse(info.text[info.offsets[first] : info.end(stop)])
+    except (SyntaxError, ValueError):
+        return True
+    tries = [s for s in parsed.body if isinstance(s, ast.Try)]
+    imports = [i for t in tries for i in t.body if isinstance(i, (ast.Import, ast.ImportFrom))]
+    return any({(a.asname or a.name).split(".")[0] for a in i.names} & used for i in imports)
+
+
+def _unrelated_import(info: _Lines, first: int, stop: int, used: set[str]) -> bool:
+    """Whether a statement is an import (not from __future__) binding none of the names `used`."""
+    line = info.lines[first]
+    if not line.startswith(("import ", "from ")) or line.startswith("from __future__"):
+        return False
+    try:
+        parsed = ast.parse(info.text[info.offsets[first] : info.end(stop)])
+    except (SyntaxError, ValueError):
+        return False
+    bound = set()
+    for statement in parsed.body:
+        if not isinstance(statement, (ast.Import, ast.ImportFrom)):
+            return False
+        for alias in statement.names:
+            bound.add(alias.asname or alias.name.split(".")[0])
+    return "*" not in bound and not bound & used
+
+
+_CHAINED_ASSIGN = re.compile(r"\w+[ \t]*=[ \t]*\w+[ \t]*=")  # `a = b = ...`: several names
+
+
+def _blank(text: str, tokens: frozenset[str] | None) -> str | None:
+    """`text` with every top-level def/class (and method) that cannot hold a reference replaced by a
+    same-named stub and empty lines (line numbers kept); None when nothing could be blanked.
+    """
+    if "def" not in text and "class" not in text:
+        return None
+
+    info = _Lines.of(text)
+
+    has_global = "global" in text
+
+    def allow(first: int, stop: int, kind: str) -> bool:
+        if tokens is not None and info.has(tokens, first, stop):
+            return False
+        if has_global and info.search(_GLOBAL_STATEMENT, first, stop):
+            return False
+        return not (kind == "class" and info.search(_STRING_ASSIGN, first, stop))
+
+    regions = _stand_ins(info, allow)
+    if not regions:
+        return None
+    lines = list(info.lines)
+    for region in regions:
+        lines[region.first : region.stop] = [_stub_line(region)] + [""] * (region.stop - region.first - 1)
+    return "\n".join(lines)
+
+
+_REGION_MARK = "flaglint-region-"
+_MARKED = re.compile(r"^[^\r\n]*# flaglint-region-(\d+)\r?\n?", re.M)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A module with the defs and methods that hold no reference replaced by one-line marked stubs:
+    what LibCST parses and rewrites instead of the whole file (its parser alone costs ~100 us a
+    line). `expand` puts the original code back into the rewritten text.
+    """
+
+    text: str
+    regions: tuple[tuple[int, int], ...]  # (first line, line count) of each stood-in region, 1-based
+    originals: tuple[str, ...]  # the text of each region, line endings included
+    stubs: tuple[str, ...]  # each stub line as written, line ending included
+
+    def to_reduced(self, line: int) -> int:
+        """The line in the reduced text of an original line outside every region."""
+        shift = 0
+        for first, count in self.regions:
+            if first + count - 1 < line:
+                shift += count - 1
+        return line - shift
+
+    def to_original(self, line: int) -> int:
+        """The original line of a line of the reduced text (a stub: its region's first line)."""
+        shift = 0
+        for first, count in self.regions:
+            reduced_first = first - shift
+            if reduced_first > line:
+                break
+            if reduced_first == line:
+                return first
+            shift += count - 1
+        return line + shift
+
+    def expand(self, code: str) -> str | None:
+        """`code` (the rewritten reduced text) with every stub replaced by its original region;
+        None when a stub did not come through unchanged exactly once.
+        """
+        seen: list[int] = []
+
+        def put_back(found: re.Match[str]) -> str:
+            index = int(found.group(1))
+            intact = index < len(self.stubs) and found.group(0).rstrip("\r\n") == self.stubs[index].rstrip("\r\n")
+            seen.append(index if intact else -1)
+            return self.originals[index] if intact else found.group(0)
+
+        expanded = _MARKED.sub(put_back, code)
+        return expanded if sorted(seen) == list(range(len(self.stubs))) else None
+
+
+def reduce_for_rewrite(text: str, lines: Iterable[int]) -> Reduction | None:
+    """The reduction of `text` that keeps every region holding one of `lines` (1-based), or None
+    when nothing can be stood in for (or the text could be confused with the markers).
+    """
+    if _REGION_MARK in text or ("\r" in text and "\r\n" not in text):
+        return None
+    keep = sorted({line - 1 for line in lines})
+
+    def allow(first: int, stop: int, kind: str) -> bool:
+        index = bisect.bisect_left(keep, first)
+        return index == len(keep) or keep[index] >= stop
+
+    info = _Lines.of(text)
+    regions = _stand_ins(info, allow)
+    regions = sorted([*regions, *_statements(info, keep, regions)], key=lambda r: r.first)
+    if not regions:
+        return None
+    ends = [*info.offsets[1:], len(text)]
+    pieces: list[str] = []
+    originals: list[str] = []
+    stubs: list[str] = []
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for number, region in enumerate(regions):
+        start, end = info.offsets[region.first], ends[region.stop - 1]
+        original = text[start:end]
+        ending = "\r\n" if original.endswith("\r\n") else original[-1:] if original.endswith(("\n", "\r")) else ""
+        stub = f"{_stub_line(region)}  # {_REGION_MARK}{number}{ending}"
+        pieces.extend((text[position:start], stub))
+        originals.append(original)
+        stubs.append(stub)
+        spans.append((region.first + 1, region.stop - region.first))
+        position = end
+    pieces.append(text[position:])
+    return Reduction("".join(pieces), tuple(spans), tuple(originals), tuple(stubs))
