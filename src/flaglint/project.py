@@ -347,6 +347,7 @@ class Project:
             use_cache=self.use_cache,
             overlay=overlay,
             with_unsafe=with_unsafe,
+            workspace=self.workspace,
         )
 
     def _rel(self, path: Path | str) -> str:
@@ -384,7 +385,16 @@ class Project:
         """Retire each flag in turn (nothing is written): one `clean.Step` per flag."""
         from flaglint.fix.clean import plan_each
 
-        return list(plan_each(self.config, values, paths, unsafe=unsafe, jobs=self.jobs, use_cache=self.use_cache))
+        steps = plan_each(
+            self.config,
+            values,
+            paths,
+            unsafe=unsafe,
+            jobs=self.jobs,
+            use_cache=self.use_cache,
+            workspace=self.workspace,
+        )
+        return list(steps)
 
 
 def _encoded(text: str) -> bytes:

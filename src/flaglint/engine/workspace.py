@@ -5,6 +5,7 @@ an optional callback.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import os
@@ -266,6 +267,19 @@ class Workspace:
         self.defs: dict[str, ModuleDefs | None] = {}
         self.parsed = 0
         self.from_cache = 0
+
+    def overlaid(self, overlay: Mapping[str, bytes]) -> Workspace:
+        """This workspace with unsaved texts laid over the disk, for one plan: it shares the scan
+        cache (entries are keyed by content) and starts from this one's scans, so only the
+        overlaid files are parsed again; this workspace is left as it was."""
+        other = copy.copy(self)
+        other.overlay = {**self.overlay, **overlay}
+        other.scans = {rel: scan for rel, scan in self.scans.items() if rel not in other.overlay}
+        other.digests = {rel: digest for rel, digest in self.digests.items() if rel not in other.overlay}
+        other.defs = {}
+        other.files = list(self.files)
+        other.skipped = list(self.skipped)
+        return other
 
     def scan(self, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> ScanResult:
         """Every flag reference under `paths` (default: the project root), with keys resolved."""

@@ -35,6 +35,7 @@ def plan(
     overlay: Mapping[str, bytes] | None = None,
     key_names: frozenset[str] = frozenset(),
     with_unsafe: bool = False,
+    workspace: Workspace | None = None,
 ) -> Step:
     """Retire every flag in `values` (key -> Python literal, or None for off) under `paths`;
     `key_names` are constants earlier steps saw flag checks use as keys (their checks may be gone).
@@ -46,9 +47,14 @@ def plan(
     Fixes carry their applicability: with `with_unsafe`, a safe plan also holds, in
     `Step.with_unsafe`, the plan with unsafe fixes when it differs. Only the files where the safe
     plan skipped an unsafe fix are rewritten again, so a caller that offers both (an editor's
-    quick fixes) plans once.
+    quick fixes) plans once. `workspace`: a session's warm workspace to plan on (its scans are
+    reused, the overlay laid over a copy), else one is opened for this plan.
     """
-    workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
+    if workspace is not None:
+        workspace = workspace.overlaid(overlay or {})
+        workspace.jobs = jobs or workspace.jobs
+    else:
+        workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     run = Run(config, workspace, workspace.scan(paths), values, paths, unsafe, key_names)
     step = _plan_all_or_nothing(run)
     if not with_unsafe or unsafe:
@@ -256,8 +262,12 @@ def plan_each(
     unsafe: bool = False,
     jobs: int | None = None,
     use_cache: bool = True,
+    workspace: Workspace | None = None,
 ) -> list[Step]:
-    """Retire flags one at a time, each on top of the previous ones' edits (nothing is written)."""
+    """Retire flags one at a time, each on top of the previous ones' edits (nothing is written),
+    all on one workspace (`workspace`, a session's, or one opened here): a file is parsed again
+    only when an earlier step changed it."""
+    base = workspace or Workspace(config, jobs=jobs, use_cache=use_cache)
     overlay: dict[str, bytes] = {}
     steps = []
     key_names: frozenset[str] = frozenset()
@@ -267,10 +277,9 @@ def plan_each(
             {key: values[key]},
             paths,
             unsafe=unsafe,
-            jobs=jobs,
-            use_cache=use_cache,
             overlay=overlay,
             key_names=key_names,
+            workspace=base,
         )
         overlay.update((edit.path, edit.after) for edit in step.edits)
         key_names |= step.key_names
