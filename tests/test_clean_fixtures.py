@@ -92,7 +92,7 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     from flaglint.engine.scan import parse
     from flaglint.engine.stubs import reduce_for_rewrite
     from flaglint.fix.codemod import rewrite
-    from flaglint.fix.workers import _init_retire_worker, _RetireJob, _rewrite_reduced, _rewrite_whole
+    from flaglint.fix.workers import RetireJob, init_retire_worker, rewrite_reduced, rewrite_whole
     from flaglint.model import ModuleName
 
     spec = tomllib.loads((case / "case.toml").read_text(encoding="utf-8"))
@@ -100,9 +100,9 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     text = (case / "before.py").read_text(encoding="utf-8")
     values = {key: parse_flag_value(value) for key, value in spec["flags"].items()}
     refs = tuple(r for r in scan_source("case.py", text, ModuleName("case", ""), patterns).refs if r.key in values)
-    _init_retire_worker(patterns)
-    job = _RetireJob("case.py", text, refs, values, spec.get("unsafe", False))
-    whole = _rewrite_whole(job)
+    init_retire_worker(patterns)
+    job = RetireJob("case.py", text, refs, values, spec.get("unsafe", False))
+    whole = rewrite_whole(job)
     table = {p.id: p for p in patterns}
     tree = parse("case.py", text)
     assert not isinstance(tree, Exception)
@@ -111,7 +111,7 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     assert alone.notes == whole.notes
     reduction = reduce_for_rewrite(text, {n for r in refs for n in range(r.span.line, r.span.end_line + 1)})
     if reduction is not None:
-        reduced = _rewrite_reduced(job, reduction)
+        reduced = rewrite_reduced(job, reduction)
         if reduced is None:  # a stub did not come back: only a removed definition may have held it
             assert any(n.kind == "unsafe-applied" and n.message.startswith("removed `") for n in whole.notes)
         else:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from flaglint.engine.config import load_config
 from flaglint.engine.source import common_frame
-from flaglint.fix.parameters import _changed_middle, _maybe_unread, drop_argument, drop_parameter, unread_parameters
+from flaglint.fix.parameters import changed_middle, drop_argument, drop_parameter, maybe_unread, unread_parameters
 
 lines = st.lists(st.sampled_from(["a = 1", "def f(x):", "    return x", "", "b(c)", "# note"]), max_size=8)
 
@@ -29,7 +29,7 @@ def test_the_changed_middle_is_framed_by_text_both_share(
     assert start <= len(before) - end
     assert start <= len(after) - end
     assert before[len(before) - end :] == after[len(after) - end :]
-    old_mid, new_mid = _changed_middle(before, after)
+    old_mid, new_mid = changed_middle(before, after)
     assert before == before[:start] + old_mid + before[len(before) - end :]
     assert after == after[:start] + new_mid + after[len(after) - end :]
 
@@ -49,7 +49,7 @@ def test_unread_parameters_names_what_the_rewrite_stopped_reading() -> None:
         """
     )
     new = old.replace('    if not project.has_feature("x"):\n        return {}\n', "")
-    assert _maybe_unread(old, new)
+    assert maybe_unread(old, new)
     assert list(unread_parameters(old, new)) == [("storage", "project")]
     assert list(unread_parameters(old, old)) == []
 
@@ -57,7 +57,7 @@ def test_unread_parameters_names_what_the_rewrite_stopped_reading() -> None:
 def test_the_cheap_look_passes_over_a_rewrite_that_touched_no_parameter_name() -> None:
     old = 'import sdk\n\n\ndef f(x):\n    return x\n\n\nif sdk.on("k"):\n    mode = "new"\n'
     new = 'import sdk\n\n\ndef f(x):\n    return x\n\n\nmode = "new"\n'
-    assert not _maybe_unread(old, new)
+    assert not maybe_unread(old, new)
 
 
 def test_drop_parameter_keeps_a_magic_trailing_comma_and_removes_its_docstring_field() -> None:

@@ -10,9 +10,9 @@ import re
 from flaglint.engine.guard import deep
 from flaglint.model import Problem
 
-_SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
-_BUILTINS = frozenset(dir(builtins))
-_ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
+SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
+BUILTINS = frozenset(dir(builtins))
+ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
 
 
 def _ast(text: str, path: str) -> ast.Module:

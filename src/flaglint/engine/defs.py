@@ -7,7 +7,7 @@ import ast
 import itertools
 from collections.abc import Sequence
 
-from flaglint.engine.astparse import _ENUM_BASES
+from flaglint.engine.astparse import ENUM_BASES
 from flaglint.engine.source import LINE_BREAK
 from flaglint.model import ModuleDefs, ModuleName, Span
 
@@ -98,7 +98,7 @@ class _Source:
 # --- definitions --------------------------------------------------------------------------------
 
 
-def _string_value(node: ast.AST) -> str | None:
+def string_value(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
@@ -126,7 +126,7 @@ def dotted(node: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _from_package(module: ModuleName, name: str | None, dots: int) -> str | None:
+def from_package(module: ModuleName, name: str | None, dots: int) -> str | None:
     """The absolute module of a relative import (None when it reaches above the top package)."""
     if dots == 0:
         return name
@@ -141,7 +141,7 @@ def _from_package(module: ModuleName, name: str | None, dots: int) -> str | None
 def _absolute_import(module: ModuleName, node: ast.ImportFrom) -> str | None:
     if not node.level:
         return node.module
-    return _from_package(module, node.module, node.level)
+    return from_package(module, node.module, node.level)
 
 
 def module_defs(tree: ast.Module, module: ModuleName) -> ModuleDefs:
@@ -169,7 +169,7 @@ def module_defs(tree: ast.Module, module: ModuleName) -> ModuleDefs:
             if not isinstance(target, ast.Name) or value is None:
                 continue
             qualname = f"{prefix}{target.id}"
-            text = _string_value(value)
+            text = string_value(value)
             if text is None and enum_kind == "StrEnum" and _is_auto(value):
                 text = target.id.lower()
             if text is not None:
@@ -179,7 +179,7 @@ def module_defs(tree: ast.Module, module: ModuleName) -> ModuleDefs:
         for statement in body:
             if isinstance(statement, ast.ClassDef):
                 bases = {str(dotted(b) or "").rsplit(".", 1)[-1] for b in statement.bases}
-                kind = next(iter(sorted(bases & _ENUM_BASES)), None)
+                kind = next(iter(sorted(bases & ENUM_BASES)), None)
                 if kind == "Enum" and "str" in bases:
                     kind = "StrEnum-like"
                 collect(statement.body, f"{prefix}{statement.name}.", kind)

@@ -21,8 +21,8 @@ from flaglint.engine.astparse import parse
 from flaglint.engine.defs import _Source, module_defs
 from flaglint.engine.patterns import Pattern
 from flaglint.engine.resolve import with_objects
-from flaglint.engine.stubs import _blank, _parse_view, _tokens
-from flaglint.engine.walker import _Matcher, _suppressions, _Walker
+from flaglint.engine.stubs import _blank, _tokens, parse_view
+from flaglint.engine.walker import Matcher, Walker, _suppressions
 from flaglint.model import FileScan, ModuleDefs, ModuleName, Problem, RefKind
 
 
@@ -40,16 +40,16 @@ def scan_source(
     """Every flag reference in `text`, plus what the module defines (for other files' keys).
     `view` is `scan_view(text, patterns)` when the caller has it already.
     """
-    tree = _parse_view(path, text, scan_view(text, patterns) if view is None else view)
+    tree = parse_view(path, text, scan_view(text, patterns) if view is None else view)
     if isinstance(tree, Problem):
         return _newer_syntax(path, text, module, patterns, tree)
     source = _Source(text)
-    walker = _Walker(patterns, module)
+    walker = Walker(patterns, module)
     walker.walk(tree)
     defs = module_defs(tree, module)
     if not walker.candidates:
         return FileScan((), defs)
-    matcher = _Matcher(path, source, module, walker, _suppressions(text))
+    matcher = Matcher(path, source, module, walker, _suppressions(text))
     refs = [ref for ref in map(matcher.match, walker.candidates) if ref is not None]
     return FileScan(*with_objects(refs, defs, text, module))
 
@@ -82,7 +82,7 @@ def definitions(path: str, text: str, module: ModuleName, patterns: Sequence[Pat
     if any(p.token in text for p in makers):
         found = scan_source(path, text, module, patterns)
         return found.problems[0] if found.problems else found.defs
-    tree = _parse_view(path, text, _blank(text, None) or text)
+    tree = parse_view(path, text, _blank(text, None) or text)
     return tree if isinstance(tree, Problem) else module_defs(tree, module)
 
 

@@ -28,7 +28,7 @@ from flaglint.engine.patterns import Arg, Pattern, Shape, call_strength, names_m
 from flaglint.engine.resolve import with_objects
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, ModuleName, Problem, RefKind, Span
 
-_SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
+SUPPRESS = re.compile(r"#\s*flaglint:\s*ignore(?:\[([A-Z0-9,\s]*)\])?")
 
 
 def parse(path: str, text: str) -> cst.Module | Problem:
@@ -68,7 +68,7 @@ def scan_tree(path: str, tree: cst.Module, text: str, module: ModuleName, patter
     wrapper = MetadataWrapper(_reduced(tree, keep), unsafe_skip_copy=True)
     scopes = wrapper.resolve(ScopeProvider)
     positions = wrapper.resolve(PositionProvider)
-    matcher = _Matcher(path, tree, module, scopes, finder.imported, _suppressions(text))
+    matcher = Matcher(path, tree, module, scopes, finder.imported, _suppressions(text))
     refs = []
     for node, rows in finder.candidates:
         ref = matcher.match(node, rows, positions[node])
@@ -130,14 +130,14 @@ def stand_in(
 # --- definitions -------------------------------------------------------------------------------
 
 
-def _string_value(node: cst.BaseExpression) -> str | None:
+def string_value(node: cst.BaseExpression) -> str | None:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
 
 
-def _from_package(module: ModuleName, name: str | None, dots: int) -> str | None:
+def from_package(module: ModuleName, name: str | None, dots: int) -> str | None:
     try:
         return get_absolute_module_from_package(module.package or None, name, dots)
     except Exception:  # LibCST raises a bare Exception for an import beyond the top-level package
@@ -147,7 +147,7 @@ def _from_package(module: ModuleName, name: str | None, dots: int) -> str | None
 def _absolute_import(module: ModuleName, node: cst.ImportFrom) -> str | None:
     name = get_full_name_for_node(node.module) if node.module else None
     dots = len(node.relative)
-    return name if dots == 0 else _from_package(module, name, dots)
+    return name if dots == 0 else from_package(module, name, dots)
 
 
 def absolute_name(qualified: QualifiedName, module: ModuleName) -> str | None:
@@ -159,11 +159,11 @@ def absolute_name(qualified: QualifiedName, module: ModuleName) -> str | None:
         return f"{module.name}.{name}" if module.name else name
     if name.startswith("."):
         dots = len(name) - len(name.lstrip("."))
-        return _from_package(module, name[dots:] or None, dots)
+        return from_package(module, name[dots:] or None, dots)
     return name
 
 
-_ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
+ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
 
 
 def module_defs(tree: cst.Module, module: ModuleName) -> ModuleDefs:
@@ -198,7 +198,7 @@ def module_defs(tree: cst.Module, module: ModuleName) -> ModuleDefs:
             if not isinstance(target, cst.Name) or value is None:
                 continue
             qualname = f"{prefix}{target.value}"
-            text = _string_value(value)
+            text = string_value(value)
             if text is None and enum_kind == "StrEnum" and _is_auto(value):
                 text = target.value.lower()
             if text is not None:
@@ -208,7 +208,7 @@ def module_defs(tree: cst.Module, module: ModuleName) -> ModuleDefs:
         for statement in body:
             if isinstance(statement, cst.ClassDef):
                 bases = {str(get_full_name_for_node(b.value) or "").rsplit(".", 1)[-1] for b in statement.bases}
-                kind = next(iter(sorted(bases & _ENUM_BASES)), None)
+                kind = next(iter(sorted(bases & ENUM_BASES)), None)
                 if kind == "Enum" and "str" in bases:
                     kind = "StrEnum-like"
                 collect(statement.body.body, f"{prefix}{statement.name.value}.", kind)
@@ -338,14 +338,14 @@ def _suppressions(text: str) -> dict[int, frozenset[str]]:
     if "flaglint" not in text:
         return found
     for number, line in enumerate(text.splitlines(), start=1):
-        hit = _SUPPRESS.search(line)
+        hit = SUPPRESS.search(line)
         if hit:
             codes = hit.group(1)
             found[number] = frozenset(c.strip() for c in codes.split(",") if c.strip()) if codes else frozenset("*")
     return found
 
 
-class _Matcher:
+class Matcher:
     """Second pass, with scopes: decide which candidates really are flag references."""
 
     def __init__(
@@ -438,7 +438,7 @@ class _Matcher:
         )
 
     def _static(self, key_node: cst.BaseExpression) -> bool:
-        if _string_value(key_node) is not None:
+        if string_value(key_node) is not None:
             return True
         return isinstance(key_node, (cst.Name, cst.Attribute)) and self._symbol(key_node) is not None
 
@@ -492,7 +492,7 @@ class _Matcher:
             bare = row.on_receiver and isinstance(key_node, (cst.Name, cst.Attribute))
             # `(client).is_enabled()`: the receiver as the ast front end spells it, brackets aside
             key_text = self._code(key_node.with_changes(lpar=(), rpar=()) if bare else key_node)
-            key = _string_value(key_node)
+            key = string_value(key_node)
             if key is not None:
                 source = KeySource.LITERAL
             elif isinstance(key_node, (cst.Name, cst.Attribute)):

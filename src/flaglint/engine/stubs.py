@@ -64,7 +64,7 @@ def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _parse_view(path: str, text: str, view: str) -> ast.Module | Problem:
+def parse_view(path: str, text: str, view: str) -> ast.Module | Problem:
     """Parse the view of `text` (regions that cannot matter blanked); the whole text when that fails."""
     if view is not text:
         try:

@@ -75,7 +75,7 @@ _WORDLIKE = re.compile(r"^[\w.:]+$")
 _IDENTIFIER = re.compile(r"^[^\W\d]\w*$")
 
 
-def _is_docstring(node: ast.AST) -> bool:
+def is_docstring(node: ast.AST) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
@@ -203,8 +203,8 @@ def gone(path: str, before: str, after: str) -> list[Defined]:
 
 
 _STAR_IMPORT = re.compile(r"\bimport[ \t\\(]*\*")
-_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__builtins__"}
-_BUILTINS |= {"__loader__", "__package__", "__annotations__", "__dict__", "__module__", "__qualname__", "__class__"}
+BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__builtins__"}
+BUILTINS |= {"__loader__", "__package__", "__annotations__", "__dict__", "__module__", "__qualname__", "__class__"}
 
 
 def unbound(text: str) -> dict[str, int] | None:
@@ -237,7 +237,7 @@ def unbound(text: str) -> dict[str, int] | None:
                 if table.get_type() == "class" and (symbol.is_assigned() or symbol.is_imported()):
                     continue
                 read.add(name)
-    missing = read - bound - _BUILTINS
+    missing = read - bound - BUILTINS
     tree = quiet_parse(text) if missing else None
     if tree is None:
         return {} if not missing else {name: 1 for name in missing}
@@ -335,7 +335,7 @@ def mentions(text: str, module: ModuleName) -> _Mentions | None:
         for node in ast.walk(tree)
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
         for body in [node.body]
-        if body and _is_docstring(body[0])
+        if body and is_docstring(body[0])
     }
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):

@@ -9,8 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from flaglint.engine.astparse import _BUILTINS, _SUPPRESS
-from flaglint.engine.defs import _from_package, _Source, _string_value, dotted
+from flaglint.engine.astparse import BUILTINS, SUPPRESS
+from flaglint.engine.defs import _Source, dotted, from_package, string_value
 from flaglint.engine.patterns import Arg, Pattern, Shape, call_strength, names_match
 from flaglint.engine.source import LINE_BREAK
 from flaglint.model import FlagRef, KeySource, ModuleName, RefKind
@@ -65,7 +65,7 @@ class _Scope:
         if self.kind == "module":
             if self.bindings.get(name):
                 return self.bindings[name]
-            return None if name in _BUILTINS else []
+            return None if name in BUILTINS else []
         how = self.overwrites.get(name)
         if how == "global":
             return self._module().resolve(name, origin)
@@ -116,7 +116,7 @@ class _Candidate:
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-class _Walker:
+class Walker:
     """One pass over the tree without recursion: scopes, bindings (with LibCST's visit order),
     and the nodes whose names could match a pattern row.
     """
@@ -424,7 +424,7 @@ def _suppressions(text: str) -> dict[int, frozenset[str]]:
     if "flaglint" not in text:
         return found
     for number, line in enumerate(LINE_BREAK.split(text), start=1):
-        hit = _SUPPRESS.search(line)
+        hit = SUPPRESS.search(line)
         if hit:
             codes = hit.group(1)
             found[number] = frozenset(c.strip() for c in codes.split(",") if c.strip()) if codes else frozenset("*")
@@ -442,7 +442,7 @@ def _last_name(node: ast.AST) -> str | None:
 # --- matching -----------------------------------------------------------------------------------
 
 
-class _Matcher:
+class Matcher:
     """Second pass, with scopes: decide which candidates really are flag references."""
 
     def __init__(
@@ -450,7 +450,7 @@ class _Matcher:
         path: str,
         source: _Source,
         module: ModuleName,
-        walker: _Walker,
+        walker: Walker,
         suppressions: dict[int, frozenset[str]],
     ) -> None:
         self.path = path
@@ -498,7 +498,7 @@ class _Matcher:
             return f"{self.module.name}.{name}" if self.module.name else name
         if name.startswith("."):
             dots = len(name) - len(name.lstrip("."))
-            return _from_package(self.module, name[dots:] or None, dots)
+            return from_package(self.module, name[dots:] or None, dots)
         return name
 
     def match(self, candidate: _Candidate) -> FlagRef | None:
@@ -579,7 +579,7 @@ class _Matcher:
         )
 
     def _static(self, key_node: ast.expr) -> bool:
-        if _string_value(key_node) is not None:
+        if string_value(key_node) is not None:
             return True
         return isinstance(key_node, (ast.Name, ast.Attribute)) and self._symbol(key_node) is not None
 
@@ -638,7 +638,7 @@ class _Matcher:
         key_text = attribute or ""
         if key_node is not None:
             key_text = self._code(key_node, call)
-            key = _string_value(key_node)
+            key = string_value(key_node)
             if key is not None:
                 source = KeySource.LITERAL
             elif isinstance(key_node, (ast.Name, ast.Attribute)):

@@ -46,7 +46,7 @@ class Rewrite:
     arguments: tuple[tuple[str, str, str], ...] = ()
 
 
-class _Constants:
+class Constants:
     """The synthetic constants of one rewrite, by node identity (the nodes are kept alive here)."""
 
     def __init__(self) -> None:
@@ -70,7 +70,7 @@ class _Constants:
         return (True, found[1]) if found is not None and found[0] is node else (False, None)
 
 
-_ATOMS = (
+ATOMS = (
     cst.Name,
     cst.Attribute,
     cst.Call,
@@ -89,8 +89,8 @@ _ATOMS = (
     cst.SetComp,
 )
 _TERMINATORS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
-_FOLDED_BUILTINS = frozenset({"bool", "all", "any"})
-_PREDICATES = frozenset({"isinstance", "issubclass", "hasattr", "callable"})
+FOLDED_BUILTINS = frozenset({"bool", "all", "any"})
+PREDICATES = frozenset({"isinstance", "issubclass", "hasattr", "callable"})
 
 
 def _pure(node: cst.BaseExpression) -> bool:
@@ -117,7 +117,7 @@ def _literal(node: cst.BaseExpression) -> tuple[bool, object]:
     return False, None
 
 
-_COMPARE = {
+COMPARE = {
     cst.Equal: lambda a, b: a == b,
     cst.NotEqual: lambda a, b: a != b,
     cst.In: lambda a, b: a in b,
@@ -129,7 +129,7 @@ _COMPARE = {
 }
 
 
-def _single_store(statement: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
+def single_store(statement: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
     if m.matches(statement, m.SimpleStatementLine([m.Assign([m.AssignTarget(m.Name())])])):
         assign = statement.body[0]  # type: ignore[attr-defined]
         return assign.targets[0].target.value, assign.value
@@ -142,7 +142,7 @@ def _overwrites(first: cst.CSTNode, second: cst.CSTNode, guarded: bool) -> bool:
     Inside try/with the second value might raise and a handler read the first one; there only a
     literal (which cannot raise) overwrites.
     """
-    a, b = _single_store(first), _single_store(second)
+    a, b = single_store(first), single_store(second)
     if a is None or b is None or a[0] != b[0] or not _pure(a[1]):
         return False
     if guarded and not _literal(b[1])[0]:
@@ -150,7 +150,7 @@ def _overwrites(first: cst.CSTNode, second: cst.CSTNode, guarded: bool) -> bool:
     return not m.findall(b[1], m.Name(a[0]))
 
 
-def _only_calls_super(node: cst.FunctionDef) -> bool:
+def only_calls_super(node: cst.FunctionDef) -> bool:
     """Whether a method only hands its own arguments to the same method of its parent class (an
     override that changes nothing): `def setUp(self): super().setUp()`, no decorators.
     """
@@ -172,7 +172,7 @@ def _only_calls_super(node: cst.FunctionDef) -> bool:
     return bool(names) and passed == names[1:]
 
 
-def _is_terminator(statement: cst.CSTNode) -> bool:
+def is_terminator(statement: cst.CSTNode) -> bool:
     """A statement after which nothing in its block runs: a `return`, `raise`, `continue` or
     `break`, or an `if` with an `else` whose every branch ends in one."""
     if isinstance(statement, cst.SimpleStatementLine):
@@ -180,14 +180,14 @@ def _is_terminator(statement: cst.CSTNode) -> bool:
     if isinstance(statement, cst.If) and statement.orelse is not None:
         rest = statement.orelse if isinstance(statement.orelse, cst.If) else None
         last = statement.orelse.body if rest is None else None
-        return _ends(statement.body) and (_is_terminator(rest) if rest is not None else _ends(last))
+        return _ends(statement.body) and (is_terminator(rest) if rest is not None else _ends(last))
     return False
 
 
 def _ends(block: cst.BaseSuite | None) -> bool:
     if isinstance(block, cst.SimpleStatementSuite):
         return isinstance(block.body[-1], _TERMINATORS)
-    return isinstance(block, cst.IndentedBlock) and bool(block.body) and _is_terminator(block.body[-1])
+    return isinstance(block, cst.IndentedBlock) and bool(block.body) and is_terminator(block.body[-1])
 
 
 _ROUTES = frozenset({"path", "re_path", "url"})  # Django's URL conf entries: (route, view, ..., name=)
@@ -273,7 +273,7 @@ class _Class:
 
 
 @dataclass
-class _Function:
+class Function:
     node: cst.FunctionDef
     doom: str | None = None  # why the whole function should go (only applied with unsafe fixes)
     params: dict[str, list[object]] = field(default_factory=dict)  # @pytest.mark.parametrize("n", [...])
@@ -288,26 +288,26 @@ _PARAMETRIZE = m.Call(
 )
 
 
-_TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_tests?\.py$|conftest\.py$)")
+TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_tests?\.py$|conftest\.py$)")
 
 
 def is_test_file(rel: str) -> bool:
     """Whether a root-relative path is a test module (or a conftest.py) by pytest's conventions."""
-    return _TEST_FILE.search(rel) is not None
+    return TEST_FILE.search(rel) is not None
 
 
-_SET_UP = frozenset({"setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "asyncSetUp"})
+SET_UP = frozenset({"setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "asyncSetUp"})
 _FIXTURE = m.Name("fixture") | m.Attribute(attr=m.Name("fixture"))
 
 
-def _calls_own_method(node: ast.AST, name: str) -> bool:
+def calls_own_method(node: ast.AST, name: str) -> bool:
     """`self.name(...)`."""
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or node.func.attr != name:
         return False
     return isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
 
 
-def _methods_named(statements: Sequence[cst.BaseStatement], names: Container[str]) -> list[cst.FunctionDef]:
+def methods_named(statements: Sequence[cst.BaseStatement], names: Container[str]) -> list[cst.FunctionDef]:
     return [s for s in statements if isinstance(s, cst.FunctionDef) and s.name.value in names]
 
 
@@ -335,15 +335,15 @@ def _parametrized(decorator: cst.Decorator) -> tuple[str, list[object]] | None:
 
 
 @dataclass
-class _State:
+class State:
     refs: dict[tuple[int, int, int, int], FlagRef] = field(default_factory=dict)
     truth: set[int] = field(default_factory=set)
     elifs: set[int] = field(default_factory=set)
     spliced: dict[int, cst.CSTNode] = field(default_factory=dict)
     after: dict[int, list[cst.EmptyLine]] = field(default_factory=dict)
     padding: dict[int, cst.CSTNode] = field(default_factory=dict)
-    functions: list[_Function] = field(default_factory=list)
-    decorated: list[_Function | _Class] = field(default_factory=list)  # the definitions being visited
+    functions: list[Function] = field(default_factory=list)
+    decorated: list[Function | _Class] = field(default_factory=list)  # the definitions being visited
     guarded: int = 0  # depth of try/with blocks around the current node
     constant_stores: bool = False  # some `name = <synthetic constant>` exists (inlining may apply)
     refold: bool = False  # new constants appeared after their surroundings were folded
@@ -371,7 +371,7 @@ def _removed(result: object) -> bool:
     )
 
 
-class _KeepBlankLines(cst.CSTTransformer):
+class KeepBlankLines(cst.CSTTransformer):
     """When a statement goes, the blank lines above it move to the next statement of its block,
     so removing an import or a constant never glues two groups of code together.
     """
@@ -403,9 +403,9 @@ class _KeepBlankLines(cst.CSTTransformer):
         if isinstance(original_node, (cst.Module, cst.IndentedBlock)):
             self._pending.pop()
             if isinstance(original_node, cst.Module) and isinstance(result, cst.Module):
-                return _no_new_blank_start(original_node, result)
+                return no_new_blank_start(original_node, result)
             if isinstance(original_node, cst.IndentedBlock) and isinstance(result, cst.IndentedBlock):
-                kept = _opening_kept(original_node.body, result.body)
+                kept = opening_kept(original_node.body, result.body)
                 if id(original_node) in self._function_bodies:
                     kept = self._after_docstring(original_node.body, kept)
                 return result if kept is result.body else result.with_changes(body=kept)
@@ -435,10 +435,10 @@ class _KeepBlankLines(cst.CSTTransformer):
     ) -> Sequence[cst.BaseStatement]:
         """When the statement after a function's docstring went, the one that now follows it is
         spaced as the module spaces its other functions' docstrings from their code."""
-        if len(before) < 2 or len(after) < 2 or not _is_docstring(before[0]) or id(before[1]) not in self._removed_ids:
+        if len(before) < 2 or len(after) < 2 or not is_docstring(before[0]) or id(before[1]) not in self._removed_ids:
             return after
         follower = after[1]
-        count = _blank_prefix(follower.leading_lines)
+        count = blank_prefix(follower.leading_lines)
         gap = self.docstring_gap()
         if gap is None or gap == count:
             return after
@@ -467,7 +467,7 @@ def _detached(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
     return head if any(line.comment is not None for line in head) else []
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
+def is_docstring(statement: cst.BaseStatement) -> bool:
     return (
         isinstance(statement, cst.SimpleStatementLine)
         and len(statement.body) == 1
@@ -500,31 +500,31 @@ def docstring_gap(source: str) -> int | None:
     return 0 if counts[0] > counts[1] else 1
 
 
-def _no_new_blank_start(before: cst.Module, after: cst.Module) -> cst.Module:
+def no_new_blank_start(before: cst.Module, after: cst.Module) -> cst.Module:
     """A file whose first statement went must not start with the blank lines of the next one; a
     file whose every statement went (and that holds no comment) is empty, not a blank line."""
     if before.body and not after.body and not any(line.comment for line in (*after.header, *after.footer)):
         return after.with_changes(header=[], footer=[], has_trailing_newline=False)
-    body = _opening_kept(before.body, after.body)
+    body = opening_kept(before.body, after.body)
     return after if body is after.body else after.with_changes(body=body)
 
 
-def _opening_kept(
+def opening_kept(
     before: Sequence[cst.BaseStatement], after: Sequence[cst.BaseStatement]
 ) -> Sequence[cst.BaseStatement]:
     """`after` (a block's or module's statements once some went), opening without blank lines when
     `before` did: the blank lines of a new first statement separated it from one that is gone.
     """
-    if not after or (before and _blank_prefix(before[0].leading_lines)):
+    if not after or (before and blank_prefix(before[0].leading_lines)):
         return after
     first = after[0]
-    count = _blank_prefix(first.leading_lines)
+    count = blank_prefix(first.leading_lines)
     if not count:
         return after
     return [first.with_changes(leading_lines=first.leading_lines[count:]), *after[1:]]
 
 
-def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> int:
+def blank_prefix(lines: Sequence[cst.EmptyLine]) -> int:
     count = 0
     for line in lines:
         if line.comment is not None:
@@ -533,10 +533,10 @@ def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> int:
     return count
 
 
-class _KeepConstants(_KeepBlankLines):
+class KeepConstants(KeepBlankLines):
     """A transformer that carries the synthetic mark over to the copies LibCST makes of a node."""
 
-    constants: _Constants
+    constants: Constants
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
         result = super().on_leave(original_node, updated_node)

@@ -17,10 +17,10 @@ from flaglint.engine.uses import UseIndex
 from flaglint.engine.workspace import Workspace, digest_of, discover
 from flaglint.fix.base import Note
 from flaglint.fix.project.cascade import Checks, Context, Run, run_cascade
-from flaglint.fix.project.routes import _route_names_used, _truthy
+from flaglint.fix.project.routes import _truthy, route_names_used
 from flaglint.fix.step import FileEdit, Step
-from flaglint.fix.texts import _mentions, _Texts
-from flaglint.fix.workers import _READS, _reparse_problem, _Retired, _RetireJob, _run_retire
+from flaglint.fix.texts import Texts, _mentions
+from flaglint.fix.workers import READS, Retired, RetireJob, reparse_problem, run_retire
 from flaglint.model import FlagRef, KeySource, Problem, RefKind
 
 
@@ -107,7 +107,7 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
         keep = {**more, **keep}
     notes = list(step.notes)
     called = {p.id: p.name.rsplit(".", 1)[-1] for p in workspace.patterns}
-    functions = {called.get(r.pattern, "") for refs in retired.targets.values() for r in refs if r.kind in _READS}
+    functions = {called.get(r.pattern, "") for refs in retired.targets.values() for r in refs if r.kind in READS}
     functions.discard("")
     mentioning = ((rel, text) for rel, text, _ in texts.everywhere(sorted(functions)))
     for rel, line, function in sdk_mocks(mentioning, functions):
@@ -155,10 +155,10 @@ def _retire_checks(run: Run) -> Checks:
         else:
             others.setdefault(ref.path, []).append(ref)
     all_files = workspace.files if not paths else discover(workspace.root, [workspace.root], config)[0]
-    texts = _Texts(workspace, all_files)
+    texts = Texts(workspace, all_files)
     problems: list[Problem] = [p for p in result.problems if p.path in targets]
     done_checks = Checks(targets, texts.edits, all_files, notes, problems, set())
-    jobs: list[_RetireJob] = []
+    jobs: list[RetireJob] = []
     encodings: dict[str, str] = {}
     for rel in sorted(targets):
         found = texts.text(rel)
@@ -172,7 +172,7 @@ def _retire_checks(run: Run) -> Checks:
             scanned = link(scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs, workspace.lookup)
             refs = [r for r in scanned if r.key in values]
             rest = [r for r in scanned if r.key not in values]
-        reads = tuple(r.span for r in rest if r.kind in _READS)
+        reads = tuple(r.span for r in rest if r.kind in READS)
         for ref in refs:
             # a flag object's declaration names it (its symbol) as a check on it does
             objects = ref.kind is RefKind.DECLARATION or ref.key_source is KeySource.OBJECT
@@ -182,8 +182,8 @@ def _retire_checks(run: Run) -> Checks:
         checks = tuple(ref for ref in refs if ref.kind is not RefKind.DECLARATION)
         if checks:
             refusing = any(r.kind is RefKind.DECORATOR and not _truthy(values[r.key or ""]) for r in checks)
-            named = _route_names_used(texts, rel, text) if refusing else ()
-            jobs.append(_RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named)))
+            named = route_names_used(texts, rel, text) if refusing else ()
+            jobs.append(RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named)))
             encodings[rel] = encoding
     for job, done in zip(jobs, _memoized(run, jobs), strict=True):
         notes.extend(done.notes)
@@ -203,26 +203,26 @@ def _retire_checks(run: Run) -> Checks:
     return done_checks
 
 
-def _memoized(run: Run, jobs: list[_RetireJob]) -> list[_Retired]:
+def _memoized(run: Run, jobs: list[RetireJob]) -> list[Retired]:
     """Each job's rewrite, from the plan's memo when an earlier stage of the same plan made it
     (a file where no unsafe fix applies rewrites the same with unsafe fixes); the rest on every
     core."""
 
-    def key(job: _RetireJob) -> tuple[object, ...]:
+    def key(job: RetireJob) -> tuple[object, ...]:
         unsafe = job.unsafe and job.rel not in run.same_when_unsafe
         return (job.rel, job.text, tuple(sorted(job.values.items())), unsafe, job.refs, job.reads, job.named)
 
     missing = [job for job in jobs if key(job) not in run.memo]
-    for job, done in zip(missing, _run_retire(missing, run.workspace.patterns, run.workspace.jobs), strict=True):
+    for job, done in zip(missing, run_retire(missing, run.workspace.patterns, run.workspace.jobs), strict=True):
         run.memo[key(job)] = done
     return [run.memo[key(job)] for job in jobs]
 
 
-def _project_passes(run: Run, retired: Checks, keep: AbstractSet[tuple[str, str]]) -> tuple[Step, _Texts]:
+def _project_passes(run: Run, retired: Checks, keep: AbstractSet[tuple[str, str]]) -> tuple[Step, Texts]:
     """The project-wide passes (`cascade.CASCADE`) over the rewritten checks, none of which
     deletes a definition in `keep` ((file, name) pairs); then the edits, each re-parsed."""
     workspace = run.workspace
-    texts = _Texts(workspace, retired.all_files, dict(retired.texts))
+    texts = Texts(workspace, retired.all_files, dict(retired.texts))
     context = Context(run, retired, texts, keep, list(retired.notes), list(retired.problems), set(retired.validated))
     run_cascade(context)
     problems = context.problems
@@ -235,7 +235,7 @@ def _project_passes(run: Run, retired: Checks, keep: AbstractSet[tuple[str, str]
             continue
         if rel not in context.validated:
             original = decode_with_encoding(rel, before)
-            problem = _reparse_problem(rel, text, original[0] if isinstance(original, tuple) else None)
+            problem = reparse_problem(rel, text, original[0] if isinstance(original, tuple) else None)
             if problem is not None:
                 problems.append(problem)
                 continue
@@ -247,7 +247,7 @@ def _project_passes(run: Run, retired: Checks, keep: AbstractSet[tuple[str, str]
     return step, texts
 
 
-def _use_index(texts: _Texts) -> UseIndex:
+def _use_index(texts: Texts) -> UseIndex:
     """The use index over the project as this plan leaves it: every Python file (excluded
     folders, tests and migrations too) and every template and text file."""
     workspace = texts.workspace

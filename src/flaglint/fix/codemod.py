@@ -14,18 +14,18 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from flaglint.engine.patterns import Pattern
-from flaglint.fix.base import Note, Rewrite, _Constants
+from flaglint.fix.base import Constants, Note, Rewrite
 from flaglint.fix.dataflow import (
-    _DropUnreadLocals,
-    _InlineCandidates,
-    _InlineConstants,
-    _newly_unread_locals,
-    _scope_changes,
+    DropUnreadLocals,
+    InlineCandidates,
+    InlineConstants,
     _wrappers,
+    newly_unread_locals,
+    scope_changes,
 )
 from flaglint.fix.definitions import release
-from flaglint.fix.imports import _drop_new_unused_imports
-from flaglint.fix.reduce import _restore, _statement_lines, _touched_positions, _touches_functions, _without_untouched
+from flaglint.fix.imports import drop_new_unused_imports
+from flaglint.fix.reduce import restore, statement_lines, touched_positions, touches_functions, without_untouched
 from flaglint.fix.retire import _Retire
 from flaglint.model import FlagRef, Span
 
@@ -49,7 +49,7 @@ def rewrite(
     already `reduced` (untouched defs stood in for), `expand` maps its code to the whole file's
     (imports are judged on that). `named`: route names used elsewhere in the project.
     """
-    constants = _Constants()
+    constants = Constants()
 
     @functools.cache
     def whole() -> str:
@@ -58,11 +58,11 @@ def rewrite(
 
     retire = _Retire(path, refs, values, patterns, constants, unsafe, whole, reads, named)
     # Every pass works on the module with untouched top-level statements stood in for: metadata
-    # and visits then cost what the touched statements cost; `_restore` puts the rest back.
-    module, originals = (tree, {}) if reduced else _without_untouched(tree, refs)
+    # and visits then cost what the touched statements cost; `restore` puts the rest back.
+    module, originals = (tree, {}) if reduced else without_untouched(tree, refs)
     # One CPython parse, when needed, serves the positions and the scope check.
-    statements = functools.cache(lambda: _statement_lines(text if text is not None else tree.code))
-    touched = _touched_positions(module, statements(), refs) if reduced else None
+    statements = functools.cache(lambda: statement_lines(text if text is not None else tree.code))
+    touched = touched_positions(module, statements(), refs) if reduced else None
     if touched is not None:
         retire.positions, retire.untouched = touched
         new = module.visit(retire)
@@ -82,28 +82,28 @@ def rewrite(
     for _ in range(8):  # inlining exposes more folding; a handful of rounds reaches the fixed point
         if not stores:
             break
-        candidates = _InlineCandidates(constants)
+        candidates = InlineCandidates(constants)
         MetadataWrapper(new, unsafe_skip_copy=True).visit(candidates)
         drop, uses = candidates.inlinable()
         if not drop:
             break
-        inlined = new.visit(_InlineConstants(constants, drop, uses))
+        inlined = new.visit(InlineConstants(constants, drop, uses))
         fold = _Retire(path, (), values, patterns, constants, unsafe, whole)
         new = MetadataWrapper(inlined, unsafe_skip_copy=True).visit(fold)
         notes.extend(fold.state.notes)
         arguments.update(dict.fromkeys(fold.state.arguments))
         dropped = dropped or fold.state.dropped_bindings
         stores = fold.state.constant_stores
-    if changed and dropped and _touches_functions(statements(), refs):
-        broken = _scope_changes(module, new)
+    if changed and dropped and touches_functions(statements(), refs):
+        broken = scope_changes(module, new)
         if broken:
             message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
             return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message)))
     if changed:
-        unread = _newly_unread_locals(module, new, module.code, new.code)
+        unread = newly_unread_locals(module, new, module.code, new.code)
         if unread:
-            new = new.visit(_DropUnreadLocals(unread))
-    new = _restore(new, originals)
+            new = new.visit(DropUnreadLocals(unread))
+    new = restore(new, originals)
     released = tuple(retire.state.released)
     if released:  # a reduced module may lack the tearDown: clean releases the whole file again then
         new = release(new, released)
@@ -116,7 +116,7 @@ def rewrite(
         whole_new = expand(new_code) if expand else new_code
         pruned = new
         if whole_old is not None and whole_new is not None:
-            pruned = _drop_new_unused_imports(whole_old, new, whole_new)
+            pruned = drop_new_unused_imports(whole_old, new, whole_new)
         if pruned is not new:
             new, new_code = pruned, pruned.code
     if not unsafe:

@@ -11,20 +11,20 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
-from flaglint.fix.base import _Constants, _KeepConstants, _pure
+from flaglint.fix.base import Constants, KeepConstants, _pure
 from flaglint.fix.imports import _mentions
 
 # --- data flow after folding ----------------------------------------------------------------------
 
 
-class _InlineCandidates(cst.CSTVisitor):
+class InlineCandidates(cst.CSTVisitor):
     """`name = <constant>` that can be inlined: assigned once in its function, directly in the
     function's own block (so it always runs), and read only after it (so every read sees it).
     """
 
     METADATA_DEPENDENCIES = (ScopeProvider,)
 
-    def __init__(self, constants: _Constants) -> None:
+    def __init__(self, constants: Constants) -> None:
         super().__init__()
         self.constants = constants
         self.order: dict[int, int] = {}
@@ -69,10 +69,10 @@ class _InlineCandidates(cst.CSTVisitor):
         return drop, uses
 
 
-class _InlineConstants(_KeepConstants):
+class InlineConstants(KeepConstants):
     """Replace the reads of inlinable constants and drop their assignments."""
 
-    def __init__(self, constants: _Constants, drop: set[int], uses: dict[int, object]) -> None:
+    def __init__(self, constants: Constants, drop: set[int], uses: dict[int, object]) -> None:
         super().__init__()
         self.constants = constants
         self.drop = drop
@@ -103,7 +103,7 @@ def _function_scopes(tree: cst.Module) -> dict[tuple[str, ...], tuple[set[str], 
 _DYNAMIC_SCOPE = re.compile(r"\b(?:locals|vars|eval|exec)\s*\(|\b(?:global|nonlocal)\b")
 
 
-def _newly_unread_locals(before: cst.Module, after: cst.Module, old_code: str, new_code: str) -> set[int]:
+def newly_unread_locals(before: cst.Module, after: cst.Module, old_code: str, new_code: str) -> set[int]:
     """The `name = value` statements of `after` (one plain name assigned, in a function) whose
     name the rewrite left unread: read in that function before, read nowhere now (ruff's F841).
     Functions that reach their locals dynamically (`locals()`, `eval`, `global`) are left alone.
@@ -139,7 +139,7 @@ def _newly_unread_locals(before: cst.Module, after: cst.Module, old_code: str, n
     return unread
 
 
-class _DropUnreadLocals(cst.CSTTransformer):
+class DropUnreadLocals(cst.CSTTransformer):
     """`name = value` with `name` unread: the value stays as a statement where evaluating it may
     matter (a call: `Model.objects.get(...)` that raises), else the statement goes."""
 
@@ -208,7 +208,7 @@ def _symbol_scopes(code: str) -> dict[tuple[str, ...], tuple[set[str], set[str]]
 _COMPREHENSIONS = frozenset({"listcomp", "setcomp", "dictcomp", "genexpr"})
 
 
-def _scope_changes(before: cst.Module, after: cst.Module) -> list[str]:
+def scope_changes(before: cst.Module, after: cst.Module) -> list[str]:
     """Names whose scope the rewrite would change: a deleted branch held the last binding of a
     local that is still read (it would turn into a free variable), or a deleted global/nonlocal.
     """
@@ -227,7 +227,7 @@ def _scope_changes(before: cst.Module, after: cst.Module) -> list[str]:
     return changes
 
 
-def _wrappers(tree: cst.Module, constants: _Constants) -> list[tuple[str, str]]:
+def _wrappers(tree: cst.Module, constants: Constants) -> list[tuple[str, str]]:
     found = []
     for statement in tree.body:
         if not isinstance(statement, cst.FunctionDef) or not isinstance(statement.body, cst.IndentedBlock):

@@ -11,17 +11,17 @@ import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
 from flaglint.fix.base import (
+    Constants,
+    KeepBlankLines,
+    KeepConstants,
     Note,
     Rewrite,
-    _Constants,
-    _KeepBlankLines,
-    _KeepConstants,
-    _only_calls_super,
     _pure,
     is_fixture,
+    only_calls_super,
 )
-from flaglint.fix.dataflow import _scope_changes
-from flaglint.fix.imports import _drop_new_unused_imports
+from flaglint.fix.dataflow import scope_changes
+from flaglint.fix.imports import drop_new_unused_imports
 from flaglint.fix.retire import _Retire
 from flaglint.model import ModuleName
 
@@ -34,7 +34,7 @@ def release(tree: cst.Module, names: Iterable[tuple[str, str]]) -> cst.Module:
     wanted = set(names)
     delete = m.Expr(m.Call(func=m.Attribute(attr=m.Name("delete")), args=[]))
 
-    class Release(_KeepBlankLines):
+    class Release(KeepBlankLines):
         def __init__(self) -> None:
             super().__init__()
             self.scope: list[str] = []
@@ -76,7 +76,7 @@ def release(tree: cst.Module, names: Iterable[tuple[str, str]]) -> cst.Module:
             self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
         ) -> cst.FunctionDef | cst.RemovalSentinel:
             self.scope.pop()
-            if self.emptied.pop() and _only_calls_super(updated_node):
+            if self.emptied.pop() and only_calls_super(updated_node):
                 return cst.RemoveFromParent()
             return updated_node
 
@@ -92,7 +92,7 @@ def remove_definitions(
     wanted = set(names)
     removed: list[str] = []
 
-    class Remover(_KeepBlankLines):
+    class Remover(KeepBlankLines):
         def __init__(self) -> None:
             super().__init__()
             self.prefix: list[str] = []
@@ -142,7 +142,7 @@ def remove_definitions(
 
     new = tree.visit(Remover())
     if imports and removed:
-        new = _drop_new_unused_imports(tree.code, new, new.code)
+        new = drop_new_unused_imports(tree.code, new, new.code)
     return new, removed
 
 
@@ -168,7 +168,7 @@ def remove_requesters(tree: cst.Module, fixtures: Iterable[str]) -> tuple[cst.Mo
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
         return any(p.name.value in wanted for p in every)
 
-    class Remover(_KeepBlankLines):
+    class Remover(KeepBlankLines):
         METADATA_DEPENDENCIES = (PositionProvider,)
 
         def __init__(self) -> None:
@@ -206,7 +206,7 @@ def remove_requesters(tree: cst.Module, fixtures: Iterable[str]) -> tuple[cst.Mo
 
     new = MetadataWrapper(tree, unsafe_skip_copy=True).visit(Remover())
     if removed:
-        new = _drop_new_unused_imports(old_code, new, new.code)
+        new = drop_new_unused_imports(old_code, new, new.code)
     return new, removed
 
 
@@ -230,12 +230,12 @@ def comment_words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-class _InlineCalls(_KeepConstants):
+class _InlineCalls(KeepConstants):
     """Replace calls of functions known to return a constant (by qualified name) with the constant."""
 
     METADATA_DEPENDENCIES = (ScopeProvider,)
 
-    def __init__(self, targets: Mapping[str, str], module: ModuleName, constants: _Constants) -> None:
+    def __init__(self, targets: Mapping[str, str], module: ModuleName, constants: Constants) -> None:
         super().__init__()
         self.targets = targets
         self.module = module
@@ -267,7 +267,7 @@ def inline_calls(path: str, tree: cst.Module, targets: Mapping[str, str], module
     """Replace calls of `targets` (qualified function name -> literal) and fold what that makes
     constant; calls whose arguments might have side effects stay (and are noted).
     """
-    constants = _Constants()
+    constants = Constants()
     inliner = _InlineCalls(targets, module, constants)
     new = MetadataWrapper(tree, unsafe_skip_copy=True).visit(inliner)
     notes = [
@@ -277,10 +277,10 @@ def inline_calls(path: str, tree: cst.Module, targets: Mapping[str, str], module
         return Rewrite(path, tree, False, tuple(notes)), 0
     fold = _Retire(path, (), {}, {}, constants, True)
     new = MetadataWrapper(new, unsafe_skip_copy=True).visit(fold)
-    if fold.state.dropped_bindings and _scope_changes(tree, new):
+    if fold.state.dropped_bindings and scope_changes(tree, new):
         message = "left unchanged: inlining would change the scope of a name"
         return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message))), 0
     old_code, new_code = tree.code, new.code
-    new = _drop_new_unused_imports(old_code, new, new_code)
+    new = drop_new_unused_imports(old_code, new, new_code)
     new_code = new.code
     return Rewrite(path, new, new_code != old_code, tuple(notes), code=new_code), inliner.inlined

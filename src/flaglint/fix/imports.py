@@ -14,7 +14,7 @@ import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
 
 from flaglint.engine.source import next_token, prose_string
-from flaglint.fix.base import _blank, _blank_prefix, _no_new_blank_start, _opening_kept, _pure
+from flaglint.fix.base import _blank, _pure, blank_prefix, no_new_blank_start, opening_kept
 
 _NAME_USE = re.compile(r"(?<![\w.])[^\W\d]\w*")
 
@@ -24,7 +24,7 @@ def _mentions(code: str) -> collections.Counter[str]:
     return collections.Counter(_NAME_USE.findall(code))
 
 
-def _drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) -> cst.Module:
+def drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) -> cst.Module:
     """Remove the imports the rewrite left unused: module-level ones and those inside functions.
 
     A name that appears nowhere in the new text but in its own import cannot be used (a name in
@@ -41,10 +41,10 @@ def _drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) ->
         nested = _NestedImports(counts)
         visited = after.with_changes(body=body).visit(nested)
         if nested.changed:
-            return _no_new_blank_start(after, visited.with_changes(footer=[*carry, *after.footer]))
+            return no_new_blank_start(after, visited.with_changes(footer=[*carry, *after.footer]))
     if not changed:
         return after
-    return _no_new_blank_start(after, after.with_changes(body=body, footer=[*carry, *after.footer]))
+    return no_new_blank_start(after, after.with_changes(body=body, footer=[*carry, *after.footer]))
 
 
 _INDENTED_IMPORT = re.compile(r"^[ \t]+(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+\(?([^)\n#]+)", re.M)
@@ -69,7 +69,7 @@ def _without_unused_imports(
     carry: list[cst.EmptyLine] = []
     changed = False
     for statement in statements:
-        if carry and not _blank_prefix(statement.leading_lines):
+        if carry and not blank_prefix(statement.leading_lines):
             statement = statement.with_changes(leading_lines=[*carry, *statement.leading_lines])
         carry = []
         if isinstance(statement, cst.Try) and _optional_import_gone(statement, counts):
@@ -106,7 +106,7 @@ class _NestedImports(cst.CSTTransformer):
         if not changed or not body:
             return updated_node
         self.changed = True
-        return updated_node.with_changes(body=_opening_kept(updated_node.body, body))
+        return updated_node.with_changes(body=opening_kept(updated_node.body, body))
 
 
 _IMPORT_ERRORS = m.Name("ImportError") | m.Name("ModuleNotFoundError")
@@ -237,7 +237,7 @@ def _remove_aliases(statement: cst.SimpleStatementLine, unused: set[str]) -> cst
     return statement.with_changes(body=body)
 
 
-class _ReplaceName(cst.CSTTransformer):
+class ReplaceName(cst.CSTTransformer):
     """Replace reads of a name (not attribute names or keywords) with fresh constants."""
 
     def __init__(self, name: str, make: Callable[[], cst.BaseExpression]) -> None:
@@ -259,7 +259,7 @@ class _ReplaceName(cst.CSTTransformer):
         return updated_node
 
 
-class _BindingCounter(cst.CSTVisitor):
+class BindingCounter(cst.CSTVisitor):
     """Every place that binds a name or declares it global/nonlocal, by syntax alone."""
 
     def __init__(self) -> None:

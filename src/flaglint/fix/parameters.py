@@ -22,9 +22,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from flaglint.engine.scan import last_name
 from flaglint.engine.source import common_frame
-from flaglint.fix.base import Note, Rewrite, _Constants, _is_docstring, _KeepBlankLines, _literal, _pure
-from flaglint.fix.dataflow import _scope_changes
-from flaglint.fix.imports import _BindingCounter, _drop_new_unused_imports, _ReplaceName
+from flaglint.fix.base import Constants, KeepBlankLines, Note, Rewrite, _literal, _pure, is_docstring
+from flaglint.fix.dataflow import scope_changes
+from flaglint.fix.imports import BindingCounter, ReplaceName, drop_new_unused_imports
 from flaglint.fix.retire import _Retire
 
 LINE_LENGTH = 88  # black's and ruff's default: a call that now fits goes back on one line
@@ -247,7 +247,7 @@ def survey(
     return Survey(tuple(visitor.definitions), visitor.agreeing, tuple(visitor.others))
 
 
-class _DropArgument(_KeepBlankLines):
+class _DropArgument(KeepBlankLines):
     """Remove the argument that gives `param` from every call of `name`; a call that then fits
     on its line goes back on one line, as a formatter would put it."""
 
@@ -355,7 +355,7 @@ def _without_field(docstring: cst.SimpleString, param: str) -> cst.SimpleString:
 
 
 class _DropParameter(cst.CSTTransformer):
-    def __init__(self, name: str, param: str, literal: str | None, constants: _Constants) -> None:
+    def __init__(self, name: str, param: str, literal: str | None, constants: Constants) -> None:
         super().__init__()
         self.name, self.param, self.literal, self.constants = name, param, literal, constants
         self.done = 0
@@ -364,7 +364,7 @@ class _DropParameter(cst.CSTTransformer):
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         if original_node.name.value != self.name:
             return updated_node
-        if _BindingCounter.of(updated_node.body)[self.param] or "locals" in cst.Module([]).code_for_node(
+        if BindingCounter.of(updated_node.body)[self.param] or "locals" in cst.Module([]).code_for_node(
             updated_node.body
         ):
             self.refused = f"`{self.param}` is rebound or read through locals() inside `{self.name}`"
@@ -378,7 +378,7 @@ class _DropParameter(cst.CSTTransformer):
             read.append(True)
             return self.constants.make(self.literal or "None")
 
-        body = updated_node.body.visit(_ReplaceName(self.param, constant))
+        body = updated_node.body.visit(ReplaceName(self.param, constant))
         assert isinstance(body, cst.BaseSuite)
         if read and self.literal is None:
             self.refused = f"`{self.name}` still reads `{self.param}`"
@@ -392,7 +392,7 @@ def _undocumented(body: cst.BaseSuite, param: str) -> cst.BaseSuite:
     if not isinstance(body, cst.IndentedBlock) or not body.body:
         return body
     first = body.body[0]
-    if not _is_docstring(first):
+    if not is_docstring(first):
         return body
     assert isinstance(first, cst.SimpleStatementLine)
     expression = first.body[0]
@@ -449,7 +449,7 @@ def _ordered(params: cst.Parameters) -> list[cst.CSTNode]:
 def drop_parameter(path: str, tree: cst.Module, name: str, param: str, literal: str | None) -> Rewrite:
     """`tree` with `param` gone from the definition of `name` and its reads folded as `literal`
     (with None, the parameter must be read nowhere)."""
-    constants = _Constants()
+    constants = Constants()
     dropper = _DropParameter(name, param, literal, constants)
     new = tree.visit(dropper)
     if dropper.refused or dropper.done != 1:
@@ -457,10 +457,10 @@ def drop_parameter(path: str, tree: cst.Module, name: str, param: str, literal: 
         return Rewrite(path, tree, False, (Note(path, 0, None, "review", f"kept `{param}` of `{name}`: {why}"),))
     fold = _Retire(path, (), {}, {}, constants, True)
     new = MetadataWrapper(new, unsafe_skip_copy=True).visit(fold)
-    if fold.state.dropped_bindings and _scope_changes(tree, new):
+    if fold.state.dropped_bindings and scope_changes(tree, new):
         why = "folding it would change the scope of a name"
         return Rewrite(path, tree, False, (Note(path, 0, None, "review", f"kept `{param}` of `{name}`: {why}"),))
-    new = _drop_new_unused_imports(tree.code, new, new.code)
+    new = drop_new_unused_imports(tree.code, new, new.code)
     return Rewrite(path, new, new.code != tree.code, tuple(fold.state.notes), code=new.code)
 
 
@@ -468,7 +468,7 @@ def unread_parameters(old: str, new: str) -> Iterator[tuple[str, str]]:
     """(function, parameter) for the parameters a rewrite left unread: read in `old`, in a
     function that `new` still has (same chain of enclosing definitions), and read nowhere there.
     `self`/`cls` of a method and `*args`/`**kwargs` are never offered."""
-    if not _maybe_unread(old, new):
+    if not maybe_unread(old, new):
         return
     try:
         before, after = _functions(ast.parse(old)), _functions(ast.parse(new))
@@ -487,16 +487,16 @@ _WORD = re.compile(r"[^\W\d]\w*")
 _HEADER = re.compile(r"\bdef[ \t]+\w+[ \t]*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 
 
-def _changed_middle(old: str, new: str) -> tuple[str, str]:
+def changed_middle(old: str, new: str) -> tuple[str, str]:
     """The parts of `old` and `new` between their common first and last lines."""
     start, tail = common_frame(old, new)
     return old[start : len(old) - tail], new[start : len(new) - tail]
 
 
-def _maybe_unread(old: str, new: str) -> bool:
+def maybe_unread(old: str, new: str) -> bool:
     """A cheap look before two parses: some name is mentioned fewer times where the texts differ,
     and is in the parameter list of a `def` in `new`."""
-    before, after = _changed_middle(old, new)
+    before, after = changed_middle(old, new)
     old_counts, new_counts = Counter(_WORD.findall(before)), Counter(_WORD.findall(after))
     fewer = {word for word, n in old_counts.items() if new_counts[word] < n and not keyword.iskeyword(word)}
     fewer -= {"self", "cls"}  # never offered (see unread_parameters)

@@ -14,7 +14,7 @@ from flaglint.model import FlagRef
 _MARKER = "flaglint-stand-in-"
 
 
-def _statement_lines(text: str) -> list[tuple[int, int, bool]] | None:
+def statement_lines(text: str) -> list[tuple[int, int, bool]] | None:
     """(first line, last line, holds a function scope) of each top-level statement as LibCST counts
     them (`a; b` is one), from CPython's parser at a fraction of LibCST's position cost; None when
     the text does not parse.
@@ -36,7 +36,7 @@ def _statement_lines(text: str) -> list[tuple[int, int, bool]] | None:
     return found
 
 
-def _touched_positions(
+def touched_positions(
     tree: cst.Module, statements: list[tuple[int, int, bool]] | None, refs: Sequence[FlagRef]
 ) -> tuple[dict[cst.CSTNode, CodeRange], set[int]] | None:
     """Positions of the nodes in the top-level statements that hold a reference, computed on
@@ -64,7 +64,7 @@ def _touched_positions(
     return positions, untouched
 
 
-def _touches_functions(statements: list[tuple[int, int, bool]] | None, refs: Sequence[FlagRef]) -> bool:
+def touches_functions(statements: list[tuple[int, int, bool]] | None, refs: Sequence[FlagRef]) -> bool:
     """Whether a top-level statement holding a reference holds a function scope: only then can
     removing dead code change the scope of a name (the check costs a scope analysis).
     """
@@ -74,10 +74,10 @@ def _touches_functions(statements: list[tuple[int, int, bool]] | None, refs: Seq
     return any(scoped and any(first <= n <= last for n in lines) for first, last, scoped in statements)
 
 
-def _without_untouched(tree: cst.Module, refs: Sequence[FlagRef]) -> tuple[cst.Module, dict[str, cst.BaseStatement]]:
+def without_untouched(tree: cst.Module, refs: Sequence[FlagRef]) -> tuple[cst.Module, dict[str, cst.BaseStatement]]:
     """The module with each top-level def/class that holds no reference replaced by a marked
     stand-in of the same size: the pass then computes positions and rebuilds nodes only where
-    references are, and `_restore` puts the untouched statements back.
+    references are, and `restore` puts the untouched statements back.
     """
     from flaglint.engine.scan import stand_in
 
@@ -98,7 +98,7 @@ def _without_untouched(tree: cst.Module, refs: Sequence[FlagRef]) -> tuple[cst.M
     return (tree.with_changes(body=body) if originals else tree), originals
 
 
-def _restore(tree: cst.Module, originals: Mapping[str, cst.BaseStatement]) -> cst.Module:
+def restore(tree: cst.Module, originals: Mapping[str, cst.BaseStatement]) -> cst.Module:
     if not originals:
         return tree
     body = []

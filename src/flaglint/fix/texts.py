@@ -18,7 +18,7 @@ from flaglint.model import ModuleName, Problem
 
 
 @dataclass
-class _Texts:
+class Texts:
     """File contents as the plan sees them: edits of this plan over the workspace's view, with
     every file read from disk at most once per plan.
     """
@@ -143,7 +143,7 @@ def _template_files(root: Path, suffixes: AbstractSet[str] = _TEMPLATES) -> Iter
                 yield path.relative_to(root).as_posix()
 
 
-def _left_out(texts: _Texts, folders: set[PurePosixPath]) -> Iterator[tuple[str, str]]:
+def left_out(texts: Texts, folders: set[PurePosixPath]) -> Iterator[tuple[str, str]]:
     """(file, text) of the Python files under `folders` that the project's settings leave out of
     its files (an excluded folder): pytest still collects them, so their requests still count."""
     listed = set(texts.files)
@@ -159,7 +159,7 @@ def _left_out(texts: _Texts, folders: set[PurePosixPath]) -> Iterator[tuple[str,
                 continue
 
 
-def _mentions(values: Mapping[str, str | None], texts: _Texts) -> list[Note]:
+def _mentions(values: Mapping[str, str | None], texts: Texts) -> list[Note]:
     """Strings and comments that still name a retired key, for a person to look at."""
     notes = []
     for key in sorted(values):

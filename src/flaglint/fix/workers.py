@@ -16,7 +16,7 @@ from flaglint.fix.codemod import rewrite
 from flaglint.model import FlagRef, Problem, RefKind, Span
 
 
-def _reparse_problem(rel: str, text: str, original: str | None) -> Problem | None:
+def reparse_problem(rel: str, text: str, original: str | None) -> Problem | None:
     """A rewrite that does not parse is never written: say so instead. The judge is a parser that
     accepts the original: CPython's own, or LibCST's for syntax newer than this interpreter.
     """
@@ -40,7 +40,7 @@ def _reparse_problem(rel: str, text: str, original: str | None) -> Problem | Non
 
 
 @dataclass(frozen=True)
-class _RetireJob:
+class RetireJob:
     """One file to rewrite: its text, the references to retire in it, and the values."""
 
     rel: str
@@ -53,7 +53,7 @@ class _RetireJob:
 
 
 @dataclass(frozen=True)
-class _Retired:
+class Retired:
     """What rewriting one file gave: the new text (None when unchanged) and what to report."""
 
     code: str | None
@@ -70,12 +70,12 @@ _worker_patterns: dict[str, Pattern] = {}
 _PARALLEL_CHARS = 200_000
 
 
-def _init_retire_worker(patterns: tuple[Pattern, ...]) -> None:
+def init_retire_worker(patterns: tuple[Pattern, ...]) -> None:
     global _worker_patterns
     _worker_patterns = {p.id: p for p in patterns}
 
 
-def _retire_file(job: _RetireJob) -> _Retired:
+def _retire_file(job: RetireJob) -> Retired:
     """Parse with LibCST, rewrite, and check the result parses; a file too deep to rewrite is one
     problem, never the end of the run. LibCST sees the file without the defs and methods that hold
     no reference (a reduction); if the stubs do not come back intact, the whole file is rewritten.
@@ -86,20 +86,20 @@ def _retire_file(job: _RetireJob) -> _Retired:
     reduction = reduce_for_rewrite(job.text, lines)
     try:
         if reduction is not None:
-            done = deep(lambda: _rewrite_reduced(job, reduction))
+            done = deep(lambda: rewrite_reduced(job, reduction))
             if done is not None:
                 return done
-        return deep(lambda: _rewrite_whole(job))
+        return deep(lambda: rewrite_whole(job))
     except (RecursionError, MemoryError):
-        return _Retired(None, problems=(Problem(job.rel, 1, 0, "left unchanged: too deeply nested to rewrite"),))
+        return Retired(None, problems=(Problem(job.rel, 1, 0, "left unchanged: too deeply nested to rewrite"),))
 
 
-def _rewrite_whole(job: _RetireJob) -> _Retired:
+def rewrite_whole(job: RetireJob) -> Retired:
     from flaglint.engine.scan import parse
 
     tree = parse(job.rel, job.text)
     if isinstance(tree, Problem):
-        return _Retired(None, problems=(tree,))
+        return Retired(None, problems=(tree,))
     done = rewrite(
         job.rel,
         tree,
@@ -127,7 +127,7 @@ def _released(rel: str, code: str, names: Sequence[tuple[str, str]]) -> str:
     return code if isinstance(tree, Problem) else release(tree, names).code
 
 
-def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
+def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
     """The rewrite of the reduced module, expanded to the whole file; None when it cannot be."""
     from flaglint.engine.astparse import parse as parse_ast
     from flaglint.engine.scan import parse
@@ -164,7 +164,7 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
         # came through verbatim), and each region was a whole statement sequence there in the
         # original: the expansion parses when the reduced text does. Only a failure needs the
         # whole file's parse, for the precise error and the newer-syntax judge.
-        result = _Retired(code, notes, done.wrappers, (), done.fixtures)
+        result = Retired(code, notes, done.wrappers, (), done.fixtures)
     else:
         result = _checked(job, code, notes, done.wrappers, done.fixtures)
     if result.code is not None:  # worked out on the reduced texts, when they are what was rewritten
@@ -178,7 +178,7 @@ def _rewrite_reduced(job: _RetireJob, reduction: Reduction) -> _Retired | None:
     return _with_freed(job, result, done.arguments)
 
 
-def _with_freed(job: _RetireJob, result: _Retired, arguments: tuple[tuple[str, str, str], ...]) -> _Retired:
+def _with_freed(job: RetireJob, result: Retired, arguments: tuple[tuple[str, str, str], ...]) -> Retired:
     """A rewrite's result with what it left without a choice: the call arguments it made constant
     and the parameters it left unread (found here, in the worker, beside the rewrite)."""
     from flaglint.fix.parameters import unread_parameters
@@ -197,32 +197,32 @@ def _moved_span(s: Span, to_reduced: Callable[[int], int]) -> Span:
 
 
 # Kinds of reference that only read a flag (SDK checks, variants, values): a fold may drop them.
-_READS = frozenset({RefKind.CHECK, RefKind.VARIANT, RefKind.VALUE})
+READS = frozenset({RefKind.CHECK, RefKind.VARIANT, RefKind.VALUE})
 
 
 def _checked(
-    job: _RetireJob,
+    job: RetireJob,
     code: str | None,
     notes: tuple[Note, ...],
     wrappers: tuple[tuple[str, str], ...],
     fixtures: tuple[str, ...] = (),
-) -> _Retired:
+) -> Retired:
     if code is None:
-        return _Retired(None, notes, wrappers)
-    problem = _reparse_problem(job.rel, code, job.text)
+        return Retired(None, notes, wrappers)
+    problem = reparse_problem(job.rel, code, job.text)
     if problem is not None:
-        return _Retired(None, notes, (), (problem,))
-    return _Retired(code, notes, wrappers, (), fixtures)
+        return Retired(None, notes, (), (problem,))
+    return Retired(code, notes, wrappers, (), fixtures)
 
 
-def _run_retire(jobs: list[_RetireJob], patterns: tuple[Pattern, ...], workers: int) -> Iterator[_Retired]:
+def run_retire(jobs: list[RetireJob], patterns: tuple[Pattern, ...], workers: int) -> Iterator[Retired]:
     """Rewrite every job, in order: in this process for small batches, else on every core."""
     inline = sum(len(j.text) for j in jobs) < _PARALLEL_CHARS
     yield from parallel_map(
         _retire_file,
         jobs,
         workers=workers,
-        initializer=_init_retire_worker,
+        initializer=init_retire_worker,
         initargs=(patterns,),
         inline=inline,
         chunks_per_worker=8,

@@ -23,12 +23,12 @@ from flaglint.engine.resolve import Definition
 from flaglint.engine.uses import Facts
 from flaglint.engine.workspace import ScanResult, Workspace
 from flaglint.fix.base import Note
-from flaglint.fix.project.declarations import _key_constants, _remove_declarations, _remove_objects, _remove_settings
+from flaglint.fix.project.declarations import key_constants, remove_declarations, remove_objects, remove_settings
 from flaglint.fix.project.requesters import _remove_requesters
-from flaglint.fix.project.signatures import _drop_parameters
-from flaglint.fix.project.unused import _named_at, _remove_unused
-from flaglint.fix.project.wrappers import _inline_wrappers
-from flaglint.fix.texts import _Texts
+from flaglint.fix.project.signatures import drop_parameters
+from flaglint.fix.project.unused import named_at, remove_unused
+from flaglint.fix.project.wrappers import inline_wrappers
+from flaglint.fix.texts import Texts
 from flaglint.model import FlagRef, KeySource, Problem
 
 
@@ -81,7 +81,7 @@ class Context:
 
     run: Run
     retired: Checks
-    texts: _Texts
+    texts: Texts
     keep: AbstractSet[tuple[str, str]]  # (file, definition) the use index found still named
     notes: list[Note]
     problems: list[Problem]
@@ -105,18 +105,18 @@ def _requesters(context: Context) -> None:
 
 def _wrappers(context: Context) -> None:
     workspace, retired = context.run.workspace, context.retired
-    _inline_wrappers(retired.wrappers, workspace, context.texts, context.notes, context.problems, context.keep)
+    inline_wrappers(retired.wrappers, workspace, context.texts, context.notes, context.problems, context.keep)
 
 
 def _parameters(context: Context) -> None:
     candidates = [*context.retired.arguments, *context.retired.unread]
     unsafe = context.run.unsafe
-    context.validated -= _drop_parameters(context.texts, candidates, unsafe, context.notes, context.keep)
+    context.validated -= drop_parameters(context.texts, candidates, unsafe, context.notes, context.keep)
 
 
 def _declarations(context: Context) -> None:
     run = context.run
-    context.declared = _remove_declarations(run.config, run.values, context.texts, context.notes, context.keep)
+    context.declared = remove_declarations(run.config, run.values, context.texts, context.notes, context.keep)
     for rel, names in context.declared.items():
         context.unused.setdefault(rel, []).extend(names)
 
@@ -126,21 +126,21 @@ def _key_constants_pass(context: Context) -> None:
         rel = context.run.workspace.module_file(site.module)
         if rel is not None:
             context.unused.setdefault(rel, []).append(site.name)
-    for rel, names in _key_constants(context.texts, context.run.values, context.run.symbols).items():
+    for rel, names in key_constants(context.texts, context.run.values, context.run.symbols).items():
         context.unused.setdefault(rel, []).extend(names)
 
 
 def _unused(context: Context) -> None:
     for rel, names in sorted(context.unused.items()):
-        gone = _remove_unused(context.texts, rel, names, keep=context.keep)
+        gone = remove_unused(context.texts, rel, names, keep=context.keep)
         kept = {name for path, name in context.keep if path == rel}
         for name in sorted(set(context.declared.get(rel, ())) - set(gone) - kept):
-            where = _named_at(context.texts, rel, name)
+            where = named_at(context.texts, rel, name)
             context.notes.append(Note(rel, 0, None, "review", f"`{name}` is still named{where}; kept"))
 
 
 def _objects(context: Context) -> None:
-    _remove_objects(context.run.workspace, context.texts, context.retired.made, context.notes, context.keep)
+    remove_objects(context.run.workspace, context.texts, context.retired.made, context.notes, context.keep)
 
 
 def _settings(context: Context) -> None:
@@ -148,7 +148,7 @@ def _settings(context: Context) -> None:
     keys = {ref.key for ref in run.result.refs if ref.key in run.values and ref.key_source is KeySource.ATTRIBUTE}
     attributes = [p for p in run.workspace.patterns if p.shape is Shape.ATTRIBUTE and p.match is not None]
     keys |= {key for key in run.values if any(p.key_matches(key) for p in attributes)}  # declared, never read
-    _remove_settings(context.texts, sorted(k for k in keys if k), context.notes, context.keep)
+    remove_settings(context.texts, sorted(k for k in keys if k), context.notes, context.keep)
 
 
 CASCADE: tuple[Pass, ...] = (

@@ -10,17 +10,17 @@ from collections.abc import Set as AbstractSet
 from flaglint.engine.config import Config
 from flaglint.engine.resolve import Definition
 from flaglint.engine.workspace import Workspace
-from flaglint.fix.base import _TEST_FILE, Note
+from flaglint.fix.base import TEST_FILE, Note
 from flaglint.fix.definitions import remove_definitions
-from flaglint.fix.project.unused import _named_at, _remove_unused
-from flaglint.fix.texts import _Texts
+from flaglint.fix.project.unused import named_at, remove_unused
+from flaglint.fix.texts import Texts
 from flaglint.model import Problem
 
 
-def _remove_declarations(
+def remove_declarations(
     config: Config,
     values: Mapping[str, str | None],
-    texts: _Texts,
+    texts: Texts,
     notes: list[Note],
     keep: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> dict[str, list[str]]:
@@ -48,9 +48,9 @@ def _remove_declarations(
     return named
 
 
-def _remove_objects(
+def remove_objects(
     workspace: Workspace,
-    texts: _Texts,
+    texts: Texts,
     made: Iterable[Definition],
     notes: list[Note],
     keep: AbstractSet[tuple[str, str]] = frozenset(),
@@ -65,18 +65,18 @@ def _remove_objects(
         if rel is not None:
             by_file.setdefault(rel, {})[site.name] = site.value
     for rel, names in sorted(by_file.items()):
-        gone = set(_remove_unused(texts, rel, sorted(names), strict=True, keep=keep))
+        gone = set(remove_unused(texts, rel, sorted(names), strict=True, keep=keep))
         for name, key in sorted(names.items()):
             if name in gone:
                 notes.append(Note(rel, 0, key, "declaration", f"removed `{name}`, the flag object of {key!r}"))
             else:
-                where = _named_at(texts, rel, name, strict=True)
+                where = named_at(texts, rel, name, strict=True)
                 message = f"`{name}`, the flag object of {key!r}, is still named{where}; kept"
                 notes.append(Note(rel, 0, key, "review", message))
 
 
-def _remove_settings(
-    texts: _Texts, keys: Sequence[str], notes: list[Note], keep: AbstractSet[tuple[str, str]] = frozenset()
+def remove_settings(
+    texts: Texts, keys: Sequence[str], notes: list[Note], keep: AbstractSet[tuple[str, str]] = frozenset()
 ) -> None:
     """A retired flag read as a setting (an attribute pattern: `settings.ENABLE_X`) is defined by
     `ENABLE_X = ...` at the top of the settings modules: those lines go, with the comments that
@@ -132,7 +132,7 @@ def _without_setting(text: str, key: str) -> str:
     return "".join(lines)
 
 
-def _key_constants(texts: _Texts, values: Mapping[str, str | None], symbols: AbstractSet[str]) -> dict[str, list[str]]:
+def key_constants(texts: Texts, values: Mapping[str, str | None], symbols: AbstractSet[str]) -> dict[str, list[str]]:
     """Module-level constants that spell a retired key (`NEW_HEADER = "new-header"`) in a module
     of key constants: one that defines a name some flag check uses (or, earlier in the same run,
     used) as its key. Nothing may check the flag any more (or never did): the constant goes when
@@ -145,7 +145,7 @@ def _key_constants(texts: _Texts, values: Mapping[str, str | None], symbols: Abs
         quoted = re.escape(key)
         spelled = re.compile(rf"^([^\W\d]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*(['\"]){quoted}\2[ \t]*(?:#.*)?$", re.M)
         for rel, text, _ in texts.containing(key):
-            if _TEST_FILE.search(rel):
+            if TEST_FILE.search(rel):
                 continue
             names = [m.group(1) for m in spelled.finditer(text)]
             constants = set(re.findall(r"^([^\W\d]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*['\"]", text, re.M))

@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 
 from flaglint.fix.base import Note
-from flaglint.fix.texts import _left_out, _Texts
+from flaglint.fix.texts import Texts, left_out
 from flaglint.model import Problem
 
 
-def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], notes: list[Note]) -> set[str]:
+def _remove_requesters(texts: Texts, fixtures: Mapping[str, Sequence[str]], notes: list[Note]) -> set[str]:
     """Tests, fixtures and classes that request a fixture the rewrite removed (it pinned a
     retired flag to its discarded value) are removed too, and so on for fixtures removed that way:
     without them pytest would fail with "fixture not found". Only where a conftest.py fixture is
@@ -52,7 +52,7 @@ def _remove_requesters(texts: _Texts, fixtures: Mapping[str, Sequence[str]], not
     mentions = [re.compile(rf"\b{name}\b") for name in names]
     left = [rel for rel, text, _ in texts.containing(*names) if any(p.search(text) for p in mentions)]
     folders = {PurePosixPath(rel).parent for rel in fixtures if PurePosixPath(rel).name == "conftest.py"}
-    left += [rel for rel, text in _left_out(texts, folders) if any(p.search(text) for p in mentions)]
+    left += [rel for rel, text in left_out(texts, folders) if any(p.search(text) for p in mentions)]
     if not left:
         notes.extend(found)
         return {rel for rel, old in before.items() if texts.edits.get(rel) != old}

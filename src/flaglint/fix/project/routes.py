@@ -7,7 +7,7 @@ import itertools
 import re
 
 from flaglint.fix.base import quoted_names
-from flaglint.fix.texts import _Texts
+from flaglint.fix.texts import Texts
 
 
 def _truthy(literal: str | None) -> bool:
@@ -17,7 +17,7 @@ def _truthy(literal: str | None) -> bool:
 _ROUTE_NAME = re.compile(r"""\bname\s*=\s*["']([\w.-]+)["']""")
 
 
-def _route_names_used(texts: _Texts, rel: str, text: str) -> set[str]:
+def route_names_used(texts: Texts, rel: str, text: str) -> set[str]:
     """The names given in `rel` (`path(..., name="x")`) that another file of the project spells
     as a string: Python (`reverse("x")`, `redirect("app:x")`) or a template (`{% url 'x' %}`)."""
     names = set(_ROUTE_NAME.findall(text))

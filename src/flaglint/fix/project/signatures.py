@@ -10,8 +10,8 @@ from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from flaglint.engine.workspace import discover
-from flaglint.fix.base import _TEST_FILE, Note
-from flaglint.fix.texts import _Texts
+from flaglint.fix.base import TEST_FILE, Note
+from flaglint.fix.texts import Texts
 from flaglint.model import Problem
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ _PARAMETER_FILES = 200  # files naming a function past which its parameters are 
 
 
 def _drop_parameter(
-    texts: _Texts, name: str, where: str, literal: str | None, unsafe: bool, notes: list[Note]
+    texts: Texts, name: str, where: str, literal: str | None, unsafe: bool, notes: list[Note]
 ) -> dict[str, str]:
     """A parameter of `name` that the fold left without a choice: every caller now
     passes the constant `literal` to it (`where`: a keyword, or `#N` for a position), or, with
@@ -44,7 +44,7 @@ def _drop_parameter(
     mentions = [(rel, text, encoding) for rel, text, encoding in texts.containing(name) if word.search(text)]
     # A look before any parse: most arguments go to functions the project does not define
     # (a framework's `render`), and a name in many files is not worth a LibCST parse of each.
-    defining = [rel for rel, text, _ in mentions if not _TEST_FILE.search(rel) and defined.search(text)]
+    defining = [rel for rel, text, _ in mentions if not TEST_FILE.search(rel) and defined.search(text)]
     if not defining:
         return {}
     if len(mentions) > _PARAMETER_FILES:
@@ -61,7 +61,7 @@ def _drop_parameter(
         trees[rel], before[rel] = tree, (text, encoding)
         wrapped[rel] = MetadataWrapper(tree, unsafe_skip_copy=True)
     found = {rel: survey(tree, name, "", droppable_given, None).definitions for rel, tree in wrapped.items()}
-    defs = [(rel, d) for rel, ds in found.items() for d in ds if not _TEST_FILE.search(rel)]
+    defs = [(rel, d) for rel, ds in found.items() for d in ds if not TEST_FILE.search(rel)]
     homes = [(rel, d) for rel, d in defs if _takes(d, where)]
     if len(homes) != 1:
         return {}
@@ -79,7 +79,7 @@ def _drop_parameter(
     default = _default_of(before[home][0], definition.line, param) if literal is not None else None
     for rel, tree in wrapped.items():
         seen = survey(tree, name, param, accept, definition, functions_too=bool(rivals))
-        tested = _TEST_FILE.search(rel) is not None
+        tested = TEST_FILE.search(rel) is not None
         if seen.others and not tested:
             return {}  # a caller still passes something else, or the name is used another way
         if tested and literal is not None and default != ast.literal_eval(literal):
@@ -164,7 +164,7 @@ def _default_of(text: str, line: int, param: str) -> object:
     return _NO_DEFAULT
 
 
-def _named_in_left_out(texts: _Texts, name: str) -> str | None:
+def _named_in_left_out(texts: Texts, name: str) -> str | None:
     """The first Python file the settings exclude (`exclude`) that names `name`, or None."""
     config = texts.workspace.config
     if not config.exclude:
@@ -181,8 +181,8 @@ def _named_in_left_out(texts: _Texts, name: str) -> str | None:
     return None
 
 
-def _drop_parameters(
-    texts: _Texts,
+def drop_parameters(
+    texts: Texts,
     candidates: Iterable[tuple[str, str, str | None]],
     unsafe: bool,
     notes: list[Note],

@@ -9,13 +9,13 @@ from pathlib import PurePosixPath
 
 from flaglint.engine.source import without_prose
 from flaglint.fix.definitions import remove_definitions
-from flaglint.fix.texts import _Texts
+from flaglint.fix.texts import Texts
 from flaglint.model import Problem
 
 
-def _named_at(texts: _Texts, rel: str, name: str, *, strict: bool = False) -> str:
+def named_at(texts: Texts, rel: str, name: str, *, strict: bool = False) -> str:
     """ " in path:line" of the first place outside `rel` that names the definition `name` of `rel`
-    (as `_remove_unused` judges it), else " in this module".
+    (as `remove_unused` judges it), else " in this module".
     """
     found = _naming_elsewhere(texts, rel, name, strict=strict)
     if found is None:
@@ -25,7 +25,7 @@ def _named_at(texts: _Texts, rel: str, name: str, *, strict: bool = False) -> st
 
 
 def _naming_elsewhere(
-    texts: _Texts, rel: str, name: str, *, strict: bool = False
+    texts: Texts, rel: str, name: str, *, strict: bool = False
 ) -> tuple[str, str, re.Match[str]] | None:
     """(file, its text, the mention) of the first file other than `rel` that may name the
     definition `name` of `rel`, comments and docstrings aside (`strict`: any mention of the word);
@@ -42,8 +42,8 @@ def _naming_elsewhere(
     return None
 
 
-def _remove_unused(
-    texts: _Texts,
+def remove_unused(
+    texts: Texts,
     rel: str,
     names: Sequence[str],
     *,

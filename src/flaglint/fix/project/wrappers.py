@@ -7,15 +7,15 @@ from collections.abc import Set as AbstractSet
 
 from flaglint.engine.workspace import Workspace
 from flaglint.fix.base import Note
-from flaglint.fix.project.unused import _remove_unused
-from flaglint.fix.texts import _Texts
+from flaglint.fix.project.unused import remove_unused
+from flaglint.fix.texts import Texts
 from flaglint.model import Problem
 
 
-def _inline_wrappers(
+def inline_wrappers(
     wrappers: Mapping[str, tuple[str, str, str]],
     workspace: Workspace,
-    texts: _Texts,
+    texts: Texts,
     notes: list[Note],
     problems: list[Problem],
     keep: AbstractSet[tuple[str, str]] = frozenset(),
@@ -40,7 +40,7 @@ def _inline_wrappers(
                 Note(rel, 0, None, "unsafe-applied", f"inlined {count} call(s) of functions that return a constant")
             )
     for literal, rel, name in wrappers.values():
-        if _remove_unused(texts, rel, [name], keep=keep):
+        if remove_unused(texts, rel, [name], keep=keep):
             notes.append(Note(rel, 0, None, "unsafe-applied", f"removed `{name}`, which always returned {literal}"))
         else:
             notes.append(Note(rel, 0, None, "review", f"`{name}` always returns {literal} but is still referenced"))

@@ -14,25 +14,25 @@ from libcst.metadata import CodeRange, PositionProvider
 
 from flaglint.engine.patterns import Pattern
 from flaglint.fix.base import (
-    _ATOMS,
-    _SET_UP,
+    ATOMS,
+    SET_UP,
+    Constants,
+    Function,
+    KeepConstants,
     Note,
-    _calls_own_method,
+    State,
     _Class,
-    _Constants,
-    _Function,
-    _KeepConstants,
-    _methods_named,
-    _opening_kept,
     _parametrized,
-    _State,
+    calls_own_method,
     docstring_gap,
     is_fixture,
+    methods_named,
+    opening_kept,
 )
 from flaglint.model import FlagRef, RefKind, Span
 
 
-class _RetireCore(_KeepConstants):
+class RetireCore(KeepConstants):
     """Substitute retired flag references and fold what they make constant: the state and
     helpers the mixins share."""
 
@@ -44,7 +44,7 @@ class _RetireCore(_KeepConstants):
         refs: Sequence[FlagRef],
         values: Mapping[str, str | None],
         patterns: Mapping[str, Pattern],
-        constants: _Constants,
+        constants: Constants,
         unsafe: bool,
         source: Callable[[], str] | None = None,
         reads: Iterable[Span] = (),
@@ -62,7 +62,7 @@ class _RetireCore(_KeepConstants):
         self.patterns = patterns
         self.constants = constants
         self.unsafe = unsafe
-        self.state = _State()
+        self.state = State()
         self.positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self.untouched: set[int] = set()  # top-level statements that hold no reference: not entered
         for ref in refs:
@@ -150,7 +150,7 @@ class _RetireCore(_KeepConstants):
 
     def _replace(self, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.BaseExpression:
         """Put `new` where `old` was, keeping grouping parentheses only where they can matter."""
-        if isinstance(new, _ATOMS):
+        if isinstance(new, ATOMS):
             if new.lpar:
                 kept = self.constants.get(new)
                 new = new.with_changes(lpar=(), rpar=())
@@ -197,7 +197,7 @@ class _RetireCore(_KeepConstants):
             self._truth(node.right)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        frame = _Function(node)
+        frame = Function(node)
         for decorator in node.decorators:
             found = _parametrized(decorator)
             if found is not None:
@@ -222,13 +222,13 @@ class _RetireCore(_KeepConstants):
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef, callers: Mapping[str, str]
     ) -> cst.ClassDef:
         """The class less the test methods that called a helper removed with its flag."""
-        for method in _methods_named(original_node.body.body, callers):
+        for method in methods_named(original_node.body.body, callers):
             self._note(method, None, "unsafe-applied", f"removed `{method.name.value}`: {callers[method.name.value]}")
         body = updated_node.body
-        gone = _methods_named(body.body, callers)
+        gone = methods_named(body.body, callers)
         self._dropped(*gone)
         kept = [statement for statement in body.body if statement not in gone]
-        kept = list(_opening_kept(body.body, kept)) if kept else [self._pad()]
+        kept = list(opening_kept(body.body, kept)) if kept else [self._pad()]
         return updated_node.with_changes(body=body.with_changes(body=kept))
 
     def _doomed(
@@ -267,7 +267,7 @@ class _RetireCore(_KeepConstants):
         """
         name = helper.name.value
         owner = self.state.decorated[-1] if self.state.decorated else None
-        if not isinstance(owner, _Class) or self.source is None or name.startswith("test") or name in _SET_UP:
+        if not isinstance(owner, _Class) or self.source is None or name.startswith("test") or name in SET_UP:
             return None
         source = self.source()
         try:
@@ -281,7 +281,7 @@ class _RetireCore(_KeepConstants):
             for method in klass.body:
                 if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or method.name == name:
                     continue
-                calls = sum(1 for node in ast.walk(method) if _calls_own_method(node, name))
+                calls = sum(1 for node in ast.walk(method) if calls_own_method(node, name))
                 if calls and not method.name.startswith("test"):
                     return None
                 callers.extend([method.name] * calls)

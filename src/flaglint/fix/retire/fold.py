@@ -7,11 +7,11 @@ import itertools
 
 import libcst as cst
 
-from flaglint.fix.base import _COMPARE, _PREDICATES, _literal, _pure
-from flaglint.fix.retire.core import _RetireCore
+from flaglint.fix.base import COMPARE, PREDICATES, _literal, _pure
+from flaglint.fix.retire.core import RetireCore
 
 
-class _Fold(_RetireCore):
+class Fold(RetireCore):
     """Expression folding: `not`, `and`/`or`, comparisons and ternaries over synthetic constants,"""
 
     # -- expression folding --
@@ -55,7 +55,7 @@ class _Fold(_RetireCore):
         return (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Name)
-            and node.func.value in _PREDICATES
+            and node.func.value in PREDICATES
             and all(not arg.star and arg.keyword is None and _pure(arg.value) for arg in node.args)
             and not self._rebinds(node.func.value)
         )
@@ -116,7 +116,7 @@ class _Fold(_RetireCore):
             values.append(value)
         result = True
         for (left, right), target in zip(itertools.pairwise(values), updated_node.comparisons, strict=True):
-            compare = _COMPARE.get(type(target.operator))
+            compare = COMPARE.get(type(target.operator))
             if compare is None:
                 return updated_node
             try:

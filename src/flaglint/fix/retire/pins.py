@@ -12,12 +12,12 @@ import libcst as cst
 import libcst.matchers as m
 
 from flaglint.engine.scan import last_name
-from flaglint.fix.base import _SET_UP, _Function, kept_elements
-from flaglint.fix.retire.core import _RetireCore
+from flaglint.fix.base import SET_UP, Function, kept_elements
+from flaglint.fix.retire.core import RetireCore
 from flaglint.model import FlagRef, RefKind
 
 
-class _Pins(_RetireCore):
+class Pins(RetireCore):
     """Test pins of a retired flag (override statements, model rows, settings) and the"""
 
     def _pin_goes(self, node: cst.CSTNode, ref: FlagRef, removable: Callable[[], bool] = lambda: True) -> bool:
@@ -54,7 +54,7 @@ class _Pins(_RetireCore):
             return False
         if not removable():
             return False
-        if method not in _SET_UP:
+        if method not in SET_UP:
             state = "on" if self._value(ref) else "off"
             why = (
                 f"`{method}` set flag {ref.key!r} to its discarded value among other pins: "
@@ -64,10 +64,10 @@ class _Pins(_RetireCore):
         why = f"it pins flag {ref.key!r} to its discarded value for every test of the class (they now run without it)"
         return self._unpin(node, ref, frame, f"the pin in `{method}`", why)
 
-    def _dooms(self, frame: _Function, ref: FlagRef) -> bool:
+    def _dooms(self, frame: Function, ref: FlagRef) -> bool:
         """Whether a pin of the discarded value makes its function a test of the discarded state:
         not in a class's set-up (it pins for every test), nor among pins of other flags (a state)."""
-        return frame.node.name.value not in _SET_UP and not self._among_other_pins(frame.node, ref)
+        return frame.node.name.value not in SET_UP and not self._among_other_pins(frame.node, ref)
 
     def _pin_stays(self, ref: FlagRef) -> None:
         """A pin that stays sets the flag for the rest of its test: the test's own checks of the flag
@@ -75,7 +75,7 @@ class _Pins(_RetireCore):
         if self.state.functions and ref.key is not None:
             self.state.functions[-1].live.add(ref.key)
 
-    def _unpin(self, node: cst.CSTNode, ref: FlagRef, frame: _Function, what: str, why: str) -> bool:
+    def _unpin(self, node: cst.CSTNode, ref: FlagRef, frame: Function, what: str, why: str) -> bool:
         """Unsafe fix: remove a pin of the discarded value alone (the test stays, now running with
         the kept value); listed when unsafe fixes are off."""
         if not self._offer(node, ref.key, what, why):

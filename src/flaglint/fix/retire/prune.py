@@ -10,13 +10,13 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from flaglint.fix.base import Note, _is_terminator, _opening_kept, _overwrites, _single_store
-from flaglint.fix.imports import _BindingCounter
-from flaglint.fix.retire.core import _RetireCore
+from flaglint.fix.base import Note, _overwrites, is_terminator, opening_kept, single_store
+from flaglint.fix.imports import BindingCounter
+from flaglint.fix.retire.core import RetireCore
 from flaglint.model import RefKind
 
 
-class _Prune(_RetireCore):
+class Prune(RetireCore):
     """Statements and blocks: dead branches, unreachable code, emptied blocks, assignments the"""
 
     # -- statements --
@@ -49,7 +49,7 @@ class _Prune(_RetireCore):
         """Record whether code being deleted binds names: deleting a binding can change a scope."""
         for part in parts:
             if part is not None and not self.state.dropped_bindings:
-                counter = _BindingCounter()
+                counter = BindingCounter()
                 part.visit(counter)
                 self.state.dropped_bindings = bool(counter.found)
 
@@ -183,7 +183,7 @@ class _Prune(_RetireCore):
         for index, statement in enumerate(body):
             trailing = self.state.after.pop(id(statement), [])
             spliced = id(statement) in self.state.spliced
-            terminates = spliced and _is_terminator(statement)
+            terminates = spliced and is_terminator(statement)
             if spliced and out and _overwrites(out[-1], statement, self.state.guarded > 0):
                 # `x = None` then, from the live branch, `x = v`: the first store is dead.
                 dead = out.pop()
@@ -210,7 +210,7 @@ class _Prune(_RetireCore):
         body, carry = self._tidy(updated_node.body)
         body = self._return_directly(original_node.body, body)
         footer = [*carry, *updated_node.footer]
-        body = list(_opening_kept(original_node.body, body)) if body else [self._pad()]
+        body = list(opening_kept(original_node.body, body)) if body else [self._pad()]
         if list(body) == list(updated_node.body) and footer == list(updated_node.footer):
             return updated_node
         return updated_node.with_changes(body=body, footer=footer)
@@ -224,13 +224,13 @@ class _Prune(_RetireCore):
         if len(body) < 2 or self.state.guarded or not self.state.functions:
             return body
         store, last = body[-2], body[-1]
-        stored = _single_store(store)
+        stored = single_store(store)
         returned = m.SimpleStatementLine(body=[m.Return(value=m.Name())])
         if stored is None or not m.matches(last, returned) or last.body[0].value.value != stored[0]:  # type: ignore[attr-defined]
             return body
         ending = cst.Module([]).code_for_node(last).strip()
         for before, after in itertools.pairwise(original):
-            author = _single_store(before)  # the author's own `x = ...` / `return x`
+            author = single_store(before)  # the author's own `x = ...` / `return x`
             if author is not None and author[0] == stored[0] and cst.Module([]).code_for_node(after).strip() == ending:
                 return body
         if re.search(r"\b(?:global|nonlocal)\b", cst.Module([]).code_for_node(self.state.functions[-1].node)):

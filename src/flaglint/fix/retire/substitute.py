@@ -8,12 +8,12 @@ import re
 import libcst as cst
 
 from flaglint.engine.scan import last_name
-from flaglint.fix.base import _FOLDED_BUILTINS, _ROUTES, _keyword, _literal, _pure, _quoted, kept_elements, shrink
-from flaglint.fix.retire.core import _RetireCore
+from flaglint.fix.base import _ROUTES, FOLDED_BUILTINS, _keyword, _literal, _pure, _quoted, kept_elements, shrink
+from flaglint.fix.retire.core import RetireCore
 from flaglint.model import FlagRef, RefKind
 
 
-class _Substitute(_RetireCore):
+class _Substitute(RetireCore):
     """Substitution: each reference of a retired flag becomes its value; carriers of it (dict"""
 
     # -- substitution --
@@ -192,7 +192,7 @@ class _Substitute(_RetireCore):
         elements are pure. Only builtins the module never rebinds.
         """
         func = call.func
-        if not isinstance(func, cst.Name) or func.value not in _FOLDED_BUILTINS or len(call.args) != 1:
+        if not isinstance(func, cst.Name) or func.value not in FOLDED_BUILTINS or len(call.args) != 1:
             return call
         arg = call.args[0]
         if arg.keyword is not None or arg.star:

@@ -7,20 +7,20 @@ import libcst as cst
 import libcst.matchers as m
 
 from flaglint.fix.base import (
-    _TEST_FILE,
-    _blank_prefix,
+    TEST_FILE,
+    Function,
     _Class,
-    _Function,
-    _is_docstring,
-    _only_calls_super,
     _parametrized,
+    blank_prefix,
+    is_docstring,
+    only_calls_super,
 )
-from flaglint.fix.imports import _BindingCounter, _ReplaceName
-from flaglint.fix.retire.core import _RetireCore
+from flaglint.fix.imports import BindingCounter, ReplaceName
+from flaglint.fix.retire.core import RetireCore
 from flaglint.model import RefKind
 
 
-class _Tests(_RetireCore):
+class _Tests(RetireCore):
     """Tests and views the fold emptied or doomed: `with` pins, overrides that only answered the"""
 
     def leave_With(
@@ -61,7 +61,7 @@ class _Tests(_RetireCore):
         if frame.doom is not None:
             return self._doomed(original_node, updated_node, frame.doom)
         in_class = bool(self.state.decorated) and isinstance(self.state.decorated[-1], _Class)
-        if frame.unpinned and in_class and _only_calls_super(updated_node):
+        if frame.unpinned and in_class and only_calls_super(updated_node):
             return cst.RemoveFromParent()  # `def setUp(self): super().setUp()` once its pin went
         if self._emptied_test(original_node, updated_node):
             return self._doomed(original_node, updated_node, "nothing of the test is left once the flag is retired")
@@ -80,7 +80,7 @@ class _Tests(_RetireCore):
         if not isinstance(owner, cst.ClassDef) or not owner.bases or original.decorators:
             return False
         body = original.body.body if isinstance(original.body, cst.IndentedBlock) else []
-        statements = [s for s in body if not _is_docstring(s)]
+        statements = [s for s in body if not is_docstring(s)]
         if len(statements) != 1 or not m.matches(statements[0], m.SimpleStatementLine([m.Return()])):
             return False
         value = statements[0].body[0].value  # type: ignore[attr-defined]
@@ -88,9 +88,7 @@ class _Tests(_RetireCore):
         if ref is None or ref.kind is not RefKind.CHECK:
             return False
         after = (
-            [s for s in updated.body.body if not _is_docstring(s)]
-            if isinstance(updated.body, cst.IndentedBlock)
-            else []
+            [s for s in updated.body.body if not is_docstring(s)] if isinstance(updated.body, cst.IndentedBlock) else []
         )
         if len(after) != 1 or not m.matches(after[0], m.SimpleStatementLine([m.Return()])):
             return False
@@ -109,7 +107,7 @@ class _Tests(_RetireCore):
         )
         if id(last) not in self.state.spliced or not m.matches(last, bare_return):
             return node
-        blanks = _blank_prefix(last.leading_lines)
+        blanks = blank_prefix(last.leading_lines)
         comments = last.leading_lines[blanks:]
         if any(line.comment is None for line in comments):
             return node  # blank lines between its comments: where they belong is not clear
@@ -119,7 +117,7 @@ class _Tests(_RetireCore):
 
     def _emptied_test(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> bool:
         """Whether the rewrite left a test (`test...` in a test file) nothing but `pass` or its docstring."""
-        if not updated.name.value.startswith("test") or not _TEST_FILE.search(self.path):
+        if not updated.name.value.startswith("test") or not TEST_FILE.search(self.path):
             return False
         if not isinstance(updated.body, cst.IndentedBlock) or len(updated.body.body) != 1:
             return False
@@ -127,7 +125,7 @@ class _Tests(_RetireCore):
             return True
         return updated.get_docstring() is not None and len(original.body.body) > 1  # type: ignore[attr-defined]
 
-    def _narrow(self, node: cst.FunctionDef, frame: _Function, name: str, keep: bool) -> cst.FunctionDef:
+    def _narrow(self, node: cst.FunctionDef, frame: Function, name: str, keep: bool) -> cst.FunctionDef:
         """Keep only the parametrized values of `name` that match the flag's kept state; with one
         left (and the name not rebound in the body), drop the decorator and the parameter and use
         the value in the body.
@@ -137,7 +135,7 @@ class _Tests(_RetireCore):
             frame.doom = f"it only tests the discarded state of a flag (parameter `{name}`)"
             return node
         self._changed()
-        inline = len(values) == 1 and name not in _BindingCounter.of(node.body)
+        inline = len(values) == 1 and name not in BindingCounter.of(node.body)
         decorators = []
         for decorator in node.decorators:
             found = _parametrized(decorator)
@@ -159,6 +157,6 @@ class _Tests(_RetireCore):
         if params:
             params[-1] = params[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         literal = repr(values[0])
-        body = node.body.visit(_ReplaceName(name, lambda: self.constants.make(literal)))
+        body = node.body.visit(ReplaceName(name, lambda: self.constants.make(literal)))
         self.state.refold = True
         return node.with_changes(params=node.params.with_changes(params=params), body=body)
