@@ -1,6 +1,6 @@
 """Replay real flag removals: run `flaglint clean` at the parent of a human's flag-removal commit
 and compare what it writes with what the human committed (non-test Python only, migrations and
-a file whose only change is its `version__` line left out: release bookkeeping, not the flag).
+a file whose only change is its `__version__` line left out: release bookkeeping, not the flag).
 
 The cases (`bench/replay_cases.toml`) name only public facts: the repository, the commit, the
 flag, the value the human kept, and the flaglint settings a user would write for that project
@@ -101,11 +101,11 @@ def git(repo: Path, *args: str) -> bytes:
     return subprocess.run(["git", "--git-dir", str(repo), *args], capture_output=True, check=True).stdout
 
 
-VERSION_LINE = re.compile(r"""\s*version__\s*=\s*["'][^"']*["']\s*""")
+VERSION_LINE = re.compile(r"""\s*__version__\s*=\s*["'][^"']*["']\s*""")
 
 
 def release_bump(before: str | None, after: str | None) -> bool:
-    """Whether a file's change is its `version__` line alone: the release bookkeeping some
+    """Whether a file's change is its `__version__` line alone: the release bookkeeping some
     projects (edx-enterprise) do in every commit, not part of removing a flag."""
     if before is None or after is None:
         return False

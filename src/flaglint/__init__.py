@@ -1,3 +1,3 @@
 """flaglint: find feature-flag checks in Python code, classify them against a flag registry, clean them up."""
 
-version__ = "0.1.0"
+__version__ = "0.1.0"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pathspec
 
-from flaglint import version__
+from flaglint import __version__
 from flaglint.engine.cache import Entry, ScanCache
 from flaglint.engine.cachedir import leftovers, leftovers_in, owned
 from flaglint.engine.config import DEFAULT_EXCLUDE, Config
@@ -61,7 +61,7 @@ def digest_of(data: bytes) -> str:
 
 def _fingerprint(patterns: Iterable[Pattern], src: Sequence[str]) -> str:
     digest = hashlib.blake2b(digest_size=8)
-    digest.update(f"{version__}|{sys.version_info[:2]}|{src}|{list(patterns)}".encode())
+    digest.update(f"{__version__}|{sys.version_info[:2]}|{src}|{list(patterns)}".encode())
     return digest.hexdigest()
 
 

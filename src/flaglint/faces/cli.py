@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from flaglint import version__
+from flaglint import __version__
 from flaglint.engine import jsontext
 from flaglint.engine.config import Config
 from flaglint.engine.policy import REMOVABLE
@@ -274,7 +274,7 @@ def _print_rich(renderable: Any) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(version__, prog_name="flaglint")
+@click.version_option(__version__, prog_name="flaglint")
 def main() -> None:
     """Find feature-flag checks, classify them against the flag registry, and pay down flag debt."""
     # SIGTERM (a CI job cancelled) unwinds like Ctrl-C: temporary files are removed, workers stopped.

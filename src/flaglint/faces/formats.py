@@ -14,7 +14,7 @@ from typing import Any
 
 import pathspec
 
-from flaglint import version__
+from flaglint import __version__
 from flaglint.engine.policy import REMOVABLE, RULES
 from flaglint.faces.report import FlagRow, Report
 from flaglint.model import Finding, Severity
@@ -73,7 +73,7 @@ def sarif(report: Report, path: Callable[[str], str]) -> dict[str, Any]:
                 "properties": {"flag": finding.key, "assume": finding.assume},
             }
         )
-    driver = {"name": "flaglint", "version": version__, "semanticVersion": version__, "rules": rules}
+    driver = {"name": "flaglint", "version": __version__, "semanticVersion": __version__, "rules": rules}
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
 
 

@@ -27,7 +27,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
-from flaglint import version__
+from flaglint import __version__
 from flaglint.engine.config import ConfigError
 from flaglint.engine.patterns import key_being_typed
 from flaglint.engine.policy import REMOVABLE, since
@@ -60,7 +60,7 @@ class FlagServer(LanguageServer):
     """The language server; features are registered by `build_server`."""
 
     def __init__(self, options: Options) -> None:
-        super().__init__("flaglint", version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("flaglint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.options = options
         self.core = ThreadPoolExecutor(1, thread_name_prefix="flaglint-core")
         self.projects: dict[Path, Project | None] = {}

@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from flaglint import version__
+from flaglint import __version__
 from flaglint.engine.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
 from flaglint.engine.policy import age_days, evaluated_lately, since, verdict
 from flaglint.model import Finding, Flag, FlagRef, FlagType, Problem, Snapshot
@@ -188,7 +188,7 @@ def problem_json(problem: Problem, path: Callable[[str], str]) -> dict[str, Any]
 def to_json(report: Report, path: Callable[[str], str]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "flaglint", "version": version__},
+        "tool": {"name": "flaglint", "version": __version__},
         "today": report.today.isoformat(),
         "registry": report.registry and path(report.registry),
         "summary": {
