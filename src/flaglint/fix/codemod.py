@@ -94,13 +94,17 @@ def rewrite(
         arguments.update(dict.fromkeys(fold.state.arguments))
         dropped = dropped or fold.state.dropped_bindings
         stores = fold.state.constant_stores
+    # Generating a module's code costs as much as parsing it: each text is made once here.
+    module_code = functools.cache(lambda: text if module is tree and text is not None else module.code)
+    folded = new
+    folded_code = functools.cache(lambda: folded.code)
     if changed and dropped and touches_functions(statements(), refs):
-        broken = scope_changes(module, new)
+        broken = scope_changes(module, new, (module_code(), folded_code()))
         if broken:
             message = f"left unchanged: removing the dead code would change the scope of {', '.join(broken)}"
             return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message)))
     if changed:
-        unread = newly_unread_locals(module, new, module.code, new.code)
+        unread = newly_unread_locals(module, new, module_code(), folded_code())
         if unread:
             new = new.visit(DropUnreadLocals(unread))
     new = restore(new, originals)
@@ -110,7 +114,7 @@ def rewrite(
         released = released if reduced else ()
     wrappers = _wrappers(new, constants)
     old_code = text if text is not None else tree.code
-    new_code = new.code
+    new_code = folded_code() if new is folded else new.code
     if changed:
         whole_old = expand(old_code) if expand else old_code
         whole_new = expand(new_code) if expand else new_code

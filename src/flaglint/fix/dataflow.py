@@ -208,11 +208,13 @@ def _symbol_scopes(code: str) -> dict[tuple[str, ...], tuple[set[str], set[str]]
 _COMPREHENSIONS = frozenset({"listcomp", "setcomp", "dictcomp", "genexpr"})
 
 
-def scope_changes(before: cst.Module, after: cst.Module) -> list[str]:
+def scope_changes(before: cst.Module, after: cst.Module, codes: tuple[str, str] | None = None) -> list[str]:
     """Names whose scope the rewrite would change: a deleted branch held the last binding of a
     local that is still read (it would turn into a free variable), or a deleted global/nonlocal.
+    `codes`: the two modules' code, when the caller has it already.
     """
-    fast_old, fast_new = _symbol_scopes(before.code), _symbol_scopes(after.code)
+    old_code, new_code = codes if codes is not None else (before.code, after.code)
+    fast_old, fast_new = _symbol_scopes(old_code), _symbol_scopes(new_code)
     if fast_old is not None and fast_new is not None:
         old, new = fast_old, fast_new
     else:
