@@ -20,9 +20,7 @@ from flaglint.fix.base import (
     is_fixture,
     only_calls_super,
 )
-from flaglint.fix.dataflow import scope_changes
 from flaglint.fix.imports import drop_new_unused_imports
-from flaglint.fix.retire import _Retire
 from flaglint.model import ModuleName
 
 
@@ -275,12 +273,14 @@ def inline_calls(path: str, tree: cst.Module, targets: Mapping[str, str], module
     ]
     if not inliner.inlined:
         return Rewrite(path, tree, False, tuple(notes)), 0
-    fold = _Retire(path, (), {}, {}, constants, True)
-    new = MetadataWrapper(new, unsafe_skip_copy=True).visit(fold)
-    if fold.state.dropped_bindings and scope_changes(tree, new):
-        message = "left unchanged: inlining would change the scope of a name"
-        return Rewrite(path, tree, False, (*notes, Note(path, 0, None, "error", message))), 0
-    old_code, new_code = tree.code, new.code
-    new = drop_new_unused_imports(old_code, new, new_code)
-    new_code = new.code
-    return Rewrite(path, new, new_code != old_code, tuple(notes), code=new_code), inliner.inlined
+    from flaglint.fix.cascade import AFTER_SUBSTITUTION, FileContext, run_cascade
+
+    def left_unchanged(names: str) -> Note:
+        return Note(path, 0, None, "error", "left unchanged: inlining would change the scope of a name")
+
+    context = FileContext(path, tree, tree, constants, new=new, notes=notes, on_scope_change=left_unchanged)
+    run_cascade(context, AFTER_SUBSTITUTION)
+    if context.stopped:
+        return Rewrite(path, tree, False, tuple(context.notes)), 0
+    code = context.new_code
+    return Rewrite(path, context.current, code != tree.code, tuple(context.notes), code=code), inliner.inlined

@@ -23,9 +23,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from flaglint.engine.scan import last_name
 from flaglint.engine.source import common_frame
 from flaglint.fix.base import Constants, KeepBlankLines, Note, Rewrite, _literal, _pure, is_docstring
-from flaglint.fix.dataflow import scope_changes
-from flaglint.fix.imports import BindingCounter, ReplaceName, drop_new_unused_imports
-from flaglint.fix.retire import _Retire
+from flaglint.fix.cascade import AFTER_SUBSTITUTION, FileContext, run_cascade
+from flaglint.fix.imports import BindingCounter, ReplaceName
 
 LINE_LENGTH = 88  # black's and ruff's default: a call that now fits goes back on one line
 
@@ -455,13 +454,17 @@ def drop_parameter(path: str, tree: cst.Module, name: str, param: str, literal: 
     if dropper.refused or dropper.done != 1:
         why = dropper.refused or f"`{name}` has no parameter `{param}` to drop"
         return Rewrite(path, tree, False, (Note(path, 0, None, "review", f"kept `{param}` of `{name}`: {why}"),))
-    fold = _Retire(path, (), {}, {}, constants, True)
-    new = MetadataWrapper(new, unsafe_skip_copy=True).visit(fold)
-    if fold.state.dropped_bindings and scope_changes(tree, new):
+
+    def kept(names: str) -> Note:
         why = "folding it would change the scope of a name"
-        return Rewrite(path, tree, False, (Note(path, 0, None, "review", f"kept `{param}` of `{name}`: {why}"),))
-    new = drop_new_unused_imports(tree.code, new, new.code)
-    return Rewrite(path, new, new.code != tree.code, tuple(fold.state.notes), code=new.code)
+        return Note(path, 0, None, "review", f"kept `{param}` of `{name}`: {why}")
+
+    context = FileContext(path, tree, tree, constants, new=new, on_scope_change=kept)
+    run_cascade(context, AFTER_SUBSTITUTION)
+    if context.stopped:
+        return Rewrite(path, tree, False, tuple(context.notes))
+    code = context.new_code
+    return Rewrite(path, context.current, code != tree.code, tuple(context.fold_notes), code=code)
 
 
 def unread_parameters(old: str, new: str) -> Iterator[tuple[str, str]]:

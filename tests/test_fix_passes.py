@@ -1,0 +1,100 @@
+"""The passes of a file's rewrite that run on their own, each a table of (before, after) pairs.
+
+The retire pass is shown by the fixtures under fixtures/clean/; the passes below follow it in
+`cascade.REWRITE` and take the module as the fold left it (`folded`), judged against the module
+as it was (`before`).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from flaglint.fix.cascade import AFTER_SUBSTITUTION, REWRITE
+from flaglint.fix.dataflow import DropUnreadLocals, newly_unread_locals, scope_changes
+from flaglint.fix.imports import drop_new_unused_imports
+
+UNUSED_IMPORTS = [
+    pytest.param(
+        "import waffle\nimport os\n\n\ndef f(r):\n    if waffle.flag_is_active(r, 'k'):\n        return os.sep\n",
+        "import waffle\nimport os\n\n\ndef f(r):\n    return os.sep\n",
+        "import os\n\n\ndef f(r):\n    return os.sep\n",
+        id="an-import-the-fold-left-unused-goes",
+    ),
+    pytest.param(
+        "import json\nimport waffle\n\n\ndef f(r):\n    return waffle.flag_is_active(r, 'k')\n",
+        "import json\nimport waffle\n\n\ndef f(r):\n    return True\n",
+        "import json\n\n\ndef f(r):\n    return True\n",
+        id="an-import-unused-before-stays",
+    ),
+    pytest.param(
+        "from app import flags\n\n\ndef f():\n    '''Uses flags.NEW.'''\n    return flags.NEW\n",
+        "from app import flags\n\n\ndef f():\n    '''Uses flags.NEW.'''\n    return 1\n",
+        "def f():\n    '''Uses flags.NEW.'''\n    return 1\n",
+        id="a-docstring-is-no-use",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "folded", "after"), UNUSED_IMPORTS)
+def test_unused_imports_pass(before: str, folded: str, after: str) -> None:
+    assert drop_new_unused_imports(before, cst.parse_module(folded), folded).code == after
+
+
+UNREAD_LOCALS = [
+    pytest.param(
+        "def f(r):\n    p = load(r)\n    if flag:\n        return p\n    return 0\n",
+        "def f(r):\n    p = load(r)\n    return 0\n",
+        "def f(r):\n    load(r)\n    return 0\n",
+        id="a-call-stays-as-a-statement",
+    ),
+    pytest.param(
+        "def f(r):\n    p = r.user\n    if flag:\n        return p\n    return 0\n",
+        "def f(r):\n    p = r.user\n    return 0\n",
+        "def f(r):\n    return 0\n",
+        id="a-pure-value-goes",
+    ),
+    pytest.param(
+        "def f(r):\n    p = r.user\n    if flag:\n        return locals()\n    return p\n",
+        "def f(r):\n    p = r.user\n    return p\n",
+        "def f(r):\n    p = r.user\n    return p\n",
+        id="a-local-still-read-stays",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "folded", "after"), UNREAD_LOCALS)
+def test_unread_locals_pass(before: str, folded: str, after: str) -> None:
+    old, new = cst.parse_module(before), cst.parse_module(folded)
+    unread = newly_unread_locals(old, new, before, folded)
+    result = new.visit(DropUnreadLocals(unread)) if unread else new
+    assert result.code == after
+
+
+SCOPES = [
+    pytest.param(
+        "x = 1\n\n\ndef f():\n    if flag:\n        x = 2\n    return x\n",
+        "x = 1\n\n\ndef f():\n    return x\n",
+        ["`x` in `f`"],
+        id="the-last-binding-of-a-local-goes",
+    ),
+    pytest.param(
+        "def f():\n    x = 1\n    if flag:\n        x = 2\n    return x\n",
+        "def f():\n    x = 1\n    return x\n",
+        [],
+        id="another-binding-stays",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "folded", "changes"), SCOPES)
+def test_scope_check_pass(before: str, folded: str, changes: list[str]) -> None:
+    assert scope_changes(cst.parse_module(before), cst.parse_module(folded)) == changes
+
+
+def test_the_cascades_are_declared_in_order() -> None:
+    # The order is data: the first pass of a rewrite substitutes and folds, unused imports go
+    # last, and what follows another pass's substitution folds before it checks scopes.
+    assert REWRITE[0].name.startswith("retire")
+    assert REWRITE[-1].name == "unused imports"
+    assert [p.name for p in AFTER_SUBSTITUTION] == ["fold", "scope check", "unused imports"]
