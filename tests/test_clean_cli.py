@@ -14,6 +14,8 @@ from pathlib import Path
 import git
 import pytest
 
+pytestmark = pytest.mark.slow  # real servers, editors or many subprocesses
+
 REPO = Path(__file__).resolve().parent.parent
 TODAY = "2026-11-21"
 

@@ -30,6 +30,8 @@ from flaglint.engine.scan import parse
 from flaglint.fix.codemod import rewrite
 from flaglint.model import ModuleName
 
+pytestmark = pytest.mark.slow  # real servers, editors or many subprocesses
+
 EXAMPLES = int(os.environ.get("FLAGLINT_DIFFERENTIAL_EXAMPLES", "2000"))
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 PATTERNS = {p.id: p for p in BUILTIN_PATTERNS}

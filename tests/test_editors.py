@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real servers, editors or many subprocesses
+
 REPO = Path(__file__).resolve().parent.parent
 EDITORS = Path(__file__).resolve().parent / "editors"
 TODAY = "2026-11-23"

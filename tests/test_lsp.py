@@ -21,7 +21,7 @@ from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]  # real server subprocesses
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TODAY = "2026-11-23"
 WAIT = 20.0  # seconds any answer may take before the test fails

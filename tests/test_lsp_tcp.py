@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from pygls import uris
 
+pytestmark = pytest.mark.slow  # real servers, editors or many subprocesses
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 

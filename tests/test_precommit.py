@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real servers, editors or many subprocesses
+
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = """\
 [flags.old-banner]

@@ -17,6 +17,8 @@ import pytest
 
 from tests.unleash_seed import EXPECTED, SEED, UNREFERENCED, Server, seed, unleash_server
 
+pytestmark = pytest.mark.slow  # real servers, editors or many subprocesses
+
 # The server dates everything now: ages and "for N days" are counted from the real day.
 TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 

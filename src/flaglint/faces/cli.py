@@ -547,8 +547,32 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
     help="Seconds between looks at flags.toml, the pulled snapshot and the settings.",
 )
 @click.option("--online", is_flag=True, help="Let the server call flag servers (default: the pulled snapshot).")
+@click.option("--offline", is_flag=True, help="Never contact a flag server (the default; for symmetry with the CLI).")
 @click.option("--today", callback=_date, help="Evaluate ages as of this date (YYYY-MM-DD), for reproducible output.")
-def lsp_command(tcp: int | None, debounce: float, poll: float, online: bool, today: dt.date | None) -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="pyproject.toml or TOML file with the flaglint settings.",
+)
+@click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="flags.toml to use instead of the configured one.",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .flaglint_cache/.")
+def lsp_command(
+    tcp: int | None,
+    debounce: float,
+    poll: float,
+    online: bool,
+    offline: bool,
+    today: dt.date | None,
+    config_path: Path | None,
+    registry_path: Path | None,
+    no_cache: bool,
+) -> None:
     """Run the language server: diagnostics, hovers, completion, definitions, references and
     removal quick fixes in any LSP editor (set-ups under lsp/ in the flaglint repository).
     """
@@ -556,9 +580,20 @@ def lsp_command(tcp: int | None, debounce: float, poll: float, online: bool, tod
 
     from flaglint.faces.lsp import Options, serve
 
+    if online and offline:
+        raise UsageFailure(["--online and --offline cannot go together"])
     # The protocol owns stdout; anything worth saying about the server itself goes to stderr.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="flaglint lsp: %(message)s")
-    serve(Options(debounce=debounce, poll=poll, offline=not online, today=today), tcp)
+    options = Options(
+        debounce=debounce,
+        poll=poll,
+        offline=not online,
+        today=today,
+        config_path=config_path.resolve() if config_path else None,
+        registry_path=registry_path.resolve() if registry_path else None,
+        use_cache=not no_cache,
+    )
+    sys.exit(serve(options, tcp))
 
 
 @main.group()

@@ -9,6 +9,7 @@ arrive while it is being linted are taken together by the next run, so a fast ty
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import difflib
@@ -54,6 +55,9 @@ class Options:
     poll: float = 1.0  # seconds between looks at flags.toml, the snapshot and the settings
     offline: bool = True  # the editor never calls a flag server; `flaglint registry pull` refreshes
     today: dt.date | None = None
+    config_path: Path | None = None  # settings from this file (`--config`), as the CLI reads them
+    registry_path: Path | None = None  # this flags.toml instead of the configured one (`--registry`)
+    use_cache: bool = True
 
 
 class FlagServer(LanguageServer):
@@ -71,6 +75,8 @@ class FlagServer(LanguageServer):
         self.again: set[str] = set()
         self.shown: set[str] = set()
         self.watcher: asyncio.Task[None] | None = None
+        self.shut_down = False  # `shutdown` came: `exit` then ends the process with code 0
+        self.client_pid: int | None = None  # the editor's process, watched so the server ends with it
 
     async def call(self, func: Callable[..., T], *args: Any) -> T:
         """Run a core call on the core thread (one at a time, in order)."""
@@ -95,7 +101,18 @@ class FlagServer(LanguageServer):
             return None
         if root not in self.projects:
             try:
-                project = Project.open([path], cwd=cwd, offline=self.options.offline, today=self.options.today)
+                project = Project.open(
+                    [path],
+                    cwd=cwd,
+                    config_path=self.options.config_path,
+                    registry_path=self.options.registry_path,
+                    offline=self.options.offline,
+                    today=self.options.today,
+                    use_cache=self.options.use_cache,
+                    # Everything runs in this process: no worker is ever forked from a server whose
+                    # threads may hold a lock, and none can outlive it.
+                    jobs=1,
+                )
             except ProjectError as exc:
                 self.tell(str(exc))
                 project = None
@@ -255,15 +272,31 @@ def build_server(options: Options | None = None) -> FlagServer:
     async def watch() -> None:
         while True:
             await asyncio.sleep(server.options.poll)
+            if server.client_pid is not None and not _alive(server.client_pid):
+                log.warning("the editor (process %s) is gone: stopping", server.client_pid)
+                _end(1)
             try:
                 if await server.call(server.reload_if_changed):
                     relint_all()
             except Exception:
                 log.exception("watching the registry failed")
 
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: FlagServer, params: types.InitializeParams) -> None:
+        ls.client_pid = params.process_id
+
     @server.feature(types.INITIALIZED)
     def initialized(ls: FlagServer, params: types.InitializedParams) -> None:
         ls.watcher = asyncio.ensure_future(watch())
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: FlagServer, params: object) -> None:
+        ls.shut_down = True
+        ls.core.shutdown(wait=False, cancel_futures=True)  # no new core work; a running call is left behind
+
+    @server.feature(types.EXIT)
+    def exit_(ls: FlagServer, params: object) -> None:
+        _end(0 if ls.shut_down else 1)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: FlagServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -622,8 +655,28 @@ def _hover_text(project: Project, key: str, flag: Flag | None) -> str:
     return "\n\n".join(lines)
 
 
-def serve(options: Options, tcp: int | None = None) -> None:
-    """Run the server on stdin/stdout, or on 127.0.0.1:`tcp`."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process of that number: it exists
+        return True
+    return True
+
+
+def _end(code: int) -> None:
+    """End the process now: a core call still running (a long plan) must not keep a server the
+    editor asked to stop, or one whose editor is gone, alive. Nothing is left to write."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+def serve(options: Options, tcp: int | None = None) -> int:
+    """Run the server on stdin/stdout, or on 127.0.0.1:`tcp`; the exit code (0 after `shutdown`
+    and `exit`; 1 when the client went away without them)."""
     server = build_server(options)
     # The protocol reader is a thread too: let it take the interpreter from a running lint within
     # half a millisecond, not the default 5 ms per hand-over, so typing never queues up.
@@ -635,3 +688,5 @@ def serve(options: Options, tcp: int | None = None) -> None:
             server.start_tcp("127.0.0.1", tcp)
     finally:
         server.core.shutdown(wait=False, cancel_futures=True)
+    _end(0 if server.shut_down else 1)  # stdin closed: the client is gone
+    return 1

@@ -1,0 +1,191 @@
+"""The language server's life, driven by an independent JSON-RPC client over real pipes: it ends
+when asked (`shutdown` + `exit`) even while the core is busy, when its editor goes away (stdin
+closed, or the `processId` it gave is gone), leaves no process behind when killed outright, and
+reads settings from `--config` like the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+WAIT = 10.0
+
+
+class Client:
+    """A bare LSP client: Content-Length framing on the server's stdin and stdout."""
+
+    def __init__(self, cwd: Path, *args: str) -> None:
+        command = [sys.executable, "-m", "flaglint", "lsp", "--poll", "0.1", *args]
+        self.process = subprocess.Popen(
+            command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self.next_id = 0
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.flush()
+
+    def read(self) -> dict[str, Any]:
+        stream = self.process.stdout
+        assert stream is not None
+        length = 0
+        while True:
+            line = stream.readline()
+            assert line, "the server closed its output"
+            if line in (b"\r\n", b"\n"):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        message: dict[str, Any] = json.loads(stream.read(length))
+        return message
+
+    def request(self, method: str, params: object = None) -> dict[str, Any]:
+        self.next_id += 1
+        self.send({"id": self.next_id, "method": method, "params": params})
+        while True:
+            message = self.read()
+            if message.get("id") == self.next_id and "method" not in message:
+                return message
+
+    def initialize(self, root: Path, process_id: int | None = None) -> None:
+        self.request("initialize", {"processId": process_id, "rootUri": root.as_uri(), "capabilities": {}})
+        self.send({"method": "initialized", "params": {}})
+
+    def open(self, path: Path) -> None:
+        document = {"uri": path.as_uri(), "languageId": "python", "version": 1, "text": path.read_text()}
+        self.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
+
+    def diagnostics(self, path: Path) -> list[dict[str, Any]]:
+        while True:
+            message = self.read()
+            if message.get("method") == "textDocument/publishDiagnostics" and message["params"]["uri"] == path.as_uri():
+                found: list[dict[str, Any]] = message["params"]["diagnostics"]
+                return found
+
+    def wait(self) -> tuple[int, float]:
+        start = time.monotonic()
+        code = self.process.wait(timeout=WAIT)
+        return code, time.monotonic() - start
+
+
+def big_project(root: Path, modules: int = 600) -> Path:
+    """Modules enough that a cold scan keeps the core busy for a while."""
+    (root / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.flaglint]\n")
+    (root / "app" / "__init__.py").write_text("")
+    body = "".join(f"def f{j}(x):\n    return x + {j}\n\n\n" for j in range(60))
+    check = 'def g(client):\n    if client.is_enabled("old-flag"):\n        return 1\n    return 2\n'
+    for number in range(modules):
+        text = "import UnleashClient\n\n\n" + body + (check if number % 3 == 0 else "")
+        (root / "app" / f"m{number}.py").write_text(text)
+    return root / "app" / "m0.py"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process under `pid` (its workers, and theirs)."""
+    table = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in table.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
+def test_shutdown_and_exit_end_the_server_at_once_even_while_it_scans(tmp_path: Path) -> None:
+    opened = big_project(tmp_path / "big")
+    client = Client(tmp_path / "big")
+    client.initialize(tmp_path / "big")
+    client.open(opened)  # a cold project scan starts on the core thread
+    time.sleep(0.2)
+    assert client.request("shutdown")["result"] is None
+    client.send({"method": "exit"})
+    code, took = client.wait()
+    assert code == 0
+    assert took < 1.0
+
+
+def test_a_closed_stdin_ends_the_server(tmp_path: Path) -> None:
+    opened = big_project(tmp_path / "big", modules=60)
+    client = Client(tmp_path / "big")
+    client.initialize(tmp_path / "big")
+    client.open(opened)
+    assert client.process.stdin is not None
+    client.process.stdin.close()
+    code, took = client.wait()
+    assert code == 1  # no shutdown came: the client went away
+    assert took < 1.0
+
+
+def test_the_server_ends_with_its_editor(tmp_path: Path) -> None:
+    big_project(tmp_path / "big", modules=6)
+    editor = subprocess.Popen(["sleep", "60"])
+    client = Client(tmp_path / "big")
+    client.initialize(tmp_path / "big", process_id=editor.pid)
+    editor.kill()
+    editor.wait()
+    code, took = client.wait()
+    assert code == 1
+    assert took < 2.0
+
+
+def test_no_process_of_the_server_outlives_kill_9(tmp_path: Path) -> None:
+    opened = big_project(tmp_path / "big")
+    client = Client(tmp_path / "big")
+    client.initialize(tmp_path / "big")
+    client.open(opened)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:  # whatever it starts while it scans the project cold
+        seen |= descendants(client.process.pid)
+        time.sleep(0.02)
+    client.process.kill()
+    client.process.wait()
+    time.sleep(0.5)
+    assert [pid for pid in seen if Path(f"/proc/{pid}").exists()] == []
+
+
+def test_settings_come_from_config_like_the_cli(tmp_path: Path) -> None:
+    # The project's pattern lives in a settings file outside pyproject.toml: only with --config
+    # does the server see the wrapper's checks.
+    root = tmp_path / "shop"
+    (root / "app").mkdir(parents=True)
+    view = root / "app" / "views.py"
+    view.write_text(
+        'def page(request):\n    if request.flags.enabled("no-such-flag"):\n        return 1\n    return 0\n'
+    )
+    (root / "flags.toml").write_text('[flags.new-upload]\ntype = "release"\nstate = "active"\n')
+    settings = tmp_path / "flaglint.toml"
+    settings.write_text('[[patterns]]\nkind = "method"\nname = "enabled"\nreceiver = "flags"\n')
+    plain = Client(root)
+    plain.initialize(root)
+    plain.open(view)
+    assert plain.diagnostics(view) == []
+    plain.process.kill()
+    plain.process.wait()
+    configured = Client(root, "--config", str(settings))
+    configured.initialize(root)
+    configured.open(view)
+    assert [d["code"] for d in configured.diagnostics(view)] == ["FL001"]
+    configured.request("shutdown")
+    configured.send({"method": "exit"})
+    assert configured.wait()[0] == 0
+    assert os.path.exists(settings)
