@@ -96,6 +96,7 @@ def _start_worker(parent: int, initializer: Callable[..., None], initargs: tuple
     and leaves Ctrl-C to the parent, which shuts the pool down.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: a worker ends when told
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
