@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -334,21 +334,39 @@ class Project:
         `only`, in that one file. Nothing is written: the edits are for an editor to apply.
         `with_unsafe`: the safe plan also holds its unsafe variant (`Step.with_unsafe`).
         """
+        return self.planner(values, texts, only=only, unsafe=unsafe, with_unsafe=with_unsafe)()
+
+    def planner(
+        self,
+        values: Mapping[str, str | None],
+        texts: Mapping[str, str],
+        *,
+        only: str | None = None,
+        unsafe: bool = False,
+        with_unsafe: bool = False,
+    ) -> Callable[[], Step]:
+        """`plan_texts` to run later, on another thread: what it reads of this session (a copy
+        of the warm workspace) is taken now, so the session can go on meanwhile."""
         from flaglint.fix.clean import plan
 
         overlay = {rel: _encoded(text) for rel, text in texts.items()}
         paths = [self.root / only] if only is not None else None
-        return plan(
-            self.config,
-            values,
-            paths,
-            unsafe=unsafe,
-            jobs=1,
-            use_cache=self.use_cache,
-            overlay=overlay,
-            with_unsafe=with_unsafe,
-            workspace=self.workspace,
-        )
+        config, use_cache, workspace = self.config, self.use_cache, self.workspace.isolated()
+
+        def run() -> Step:
+            return plan(
+                config,
+                values,
+                paths,
+                unsafe=unsafe,
+                jobs=1,
+                use_cache=use_cache,
+                overlay=overlay,
+                with_unsafe=with_unsafe,
+                workspace=workspace,
+            )
+
+        return run
 
     def _rel(self, path: Path | str) -> str:
         return self.config.relative(Path(path).resolve()) if Path(path).is_absolute() else str(path)

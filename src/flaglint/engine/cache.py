@@ -69,6 +69,13 @@ class ScanCache:
         """
         return entry.mtime_ns < self.written_ns - 2_000_000_000
 
+    def detached(self) -> ScanCache:
+        """A copy of the entries that is never saved: for work on another thread."""
+        other = ScanCache(None, self.fingerprint)
+        other.entries = dict(self.entries)
+        other.written_ns = self.written_ns
+        return other
+
     def get(self, path: str) -> Entry | None:
         return self.entries.get(path)
 

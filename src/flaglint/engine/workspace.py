@@ -281,6 +281,13 @@ class Workspace:
         other.skipped = list(self.skipped)
         return other
 
+    def isolated(self) -> Workspace:
+        """A copy another thread can plan on while this one goes on: its own scans and its own
+        in-memory scan cache (never written to disk), started from this one's."""
+        other = self.overlaid({})
+        other.cache = self.cache.detached()
+        return other
+
     def scan(self, paths: Sequence[Path] | None = None, progress: Progress | None = None) -> ScanResult:
         """Every flag reference under `paths` (default: the project root), with keys resolved."""
         targets = list(paths) if paths else [self.root]

@@ -39,6 +39,7 @@ from flaglint.project import Project, ProjectError, find_root
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+Planned = tuple[Step, Project, Path]  # a plan with the session and document path it was made for
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -67,6 +68,8 @@ class FlagServer(LanguageServer):
         super().__init__("flaglint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.options = options
         self.core = ThreadPoolExecutor(1, thread_name_prefix="flaglint-core")
+        self.planner = ThreadPoolExecutor(1, thread_name_prefix="flaglint-plan")  # plans, off the core
+        self.plans: dict[tuple[object, ...], asyncio.Future[Step]] = {}
         self.projects: dict[Path, Project | None] = {}
         self.stamps: dict[Path, dict[Path, tuple[int, int] | None]] = {}
         self.included: dict[str, bool] = {}
@@ -293,6 +296,7 @@ def build_server(options: Options | None = None) -> FlagServer:
     def shutdown(ls: FlagServer, params: object) -> None:
         ls.shut_down = True
         ls.core.shutdown(wait=False, cancel_futures=True)  # no new core work; a running call is left behind
+        ls.planner.shutdown(wait=False, cancel_futures=True)
 
     @server.feature(types.EXIT)
     def exit_(ls: FlagServer, params: object) -> None:
@@ -429,19 +433,57 @@ def build_server(options: Options | None = None) -> FlagServer:
         return types.CompletionList(is_incomplete=len(flags) > _COMPLETIONS, items=items)
 
     # --- code actions ---
+    # The core thread reads the session (the document, its findings) and takes what a plan needs;
+    # the plan itself runs on the planner thread, so diagnostics keep coming while it runs. One
+    # plan per document version and flag serves the safe action, the unsafe one and their resolves.
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=True),
     )
     async def code_action(ls: FlagServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
-        return await ls.call(actions_at, params)
+        offers = await ls.call(offers_at, params)
+        if offers is None:
+            return None
+        actions: list[types.CodeAction] = []
+        uri = params.text_document.uri
+        for key, value in offers:
+
+            def action(scope: str, unsafe: bool, key: str = key, value: str | None = value) -> types.CodeAction:
+                title = f"Remove flag '{key}' ({describe_value(value)})"
+                title += " in every file" if scope == "workspace" else ""
+                title += ", with unsafe fixes" if unsafe else ""
+                return types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[d for d in params.context.diagnostics if _about(d, key)],
+                    is_preferred=scope == "file" and not unsafe,
+                    data={"uri": uri, "key": key, "value": value, "scope": scope, "unsafe": unsafe},
+                )
+
+            # An action is offered only when it changes something, and the unsafe one only when
+            # it does more than the safe one: this file's plan (both applicabilities) says which.
+            plan = await planned(action("file", False))
+            safe = with_edit(action("file", False), plan)
+            unsafe = with_edit(action("file", True), plan, unsafe=True)
+            if safe.edit is not None or (safe.disabled is not None and unsafe.edit is None):
+                actions.append(safe)  # a disabled one says why, when nothing else is offered
+            if unsafe.edit is not None and unsafe.edit != safe.edit:
+                actions.append(unsafe)
+            if safe.edit is not None and _workspace_edits(server):
+                everywhere = action("workspace", False)  # every file: computed when chosen, where the client can
+                actions.append(everywhere if _resolves_edits(server) else await resolved(everywhere))
+        return actions
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: FlagServer, action: types.CodeAction) -> types.CodeAction:
-        return await ls.call(resolve_action, action)
+        return await resolved(action)
 
-    def actions_at(params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    async def resolved(action: types.CodeAction) -> types.CodeAction:
+        return with_edit(action, await planned(action), unsafe=bool((action.data or {}).get("unsafe")))
+
+    def offers_at(params: types.CodeActionParams) -> list[tuple[str, str | None]] | None:
+        """The removable flags of the findings in the range, with the value each keeps."""
         uri = params.text_document.uri
         found = server.document(uri)
         if found is None:
@@ -457,38 +499,30 @@ def build_server(options: Options | None = None) -> FlagServer:
             for f in project.findings_for(scan.refs)
             if f.code in REMOVABLE and f.span.line <= last and f.span.end_line >= first
         ]
-        actions: list[types.CodeAction] = []
-        for key, value in project.retire_values(removable).items():
+        return list(project.retire_values(removable).items())
 
-            def action(scope: str, unsafe: bool, key: str = key, value: str | None = value) -> types.CodeAction:
-                title = f"Remove flag '{key}' ({describe_value(value)})"
-                title += " in every file" if scope == "workspace" else ""
-                title += ", with unsafe fixes" if unsafe else ""
-                return types.CodeAction(
-                    title=title,
-                    kind=types.CodeActionKind.QuickFix,
-                    diagnostics=[d for d in params.context.diagnostics if _about(d, key)],
-                    is_preferred=scope == "file" and not unsafe,
-                    data={"uri": uri, "key": key, "value": value, "scope": scope, "unsafe": unsafe},
-                )
+    async def planned(action: types.CodeAction) -> Planned | None:
+        """The plan an action stands for (both applicabilities), made once per document version
+        on the planner thread; a cancelled request leaves it to finish for the next one."""
+        prepared = await server.call(prepare_plan, action)
+        if prepared is None:
+            return None
+        key, run, project, path = prepared
+        future = server.plans.get(key)
+        if future is None:
+            if run is None:
+                return None
+            loop = asyncio.get_running_loop()
+            future = server.plans[key] = loop.run_in_executor(server.planner, run)
+            for stale in [k for k in server.plans if k[0] == key[0] and k[1] != key[1]]:
+                server.plans.pop(stale)  # an older version of the document: its plans are moot
+        return await asyncio.shield(future), project, path
 
-            # This file's removals are computed now, in one plan that holds both applicabilities:
-            # an action is offered only when it changes something, and the unsafe one only when
-            # it does more than the safe one.
-            step = plan_for(action("file", False), with_unsafe=True)
-            safe = with_edit(action("file", False), step)
-            unsafe = with_edit(action("file", True), step.with_unsafe or step if step is not None else None)
-            if safe.edit is not None or (safe.disabled is not None and unsafe.edit is None):
-                actions.append(safe)  # a disabled one says why, when nothing else is offered
-            if unsafe.edit is not None and unsafe.edit != safe.edit:
-                actions.append(unsafe)
-            if safe.edit is not None and _workspace_edits(server):
-                everywhere = action("workspace", False)  # every file: computed when chosen, where the client can
-                actions.append(everywhere if _resolves_edits(server) else resolve_action(everywhere))
-        return actions
-
-    def plan_for(action: types.CodeAction, with_unsafe: bool = False) -> Step | None:
-        """The plan an action stands for (its flag, this file or every file, its applicability)."""
+    def prepare_plan(
+        action: types.CodeAction,
+    ) -> tuple[tuple[object, ...], Callable[[], Step] | None, Project, Path] | None:
+        """(cache key, the plan to run when not cached, the session, the document's path) of an
+        action, taken on the core thread."""
         data = action.data or {}
         uri = data["uri"]
         found = server.document(uri)
@@ -496,24 +530,27 @@ def build_server(options: Options | None = None) -> FlagServer:
             return None
         doc, path, project = found
         texts = {project.config.relative(path): doc.source}
+        versions: tuple[tuple[str, int | None], ...] = ((uri, doc.version),)
         if data["scope"] == "workspace":
             for other in list(server.workspace.text_documents.values()):
                 other_path = uris.to_fs_path(other.uri)
                 if other_path and other_path.endswith(".py") and other.uri != uri:
                     texts[project.config.relative(Path(other_path).resolve())] = other.source
+                    versions += ((other.uri, other.version),)
+        key = (uri, doc.version, data["key"], data["value"], data["scope"], versions)
+        if key in server.plans:
+            return key, None, project, path
         only = None if data["scope"] == "workspace" else project.config.relative(path.resolve())
         values = {data["key"]: data["value"]}
-        return project.plan_texts(values, texts, only=only, unsafe=data["unsafe"], with_unsafe=with_unsafe)
+        return key, project.planner(values, texts, only=only, with_unsafe=True), project, path
 
-    def resolve_action(action: types.CodeAction) -> types.CodeAction:
-        return with_edit(action, plan_for(action))
-
-    def with_edit(action: types.CodeAction, step: Step | None) -> types.CodeAction:
-        """The action with the workspace edit of `step` (or disabled, saying why)."""
-        found = server.document((action.data or {})["uri"])
-        if found is None or step is None:
+    def with_edit(action: types.CodeAction, planned: Planned | None, unsafe: bool = False) -> types.CodeAction:
+        """The action with the workspace edit of its plan (or disabled, saying why): built from
+        what the core thread took for the plan, so no core call waits behind another plan."""
+        if planned is None:
             return action
-        _, path, project = found
+        step, project, path = planned
+        step = (step.with_unsafe or step) if unsafe else step
         only = None if action.data["scope"] == "workspace" else project.config.relative(path.resolve())
         edits = [e for e in step.edits if only is None or e.path == only]
         problems = [p for p in step.problems if only is None or p.path == only]
@@ -688,5 +725,6 @@ def serve(options: Options, tcp: int | None = None) -> int:
             server.start_tcp("127.0.0.1", tcp)
     finally:
         server.core.shutdown(wait=False, cancel_futures=True)
+        server.planner.shutdown(wait=False, cancel_futures=True)
     _end(0 if server.shut_down else 1)  # stdin closed: the client is gone
     return 1
