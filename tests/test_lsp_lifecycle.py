@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]  # a server that hangs fails its test
 
 WAIT = 10.0
 
@@ -30,6 +30,7 @@ class Client:
             command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         self.next_id = 0
+        self.received: list[dict[str, Any]] = []
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
@@ -50,6 +51,9 @@ class Client:
             if name.strip().lower() == "content-length":
                 length = int(value)
         message: dict[str, Any] = json.loads(stream.read(length))
+        self.received.append(message)
+        if "id" in message and "method" in message:  # a request of the server's: say yes
+            self.send({"id": message["id"], "result": None})
         return message
 
     def request(self, method: str, params: object = None) -> dict[str, Any]:
@@ -60,8 +64,9 @@ class Client:
             if message.get("id") == self.next_id and "method" not in message:
                 return message
 
-    def initialize(self, root: Path, process_id: int | None = None) -> None:
-        self.request("initialize", {"processId": process_id, "rootUri": root.as_uri(), "capabilities": {}})
+    def initialize(self, root: Path, process_id: int | None = None, capabilities: object = None) -> None:
+        params = {"processId": process_id, "rootUri": root.as_uri(), "capabilities": capabilities or {}}
+        self.request("initialize", params)
         self.send({"method": "initialized", "params": {}})
 
     def open(self, path: Path) -> None:
@@ -236,5 +241,32 @@ def test_diagnostics_keep_coming_while_a_quick_fix_is_planned(tmp_path: Path) ->
         elif message.get("method") == "textDocument/publishDiagnostics" and message["params"].get("version") == 2:
             order.append("diagnostics")
     assert order == ["diagnostics", "action"]
+    client.process.kill()
+    client.process.wait()
+
+
+def test_a_cold_project_answers_while_its_index_is_built(tmp_path: Path) -> None:
+    # 600 modules and no cache: the opened document's diagnostics come from it alone, a hover is
+    # answered while the project-wide index is still being built on its own thread, and the index
+    # is reported with $/progress (begin ... end) to a client that can show it.
+    opened = big_project(tmp_path / "big")
+    (tmp_path / "big" / "flags.toml").write_text('[flags.old-flag]\ntype = "release"\nstate = "archived"\n')
+    client = Client(tmp_path / "big")
+    client.initialize(tmp_path / "big", capabilities={"window": {"workDoneProgress": True}})
+    client.open(opened)
+    assert {d["code"] for d in client.diagnostics(opened)} == {"FL002"}
+    line = opened.read_text().splitlines().index('    if client.is_enabled("old-flag"):')
+    hover = {"textDocument": {"uri": opened.as_uri()}, "position": {"line": line, "character": 25}}
+    answer = client.request("textDocument/hover", hover)
+    assert "old-flag" in answer["result"]["contents"]["value"]
+    kinds = [m["params"]["value"]["kind"] for m in client.received if m.get("method") == "$/progress"]
+    assert "end" not in kinds  # the hover did not wait for the index
+    while "end" not in kinds:
+        message = client.read()
+        if message.get("method") == "$/progress":
+            kinds.append(message["params"]["value"]["kind"])
+    assert kinds[0] == "begin"
+    later = client.request("textDocument/hover", hover)
+    assert "200 references in 200 files" in later["result"]["contents"]["value"]
     client.process.kill()
     client.process.wait()

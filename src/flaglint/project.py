@@ -82,6 +82,7 @@ class Project:
         self._registry: tuple[Snapshot | None] | None = None
         self._workspace: Workspace | None = None
         self.last_scan: ScanResult | None = None
+        self.indexing = False  # a whole-project scan is being built elsewhere (an editor's background index)
         self._views: dict[str, tuple[tuple[object, ...], FileScan]] = {}
 
     @classmethod
@@ -171,6 +172,32 @@ class Project:
         if self.last_scan.swept:
             self.notes.append(_swept_note(self.last_scan.swept))
         return self.last_scan
+
+    def index_later(self) -> Callable[[Progress | None], tuple[Workspace, ScanResult]]:
+        """The whole-project scan, to run on another thread while this session goes on: it scans a
+        copy of the workspace; `adopt_index` takes the result back (on this session's thread)."""
+        self.indexing = True
+        workspace = self.workspace.isolated()
+
+        def run(progress: Progress | None) -> tuple[Workspace, ScanResult]:
+            return workspace, workspace.scan(None, progress)
+
+        return run
+
+    def adopt_index(self, built: Workspace, result: ScanResult) -> None:
+        """Take a whole-project scan made by `index_later`: its scans, and its cache entries
+        (saved to disk as a scan of this session's would be)."""
+        mine = self.workspace
+        mine.scans.update(built.scans)
+        mine.digests.update(built.digests)
+        mine.files, mine.skipped = built.files, built.skipped
+        for rel, entry in built.cache.entries.items():
+            mine.cache.put(rel, entry)
+        mine.cache.save()
+        self.last_scan = result
+        self.indexing = False
+        if result.swept:
+            self.notes.append(_swept_note(result.swept))
 
     def scan_text(self, path: Path | str, text: str) -> FileScan:
         """One module's unsaved text, with keys resolved against the index of the rest of the
@@ -281,10 +308,14 @@ class Project:
         """
         from flaglint.engine.resolve import link
 
-        if self.last_scan is None or not self.last_scan.covers_root:
-            self.scan()
-        assert self.last_scan is not None
-        refs = [r for r in self.last_scan.refs if r.path not in self._views]
+        if self.last_scan is None and self.indexing:
+            scanned: Sequence[FlagRef] = ()  # the index is on its way: the open documents meanwhile
+        else:
+            if self.last_scan is None or not self.last_scan.covers_root:
+                self.scan()
+            assert self.last_scan is not None
+            scanned = self.last_scan.refs
+        refs = [r for r in scanned if r.path not in self._views]
         for _, found in self._views.values():
             refs.extend(link(found.refs, self.workspace.lookup))
         return [r for r in refs if key is None or r.key == key]

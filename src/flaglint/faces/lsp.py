@@ -69,6 +69,7 @@ class FlagServer(LanguageServer):
         self.options = options
         self.core = ThreadPoolExecutor(1, thread_name_prefix="flaglint-core")
         self.planner = ThreadPoolExecutor(1, thread_name_prefix="flaglint-plan")  # plans, off the core
+        self.indexer = ThreadPoolExecutor(1, thread_name_prefix="flaglint-index")  # project-wide scans
         self.plans: dict[tuple[object, ...], asyncio.Future[Step]] = {}
         self.projects: dict[Path, Project | None] = {}
         self.stamps: dict[Path, dict[Path, tuple[int, int] | None]] = {}
@@ -297,6 +298,7 @@ def build_server(options: Options | None = None) -> FlagServer:
         ls.shut_down = True
         ls.core.shutdown(wait=False, cancel_futures=True)  # no new core work; a running call is left behind
         ls.planner.shutdown(wait=False, cancel_futures=True)
+        ls.indexer.shutdown(wait=False, cancel_futures=True)
 
     @server.feature(types.EXIT)
     def exit_(ls: FlagServer, params: object) -> None:
@@ -304,10 +306,27 @@ def build_server(options: Options | None = None) -> FlagServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: FlagServer, params: types.DidOpenTextDocumentParams) -> None:
-        schedule(params.text_document.uri)
+        schedule(params.text_document.uri)  # this document's diagnostics come from it alone
         found = await ls.call(ls.document, params.text_document.uri)
-        if found is not None and found[2].last_scan is None:
-            await ls.call(found[2].scan)  # the index hover, references and definitions read
+        if found is not None and found[2].last_scan is None and not found[2].indexing:
+            await build_index(found[2])
+
+    async def build_index(project: Project) -> None:
+        """The project-wide index (references, hovers' counts, workspace actions), built on the
+        index thread while the server answers; reported with `$/progress` where the client can."""
+        run = await server.call(project.index_later)
+        loop = asyncio.get_running_loop()
+        report = await _progress(server, loop, f"flaglint: indexing {project.root.name}")
+        try:
+            built, result = await loop.run_in_executor(server.indexer, run, report)
+        except Exception:  # a defect must not end the server: say so in the log, answer without the index
+            log.exception("indexing %s failed", project.root)
+            project.indexing = False
+            return
+        finally:
+            if report is not None:
+                report(-1, -1)
+        await server.call(project.adopt_index, built, result)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: FlagServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -692,6 +711,34 @@ def _hover_text(project: Project, key: str, flag: Flag | None) -> str:
     return "\n\n".join(lines)
 
 
+async def _progress(
+    server: FlagServer, loop: asyncio.AbstractEventLoop, title: str
+) -> Callable[[int, int], None] | None:
+    """A progress callback for work on another thread, shown with `$/progress` when the client
+    can (`window.workDoneProgress`); (-1, -1) ends it. None when the client cannot show it."""
+    if not _capability(server, "window", "work_done_progress"):
+        return None
+    token = f"flaglint-{id(title)}-{loop.time()}"
+    try:
+        await server.work_done_progress.create_async(token)
+    except Exception:  # the client refused the token: work on without progress
+        return None
+    server.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, percentage=0))
+    shown = [-1]
+
+    def report(done: int, total: int) -> None:
+        if done < 0:
+            loop.call_soon_threadsafe(server.work_done_progress.end, token, types.WorkDoneProgressEnd())
+            return
+        percentage = int(100 * done / max(total, 1))
+        if percentage != shown[0]:
+            shown[0] = percentage
+            update = types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=percentage)
+            loop.call_soon_threadsafe(server.work_done_progress.report, token, update)
+
+    return report
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -726,5 +773,6 @@ def serve(options: Options, tcp: int | None = None) -> int:
     finally:
         server.core.shutdown(wait=False, cancel_futures=True)
         server.planner.shutdown(wait=False, cancel_futures=True)
+        server.indexer.shutdown(wait=False, cancel_futures=True)
     _end(0 if server.shut_down else 1)  # stdin closed: the client is gone
     return 1
