@@ -19,6 +19,8 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]  # a server that hangs fails its test
 
 WAIT = 10.0
+# A view checking a flag through the project's own wrapper, which a settings file describes.
+WRAPPED_VIEW = 'def page(request):\n    if request.flags.enabled("no-such-flag"):\n        return 1\n    return 2\n'
 
 
 class Client:
@@ -168,9 +170,7 @@ def test_settings_come_from_config_like_the_cli(tmp_path: Path) -> None:
     root = tmp_path / "shop"
     (root / "app").mkdir(parents=True)
     view = root / "app" / "views.py"
-    view.write_text(
-        'def page(request):\n    if request.flags.enabled("no-such-flag"):\n        return 1\n    return 0\n'
-    )
+    view.write_text(WRAPPED_VIEW)
     (root / "flags.toml").write_text('[flags.new-upload]\ntype = "release"\nstate = "active"\n')
     settings = tmp_path / "flaglint.toml"
     settings.write_text('[[patterns]]\nkind = "method"\nname = "enabled"\nreceiver = "flags"\n')
@@ -268,5 +268,33 @@ def test_a_cold_project_answers_while_its_index_is_built(tmp_path: Path) -> None
     assert kinds[0] == "begin"
     later = client.request("textDocument/hover", hover)
     assert "200 references in 200 files" in later["result"]["contents"]["value"]
+    client.process.kill()
+    client.process.wait()
+
+
+def test_pull_diagnostics_and_settings_from_initialization_options(tmp_path: Path) -> None:
+    # An editor that passes its settings in initializationOptions (no command-line flags) and
+    # pulls diagnostics (LSP 3.17) gets what --config and the push both give.
+    root = tmp_path / "shop"
+    (root / "app").mkdir(parents=True)
+    view = root / "app" / "views.py"
+    view.write_text(WRAPPED_VIEW)
+    (root / "flags.toml").write_text('[flags.new-upload]\ntype = "release"\nstate = "active"\n')
+    settings = tmp_path / "flaglint.toml"
+    settings.write_text('[[patterns]]\nkind = "method"\nname = "enabled"\nreceiver = "flags"\n')
+    client = Client(root)
+    params = {
+        "processId": None,
+        "rootUri": root.as_uri(),
+        "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": False}}},
+        "initializationOptions": {"config": str(settings)},
+    }
+    started = client.request("initialize", params)
+    assert started["result"]["capabilities"]["diagnosticProvider"]["identifier"] == "flaglint"
+    client.send({"method": "initialized", "params": {}})
+    client.open(view)
+    report = client.request("textDocument/diagnostic", {"textDocument": {"uri": view.as_uri()}})
+    assert report["result"]["kind"] == "full"
+    assert [d["code"] for d in report["result"]["items"]] == ["FL001"]
     client.process.kill()
     client.process.wait()

@@ -288,6 +288,9 @@ def build_server(options: Options | None = None) -> FlagServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: FlagServer, params: types.InitializeParams) -> None:
         ls.client_pid = params.process_id
+        given = params.initialization_options
+        if isinstance(given, dict):  # the editor's settings: those the command line did not give
+            ls.options = _with_settings(ls.options, given, ls.tell)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: FlagServer, params: types.InitializedParams) -> None:
@@ -327,6 +330,17 @@ def build_server(options: Options | None = None) -> FlagServer:
             if report is not None:
                 report(-1, -1)
         await server.call(project.adopt_index, built, result)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(identifier="flaglint", inter_file_dependencies=True, workspace_diagnostics=False),
+    )
+    async def pull(ls: FlagServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
+        """Pull diagnostics (LSP 3.17), for clients that ask rather than listen."""
+        uri = params.text_document.uri
+        text = ls.workspace.get_text_document(uri).source
+        found = await ls.call(ls.lint, uri, text)
+        return types.RelatedFullDocumentDiagnosticReport(items=found or [])
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: FlagServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -709,6 +723,28 @@ def _hover_text(project: Project, key: str, flag: Flag | None) -> str:
     if flag.description:
         lines.append(flag.description)
     return "\n\n".join(lines)
+
+
+def _with_settings(options: Options, given: dict[str, Any], tell: Callable[[str], None]) -> Options:
+    """`Options` with the editor's `initializationOptions` (`config`, `registry`: paths; `today`:
+    a date; `online`: a boolean) where the command line left them unset; a bad one is said once."""
+    changes: dict[str, Any] = {}
+    for name, field in (("config", "config_path"), ("registry", "registry_path")):
+        value = given.get(name)
+        if isinstance(value, str) and value and getattr(options, field) is None:
+            path = Path(value).expanduser()
+            if path.is_file():
+                changes[field] = path.resolve()
+            else:
+                tell(f"initializationOptions.{name}: {value}: no such file")
+    if isinstance(given.get("today"), str) and options.today is None:
+        try:
+            changes["today"] = dt.date.fromisoformat(given["today"])
+        except ValueError:
+            tell(f"initializationOptions.today: {given['today']!r} is not a date (YYYY-MM-DD)")
+    if given.get("online") is True:
+        changes["offline"] = False
+    return dataclasses.replace(options, **changes)
 
 
 async def _progress(
