@@ -50,7 +50,8 @@ def _client() -> LanguageClient:
 
 
 def _server(today: str = TODAY) -> ClientServerConfig:
-    command = [sys.executable, "-m", "flaglint", "lsp", "--today", today, "--poll", "0.2"]
+    # the quick fixes' lists are asserted exactly: wait for each plan (the deadline has its own test)
+    command = [sys.executable, "-m", "flaglint", "lsp", "--today", today, "--poll", "0.2", "--action-deadline", "30"]
     return ClientServerConfig(server_command=command, client_factory=_client)
 
 

@@ -101,6 +101,23 @@ def big_project(root: Path, modules: int = 600) -> Path:
     return root / "app" / "m0.py"
 
 
+def argparse_module(root: Path) -> Path:
+    """The standard library's argparse (2,700 lines) checking an archived flag in 20 methods:
+    planning its removal takes several times as long as checking an edit."""
+    import argparse
+
+    (root / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.flaglint]\n")
+    (root / "flags.toml").write_text('[flags.old]\ntype = "release"\nstate = "archived"\n')
+    source = Path(argparse.__file__).read_text().splitlines()
+    bodies = [n for n, line in enumerate(source) if line.startswith("    def ") and line.endswith("):")]
+    for number in reversed(bodies[:: max(1, len(bodies) // 20)][:20]):
+        source.insert(number + 1, '        if client.is_enabled("old"):\n            self._legacy = True')
+    module = root / "app" / "big.py"
+    module.write_text("import UnleashClient\n\nclient = UnleashClient.UnleashClient()\n" + "\n".join(source) + "\n")
+    return module
+
+
 def descendants(pid: int) -> set[int]:
     """Every living process under `pid` (its workers, and theirs)."""
     table = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
@@ -194,18 +211,9 @@ def test_diagnostics_keep_coming_while_a_quick_fix_is_planned(tmp_path: Path) ->
     # A large module checking an archived flag 20 times: planning its removal takes several times
     # as long as checking an edit. The plan runs off the diagnostics path, so the edit's
     # diagnostics arrive before the code action's answer.
-    import argparse
-
     root = tmp_path / "big"
-    (root / "app").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.flaglint]\n")
-    (root / "flags.toml").write_text('[flags.old]\ntype = "release"\nstate = "archived"\n')
-    source = Path(argparse.__file__).read_text().splitlines()
-    bodies = [n for n, line in enumerate(source) if line.startswith("    def ") and line.endswith("):")]
-    for number in reversed(bodies[:: max(1, len(bodies) // 20)][:20]):
-        source.insert(number + 1, '        if client.is_enabled("old"):\n            self._legacy = True')
-    module = root / "app" / "big.py"
-    module.write_text("import UnleashClient\n\nclient = UnleashClient.UnleashClient()\n" + "\n".join(source) + "\n")
+    module = argparse_module(root)
+    source = module.read_text().splitlines()
     client = Client(root)
     client.initialize(root)
     client.open(module)
@@ -296,5 +304,34 @@ def test_pull_diagnostics_and_settings_from_initialization_options(tmp_path: Pat
     report = client.request("textDocument/diagnostic", {"textDocument": {"uri": view.as_uri()}})
     assert report["result"]["kind"] == "full"
     assert [d["code"] for d in report["result"]["items"]] == ["FL001"]
+    client.process.kill()
+    client.process.wait()
+
+
+def test_a_slow_quick_fix_answers_with_titles_and_resolves_its_edit(tmp_path: Path) -> None:
+    # A client that resolves actions: when the plan takes longer than the deadline, the code
+    # action answers with the titles alone, and the resolve brings the edit (the same plan).
+    root = tmp_path / "big"
+    module = argparse_module(root)
+    client = Client(root, "--action-deadline", "0")
+    capabilities = {"textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}}
+    client.initialize(root, capabilities=capabilities)
+    client.open(module)
+    first = client.diagnostics(module)
+    whole = {"start": {"line": 0, "character": 0}, "end": {"line": 3000, "character": 0}}
+    context = {"diagnostics": first}
+    answer = client.request(
+        "textDocument/codeAction", {"textDocument": {"uri": module.as_uri()}, "range": whole, "context": context}
+    )
+    titles = [a["title"] for a in answer["result"]]
+    assert titles == ["Remove flag 'old' (always off)", "Remove flag 'old' (always off), with unsafe fixes"]
+    assert all("edit" not in a for a in answer["result"])
+    safe, unsafe = answer["result"]
+    done = client.request("codeAction/resolve", safe)["result"]
+    edits = done["edit"]["changes"][module.as_uri()]
+    assert edits
+    assert not any("is_enabled" in e["newText"] for e in edits)
+    extra = client.request("codeAction/resolve", unsafe)["result"]
+    assert "no unsafe fix applies here" in extra["disabled"]["reason"]
     client.process.kill()
     client.process.wait()

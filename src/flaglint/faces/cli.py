@@ -562,6 +562,13 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
     help="flags.toml to use instead of the configured one.",
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .flaglint_cache/.")
+@click.option(
+    "--action-deadline",
+    type=click.FloatRange(min=0, max=60),
+    default=0.1,
+    show_default=True,
+    help="Seconds a code action waits for its plan before answering with titles alone (edits come on resolve).",
+)
 def lsp_command(
     tcp: int | None,
     debounce: float,
@@ -572,6 +579,7 @@ def lsp_command(
     config_path: Path | None,
     registry_path: Path | None,
     no_cache: bool,
+    action_deadline: float,
 ) -> None:
     """Run the language server: diagnostics, hovers, completion, definitions, references and
     removal quick fixes in any LSP editor (set-ups under lsp/ in the flaglint repository).
@@ -592,6 +600,7 @@ def lsp_command(
         config_path=config_path.resolve() if config_path else None,
         registry_path=registry_path.resolve() if registry_path else None,
         use_cache=not no_cache,
+        action_deadline=action_deadline,
     )
     sys.exit(serve(options, tcp))
 

@@ -59,6 +59,8 @@ class Options:
     config_path: Path | None = None  # settings from this file (`--config`), as the CLI reads them
     registry_path: Path | None = None  # this flags.toml instead of the configured one (`--registry`)
     use_cache: bool = True
+    # seconds a code action waits for its plan before it answers with titles alone (resolving clients)
+    action_deadline: float = 0.1
 
 
 class FlagServer(LanguageServer):
@@ -496,7 +498,14 @@ def build_server(options: Options | None = None) -> FlagServer:
 
             # An action is offered only when it changes something, and the unsafe one only when
             # it does more than the safe one: this file's plan (both applicabilities) says which.
-            plan = await planned(action("file", False))
+            # A client that resolves actions gets their titles at once when the plan takes longer
+            # than `action_deadline`; their edits come with the resolve.
+            resolves = _resolves_edits(server)
+            plan = await planned(action("file", False), server.options.action_deadline if resolves else None)
+            if plan is None and resolves:
+                actions += [action("file", False), action("file", True)]
+                actions += [action("workspace", False)] if _workspace_edits(server) else []
+                continue
             safe = with_edit(action("file", False), plan)
             unsafe = with_edit(action("file", True), plan, unsafe=True)
             if safe.edit is not None or (safe.disabled is not None and unsafe.edit is None):
@@ -513,7 +522,15 @@ def build_server(options: Options | None = None) -> FlagServer:
         return await resolved(action)
 
     async def resolved(action: types.CodeAction) -> types.CodeAction:
-        return with_edit(action, await planned(action), unsafe=bool((action.data or {}).get("unsafe")))
+        data = action.data or {}
+        plan = await planned(action)
+        done = with_edit(action, plan, unsafe=bool(data.get("unsafe")))
+        if plan is not None and data.get("unsafe") and plan[0].with_unsafe is None and done.disabled is None:
+            reason = "no unsafe fix applies here: the removal without unsafe fixes does the same"
+            return attrs.evolve(done, edit=None, disabled=types.CodeActionDisabled(reason=reason))
+        if plan is not None and done.edit is None and done.disabled is None:
+            return attrs.evolve(done, disabled=types.CodeActionDisabled(reason="nothing to change here"))
+        return done
 
     def offers_at(params: types.CodeActionParams) -> list[tuple[str, str | None]] | None:
         """The removable flags of the findings in the range, with the value each keeps."""
@@ -534,9 +551,10 @@ def build_server(options: Options | None = None) -> FlagServer:
         ]
         return list(project.retire_values(removable).items())
 
-    async def planned(action: types.CodeAction) -> Planned | None:
+    async def planned(action: types.CodeAction, deadline: float | None = None) -> Planned | None:
         """The plan an action stands for (both applicabilities), made once per document version
-        on the planner thread; a cancelled request leaves it to finish for the next one."""
+        on the planner thread; a cancelled request leaves it to finish for the next one. With a
+        `deadline` (seconds), None when it is not ready by then (it goes on for the resolve)."""
         prepared = await server.call(prepare_plan, action)
         if prepared is None:
             return None
@@ -549,7 +567,11 @@ def build_server(options: Options | None = None) -> FlagServer:
             future = server.plans[key] = loop.run_in_executor(server.planner, run)
             for stale in [k for k in server.plans if k[0] == key[0] and k[1] != key[1]]:
                 server.plans.pop(stale)  # an older version of the document: its plans are moot
-        return await asyncio.shield(future), project, path
+        try:
+            step = await asyncio.wait_for(asyncio.shield(future), deadline)
+        except asyncio.TimeoutError:
+            return None
+        return step, project, path
 
     def prepare_plan(
         action: types.CodeAction,
