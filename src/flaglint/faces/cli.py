@@ -565,7 +565,7 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
 @click.option(
     "--action-deadline",
     type=click.FloatRange(min=0, max=60),
-    default=0.1,
+    default=0.05,
     show_default=True,
     help="Seconds a code action waits for its plan before answering with titles alone (edits come on resolve).",
 )

@@ -60,7 +60,7 @@ class Options:
     registry_path: Path | None = None  # this flags.toml instead of the configured one (`--registry`)
     use_cache: bool = True
     # seconds a code action waits for its plan before it answers with titles alone (resolving clients)
-    action_deadline: float = 0.1
+    action_deadline: float = 0.05
 
 
 class FlagServer(LanguageServer):
