@@ -455,6 +455,8 @@ async def test_unsafe_removal_is_a_separate_action_only_when_it_does_more(client
     assert list(by_title) == ["Remove flag 'recs-ml' (always off), with unsafe fixes"]
     unsafe = by_title["Remove flag 'recs-ml' (always off), with unsafe fixes"]
     assert unsafe.is_preferred is False
+    if unsafe.edit is None:  # a client that resolves actions gets the edit on resolve
+        unsafe = await asyncio.wait_for(client.code_action_resolve_async(unsafe), WAIT)
     assert unsafe.edit is not None
     after = apply_edits(text, edits_by_uri(unsafe.edit)[uri])
     assert "export_recs" not in after

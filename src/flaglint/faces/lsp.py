@@ -498,14 +498,12 @@ def build_server(options: Options | None = None) -> FlagServer:
 
             # An action is offered only when it changes something, and the unsafe one only when
             # it does more than the safe one: this file's plan (both applicabilities) says which.
-            # A client that resolves actions gets their titles at once when the plan takes longer
-            # than `action_deadline`; their edits come with the resolve.
-            resolves = _resolves_edits(server)
-            plan = await planned(action("file", False), server.options.action_deadline if resolves else None)
-            if plan is None and resolves:
-                actions += [action("file", False), action("file", True)]
-                actions += [action("workspace", False)] if _workspace_edits(server) else []
+            # A client that resolves actions gets the titles at once: from the plan when it is
+            # ready (within `action_deadline`), else all of them; the edits come with the resolve.
+            if _resolves_edits(server):
+                actions += await titles(action, ls.options.action_deadline)
                 continue
+            plan = await planned(action("file", False))
             safe = with_edit(action("file", False), plan)
             unsafe = with_edit(action("file", True), plan, unsafe=True)
             if safe.edit is not None or (safe.disabled is not None and unsafe.edit is None):
@@ -520,6 +518,28 @@ def build_server(options: Options | None = None) -> FlagServer:
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: FlagServer, action: types.CodeAction) -> types.CodeAction:
         return await resolved(action)
+
+    async def titles(action: Callable[[str, bool], types.CodeAction], deadline: float) -> list[types.CodeAction]:
+        """The actions of one flag, without their edits, for a client that resolves them."""
+        safe = action("file", False)
+        planning = asyncio.ensure_future(planned(safe))  # goes on for the resolve if not ready now
+        done, _ = await asyncio.wait({planning}, timeout=deadline)
+        everywhere = [action("workspace", False)] if _workspace_edits(server) else []
+        if not done or planning.result() is None:
+            return [safe, action("file", True), *everywhere]
+        step, project, path = planning.result()  # type: ignore[misc]
+        rel = project.config.relative(path.resolve())
+        if step.refused or any(p.path == rel for p in step.problems):
+            unsafe = step.with_unsafe
+            if unsafe is not None and not unsafe.refused and any(e.path == rel for e in unsafe.edits):
+                return [action("file", True)]
+            return [await resolved(safe)]  # disabled, saying why
+        mine = {e.after for e in step.edits if e.path == rel}
+        offered = [safe] if mine else []
+        more = {e.after for e in step.with_unsafe.edits if e.path == rel} if step.with_unsafe else mine
+        if more and more != mine:  # the unsafe fixes change this file further
+            offered.append(action("file", True))
+        return [*offered, *everywhere] if offered and offered[0] is safe else offered
 
     async def resolved(action: types.CodeAction) -> types.CodeAction:
         data = action.data or {}
