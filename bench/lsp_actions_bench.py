@@ -4,7 +4,8 @@ minimal JSON-RPC client of bench/lsp_bench.py.
 On the standard library's argparse checking an archived flag in 20 methods (2,700 lines): the
 code action's latency for a client that resolves actions (titles now, edit on resolve) and for
 one that does not (the edit in the answer), the resolve's time, and the median didChange ->
-publishDiagnostics while no plan runs and while one does. On a 600-module project without a
+publishDiagnostics while no plan runs and while one does (after 2 s, as a person reads first:
+the planning process is up). On a 600-module project without a
 cache: the first diagnostics after didOpen and a hover sent right after. `ast.parse` of the
 module, timed in the same run, is the yardstick. Run: python bench/lsp_actions_bench.py. Asserts
 nothing.
@@ -82,6 +83,7 @@ def main() -> None:
 
         client = started(module.parent.parent, RESOLVING)
         _, diagnostics = opened(client, module)
+        time.sleep(2)  # as a person reads before asking for a fix: the planning process is up
         took, answer = timed(lambda: client.request("textDocument/codeAction", action_params(module, diagnostics)))
         rows.append(("code action, resolving client (titles)", took))
         actions = answer["result"]
@@ -103,6 +105,7 @@ def main() -> None:
 
         plain = started(module.parent.parent, {})
         _, diagnostics = opened(plain, module)
+        time.sleep(2)
         took, _ = timed(lambda: plain.request("textDocument/codeAction", action_params(module, diagnostics)))
         rows.append(("code action, client without resolve (edit)", took))
         plain.process.kill()

@@ -380,7 +380,7 @@ class Project:
         of the warm workspace) is taken now, so the session can go on meanwhile."""
         from flaglint.fix.clean import plan
 
-        overlay = {rel: _encoded(text) for rel, text in texts.items()}
+        overlay = {rel: encoded(text) for rel, text in texts.items()}
         paths = [self.root / only] if only is not None else None
         config, use_cache, workspace = self.config, self.use_cache, self.workspace.isolated()
 
@@ -446,7 +446,7 @@ class Project:
         return list(steps)
 
 
-def _encoded(text: str) -> bytes:
+def encoded(text: str) -> bytes:
     """An editor's text as the file's bytes (its declared encoding; UTF-8 when it cannot hold the text)."""
     try:
         return text.encode(source_encoding(text))

@@ -80,7 +80,7 @@ def parallel_map(
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     count = min(workers, len(jobs))
     pool = ProcessPoolExecutor(
-        count, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), initializer, initargs)
+        count, mp_context=context, initializer=start_worker, initargs=(os.getpid(), initializer, initargs)
     )
     try:
         yield from pool.map(work, jobs, chunksize=max(1, len(jobs) // (count * chunks_per_worker)))
@@ -91,7 +91,7 @@ def parallel_map(
 _PR_SET_PDEATHSIG = 1
 
 
-def _start_worker(parent: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+def start_worker(parent: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
     """A worker ends with its parent (however the parent ends: SIGKILL from a CI timeout too)
     and leaves Ctrl-C to the parent, which shuts the pool down.
     """

@@ -17,7 +17,8 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,9 +34,10 @@ from flaglint.engine.config import ConfigError
 from flaglint.engine.patterns import key_being_typed
 from flaglint.engine.policy import REMOVABLE, since
 from flaglint.engine.source import decode
+from flaglint.faces import lsp_planner
 from flaglint.fix.step import Step, describe_value
 from flaglint.model import Finding, Flag, FlagRef, Location, Severity, Span
-from flaglint.project import Project, ProjectError, find_root
+from flaglint.project import Project, ProjectError, encoded, find_root
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -70,7 +72,8 @@ class FlagServer(LanguageServer):
         super().__init__("flaglint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.options = options
         self.core = ThreadPoolExecutor(1, thread_name_prefix="flaglint-core")
-        self.planner = ThreadPoolExecutor(1, thread_name_prefix="flaglint-plan")  # plans, off the core
+        self.planner = ThreadPoolExecutor(1, thread_name_prefix="flaglint-plan")  # plans when no process can
+        self.plan_process: ProcessPoolExecutor | None = None  # plans, in a process of their own
         self.indexer = ThreadPoolExecutor(1, thread_name_prefix="flaglint-index")  # project-wide scans
         self.plans: dict[tuple[object, ...], asyncio.Future[Step]] = {}
         self.projects: dict[Path, Project | None] = {}
@@ -297,6 +300,15 @@ def build_server(options: Options | None = None) -> FlagServer:
     @server.feature(types.INITIALIZED)
     def initialized(ls: FlagServer, params: types.InitializedParams) -> None:
         ls.watcher = asyncio.ensure_future(watch())
+        # The planning process starts once the first documents are checked (its start costs a
+        # core's worth of imports), or at the first plan, whichever comes first.
+        asyncio.get_running_loop().call_later(1.0, planning_process)
+
+    def planning_process() -> ProcessPoolExecutor:
+        if server.plan_process is None and not server.shut_down:
+            server.plan_process = lsp_planner.start()
+        assert server.plan_process is not None
+        return server.plan_process
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: FlagServer, params: object) -> None:
@@ -304,6 +316,8 @@ def build_server(options: Options | None = None) -> FlagServer:
         ls.core.shutdown(wait=False, cancel_futures=True)  # no new core work; a running call is left behind
         ls.planner.shutdown(wait=False, cancel_futures=True)
         ls.indexer.shutdown(wait=False, cancel_futures=True)
+        if ls.plan_process is not None:
+            ls.plan_process.shutdown(wait=False, cancel_futures=True)
 
     @server.feature(types.EXIT)
     def exit_(ls: FlagServer, params: object) -> None:
@@ -578,13 +592,12 @@ def build_server(options: Options | None = None) -> FlagServer:
         prepared = await server.call(prepare_plan, action)
         if prepared is None:
             return None
-        key, run, project, path = prepared
+        key, job, project, path = prepared
         future = server.plans.get(key)
         if future is None:
-            if run is None:
+            if job is None:
                 return None
-            loop = asyncio.get_running_loop()
-            future = server.plans[key] = loop.run_in_executor(server.planner, run)
+            future = server.plans[key] = asyncio.ensure_future(plan_somewhere(job))
             for stale in [k for k in server.plans if k[0] == key[0] and k[1] != key[1]]:
                 server.plans.pop(stale)  # an older version of the document: its plans are moot
         try:
@@ -593,9 +606,20 @@ def build_server(options: Options | None = None) -> FlagServer:
             return None
         return step, project, path
 
+    async def plan_somewhere(job: lsp_planner.PlanJob) -> Step:
+        """A plan in the planning process; on this process's planner thread when that process
+        cannot be had (it died, or the platform cannot spawn), and a new one is started."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(planning_process(), lsp_planner.run, job)
+        except BrokenProcessPool:
+            log.warning("the planning process ended; planning here, and starting a new one")
+            server.plan_process = None
+        return await loop.run_in_executor(server.planner, lsp_planner.run, job)
+
     def prepare_plan(
         action: types.CodeAction,
-    ) -> tuple[tuple[object, ...], Callable[[], Step] | None, Project, Path] | None:
+    ) -> tuple[tuple[object, ...], lsp_planner.PlanJob | None, Project, Path] | None:
         """(cache key, the plan to run when not cached, the session, the document's path) of an
         action, taken on the core thread."""
         data = action.data or {}
@@ -616,8 +640,9 @@ def build_server(options: Options | None = None) -> FlagServer:
         if key in server.plans:
             return key, None, project, path
         only = None if data["scope"] == "workspace" else project.config.relative(path.resolve())
-        values = {data["key"]: data["value"]}
-        return key, project.planner(values, texts, only=only, with_unsafe=True), project, path
+        overlay = tuple((rel, encoded(text)) for rel, text in texts.items())
+        job = lsp_planner.PlanJob(project.config, ((data["key"], data["value"]),), overlay, only, project.use_cache)
+        return key, job, project, path
 
     def with_edit(action: types.CodeAction, planned: Planned | None, unsafe: bool = False) -> types.CodeAction:
         """The action with the workspace edit of its plan (or disabled, saying why): built from
@@ -851,6 +876,8 @@ def serve(options: Options, tcp: int | None = None) -> int:
     finally:
         server.core.shutdown(wait=False, cancel_futures=True)
         server.planner.shutdown(wait=False, cancel_futures=True)
+        if server.plan_process is not None:
+            server.plan_process.shutdown(wait=False, cancel_futures=True)
         server.indexer.shutdown(wait=False, cancel_futures=True)
     _end(0 if server.shut_down else 1)  # stdin closed: the client is gone
     return 1
