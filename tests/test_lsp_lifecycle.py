@@ -339,3 +339,30 @@ def test_a_slow_quick_fix_answers_with_titles_and_resolves_its_edit(tmp_path: Pa
     assert "no unsafe fix applies here" in extra["disabled"]["reason"]
     client.process.kill()
     client.process.wait()
+
+
+def test_a_client_without_resolve_is_told_when_the_plan_is_not_ready(tmp_path: Path) -> None:
+    # Past --plan-deadline the action says it is still being planned; asked again once the plan
+    # is made (the same document version), it comes with its edit.
+    root = tmp_path / "big"
+    module = argparse_module(root)
+    client = Client(root, "--plan-deadline", "0")
+    client.initialize(root)
+    client.open(module)
+    first = client.diagnostics(module)
+    whole = {"start": {"line": 0, "character": 0}, "end": {"line": 3000, "character": 0}}
+    params = {"textDocument": {"uri": module.as_uri()}, "range": whole, "context": {"diagnostics": first}}
+    waiting = client.request("textDocument/codeAction", params)["result"]
+    assert [a.get("disabled", {}).get("reason") for a in waiting] == [
+        "still planning the removal: ask again in a moment"
+    ]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        ready = client.request("textDocument/codeAction", params)["result"]
+        if ready and "edit" in ready[0]:
+            break
+    assert ready[0]["title"] == "Remove flag 'old' (always off)"
+    assert ready[0]["edit"]["changes"][module.as_uri()]
+    client.process.kill()
+    client.process.wait()

@@ -569,6 +569,13 @@ def history_command(since: str, points: int, fmt: str, config_path: Path | None,
     show_default=True,
     help="Seconds a code action waits for its plan before answering with titles alone (edits come on resolve).",
 )
+@click.option(
+    "--plan-deadline",
+    type=click.FloatRange(min=0, max=600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a code action waits for its edits, for clients that cannot resolve them later.",
+)
 def lsp_command(
     tcp: int | None,
     debounce: float,
@@ -580,6 +587,7 @@ def lsp_command(
     registry_path: Path | None,
     no_cache: bool,
     action_deadline: float,
+    plan_deadline: float,
 ) -> None:
     """Run the language server: diagnostics, hovers, completion, definitions, references and
     removal quick fixes in any LSP editor (set-ups under lsp/ in the flaglint repository).
@@ -601,6 +609,7 @@ def lsp_command(
         registry_path=registry_path.resolve() if registry_path else None,
         use_cache=not no_cache,
         action_deadline=action_deadline,
+        plan_deadline=plan_deadline,
     )
     sys.exit(serve(options, tcp))
 

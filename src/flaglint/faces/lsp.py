@@ -63,6 +63,8 @@ class Options:
     use_cache: bool = True
     # seconds a code action waits for its plan before it answers with titles alone (resolving clients)
     action_deadline: float = 0.05
+    # seconds a code action waits for its plan's edits (clients that cannot resolve them later)
+    plan_deadline: float = 10.0
 
 
 class FlagServer(LanguageServer):
@@ -517,7 +519,12 @@ def build_server(options: Options | None = None) -> FlagServer:
             if _resolves_edits(server):
                 actions += await titles(action, ls.options.action_deadline)
                 continue
-            plan = await planned(action("file", False))
+            plan = await planned(action("file", False), ls.options.plan_deadline)
+            if plan is None and await ls.call(server.document, uri) is not None:
+                # still planning: say so, and the next request (same version) finds the plan made
+                why = types.CodeActionDisabled(reason="still planning the removal: ask again in a moment")
+                actions.append(attrs.evolve(action("file", False), disabled=why))
+                continue
             safe = with_edit(action("file", False), plan)
             unsafe = with_edit(action("file", True), plan, unsafe=True)
             if safe.edit is not None or (safe.disabled is not None and unsafe.edit is None):
