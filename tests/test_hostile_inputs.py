@@ -162,3 +162,43 @@ def test_broken_pyproject_is_an_error_for_every_command(tmp_path: Path) -> None:
         assert done.returncode == 2, args
         assert "pyproject.toml:1: invalid TOML" in done.stderr
     assert (tmp_path / "a.py").read_text(encoding="utf-8") == CHECK
+
+
+def flaglint_run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "flaglint", *args]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("command", ["scan", "check", "report"])
+def test_symlink_loops_and_dangling_links_are_one_line_each(tmp_path: Path, command: str) -> None:
+    root = tmp_path / "links"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.flaglint]\n")
+    (root / "pkg" / "good.py").write_text(CHECK)
+    (root / "pkg" / "self.py").symlink_to("self.py")  # a link to itself
+    (root / "pkg" / "one.py").symlink_to("two.py")  # a cycle
+    (root / "pkg" / "two.py").symlink_to("one.py")
+    (root / "pkg" / "gone.py").symlink_to("missing.py")  # a link to nothing
+    (root / "loop").symlink_to("loop")
+    done = flaglint_run(root, command)
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert "pkg/self.py:1: symlink loop; skipped" in lines
+    assert "pkg/one.py:1: symlink loop; skipped" in lines
+    assert "pkg/gone.py:1: symlink to nothing; skipped" in lines
+    named = flaglint_run(root, command, "loop")  # a loop given by name
+    assert "Traceback" not in named.stderr
+    assert "loop:1: symlink loop; skipped" in named.stderr.splitlines()
+    if command == "scan":
+        assert "perf-flag" in done.stdout  # the run went on with the good file
+
+
+def test_an_unleash_url_the_parser_refuses_is_a_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.flaglint]\n\n[tool.flaglint.registry.unleash]\nurl = "http://[::1"\nprojects = ["default"]\n'
+    )
+    done = flaglint_run(tmp_path, "check")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "flaglint: error: pyproject.toml:4: registry.unleash.url is not a valid address (Invalid IPv6 URL)"
+    ]

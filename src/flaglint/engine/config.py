@@ -392,9 +392,14 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def _check_unleash(table: dict[str, Any], problem: Callable[[str, str], None]) -> None:
     """Every Unleash setting of the right type and range, so a fetch never meets a bad one."""
-    url = urllib.parse.urlsplit(table["url"])
-    if url.scheme not in ("http", "https") or not url.hostname:
-        problem("registry.unleash.url must be an http:// or https:// address", "url")
+    try:
+        url = urllib.parse.urlsplit(table["url"])
+        hostname = url.hostname
+    except ValueError as exc:  # `http://[::1`: an address the URL parser refuses
+        problem(f"registry.unleash.url is not a valid address ({exc})", "url")
+    else:
+        if url.scheme not in ("http", "https") or not hostname:
+            problem("registry.unleash.url must be an http:// or https:// address", "url")
     timeout = table.get("timeout", 10)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         problem("registry.unleash.timeout must be a number of seconds between 0 and 600", "timeout")

@@ -99,7 +99,7 @@ class _Ignores:
         return any(self.ignored(p, p != path, git=False) for p in inside)
 
     def ignored(self, path: Path, is_dir: bool, git: bool = True) -> bool:
-        if path.name in DEFAULT_EXCLUDE or (is_dir and (path / "pyvenv.cfg").exists()):
+        if path.name in DEFAULT_EXCLUDE or (is_dir and _is_venv(path)):
             return True
         rel = _rel(self.root, path)
         suffix = "/" if is_dir else ""
@@ -124,6 +124,23 @@ def _unreadable(root: Path, target: Path, problems: list[Problem], error: OSErro
     problems.append(Problem(where, 1, 0, f"cannot read folder: {error.strerror}; skipped"))
 
 
+def _is_venv(folder: Path) -> bool:
+    """Whether a folder is a virtualenv (it holds pyvenv.cfg); a folder that cannot be looked
+    into is not (the walk reports it as unreadable)."""
+    try:
+        return (folder / "pyvenv.cfg").exists()
+    except OSError:
+        return False
+
+
+def _resolved(path: Path) -> Path | None:
+    """`path` with its symlinks followed; None for a loop (a link to itself, or a cycle)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
 def discover(
     root: Path, targets: Sequence[Path], config: Config, temps: list[Path] | None = None
 ) -> tuple[list[str], list[Problem]]:
@@ -140,14 +157,22 @@ def discover(
         return path == root or root in path.parents
 
     def add_link(link: Path) -> None:
-        target = link.resolve()
-        if not inside(target):
+        target = _resolved(link)
+        if target is None:
+            problems.append(Problem(_rel(root, link), 1, 0, "symlink loop; skipped"))
+        elif not os.path.lexists(target):
+            problems.append(Problem(_rel(root, link), 1, 0, "symlink to nothing; skipped"))
+        elif not inside(target):
             problems.append(Problem(_rel(root, link), 1, 0, "symlink to a file outside the project; skipped"))
         elif target.suffix == ".py" and target.is_file() and not ignores.excluded_file(target):
             found[_rel(root, target)] = None
 
     for named in targets:
-        target = named.resolve()
+        resolved = _resolved(named)
+        if resolved is None:
+            problems.append(Problem(str(named), 1, 0, "symlink loop; skipped"))
+            continue
+        target = resolved
         if not inside(target):
             problems.append(Problem(str(named), 1, 0, "outside the project (through a symlink?); skipped"))
             continue
@@ -326,7 +351,7 @@ class Workspace:
             files=len(files),
             parsed=self.parsed,
             from_cache=self.from_cache,
-            covers_root=self.root in [t.resolve() for t in targets],
+            covers_root=self.root in [_resolved(t) for t in targets],
             swept=tuple(swept),
         )
 
