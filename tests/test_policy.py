@@ -269,3 +269,18 @@ def test_a_flag_objects_lifecycle_findings_go_on_its_checks() -> None:
     assert codes([made, check], [flag(state=FlagState.OFF)]) == [("FL004", "False")]
     # a made object of a key the registry lacks is named, and nothing checks it
     assert codes([ref("typo", RefKind.DECLARATION)], []) == [("FL001", None), ("FL008", "False")]
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        (FlagType.EXPERIMENT, "an experiment flag"),
+        (FlagType.OPERATIONAL, "an operational flag"),
+        (FlagType.RELEASE, "a release flag"),
+    ],
+)
+def test_the_why_puts_the_right_article_before_the_type(kind: FlagType, said: str) -> None:
+    from flaglint.engine.policy import verdict
+
+    old = flag(type=kind, created=TODAY - 400 * DAYS)
+    assert said in verdict(old, TODAY, DEFAULT_LIFETIMES).why
