@@ -284,3 +284,11 @@ def test_the_why_puts_the_right_article_before_the_type(kind: FlagType, said: st
 
     old = flag(type=kind, created=TODAY - 400 * DAYS)
     assert said in verdict(old, TODAY, DEFAULT_LIFETIMES).why
+
+
+def test_fl003_says_which_path_a_flag_rolled_out_at_false_keeps() -> None:
+    rolled = flag(state=FlagState.ROLLED_OUT, value="False")
+    snapshot = Snapshot((rolled,), "flags.toml")
+    (finding,) = evaluate([ref("k")], snapshot, TODAY, lifetimes=DEFAULT_LIFETIMES)
+    assert finding.code == "FL003"
+    assert finding.message.endswith("remove the check, keep the path for its value False")

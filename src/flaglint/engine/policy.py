@@ -277,8 +277,10 @@ def evaluate(
             message = f"flag {ref.key!r} is archived but still referenced; the SDK returns its default"
             add("FL002", ref, message, off_value(ref, flag))
         elif judged.code == "FL003":
-            message = f"flag {ref.key!r} is fully rolled out ({judged.why}): remove the check, keep the enabled path"
-            add("FL003", ref, message, flag.value or "True")
+            kept = flag.value or "True"
+            path = "keep the enabled path" if kept == "True" else f"keep the path for its value {kept}"
+            message = f"flag {ref.key!r} is fully rolled out ({judged.why}): remove the check, {path}"
+            add("FL003", ref, message, kept)
         elif judged.code == "FL004":
             message = f"flag {ref.key!r} is dead ({judged.why}): remove it, keep the disabled path"
             add("FL004", ref, message, off_value(ref, flag))
