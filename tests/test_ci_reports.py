@@ -6,6 +6,7 @@ GitHub annotations, gates with one-line reasons, and owners from CODEOWNERS.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -226,3 +227,26 @@ def test_lifecycle_fields_from_flags_toml_and_flagd_reach_check_and_report(tmp_p
     )
     assert (rows["building"]["status"], rows["building"]["stage"]) == ("in development", "pre-live")
     assert (rows["flagd-new"]["status"], rows["flagd-new"]["stage"]) == ("in development", "initial")
+
+
+def test_the_markdown_reports_clean_command_runs_as_printed(shop: Path) -> None:
+    # The shop's settings live in a file of their own, given with --config: the suggested command
+    # carries it, and run exactly as printed it retires the removable flags.
+    pyproject = shop / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    head, _, settings = text.partition("[tool.flaglint]\n")
+    (shop / "flaglint.toml").write_text(settings.replace("[[tool.flaglint.patterns]]", "[[patterns]]"))
+    pyproject.write_text(head, encoding="utf-8")
+    done = flaglint(shop, "report", "--format", "markdown", "--config", "flaglint.toml")
+    assert done.returncode == 0, done.stderr
+    command = done.stdout.split("```sh\n", 1)[1].split("\n```", 1)[0]
+    assert command.startswith("flaglint clean --config flaglint.toml --flag ")
+    ran = subprocess.run(
+        [sys.executable, "-m", "flaglint", *shlex.split(command)[1:], "--today", TODAY, "--no-cache"],
+        cwd=shop,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode in (0, 1), ran.stderr  # 1: a flag it could not retire whole says so
+    assert "Removed flag" in ran.stderr

@@ -432,7 +432,11 @@ def report(
         steps = run.project.plan_clean(values) if values else []
         removed = sum(step.removed_lines for step in steps)  # type: ignore[attr-defined]
         owner_of = formats.codeowners(run.config.root)
-        text = formats.markdown(built, run.display, owner_of=owner_of, removed_lines=removed, assume=values) + "\n"
+        config = str(common.config_path) if common.config_path else None
+        text = formats.markdown(
+            built, run.display, owner_of=owner_of, removed_lines=removed, assume=values, config=config
+        )
+        text += "\n"
     elif output is None:
         _print_rich(report_mod.render(built, run.display, plain=not sys.stdout.isatty()))
         text = ""

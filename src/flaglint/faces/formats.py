@@ -147,6 +147,7 @@ def markdown(
     removed_lines: int | None,
     assume: dict[str, str | None],
     worst: int = 10,
+    config: str | None = None,
 ) -> str:
     """A PR comment or job summary: headline numbers, the worst offenders, a table per owner, and
     the command that retires the removable flags.
@@ -210,7 +211,8 @@ def markdown(
         flags = " ".join(
             f"--flag {shlex.quote(f'{key}={_flag_value(value)}')}" for key, value in sorted(assume.items())
         )
-        out += ["### Retire the removable flags", "", "```sh", f"flaglint clean {flags}", "```", ""]
+        settings = f"--config {shlex.quote(config)} " if config else ""  # the settings this report was made with
+        out += ["### Retire the removable flags", "", "```sh", f"flaglint clean {settings}{flags}", "```", ""]
     else:
         out += ["Nothing to retire.", ""]
     return "\n".join(out)
