@@ -164,6 +164,15 @@ def test_broken_pyproject_is_an_error_for_every_command(tmp_path: Path) -> None:
     assert (tmp_path / "a.py").read_text(encoding="utf-8") == CHECK
 
 
+def test_a_toml_error_at_the_end_of_the_file_is_reported_at_its_line(tmp_path: Path) -> None:
+    # An array left open on line 192: TOML's parser says "at end of document", not a line.
+    head = '[project]\nname = "x"\n' + "# settings\n" * 188
+    (tmp_path / "pyproject.toml").write_text(head + "[tool.flaglint]\nexclude = [1,\n", encoding="utf-8")
+    done = flaglint(tmp_path, "check")
+    assert done.returncode == 2
+    assert "pyproject.toml:192: invalid TOML: Invalid value (at end of document)" in done.stderr
+
+
 def flaglint_run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "flaglint", *args]
     return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120, check=False)

@@ -147,7 +147,9 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(str(path), error_line(exc), 0, f"invalid TOML: {error_message(exc)}")]) from None
+        raise ConfigError(
+            [Problem(str(path), error_line(exc, text), 0, f"invalid TOML: {error_message(exc)}")]
+        ) from None
 
 
 def load_config(path: Path | None, root: Path) -> Config:

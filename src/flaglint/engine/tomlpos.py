@@ -55,13 +55,18 @@ def locate(text: str, table: str, key: str | None = None, occurrence: int = 0) -
     return TomlIndex(text).line(table, key, occurrence)
 
 
-def error_line(error: Exception) -> int:
-    """The line a tomllib.TOMLDecodeError points at (its message says `(at line N, column M)`)."""
+def error_line(error: Exception, text: str | None = None) -> int:
+    """The line a tomllib.TOMLDecodeError points at (its message says `(at line N, column M)`,
+    or `(at end of document)`: the last line of `text`, an array or table left open)."""
     line = getattr(error, "lineno", None)
     if isinstance(line, int):
         return line
     found = re.search(r"\(at line (\d+)", str(error))
-    return int(found.group(1)) if found else 1
+    if found:
+        return int(found.group(1))
+    if text is not None and "(at end of document)" in str(error):
+        return max(1, len(text.rstrip("\n").splitlines()))
+    return 1
 
 
 def error_message(error: Exception) -> str:

@@ -45,7 +45,7 @@ def parse_flags_toml(text: str, path: str) -> tuple[list[Flag], list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return [], [Problem(path, error_line(exc), 0, f"invalid TOML: {error_message(exc)}")]
+        return [], [Problem(path, error_line(exc, text), 0, f"invalid TOML: {error_message(exc)}")]
     index = TomlIndex(text)
     flags: list[Flag] = []
     problems: list[Problem] = []
