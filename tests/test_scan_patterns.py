@@ -308,3 +308,15 @@ def test_syntax_error_is_a_problem_with_position() -> None:
     (problem,) = scan.problems
     assert (problem.path, problem.line) == ("bad.py", 1)
     assert problem.message.startswith("syntax error")
+
+
+def test_a_key_named_only_by_keyword_is_read_from_that_keyword_only() -> None:
+    # django_dynamic_fixture.get(Model, feature_id="k"): `get(Project)` is no reference at all
+    # (it once fell back to position 0 and became a dynamic key).
+    pattern = custom_pattern({"kind": "function", "name": "django_dynamic_fixture.get", "key-keyword": "feature_id"}, 0)
+    source = """
+        from django_dynamic_fixture import get
+        get(Project)
+        get(Feature, feature_id="new-search")
+        """
+    assert [key for key, *_ in refs(source, (pattern,))] == ["new-search"]

@@ -418,8 +418,10 @@ def _ref_kind(text: object) -> RefKind:
 
 
 def _arg(entry: Mapping[str, Any], pos_field: str, kw_field: str, default_index: int | None) -> Arg:
-    index = entry.get(pos_field, default_index)
     keyword = entry.get(kw_field)
+    # A key named only by keyword is read from that keyword only: `get(Project)` is no check of
+    # a key passed as `get(Feature, feature_id="k")`.
+    index = entry.get(pos_field, None if keyword is not None else default_index)
     if index is not None and (not isinstance(index, int) or isinstance(index, bool) or index < 0):
         raise PatternError(f"{pos_field} must be a non-negative argument position")
     if keyword is not None and not (isinstance(keyword, str) and keyword.isidentifier()):
