@@ -181,3 +181,22 @@ def test_clean_removes_the_declaration_through_the_cli(make_project: Callable[[d
     assert (root / "app" / "features.py").read_text() == '\nFEATURES = {\n    "dark-mode": "Dark colour scheme",\n}\n'
     assert (root / "app" / "views.py").read_text() == '\ndef search(request):\n    return "ranked"\n'
     assert _flaglint(root, "clean", "--flag", "new-search=on", "--allow-dirty", "--check").returncode == 0
+
+
+def test_a_declaration_re_assigned_later_is_read_from_its_literal() -> None:
+    # readthedocs: `FEATURES = (...)` then `FEATURES = sorted(FEATURES, key=...)` in the class body.
+    text = textwrap.dedent(
+        """\
+        class Feature:
+            OLD = "old_builds"
+            NEW = "new_builds"
+            FEATURES = (
+                (OLD, "Old builds"),
+                (NEW, "New builds"),
+            )
+            FEATURES = sorted(FEATURES, key=lambda pair: pair[1])
+        """
+    )
+    found = declared_in(text, "Feature.FEATURES", "app/models.py")
+    assert not isinstance(found, Problem)
+    assert sorted(d.key for d in found) == ["new_builds", "old_builds"]

@@ -211,3 +211,13 @@ def test_an_unleash_url_the_parser_refuses_is_a_line_and_exit_2(tmp_path: Path) 
     assert done.stderr.strip().splitlines() == [
         "flaglint: error: pyproject.toml:4: registry.unleash.url is not a valid address (Invalid IPv6 URL)"
     ]
+
+
+def test_registry_as_a_string_and_as_a_table_is_one_line_with_the_way_out(tmp_path: Path) -> None:
+    settings = '[tool.flaglint]\nregistry = "flags.toml"\n\n[tool.flaglint.registry.code]\ndeclarations = ["a.py:F"]\n'
+    (tmp_path / "pyproject.toml").write_text(settings, encoding="utf-8")
+    done = flaglint(tmp_path, "check")
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("flaglint: error: pyproject.toml:4: invalid TOML: Cannot overwrite a value")
+    assert 'write [tool.flaglint.registry] with path = "flags.toml" instead' in line

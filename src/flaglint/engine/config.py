@@ -147,9 +147,13 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            [Problem(str(path), error_line(exc, text), 0, f"invalid TOML: {error_message(exc)}")]
-        ) from None
+        message = f"invalid TOML: {error_message(exc)}"
+        if "Cannot overwrite a value" in message and re.search(r"^[ \t]*registry[ \t]*=", text, re.M):
+            message += (
+                '; `registry = "flags.toml"` makes registry a string, so no [tool.flaglint.registry.*] '
+                'table can follow: write [tool.flaglint.registry] with path = "flags.toml" instead'
+            )
+        raise ConfigError([Problem(str(path), error_line(exc, text), 0, message)]) from None
 
 
 def load_config(path: Path | None, root: Path) -> Config:

@@ -95,14 +95,19 @@ def _find(body: list[ast.stmt], name: str) -> tuple[ast.AST, str] | None:
         if not found:
             return None
         body, scope = found[-1].body, f"{scope}{part}."
+    values: list[ast.expr] = []
     for node in reversed(body):
         if isinstance(node, ast.ClassDef) and node.name == last:
             return node, f"{scope}{last}."
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
         named = any(isinstance(t, ast.Name) and t.id == last for t in targets)
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and named:
-            return node.value, scope
-    return None
+            values.append(node.value)
+    # `FEATURES = sorted(FEATURES, ...)` re-assigns what a literal declared: the literal declares it
+    literal = next((v for v in values if isinstance(v, (ast.Dict, ast.List, ast.Tuple, ast.Set))), None)
+    if literal is not None:
+        return literal, scope
+    return (values[0], scope) if values else None
 
 
 def declared_in(text: str, name: str, path: str) -> list[Declared] | Problem:
