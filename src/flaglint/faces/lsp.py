@@ -606,7 +606,9 @@ def build_server(options: Options | None = None) -> FlagServer:
                 return None
             future = server.plans[key] = asyncio.ensure_future(plan_somewhere(job))
             for stale in [k for k in server.plans if k[0] == key[0] and k[1] != key[1]]:
-                server.plans.pop(stale)  # an older version of the document: its plans are moot
+                # an older version of the document: its plans are moot; one still queued is
+                # dropped (one already running in the planning process ends on its own)
+                server.plans.pop(stale).cancel()
         try:
             step = await asyncio.wait_for(asyncio.shield(future), deadline)
         except asyncio.TimeoutError:
