@@ -118,6 +118,18 @@ def argparse_module(root: Path) -> Path:
     return module
 
 
+def wrapped_project(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(root, view, settings file) of a project whose flag wrapper is described outside it."""
+    root = tmp_path / "shop"
+    (root / "app").mkdir(parents=True)
+    view = root / "app" / "views.py"
+    view.write_text(WRAPPED_VIEW)
+    (root / "flags.toml").write_text('[flags.new-upload]\ntype = "release"\nstate = "active"\n')
+    settings = tmp_path / "flaglint.toml"
+    settings.write_text('[[patterns]]\nkind = "method"\nname = "enabled"\nreceiver = "flags"\n')
+    return root, view, settings
+
+
 def descendants(pid: int) -> set[int]:
     """Every living process under `pid` (its workers, and theirs)."""
     table = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
@@ -188,13 +200,7 @@ def test_no_process_of_the_server_outlives_kill_9(tmp_path: Path) -> None:
 def test_settings_come_from_config_like_the_cli(tmp_path: Path) -> None:
     # The project's pattern lives in a settings file outside pyproject.toml: only with --config
     # does the server see the wrapper's checks.
-    root = tmp_path / "shop"
-    (root / "app").mkdir(parents=True)
-    view = root / "app" / "views.py"
-    view.write_text(WRAPPED_VIEW)
-    (root / "flags.toml").write_text('[flags.new-upload]\ntype = "release"\nstate = "active"\n')
-    settings = tmp_path / "flaglint.toml"
-    settings.write_text('[[patterns]]\nkind = "method"\nname = "enabled"\nreceiver = "flags"\n')
+    root, view, settings = wrapped_project(tmp_path)
     plain = Client(root)
     plain.initialize(root)
     plain.open(view)
@@ -287,13 +293,7 @@ def test_a_cold_project_answers_while_its_index_is_built(tmp_path: Path) -> None
 def test_pull_diagnostics_and_settings_from_initialization_options(tmp_path: Path) -> None:
     # An editor that passes its settings in initializationOptions (no command-line flags) and
     # pulls diagnostics (LSP 3.17) gets what --config and the push both give.
-    root = tmp_path / "shop"
-    (root / "app").mkdir(parents=True)
-    view = root / "app" / "views.py"
-    view.write_text(WRAPPED_VIEW)
-    (root / "flags.toml").write_text('[flags.new-upload]\ntype = "release"\nstate = "active"\n')
-    settings = tmp_path / "flaglint.toml"
-    settings.write_text('[[patterns]]\nkind = "method"\nname = "enabled"\nreceiver = "flags"\n')
+    root, view, settings = wrapped_project(tmp_path)
     client = Client(root)
     params = {
         "processId": None,
