@@ -546,7 +546,7 @@ def build_server(options: Options | None = None) -> FlagServer:
         planning = asyncio.ensure_future(planned(safe))  # goes on for the resolve if not ready now
         done, _ = await asyncio.wait({planning}, timeout=deadline)
         everywhere = [action("workspace", False)] if _workspace_edits(server) else []
-        if not done or planning.exception() is not None or planning.result() is None:
+        if not done or planning.cancelled() or planning.exception() is not None or planning.result() is None:
             return [safe, action("file", True), *everywhere]  # the resolve says what came of it
         step, project, path = planning.result()  # type: ignore[misc]
         rel = project.config.relative(path.resolve())
