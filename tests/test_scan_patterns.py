@@ -232,6 +232,20 @@ CUSTOM_CASES = {
         """,
         [("a", "check", "custom.has_feature", None), ("b", "check", "custom.has_feature", None)],
     ),
+    "method on receivers named by a glob": (
+        {"kind": "method", "name": "has_feature", "receiver": "*project"},
+        """
+        project.has_feature("a")
+        self.instance.main_project.has_feature("b")
+        parent_project.has_feature("c")
+        team.has_feature("d")
+        """,
+        [
+            ("a", "check", "custom.has_feature", None),
+            ("b", "check", "custom.has_feature", None),
+            ("c", "check", "custom.has_feature", None),
+        ],
+    ),
     "decorator": (
         {"kind": "decorator", "name": "feature_flagged_view"},
         """

@@ -250,8 +250,15 @@ CLIENT_NAME = re.compile(
 
 
 def names_match(wanted: str, names: Iterable[str | None]) -> bool:
-    """Whether one of `names` is the dotted name `wanted` or ends with it (`x.settings`)."""
-    return any(n == wanted or (n or "").endswith("." + wanted) for n in names)
+    """Whether one of `names` is the dotted name `wanted` or ends with it (`x.settings`); a
+    `wanted` with glob characters (`*project`, `*`) matches a name or any of its dotted tails."""
+    if not any(char in wanted for char in "*?["):
+        return any(n == wanted or (n or "").endswith("." + wanted) for n in names)
+    for name in names:
+        parts = (name or "").split(".")
+        if name and any(fnmatch.fnmatchcase(".".join(parts[i:]), wanted) for i in range(len(parts))):
+            return True
+    return False
 
 
 def call_strength(
