@@ -246,6 +246,15 @@ CUSTOM_CASES = {
             ("c", "check", "custom.has_feature", None),
         ],
     ),
+    "method narrowed by match": (
+        {"kind": "method", "name": "enabled", "match": "ff-*"},
+        """
+        request.enabled("ff-new-search")
+        request.enabled("permission-admin")
+        request.enabled(name)
+        """,
+        [("ff-new-search", "check", "custom.enabled", None)],
+    ),
     "decorator": (
         {"kind": "decorator", "name": "feature_flagged_view"},
         """

@@ -73,6 +73,13 @@ class Pattern:
     def key_matches(self, key: str) -> bool:
         return self.match is None or fnmatch.fnmatchcase(key, self.match)
 
+    def admits(self, key: str | None, symbol: str | None) -> bool:
+        """Whether a reference this row found is one, by `match`: a literal key must match it; a
+        key named by a constant is resolved later and kept; a dynamic key is not the row's."""
+        if self.match is None:
+            return True
+        return self.key_matches(key) if key is not None else symbol is not None
+
 
 def _method(
     sdk: str,

@@ -413,6 +413,8 @@ class Matcher:
             default=self._code(default) if default is not None else None,
             pinned=pinned_text,
         )
+        if not row.admits(ref.key, ref.key_symbol):  # `match` narrows every kind that reads a key
+            return None
         if row.on_object:  # the key is the one the named object was made with, or it is no reference
             name = isinstance(key_node, (cst.Name, cst.Attribute))
             return dataclasses.replace(ref, key=None, key_source=KeySource.OBJECT) if name else None
