@@ -62,6 +62,7 @@ MODULE = textwrap.dedent(
         ("Feature", [("new-cart", 16, ""), ("fast-pay", 17, "")]),
         ("Settings", [("superfast", 25, ""), ("stats", 27, "")]),
         ("Flag", [("beta", 31, "")]),
+        ("Feature.NEW_CART", [("new-cart", 16, "")]),  # a constant declares its one key
     ],
 )
 def test_declared_flags_are_read(name: str, expected: list[tuple[str, int, str]]) -> None:
@@ -74,7 +75,7 @@ def test_declared_flags_are_read(name: str, expected: list[tuple[str, int, str]]
     ("name", "message"),
     [
         ("MISSING", "app/flags.py:1: declares no 'MISSING'"),
-        ("Feature.NEW_CART", "app/flags.py:16: 'Feature.NEW_CART' is not a dict, list, tuple or class"),
+        ("Settings.retries", "app/flags.py:26: 'Settings.retries' is not a dict, list, tuple, class or string"),
     ],
 )
 def test_a_declaration_that_is_not_there_is_one_line(name: str, message: str) -> None:

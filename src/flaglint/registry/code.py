@@ -117,7 +117,7 @@ def declared_in(text: str, name: str, path: str) -> list[Declared] | Problem:
         return tree
     found = _find(tree.body, name)
     if found is None:
-        return Problem(path, 1, 0, f"declares no {name!r} (registry.code: a dict, list, tuple or class)")
+        return Problem(path, 1, 0, f"declares no {name!r} (registry.code: a dict, list, tuple, class or constant)")
     node, scope = found
     constants = _constants(tree)
     flags: list[Declared] = []
@@ -134,8 +134,11 @@ def declared_in(text: str, name: str, path: str) -> list[Declared] | Problem:
                 flags.append(Declared(found_key, element.lineno, _string(pair[1]) if len(pair) > 1 else ""))
     elif isinstance(node, ast.ClassDef):
         flags = _members(node)
+    elif isinstance(node, ast.Constant) and isinstance(node.value, str):  # a module constant: one key
+        flags = [Declared(node.value, node.lineno, "")]
     else:
-        return Problem(path, getattr(node, "lineno", 1), 0, f"{name!r} is not a dict, list, tuple or class")
+        message = f"{name!r} is not a dict, list, tuple, class or string constant"
+        return Problem(path, getattr(node, "lineno", 1), 0, message)
     return flags
 
 
