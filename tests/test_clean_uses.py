@@ -7,6 +7,7 @@ it failed the user (`AttributeError`, `ImportError`, `NameError`).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -190,3 +191,40 @@ def test_a_context_key_a_template_reads_keeps_the_flag(tmp_path: Path) -> None:
     gone = flaglint("clean", "--flag", "beta=on", "--unsafe-fixes", "--allow-dirty", "--diff", cwd=root)
     assert gone.returncode == 0, gone.stderr
     assert '+    return render(request, "home.html", {"user": request.user})' in gone.stdout
+
+
+def test_the_use_index_reads_each_file_once_and_keeps_it_in_the_cache(tmp_path: Path) -> None:
+    """What a file says is read once per content: a second plan (another run: a new workspace on
+    the same cache folder) parses no file for its uses and reaches the same verdict; a file
+    that changed is read again; a broken cache file is ignored."""
+    from flaglint.engine.config import load_config
+    from flaglint.engine.workspace import Workspace
+    from flaglint.fix.clean import plan
+
+    root = tmp_path / "shop"
+    write(root, DECLARED)
+    config = load_config(root / "pyproject.toml", root)
+
+    def planned() -> tuple[int, tuple[str, ...]]:
+        workspace = Workspace(config)
+        step = plan(config, {"old-banner": None}, workspace=workspace)
+        return workspace.mentions.parsed, tuple(n.message for n in step.notes if n.message.startswith("kept"))
+
+    parsed, kept = planned()
+    assert parsed >= 1
+    assert kept == ("kept `Flag.OLD_BANNER`: still named at app/views.py:3",)
+    assert (config.cache_path / "uses.json").exists()
+    assert planned() == (0, kept)
+
+    views = (root / "app/views.py").read_text() + "\nOTHER = Flag.NEW_UPLOAD\n"
+    (root / "app/views.py").write_text(views)
+    assert planned() == (1, kept)
+
+    uses = json.loads((config.cache_path / "uses.json").read_text())
+    uses["files"] = {key: [1, "two"] for key in uses["files"]}  # entries of a foreign shape
+    (config.cache_path / "uses.json").write_text(json.dumps(uses))
+    parsed, again = planned()
+    assert again == kept
+    assert parsed >= 1
+    (config.cache_path / "uses.json").write_text("{not json")
+    assert planned()[1] == kept

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from flaglint.engine.mentions import Mentions, MentionsCache, quiet_parse
 from flaglint.engine.source import common_frame
 from flaglint.model import ModuleName
 
@@ -60,23 +61,7 @@ class Use:
         return f"`{self.definition.name}` is still named at {self.path}:{self.line}"
 
 
-def quiet_parse(text: str) -> ast.Module | None:
-    """CPython's parse of a project file, or None when it does not parse; its warnings (an `is`
-    with a literal, an invalid escape) are the project's business, never printed here."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-
-
-_WORDLIKE = re.compile(r"^[\w.:]+$")
 _IDENTIFIER = re.compile(r"^[^\W\d]\w*$")
-
-
-def is_docstring(node: ast.AST) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def _targets(node: ast.AST) -> Iterator[ast.Name]:
@@ -289,84 +274,6 @@ def _moved(use: Use, line: int) -> Use:
     return dataclasses.replace(use, line=line, definition=dataclasses.replace(use.definition, line=line))
 
 
-@dataclass
-class _Mentions:
-    """What one Python file says that could name a definition of another (or its own) module."""
-
-    module: ModuleName
-    from_imports: list[tuple[str, str, int]] = field(default_factory=list)  # (module, name, line)
-    star_imports: list[str] = field(default_factory=list)
-    aliases: dict[str, str] = field(default_factory=dict)  # local name -> module it refers to
-    attributes: list[tuple[str | None, str, int]] = field(default_factory=list)  # (receiver, attr, line)
-    strings: list[tuple[str, int]] = field(default_factory=list)
-    keywords: list[tuple[str | None, str, int]] = field(default_factory=list)  # (callee, keyword, line)
-    names: dict[str, int] = field(default_factory=dict)  # names read, first line
-    bases: set[str] = field(default_factory=set)  # the last names of the classes' bases
-
-
-def _dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
-        return "super()"
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
-
-
-def _absolute(module: ModuleName, node: ast.ImportFrom) -> str:
-    if not node.level:
-        return node.module or ""
-    parts = module.package.split(".") if module.package else []
-    if node.level > 1:
-        parts = parts[: len(parts) - (node.level - 1)]
-    return ".".join([*parts, *([node.module] if node.module else [])])
-
-
-def mentions(text: str, module: ModuleName) -> _Mentions | None:
-    """Read once what a file says that may name a definition; None when it does not parse."""
-    tree = quiet_parse(text)
-    if tree is None:
-        return None
-    found = _Mentions(module)
-    docstrings = {
-        id(body[0].value)
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-        for body in [node.body]
-        if body and is_docstring(body[0])
-    }
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            source = _absolute(module, node)
-            for alias in node.names:
-                if alias.name == "*":
-                    found.star_imports.append(source)
-                else:
-                    found.from_imports.append((source, alias.name, node.lineno))
-                    found.aliases[alias.asname or alias.name] = f"{source}.{alias.name}"
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                found.aliases[alias.asname or top] = alias.name if alias.asname else top
-        elif isinstance(node, ast.Attribute):
-            found.attributes.append((_dotted(node.value), node.attr, node.lineno))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
-            if _WORDLIKE.match(node.value):
-                found.strings.append((node.value, node.lineno))
-        elif isinstance(node, ast.Call):
-            callee = _dotted(node.func)
-            for keyword in node.keywords:
-                if keyword.arg is not None:
-                    found.keywords.append((callee, keyword.arg, keyword.value.lineno))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            found.names.setdefault(node.id, node.lineno)
-        elif isinstance(node, ast.ClassDef):
-            found.bases.update(base.rsplit(".", 1)[-1] for base in map(_dotted, node.bases) if base)
-    return found
-
-
 def _same_module(spelt: str, module: str) -> bool:
     """Whether a dotted module name as a file spells it may be `module`: the same, or one ends
     with the other at a dot (a project whose `src` layout flaglint does not know, or that puts a
@@ -374,7 +281,7 @@ def _same_module(spelt: str, module: str) -> bool:
     return spelt == module or module.endswith(f".{spelt}") or spelt.endswith(f".{module}")
 
 
-def _names(said: _Mentions, definition: Defined, module: str, same_file: bool = False) -> int | None:
+def _names(said: Mentions, definition: Defined, module: str, same_file: bool = False) -> int | None:
     """The line where a file's mentions name `definition` (of `module`), or None."""
     word = definition.word
     kind = definition.kind
@@ -424,18 +331,13 @@ def _names(said: _Mentions, definition: Defined, module: str, same_file: bool = 
 class UseIndex:
     """Where the project names things, read lazily: `python(words)` gives (file, text, module) of
     the Python files whose text holds any of the words (tests, migrations and excluded folders
-    too), `others(words)` (file, text) of templates and other text files."""
+    too), `others(words)` (file, text) of templates and other text files. `cache` holds what each
+    Python file says by content (a workspace's, kept across plans and runs)."""
 
     python: Callable[[tuple[str, ...]], Iterable[tuple[str, str, ModuleName]]]
     others: Callable[[tuple[str, ...]], Iterable[tuple[str, str]]]
     module_of: Callable[[str], ModuleName]
-    _read: dict[tuple[str, int], _Mentions | None] = field(default_factory=dict)
-
-    def _mentions(self, rel: str, text: str, module: ModuleName) -> _Mentions | None:
-        key = (rel, hash(text))
-        if key not in self._read:
-            self._read[key] = mentions(text, module)
-        return self._read[key]
+    cache: MentionsCache = field(default_factory=lambda: MentionsCache(None))
 
     def still_named(self, deleted: Iterable[Defined], plain: Iterable[str] = ()) -> list[Use]:
         """For each deleted definition something still names, the first place that does. A
@@ -447,7 +349,9 @@ class UseIndex:
         words = tuple(sorted({d.word for d in pending}))
         uses: dict[Defined, Use] = {}
         for rel, text, module in self.python(words):
-            said = self._mentions(rel, text, module)
+            if len(uses) == len(pending):
+                break  # every definition is named somewhere: the rest of the files cannot change that
+            said = self.cache.get(text, module)
             if said is None:
                 continue
             for definition in pending:

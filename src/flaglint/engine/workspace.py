@@ -22,6 +22,7 @@ from flaglint.engine.cache import Entry, ScanCache
 from flaglint.engine.cachedir import leftovers, leftovers_in, owned
 from flaglint.engine.config import DEFAULT_EXCLUDE, Config
 from flaglint.engine.guard import parallel_map
+from flaglint.engine.mentions import MentionsCache
 from flaglint.engine.patterns import Pattern
 from flaglint.engine.resolve import link
 from flaglint.engine.source import ReadError, decode, read_source
@@ -280,6 +281,7 @@ class Workspace:
         self.patterns = config.patterns
         self.fingerprint = _fingerprint(self.patterns, config.src)  # what cached results depend on
         self.cache = ScanCache(config.cache_path if use_cache else None, self.fingerprint)
+        self.mentions = MentionsCache(config.cache_path if use_cache else None)  # the use index's reading
         self.jobs = max(1, jobs or config.jobs or os.cpu_count() or 1)
         self.overlay = dict(overlay or {})
         self.progress: Progress | None = None

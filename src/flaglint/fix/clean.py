@@ -56,14 +56,17 @@ def plan(
     else:
         workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
     run = Run(config, workspace, workspace.scan(paths), values, paths, unsafe, key_names)
-    step = _plan_all_or_nothing(run)
-    if not with_unsafe or unsafe:
-        return step
-    skipped = frozenset(n.path for n in step.notes if n.kind == "unsafe-skipped")
-    if not skipped:
-        return step  # no unsafe fix applies: the unsafe plan is this one
-    unsafe_run = dataclasses.replace(run, unsafe=True, same_when_unsafe=_targets(run) - skipped)
-    return dataclasses.replace(step, with_unsafe=_plan_all_or_nothing(unsafe_run))
+    try:
+        step = _plan_all_or_nothing(run)
+        if not with_unsafe or unsafe:
+            return step
+        skipped = frozenset(n.path for n in step.notes if n.kind == "unsafe-skipped")
+        if not skipped:
+            return step  # no unsafe fix applies: the unsafe plan is this one
+        unsafe_run = dataclasses.replace(run, unsafe=True, same_when_unsafe=_targets(run) - skipped)
+        return dataclasses.replace(step, with_unsafe=_plan_all_or_nothing(unsafe_run))
+    finally:
+        workspace.mentions.save()  # what the use index read, for the next plan
 
 
 def _targets(run: Run) -> frozenset[str]:
@@ -251,7 +254,7 @@ def _use_index(texts: Texts) -> UseIndex:
     """The use index over the project as this plan leaves it: every Python file (excluded
     folders, tests and migrations too) and every template and text file."""
     workspace = texts.workspace
-    return UseIndex(texts.everywhere, texts.text_files, workspace.module_of)
+    return UseIndex(texts.everywhere, texts.text_files, workspace.module_of, workspace.mentions)
 
 
 def plan_each(
