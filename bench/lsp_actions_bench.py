@@ -89,7 +89,9 @@ def main() -> None:
         actions = answer["result"]
         took, _ = timed(lambda: client.request("codeAction/resolve", actions[0]))
         rows.append(("codeAction/resolve (the edit)", took))
-        version, quiet, busy = 1, [], []
+        version = 1
+        quiet: list[float] = []
+        busy: list[float] = []
         for run in range(args.runs):
             version += 1
             if run % 2:  # a new version's plan starts, then the edit comes while it runs

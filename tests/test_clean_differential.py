@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +29,7 @@ from flaglint.engine.detect import scan_source
 from flaglint.engine.patterns import BUILTIN_PATTERNS
 from flaglint.engine.scan import parse
 from flaglint.fix.codemod import rewrite
-from flaglint.model import ModuleName
+from flaglint.model import ModuleName, Problem
 
 pytestmark = pytest.mark.slow  # real servers, editors or many subprocesses
 
@@ -140,7 +141,7 @@ class Client:
         return self.value
 
 
-def run(source: str, value: bool) -> list[tuple[object, ...]]:
+def run(source: str, value: bool) -> list[tuple[object, tuple[str, ...]]]:
     outcomes = []
     for a, b in INPUTS:
         calls: list[str] = []
@@ -151,7 +152,7 @@ def run(source: str, value: bool) -> list[tuple[object, ...]]:
                 raise ValueError(label)
             return (ord(label) + a) % 3
 
-        namespace = {"client": Client(value), "trace": trace}
+        namespace: dict[str, Any] = {"client": Client(value), "trace": trace}
         exec(compile(source, "<generated>", "exec"), namespace)
         try:
             result: object = ("returned", namespace["f"](a, b))
@@ -164,14 +165,14 @@ def run(source: str, value: bool) -> list[tuple[object, ...]]:
 def cleaned(source: str, value: bool) -> tuple[str, bool]:
     """The rewritten code, and whether the codemod refused the file (with an error note)."""
     tree = parse("gen.py", source)
-    assert not isinstance(tree, Exception)
+    assert not isinstance(tree, Problem)
     refs = scan_source("gen.py", source, ModuleName("gen", ""), BUILTIN_PATTERNS).refs
     values = {"k": "True" if value else "False"}
     result = rewrite("gen.py", tree, refs, values, PATTERNS)
     refused = any(note.kind == "error" for note in result.notes)
     # clean's fast path (positions of the touched statements only, the rest not entered) agrees.
     again = parse("gen.py", source)
-    assert not isinstance(again, Exception)
+    assert not isinstance(again, Problem)
     fast = rewrite("gen.py", again, refs, values, PATTERNS, text=source, reduced=True)
     assert (fast.tree.code, fast.notes) == (result.tree.code, result.notes)
     return result.tree.code, refused

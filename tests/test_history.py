@@ -42,7 +42,7 @@ def repo(tmp_path: Path) -> Path:
     (root / "pyproject.toml").write_text("[tool.flaglint]\n", encoding="utf-8")
     git(root, "init", "-q", "-b", "main")
     # Five commits, a month apart: the debt grows to 3 flags / 4 references, then a flag is removed.
-    steps = [
+    steps: list[dict[str, str | None]] = [
         {"app/a.py": check("one")},
         {"app/b.py": check("two")},
         {"app/c.py": check("two") + check("three")},

@@ -91,7 +91,7 @@ async def diagnostics_for(client: LanguageClient, uri: str, version: int | None 
     async def wait() -> list[types.Diagnostic]:
         while True:
             await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-            if uri in client.diagnostics and (version is None or client.versions.get(uri) == version):
+            if uri in client.diagnostics and (version is None or client.versions.get(uri) == version):  # type: ignore[attr-defined]
                 return list(client.diagnostics[uri])
 
     if uri in client.diagnostics and (version is None or client.versions.get(uri) == version):  # type: ignore[attr-defined]
@@ -145,7 +145,8 @@ def apply_edits(text: str, edits: Sequence[types.TextEdit]) -> str:
 
 def edits_by_uri(edit: types.WorkspaceEdit) -> dict[str, list[types.TextEdit]]:
     if edit.document_changes:
-        return {c.text_document.uri: list(c.edits) for c in edit.document_changes}  # type: ignore[union-attr]
+        changes = [c for c in edit.document_changes if isinstance(c, types.TextDocumentEdit)]
+        return {c.text_document.uri: [e for e in c.edits if isinstance(e, types.TextEdit)] for c in changes}
     return {uri: list(edits) for uri, edits in (edit.changes or {}).items()}
 
 
@@ -354,7 +355,7 @@ async def test_definition_and_references(client: LanguageClient, shop: Path) -> 
         client.text_document_definition_async(types.DefinitionParams(text_document=document, position=position)), WAIT
     )
     assert isinstance(found, list)
-    places = [(Path(uris.to_fs_path(f.uri) or "").relative_to(shop).as_posix(), f.range.start.line + 1) for f in found]  # type: ignore[union-attr]
+    places = [(Path(uris.to_fs_path(f.uri) or "").relative_to(shop).as_posix(), f.range.start.line + 1) for f in found]
     flags_toml = (shop / "flags.toml").read_text().splitlines()
     constants = (shop / "shop" / "flags.py").read_text().splitlines()
     assert places == [
@@ -402,7 +403,7 @@ async def test_a_fast_typist_gets_the_last_texts_diagnostics(client: LanguageCli
     path = shop / "shop" / "checkout.py"
     text = path.read_text()
     uri = await open_doc(client, path)
-    pid = client._server.pid if client._server else None  # type: ignore[union-attr]
+    pid = client._server.pid if client._server else None
     rss_before = _rss(pid)
     for version in range(2, 1002):
         body = text + f"\n# note {'x' * (version % 50)}\n"
@@ -518,7 +519,7 @@ async def test_a_flag_object_is_followed_to_where_it_was_made(client: LanguageCl
         client.text_document_definition_async(types.DefinitionParams(text_document=document, position=position)), WAIT
     )
     assert isinstance(found, list)
-    places = [(Path(uris.to_fs_path(f.uri) or "").relative_to(root).as_posix(), f.range.start.line + 1) for f in found]  # type: ignore[union-attr]
+    places = [(Path(uris.to_fs_path(f.uri) or "").relative_to(root).as_posix(), f.range.start.line + 1) for f in found]
     assert places == [("app/toggles.py", 10), ("flags.toml", 1)]
     actions = await code_actions(client, uri, 7, diagnostics)
     action = next(a for a in actions if a.title == "Remove flag 'demo.new_page' (always on)")

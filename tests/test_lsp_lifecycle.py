@@ -250,7 +250,7 @@ def test_diagnostics_keep_coming_while_a_quick_fix_is_planned(tmp_path: Path) ->
             "params": {"textDocument": {"uri": module.as_uri(), "version": 2}, "contentChanges": [change]},
         }
     )
-    order = []
+    order: list[str] = []
     while len(order) < 2:
         message = client.read()
         if message.get("id") == 99:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,9 @@ from flaglint.model import Flag, FlagRef, FlagState, FlagType, KeySource, Locati
 TODAY = dt.date(2026, 11, 21)
 
 
-def ref(key: str | None, kind: RefKind = RefKind.CHECK, default: str | None = None, suppressed=frozenset()) -> FlagRef:
+def ref(
+    key: str | None, kind: RefKind = RefKind.CHECK, default: str | None = None, suppressed: frozenset[str] = frozenset()
+) -> FlagRef:
     return FlagRef(
         path="app.py",
         span=Span(3, 5, 3, 20),
@@ -29,13 +32,13 @@ def ref(key: str | None, kind: RefKind = RefKind.CHECK, default: str | None = No
     )
 
 
-def flag(key: str = "k", **fields) -> Flag:
+def flag(key: str = "k", **fields: Any) -> Flag:
     fields.setdefault("type", FlagType.RELEASE)
     fields.setdefault("state", FlagState.ACTIVE)
     return Flag(key=key, location=Location("flags.toml", 7), **fields)
 
 
-def codes(refs, flags, **kwargs) -> list[tuple[str, str | None]]:
+def codes(refs: list[FlagRef], flags: list[Flag], **kwargs: Any) -> list[tuple[str, str | None]]:
     kwargs.setdefault("lifetimes", DEFAULT_LIFETIMES)
     findings = evaluate(refs, Snapshot(tuple(flags), "flags.toml"), TODAY, **kwargs)
     return [(f.code, f.assume) for f in findings]
@@ -104,7 +107,7 @@ CASES = {
 
 
 @pytest.mark.parametrize(("refs", "flags", "expected"), CASES.values(), ids=CASES.keys())
-def test_policy_codes(refs, flags, expected) -> None:
+def test_policy_codes(refs: list[FlagRef], flags: list[Flag], expected: list[tuple[str, str | None]]) -> None:
     assert codes(refs, flags) == expected
 
 

@@ -70,7 +70,7 @@ def test_session_scans_finds_and_plans(repo: Path) -> None:
     assert [(f.code, f.assume) for f in project.findings()] == [("FL003", "True")]
     assert project.removable() == {"new-checkout": "True"}
     (step,) = project.plan_clean({"new-checkout": "True"})
-    assert [edit.path for edit in step.edits] == ["app/keys.py", "app/views.py"]  # type: ignore[attr-defined]
+    assert [edit.path for edit in step.edits] == ["app/keys.py", "app/views.py"]
 
 
 def test_unsaved_text_is_scanned_against_the_project_index(repo: Path) -> None:

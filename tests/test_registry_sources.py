@@ -150,9 +150,13 @@ def test_sources_combine_and_flags_toml_wins(tmp_path: Path) -> None:
     )
     loaded = load_registry(load_config(tmp_path / "pyproject.toml", tmp_path), {})
     assert loaded.snapshot is not None
-    assert loaded.snapshot.get("static-on").owner == "me"
-    assert loaded.snapshot.get("colour").value == "'blue'"
-    assert loaded.snapshot.get("rolled-out").state is FlagState.ROLLED_OUT
+    static_on, colour, rolled_out = (loaded.snapshot.get(k) for k in ("static-on", "colour", "rolled-out"))
+    assert static_on is not None
+    assert colour is not None
+    assert rolled_out is not None
+    assert static_on.owner == "me"
+    assert colour.value == "'blue'"
+    assert rolled_out.state is FlagState.ROLLED_OUT
 
 
 def test_plugin_from_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,7 +191,9 @@ def test_plugin_from_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     write_project(project, '[tool.flaglint.registry.plugins.team]\nkey = "from-plugin"\n')
     loaded = load_registry(load_config(project / "pyproject.toml", project), {})
     assert loaded.snapshot is not None
-    assert loaded.snapshot.get("from-plugin").state is FlagState.OFF
+    plugged = loaded.snapshot.get("from-plugin")
+    assert plugged is not None
+    assert plugged.state is FlagState.OFF
     write_project(project, "[tool.flaglint.registry.plugins.missing]\n")
     with pytest.raises(RegistryError, match="no registry plugin 'missing'"):
         load_registry(load_config(project / "pyproject.toml", project), {})
@@ -230,9 +236,12 @@ class Behaviour:
     requests = 0
 
 
+FakeServer = tuple[str, type[Behaviour]]
+
+
 @pytest.fixture
 def fake_server() -> Iterator[tuple[str, type[Behaviour]]]:
-    behaviour = type("B", (Behaviour,), {})
+    behaviour: type[Behaviour] = type("B", (Behaviour,), {})
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
@@ -281,7 +290,9 @@ def client(url: str, retries: int = 3, timeout: float = 5.0) -> UnleashClient:
         (500, b"{}", "the server answered 500", True),
     ],
 )
-def test_server_faults_are_one_line_errors(fake_server, status, body, message, unreachable) -> None:
+def test_server_faults_are_one_line_errors(
+    fake_server: FakeServer, status: int, body: bytes, message: str, unreachable: bool
+) -> None:
     url, behaviour = fake_server
     behaviour.status, behaviour.body = status, body
     with pytest.raises(SourceError) as caught:
@@ -292,14 +303,14 @@ def test_server_faults_are_one_line_errors(fake_server, status, body, message, u
     assert caught.value.unreachable is unreachable
 
 
-def test_5xx_is_retried_with_backoff(fake_server) -> None:
+def test_5xx_is_retried_with_backoff(fake_server: FakeServer) -> None:
     url, behaviour = fake_server
     behaviour.fail_first = 2
     assert client(url, retries=3).search("default") == []
     assert behaviour.requests == 3
 
 
-def test_429_waits_for_retry_after_then_falls_back_to_the_snapshot(fake_server) -> None:
+def test_429_waits_for_retry_after_then_falls_back_to_the_snapshot(fake_server: FakeServer) -> None:
     url, behaviour = fake_server
     behaviour.fail_first, behaviour.fail_status = 1, 429
     waits: list[float] = []
@@ -312,7 +323,7 @@ def test_429_waits_for_retry_after_then_falls_back_to_the_snapshot(fake_server) 
     assert caught.value.unreachable
 
 
-def test_a_slow_server_times_out(fake_server) -> None:
+def test_a_slow_server_times_out(fake_server: FakeServer) -> None:
     url, behaviour = fake_server
     behaviour.delay = 1.0
     with pytest.raises(SourceError, match="no answer within the timeout") as caught:
@@ -327,7 +338,7 @@ def test_a_server_that_is_down(tmp_path: Path) -> None:
     assert caught.value.unreachable
 
 
-def test_pull_writes_nothing_on_failure_and_check_falls_back(fake_server, tmp_path: Path) -> None:
+def test_pull_writes_nothing_on_failure_and_check_falls_back(fake_server: FakeServer, tmp_path: Path) -> None:
     url, behaviour = fake_server
     write_project(tmp_path, f'[tool.flaglint.registry.unleash]\nurl = "{url}"\nretries = 1\n')
     config = load_config(tmp_path / "pyproject.toml", tmp_path)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from flaglint.engine.detect import scan_source
-from flaglint.engine.patterns import BUILTIN_PATTERNS, custom_pattern
+from flaglint.engine.patterns import BUILTIN_PATTERNS, Pattern, custom_pattern
 from flaglint.model import ModuleName
 
 MODULE = ModuleName("app.views", "app")
 
 
-def refs(source: str, patterns=BUILTIN_PATTERNS) -> list[tuple]:
+def refs(source: str, patterns: Sequence[Pattern] = BUILTIN_PATTERNS) -> list[tuple[Any, ...]]:
     scan = scan_source("app/views.py", textwrap.dedent(source), MODULE, patterns)
     assert not scan.problems
     return [(r.key or r.key_symbol or f"<{r.key_text}>", r.kind.value, r.pattern, r.default) for r in scan.refs]

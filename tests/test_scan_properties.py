@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -50,6 +51,8 @@ def ast_calls(source: str) -> list[tuple[int, int, int, int]]:
             # ast columns are UTF-8 byte offsets; convert to 1-based character columns.
             lines = source.splitlines()
             start = len(lines[node.lineno - 1].encode()[: node.col_offset].decode()) + 1
+            assert node.end_lineno is not None
+            assert node.end_col_offset is not None
             end = len(lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode()) + 1
             found.append((node.lineno, start, node.end_lineno, end))
     return sorted(found)
@@ -63,12 +66,12 @@ def test_reference_positions_match_cpython(source: str) -> None:
     assert spans == ast_calls(source)
 
 
-_KEY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+_KEY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 
 
 @settings(max_examples=200, deadline=None)
 @given(_KEY_TEXT, st.sampled_from([repr, functools.partial(json.dumps, ensure_ascii=False)]))
-def test_literal_keys_come_back_exactly(key: str, spell) -> None:
+def test_literal_keys_come_back_exactly(key: str, spell: Callable[[str], str]) -> None:
     literal = spell(key)
     source = f"import UnleashClient\nclient.is_enabled({literal})\n"
     (ref,) = scan_source("m.py", source, MODULE, BUILTIN_PATTERNS).refs

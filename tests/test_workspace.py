@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flaglint.engine.config import Config, load_config
 from flaglint.engine.workspace import module_name, scan_project
 from flaglint.model import KeySource
+
+MakeProject = Callable[[dict[str, str]], Path]
 
 FLAGS_MODULE = """
     import enum
@@ -33,12 +37,12 @@ FLAGS_MODULE = """
     """
 
 
-def keys(root: Path, **kwargs) -> list[tuple[str, str | None, KeySource]]:
+def keys(root: Path, **kwargs: Any) -> list[tuple[str, str | None, KeySource]]:
     result = scan_project(Config(root=root), **kwargs)
     return [(f"{r.path}:{r.span.line}", r.key, r.key_source) for r in result.refs]
 
 
-def test_keys_resolve_through_constants_enums_and_imports(make_project) -> None:
+def test_keys_resolve_through_constants_enums_and_imports(make_project: MakeProject) -> None:
     root = make_project(
         {
             "app/__init__.py": "",
@@ -88,7 +92,7 @@ def test_keys_resolve_through_constants_enums_and_imports(make_project) -> None:
     ]
 
 
-def test_keys_resolve_from_a_src_layout_and_an_unscanned_module(make_project) -> None:
+def test_keys_resolve_from_a_src_layout_and_an_unscanned_module(make_project: MakeProject) -> None:
     root = make_project(
         {
             "pyproject.toml": "[tool.flaglint]\nsrc = ['src']\n",
@@ -131,7 +135,7 @@ TOGGLES = {
 }
 
 
-def test_flag_objects_resolve_through_imports_aliases_and_reexports(make_project) -> None:
+def test_flag_objects_resolve_through_imports_aliases_and_reexports(make_project: MakeProject) -> None:
     root = make_project(TOGGLES)
     found = keys(root)
     assert found == [
@@ -153,7 +157,7 @@ def test_module_names_follow_src_folders() -> None:
     assert module_name("top.py", (".",)) == ("top", "")
 
 
-def test_discovery_skips_gitignored_excluded_and_virtualenv_files(make_project) -> None:
+def test_discovery_skips_gitignored_excluded_and_virtualenv_files(make_project: MakeProject) -> None:
     use = 'import UnleashClient\nc.is_enabled("x")\n'
     root = make_project(
         {
@@ -179,7 +183,7 @@ def test_discovery_skips_gitignored_excluded_and_virtualenv_files(make_project) 
     assert sorted({r.path for r in result.refs}) == ["app/main.py", "app/sub/kept.py"]
 
 
-def test_explicit_files_still_honour_configured_excludes(make_project) -> None:
+def test_explicit_files_still_honour_configured_excludes(make_project: MakeProject) -> None:
     root = make_project(
         {
             "pyproject.toml": "[tool.flaglint]\nexclude = ['migrations/']\n",
@@ -190,7 +194,7 @@ def test_explicit_files_still_honour_configured_excludes(make_project) -> None:
     assert scan_project(config, [root / "app/migrations/0001.py"]).refs == ()
 
 
-def test_bad_files_are_reported_and_the_scan_goes_on(make_project) -> None:
+def test_bad_files_are_reported_and_the_scan_goes_on(make_project: MakeProject) -> None:
     root = make_project(
         {
             "a_broken.py": "import UnleashClient\ndef f(:\n    c.is_enabled('x')\n",
@@ -208,13 +212,13 @@ def test_bad_files_are_reported_and_the_scan_goes_on(make_project) -> None:
     assert [(r.path, r.key) for r in result.refs] == [("b_ok.py", "ok"), ("d_cookie.py", "café"), ("e_bom.py", "bom")]
 
 
-def test_missing_path_is_a_problem(make_project) -> None:
+def test_missing_path_is_a_problem(make_project: MakeProject) -> None:
     root = make_project({"a.py": ""})
     result = scan_project(Config(root=root), [root / "nope"])
     assert [p.message for p in result.problems] == ["no such file or directory"]
 
 
-def test_warm_cache_skips_unchanged_files_and_notices_changes(make_project) -> None:
+def test_warm_cache_skips_unchanged_files_and_notices_changes(make_project: MakeProject) -> None:
     root = make_project(
         {
             "app/__init__.py": "",
@@ -245,7 +249,7 @@ def test_warm_cache_skips_unchanged_files_and_notices_changes(make_project) -> N
     assert [r.key for r in again.refs] == ["second"]
 
 
-def test_corrupt_cache_is_ignored(make_project) -> None:
+def test_corrupt_cache_is_ignored(make_project: MakeProject) -> None:
     root = make_project({"a.py": 'import UnleashClient\nc.is_enabled("x")\n'})
     scan_project(Config(root=root))
     for file in (root / ".flaglint_cache").glob("scan-*.json"):
@@ -256,7 +260,7 @@ def test_corrupt_cache_is_ignored(make_project) -> None:
 PADDING = '"""' + "x" * 120_000 + '"""\n'  # large enough files to be worth a process pool
 
 
-def test_parallel_workers_give_the_same_result_as_one(make_project) -> None:
+def test_parallel_workers_give_the_same_result_as_one(make_project: MakeProject) -> None:
     body = "\n".join(f"def f{i}(c):\n    return c.is_enabled('flag-{i}')\n" for i in range(20))
     root = make_project({f"m{n}.py": PADDING + "import UnleashClient\n" + body for n in range(4)})
     single = scan_project(Config(root=root), jobs=1, use_cache=False)
@@ -266,14 +270,14 @@ def test_parallel_workers_give_the_same_result_as_one(make_project) -> None:
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_progress_is_reported_up_to_the_total(make_project, jobs: int) -> None:
+def test_progress_is_reported_up_to_the_total(make_project: MakeProject, jobs: int) -> None:
     root = make_project({f"m{n}.py": PADDING + "import UnleashClient\nc.is_enabled('a')\n" for n in range(3)})
     seen: list[tuple[int, int]] = []
     scan_project(Config(root=root), jobs=jobs, use_cache=False, progress=lambda d, t: seen.append((d, t)))
     assert seen[-1][0] == seen[-1][1]
 
 
-def test_a_projects_own_flag_object_class_is_a_pattern_of_kind_object(make_project) -> None:
+def test_a_projects_own_flag_object_class_is_a_pattern_of_kind_object(make_project: MakeProject) -> None:
     root = make_project(
         {
             "pyproject.toml": """
@@ -319,7 +323,7 @@ def test_a_projects_own_flag_object_class_is_a_pattern_of_kind_object(make_proje
         ('kind = "object"\nname = "app.Flag"\nmatch = "x*"', "unknown field 'match' for kind = 'object'"),
     ],
 )
-def test_a_bad_object_pattern_is_one_clear_line(make_project, entry: str, message: str) -> None:
+def test_a_bad_object_pattern_is_one_clear_line(make_project: MakeProject, entry: str, message: str) -> None:
     from flaglint.engine.config import ConfigError
 
     root = make_project({"pyproject.toml": f"[tool.flaglint]\n\n[[tool.flaglint.patterns]]\n{entry}\n"})

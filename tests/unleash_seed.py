@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -52,7 +53,7 @@ CONSTRAINED = {
     "parameters": {},
     "constraints": [{"contextName": "userId", "operator": "IN", "values": ["1"]}],
 }
-SEED = {
+SEED: dict[str, tuple[str, list[dict[str, Any]], bool, list[str]]] = {
     "rolled-out": ("release", [FULL], True, ["live", "changed-60-days-ago"]),
     "default-strategy-on": ("release", [{"name": "default", "parameters": {}}], True, ["live", "changed-60-days-ago"]),
     "half-rollout": ("release", [HALF], True, ["live"]),

@@ -6,11 +6,12 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import MISSING, dataclass, field, fields
-from typing import TypeVar
+from typing import Any, TypeVar, cast, dataclass_transform
 
 _R = TypeVar("_R")
 
 
+@dataclass_transform(frozen_default=True)
 def record(cls: type[_R]) -> type[_R]:
     """A frozen dataclass with slots, for the records flaglint builds by the hundred thousand (a
     registry of 100,000 flags, a finding per unused flag): the dataclass's frozen `__init__` stores
@@ -22,7 +23,7 @@ def record(cls: type[_R]) -> type[_R]:
     if hasattr(made, "__post_init__"):
         raise TypeError(f"{made.__name__}: a record has no __post_init__")
     names, params, scope = [], [], {}
-    for item in fields(made):
+    for item in fields(cast(Any, made)):
         if item.default_factory is not MISSING or not item.init or item.kw_only:
             raise TypeError(f"{made.__name__}.{item.name}: a record field is a plain positional one")
         names.append(item.name)
@@ -36,7 +37,7 @@ def record(cls: type[_R]) -> type[_R]:
     exec(f"def __init__(self, {', '.join(params)}):\n{body}", scope)  # the text is built from field names only
     init = scope["__init__"]
     init.__qualname__ = f"{made.__qualname__}.__init__"
-    made.__init__ = init  # type: ignore[misc]
+    made.__init__ = init  # type: ignore[method-assign]
     return made
 
 

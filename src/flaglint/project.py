@@ -430,7 +430,7 @@ class Project:
 
     def plan_clean(
         self, values: Mapping[str, str | None], paths: Sequence[Path] | None = None, *, unsafe: bool = False
-    ) -> list[object]:
+    ) -> list[Step]:
         """Retire each flag in turn (nothing is written): one `clean.Step` per flag."""
         from flaglint.fix.clean import plan_each
 

@@ -212,7 +212,7 @@ def parse_config(section: Mapping[str, Any], *, text: str, path: Path, table: st
             if name not in pattern_table.SDKS:
                 problem(f"unknown SDK {name!r} in sdks (known: {', '.join(pattern_table.SDKS)})", "sdks")
 
-    custom = []
+    custom: list[pattern_table.Pattern] = []
     entries = section.get("patterns", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         problem("patterns must be an array of tables ([[tool.flaglint.patterns]])", "patterns")

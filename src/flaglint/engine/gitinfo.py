@@ -28,9 +28,9 @@ def open_repo(folder: Path) -> git.Repo | None:
 def dirty(repo: git.Repo, paths: Iterable[Path]) -> list[Path]:
     """Those of `paths` with uncommitted changes: unstaged, staged, or untracked."""
     top = Path(repo.working_tree_dir or ".").resolve()
-    changed: set[str] = {item.a_path for item in repo.index.diff(None)}
+    changed: set[str] = {item.a_path for item in repo.index.diff(None) if item.a_path is not None}
     if repo.head.is_valid():
-        changed |= {item.a_path for item in repo.index.diff("HEAD")}
+        changed |= {item.a_path for item in repo.index.diff("HEAD") if item.a_path is not None}
     changed |= set(repo.untracked_files)
     out = []
     for path in paths:

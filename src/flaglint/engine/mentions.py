@@ -81,11 +81,11 @@ def mentions(text: str, module: ModuleName) -> Mentions | None:
         return None
     found = Mentions(module)
     docstrings = {
-        id(body[0].value)
+        id(first.value)
         for node in ast.walk(tree)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-        for body in [node.body]
-        if body and is_docstring(body[0])
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body
+        for first in [node.body[0]]
+        if isinstance(first, ast.Expr) and is_docstring(first)
     }
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):

@@ -88,9 +88,22 @@ def _method(
     packages: tuple[str, ...],
     key: Arg,
     default: Arg = NO_ARG,
-    **extra: bool,
+    *,
+    negated: bool = False,
+    substitutable: bool = True,
 ) -> Pattern:
-    return Pattern(f"{sdk}.{name}", sdk, Shape.METHOD, name, kind, key, default, packages=packages, **extra)
+    return Pattern(
+        f"{sdk}.{name}",
+        sdk,
+        Shape.METHOD,
+        name,
+        kind,
+        key,
+        default,
+        packages=packages,
+        negated=negated,
+        substitutable=substitutable,
+    )
 
 
 def _call(

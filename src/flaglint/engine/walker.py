@@ -469,11 +469,12 @@ class Matcher:
         if full is None:
             return set()
         head = full
-        bindings: list[_Binding] | None = []
+        bindings: list[_Binding] = []
         while head:
-            bindings = scope.resolve(head, scope)
-            if bindings is None:
+            resolved = scope.resolve(head, scope)
+            if resolved is None:
                 return {None}
+            bindings = resolved
             if bindings:
                 break
             head = head.rpartition(".")[0]

@@ -24,6 +24,7 @@ from flaglint.faces.cli import (
     display,
     handle_errors,
 )
+from flaglint.fix.step import Step
 from flaglint.project import Project, ProjectError
 
 
@@ -166,7 +167,7 @@ def _combined(steps: Sequence[Any]) -> list[Any]:
     return [FileEdit(path, first[path].before, last[path].after, last[path].encoding) for path in sorted(first)]
 
 
-def _with_registry_edits(config: Config, steps: list[Any]) -> list[Any]:
+def _with_registry_edits(config: Config, steps: list[Step]) -> list[Step]:
     """Each step plus the removal of its flags from flags.toml, so code and registry change together."""
     from flaglint.fix.step import FileEdit
     from flaglint.registry.flags_toml import remove_flags

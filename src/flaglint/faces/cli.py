@@ -103,7 +103,7 @@ def common_options(func: F) -> F:
     wrapped: Any = packed
     for option in reversed(options):
         wrapped = option(wrapped)
-    return wrapped  # type: ignore[no-any-return]
+    return wrapped
 
 
 @dataclass(frozen=True)
@@ -430,7 +430,7 @@ def report(
     elif fmt == "markdown":
         values = run.project.retire_values(findings)
         steps = run.project.plan_clean(values) if values else []
-        removed = sum(step.removed_lines for step in steps)  # type: ignore[attr-defined]
+        removed = sum(step.removed_lines for step in steps)
         owner_of = formats.codeowners(run.config.root)
         config = str(common.config_path) if common.config_path else None
         text = formats.markdown(

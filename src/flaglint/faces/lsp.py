@@ -660,7 +660,8 @@ def build_server(options: Options | None = None) -> FlagServer:
             return action
         step, project, path = planned
         step = (step.with_unsafe or step) if unsafe else step
-        only = None if action.data["scope"] == "workspace" else project.config.relative(path.resolve())
+        data = action.data if isinstance(action.data, dict) else {}
+        only = None if data.get("scope") == "workspace" else project.config.relative(path.resolve())
         edits = [e for e in step.edits if only is None or e.path == only]
         problems = [p for p in step.problems if only is None or p.path == only]
         if problems:
@@ -685,7 +686,8 @@ def build_server(options: Options | None = None) -> FlagServer:
         if _document_changes(server):
             workspace_edit = types.WorkspaceEdit(document_changes=changes)
         else:
-            workspace_edit = types.WorkspaceEdit(changes={c.text_document.uri: c.edits for c in changes})
+            plain = {c.text_document.uri: [e for e in c.edits if isinstance(e, types.TextEdit)] for c in changes}
+            workspace_edit = types.WorkspaceEdit(changes=plain)
         return attrs.evolve(action, edit=workspace_edit)
 
     return server

@@ -8,6 +8,7 @@ import collections
 import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import libcst as cst
 import libcst.matchers as m
@@ -46,6 +47,9 @@ class Rewrite:
     arguments: tuple[tuple[str, str, str], ...] = ()
 
 
+_Node = TypeVar("_Node", bound=cst.CSTNode)
+
+
 class Constants:
     """The synthetic constants of one rewrite, by node identity (the nodes are kept alive here)."""
 
@@ -61,7 +65,7 @@ class Constants:
     def boolean(self, value: bool) -> cst.BaseExpression:
         return self.make("True" if value else "False")
 
-    def adopt(self, node: cst.CSTNode, value: object) -> cst.CSTNode:
+    def adopt(self, node: _Node, value: object) -> _Node:
         self._nodes[id(node)] = (node, value)
         return node
 
@@ -208,7 +212,7 @@ def _quoted(name: str, text: str) -> int:
     return len(quoted_names([name]).findall(text))
 
 
-_Element = cst.Element | cst.DictElement | cst.StarredElement | cst.StarredDictElement | cst.Arg
+_Element = cst.BaseElement | cst.BaseDictElement | cst.Arg
 
 
 def kept_elements(
@@ -226,7 +230,7 @@ def kept_elements(
     last, new = elements[-1], kept[-1]
     if isinstance(last, cst.Arg):
         closing = last.whitespace_after_arg
-        new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)  # type: ignore[union-attr]
+        new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
     if isinstance(last.comma, cst.Comma) or not isinstance(new.comma, cst.Comma):
         kept[-1] = new.with_changes(comma=last.comma)
     elif isinstance(closing, cst.ParenthesizedWhitespace):
@@ -307,7 +311,7 @@ def calls_own_method(node: ast.AST, name: str) -> bool:
     return isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
 
 
-def methods_named(statements: Sequence[cst.BaseStatement], names: Container[str]) -> list[cst.FunctionDef]:
+def methods_named(statements: Sequence[cst.CSTNode], names: Container[str]) -> list[cst.FunctionDef]:
     return [s for s in statements if isinstance(s, cst.FunctionDef) and s.name.value in names]
 
 
@@ -398,7 +402,7 @@ class KeepBlankLines(cst.CSTTransformer):
             self._pending[-1] = []
         return super().on_visit(node)
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:  # LibCST types it per node
         result = super().on_leave(original_node, updated_node)
         if isinstance(original_node, (cst.Module, cst.IndentedBlock)):
             self._pending.pop()
@@ -416,13 +420,13 @@ class KeepBlankLines(cst.CSTTransformer):
         if _removed(result):
             self._removed_ids.add(id(original_node))
             if id(original_node) in self._headers and self._pending:
-                self._pending[-1] = [*claimed, *original_node.leading_lines]  # to a next line that follows on
+                self._pending[-1] = [*claimed, *leading_lines(original_node)]  # to a next line that follows on
                 return cst.RemoveFromParent()
-            detached = _detached(original_node.leading_lines)
+            detached = _detached(leading_lines(original_node))
             if detached and self._pending:  # a comment a blank line sets apart heads what follows
                 self._pending[-1] = [*(claimed if any(line.comment for line in claimed) else ()), *detached]
                 return cst.RemoveFromParent()
-            blanks = _blank(original_node.leading_lines) or claimed
+            blanks = _blank(leading_lines(original_node)) or claimed
             if self._pending and len(blanks) > len(self._pending[-1]):
                 self._pending[-1] = blanks
             return cst.RemoveFromParent()
@@ -438,11 +442,11 @@ class KeepBlankLines(cst.CSTTransformer):
         if len(before) < 2 or len(after) < 2 or not is_docstring(before[0]) or id(before[1]) not in self._removed_ids:
             return after
         follower = after[1]
-        count = blank_prefix(follower.leading_lines)
+        count = blank_prefix(leading_lines(follower))
         gap = self.docstring_gap()
         if gap is None or gap == count:
             return after
-        lines = [*([cst.EmptyLine(indent=False)] * gap), *follower.leading_lines[count:]]
+        lines = [*([cst.EmptyLine(indent=False)] * gap), *leading_lines(follower)[count:]]
         return [after[0], follower.with_changes(leading_lines=lines), *after[2:]]
 
     def _prepend(self, result: object, blanks: list[cst.EmptyLine]) -> object:
@@ -450,9 +454,9 @@ class KeepBlankLines(cst.CSTTransformer):
             first, *rest = result.nodes
             return cst.FlattenSentinel([self._prepend(first, blanks), *rest])
         if isinstance(result, cst.BaseStatement) and not (
-            result.leading_lines and result.leading_lines[0].comment is None
+            leading_lines(result) and leading_lines(result)[0].comment is None
         ):
-            return result.with_changes(leading_lines=[*blanks, *result.leading_lines])
+            return result.with_changes(leading_lines=[*blanks, *leading_lines(result)])
         return result
 
 
@@ -515,13 +519,19 @@ def opening_kept(
     """`after` (a block's or module's statements once some went), opening without blank lines when
     `before` did: the blank lines of a new first statement separated it from one that is gone.
     """
-    if not after or (before and blank_prefix(before[0].leading_lines)):
+    if not after or (before and blank_prefix(leading_lines(before[0]))):
         return after
     first = after[0]
-    count = blank_prefix(first.leading_lines)
+    count = blank_prefix(leading_lines(first))
     if not count:
         return after
-    return [first.with_changes(leading_lines=first.leading_lines[count:]), *after[1:]]
+    return [first.with_changes(leading_lines=leading_lines(first)[count:]), *after[1:]]
+
+
+def leading_lines(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
+    """The blank and comment lines above a statement (every kind of statement has them)."""
+    assert isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+    return statement.leading_lines
 
 
 def blank_prefix(lines: Sequence[cst.EmptyLine]) -> int:
@@ -538,7 +548,7 @@ class KeepConstants(KeepBlankLines):
 
     constants: Constants
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:  # LibCST types it per node
         result = super().on_leave(original_node, updated_node)
         known, value = self.constants.get(original_node)
         if known and isinstance(result, cst.CSTNode) and result is not original_node:

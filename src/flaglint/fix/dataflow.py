@@ -9,7 +9,7 @@ import symtable
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import MetadataWrapper, ScopeProvider
+from libcst.metadata import Assignment, MetadataWrapper, ScopeProvider
 
 from flaglint.fix.base import Constants, KeepConstants, _pure
 from flaglint.fix.imports import _mentions
@@ -124,7 +124,7 @@ def newly_unread_locals(before: cst.Module, after: cst.Module, old_code: str, ne
             for name in {a.name for a in scope.assignments} & fewer:
                 bound = list(scope.assignments[name])
                 read = any(a.references for a in bound)
-                found[(_scope_key(scope), name)] = (read, [a.node for a in bound])
+                found[(_scope_key(scope), name)] = (read, [a.node for a in bound if isinstance(a, Assignment)])
         return found
 
     before_found = assignments(before)
@@ -219,7 +219,7 @@ def scope_changes(before: cst.Module, after: cst.Module, codes: tuple[str, str] 
         old, new = fast_old, fast_new
     else:
         old, new = _function_scopes(before), _function_scopes(after)
-    changes = []
+    changes: list[str] = []
     for key, (new_local, new_read) in new.items():
         old_local = old.get(key, (new_local, set()))[0]
         lost = (old_local & new_read) - new_local

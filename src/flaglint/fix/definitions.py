@@ -124,16 +124,17 @@ def remove_definitions(
             if len(updated_node.body) != 1:
                 return updated_node
             small = updated_node.body[0]
-            target = None
+            target: cst.BaseExpression | None = None
+            value: cst.BaseExpression | None = None
             if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                target = small.targets[0].target
+                target, value = small.targets[0].target, small.value
             elif isinstance(small, cst.AnnAssign):
-                target = small.target
+                target, value = small.target, small.value
             if isinstance(target, cst.Name):
                 qualified = ".".join([*self.prefix, target.value])
                 if qualified in wanted:
                     removed.append(qualified)
-                    if _heads_a_group(original_node, target.value, small.value):
+                    if _heads_a_group(original_node, target.value, value):
                         self._headers.add(id(original_node))
                     return cst.RemoveFromParent()
             return updated_node

@@ -14,7 +14,7 @@ import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
 
 from flaglint.engine.source import next_token, prose_string
-from flaglint.fix.base import _blank, _pure, blank_prefix, no_new_blank_start, opening_kept
+from flaglint.fix.base import _blank, _pure, blank_prefix, leading_lines, no_new_blank_start, opening_kept
 
 _NAME_USE = re.compile(r"(?<![\w.])[^\W\d]\w*")
 
@@ -69,8 +69,8 @@ def _without_unused_imports(
     carry: list[cst.EmptyLine] = []
     changed = False
     for statement in statements:
-        if carry and not blank_prefix(statement.leading_lines):
-            statement = statement.with_changes(leading_lines=[*carry, *statement.leading_lines])
+        if carry and not blank_prefix(leading_lines(statement)):
+            statement = statement.with_changes(leading_lines=[*carry, *leading_lines(statement)])
         carry = []
         if isinstance(statement, cst.Try) and _optional_import_gone(statement, counts):
             changed = True
@@ -81,7 +81,7 @@ def _without_unused_imports(
             kept = _remove_aliases(statement, unused)  # type: ignore[arg-type]
             changed = True
             if kept is None:
-                carry = _blank(statement.leading_lines)
+                carry = _blank(leading_lines(statement))
                 continue
             statement = kept
         body.append(statement)
@@ -117,23 +117,33 @@ def _optional_import_gone(statement: cst.Try, uses: _Uses) -> bool:
     rewrite left unused: named nowhere now but there, where code named them before."""
     if statement.orelse or statement.finalbody or len(statement.handlers) != 1:
         return False
+    if not isinstance(statement.body, cst.IndentedBlock) or not isinstance(
+        statement.handlers[0].body, cst.IndentedBlock
+    ):
+        return False
     body, handler = statement.body.body, statement.handlers[0]
-    if len(body) != 1 or not _imports_names(body[0]) or handler.name is not None:
+    first = body[0] if len(body) == 1 else None
+    if not isinstance(first, cst.SimpleStatementLine) or not _imports_names(first) or handler.name is not None:
+        return False
+    if handler.type is None:
         return False
     if not m.matches(handler.type, _IMPORT_ERRORS | m.Tuple(elements=[m.AtLeastN(m.Element(_IMPORT_ERRORS), n=1)])):
         return False
     bound: collections.Counter[str] = collections.Counter()
-    for small in body[0].body:  # type: ignore[attr-defined]
+    for small in first.body:
         if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
             return False
         bound.update((a.evaluated_alias or a.evaluated_name).split(".")[0] for a in small.names)
     for line in handler.body.body:
-        fallback = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())])])
         if m.matches(line, m.SimpleStatementLine(body=[m.Pass()])):
             continue
-        if not m.matches(line, fallback) or not _pure(line.body[0].value):  # type: ignore[attr-defined]
+        fallback = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+        if not isinstance(fallback, cst.Assign) or len(fallback.targets) != 1 or not _pure(fallback.value):
             return False
-        name = line.body[0].targets[0].target.value  # type: ignore[attr-defined]
+        target = fallback.targets[0].target
+        if not isinstance(target, cst.Name):
+            return False
+        name = target.value
         if name not in bound:
             return False
         bound[name] += 1

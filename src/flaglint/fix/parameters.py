@@ -122,7 +122,7 @@ class _Survey(cst.CSTVisitor):
         if self.functions_too:
             for alias in m.findall(node, m.ImportAlias()):
                 assert isinstance(alias, cst.ImportAlias)
-                bound = alias.asname.name if alias.asname is not None else alias.name
+                bound: cst.BaseExpression = alias.asname.name if alias.asname is not None else alias.name
                 while isinstance(bound, cst.Attribute):
                     bound = bound.value
                 if isinstance(bound, cst.Name):
@@ -272,7 +272,7 @@ class _DropArgument(KeepBlankLines):
     ) -> cst.SimpleStatementLine:
         if not self.edited.pop():
             return updated_node
-        flat = updated_node.visit(_OneLine())
+        flat = cst.ensure_type(updated_node.visit(_OneLine()), cst.SimpleStatementLine)
         code = cst.Module([]).code_for_node(flat).rstrip("\n")
         width = sum(len(level) for level in self.depth) + len(code)
         fits = "\n" not in code and "#" not in cst.Module([]).code_for_node(updated_node.body[0])

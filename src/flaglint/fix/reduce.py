@@ -101,11 +101,12 @@ def without_untouched(tree: cst.Module, refs: Sequence[FlagRef]) -> tuple[cst.Mo
 def restore(tree: cst.Module, originals: Mapping[str, cst.BaseStatement]) -> cst.Module:
     if not originals:
         return tree
-    body = []
+    body: list[cst.BaseStatement] = []
     for statement in tree.body:
         comment = getattr(getattr(getattr(statement, "body", None), "header", None), "comment", None)
         marker = comment.value[2:] if comment is not None else ""
         if marker in originals:
-            statement = originals[marker].with_changes(leading_lines=statement.leading_lines)
-        body.append(statement)
+            body.append(originals[marker].with_changes(leading_lines=statement.leading_lines))
+        else:
+            body.append(statement)
     return tree.with_changes(body=body)

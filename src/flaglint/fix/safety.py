@@ -118,7 +118,7 @@ def leftover_checks(
         pins = [r for r in mine if r.kind is RefKind.TEST_OVERRIDE]
         spans = _outermost_spans(text) if pins else []
         for ref in mine:
-            if ref.kind in _NOT_CHECKS or ref.key in left:
+            if ref.kind in _NOT_CHECKS or ref.key is None or ref.key in left:
                 continue
             home = _span_of(spans, ref.span.line)
             if home is not None and any(p.key == ref.key and _span_of(spans, p.span.line) == home for p in pins):

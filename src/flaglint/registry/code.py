@@ -131,7 +131,7 @@ def declared_in(text: str, name: str, path: str) -> list[Declared] | Problem:
             found_key = _key(element, constants, scope)
             pair = element.elts if isinstance(element, (ast.Tuple, ast.List)) else []
             if found_key is not None:
-                flags.append(Declared(found_key, element.lineno, _string(pair[1]) if len(pair) > 1 else ""))
+                flags.append(Declared(found_key, element.lineno, (_string(pair[1]) or "") if len(pair) > 1 else ""))
     elif isinstance(node, ast.ClassDef):
         flags = _members(node)
     elif isinstance(node, ast.Constant) and isinstance(node.value, str):  # a module constant: one key
@@ -189,7 +189,9 @@ def remove_declared(
     which the caller deletes once nothing else names them.
     """
     tree = parse_ast(path, text)
-    found = _find(tree.body, name) if not isinstance(tree, Problem) else None
+    if isinstance(tree, Problem):
+        return module, [], []
+    found = _find(tree.body, name)
     if found is None:
         return module, [], []
     wanted = set(keys)

@@ -27,7 +27,8 @@ def map_flagd(key: str, spec: Mapping[str, Any], source: str) -> Flag:
         fixed = variants[default]
         value = repr(fixed)
         state = FlagState.OFF if fixed is False else FlagState.ROLLED_OUT
-    metadata = spec.get("metadata") if isinstance(spec.get("metadata"), dict) else {}
+    found = spec.get("metadata")
+    metadata: dict[str, Any] = found if isinstance(found, dict) else {}
     stage = metadata.get("stage") if metadata.get("stage") in STAGES else None
     seen = moment(metadata.get("lastSeen"))
     return Flag(

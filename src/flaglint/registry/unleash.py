@@ -310,8 +310,9 @@ class UnleashClient:
         """The names of the server's environments."""
         answer = self.request("GET", "/api/admin/environments")
         found = answer.get("environments") if isinstance(answer, dict) else answer
-        named = isinstance(found, list) and all(isinstance(e, dict) and isinstance(e.get("name"), str) for e in found)
-        if not named:
+        if not isinstance(found, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("name"), str) for e in found
+        ):
             raise SourceError(f"{self.settings.url}: unexpected answer from the environment list")
         return [e["name"] for e in found]
 

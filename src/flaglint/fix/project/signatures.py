@@ -77,14 +77,14 @@ def _drop_parameter(
     in_tests: list[str] = []
     agreeing = 0
     default = _default_of(before[home][0], definition.line, param) if literal is not None else None
-    for rel, tree in wrapped.items():
-        seen = survey(tree, name, param, accept, definition, functions_too=bool(rivals))
+    for rel, wrapper in wrapped.items():
+        seen = survey(wrapper, name, param, accept, definition, functions_too=bool(rivals))
         tested = TEST_FILE.search(rel) is not None
         if seen.others and not tested:
             return {}  # a caller still passes something else, or the name is used another way
         if tested and literal is not None and default != ast.literal_eval(literal):
             # a call that leaves the parameter out relies on its default: a use of the default
-            relying = survey(tree, name, param, lambda given: given is None, definition, functions_too=bool(rivals))
+            relying = survey(wrapper, name, param, lambda given: given is None, definition, functions_too=bool(rivals))
             if relying.agreeing:
                 why = f"{_what_of(name, param, literal)}, but {rel} calls it without `{param}` (its default); kept"
                 notes.append(Note(home, definition.line, None, "review", why))

@@ -7,6 +7,7 @@ import ast
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 import libcst.matchers as m
@@ -26,6 +27,7 @@ from flaglint.fix.base import (
     calls_own_method,
     docstring_gap,
     is_fixture,
+    leading_lines,
     methods_named,
     opening_kept,
 )
@@ -37,6 +39,19 @@ class RetireCore(KeepConstants):
     helpers the mixins share."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
+
+    if TYPE_CHECKING:  # what the other mixins provide and the shared code calls (see retire/__init__)
+
+        def _dropped(self, *parts: cst.CSTNode | None) -> None: ...
+        def _pad(self) -> cst.SimpleStatementLine: ...
+        def _flatten(self, statements: list[cst.BaseStatement]) -> cst.FlattenSentinel | cst.RemovalSentinel: ...
+        def _statements(self, block: cst.BaseSuite, lead: Sequence[cst.EmptyLine]) -> list[cst.BaseStatement]: ...
+        def _pinned_matches(self, ref: FlagRef) -> bool | None: ...
+        def _pin_stays(self, ref: FlagRef) -> None: ...
+        def _pin_assignment(self, node: cst.Assign, ref: FlagRef) -> bool: ...
+        def _pin_goes(self, node: cst.CSTNode, ref: FlagRef, removable: Callable[[], bool] = lambda: True) -> bool: ...
+        def _rebinds(self, name: str) -> bool: ...
+        def _substitute(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression: ...
 
     def __init__(
         self,
@@ -80,7 +95,7 @@ class RetireCore(KeepConstants):
         entered = super().on_visit(node)  # the visit_ handler runs: its leave_ pair expects it
         return entered and id(node) not in self.untouched  # nothing inside can change
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:  # LibCST types it per node
         result = super().on_leave(original_node, updated_node)
         if id(original_node) in self.state.tight:
             return self._bracketed(original_node, result)
@@ -92,7 +107,7 @@ class RetireCore(KeepConstants):
             return result
         if isinstance(result, cst.BaseStatement):  # (one the fold removed or replaced takes its comments along)
             lines = [cst.EmptyLine(comment=cst.Comment(c)) for c in comments]
-            return result.with_changes(leading_lines=[*result.leading_lines, *lines])
+            return result.with_changes(leading_lines=[*leading_lines(result), *lines])
         return result
 
     def _bracketed(self, original: cst.CSTNode, result: object) -> object:
@@ -210,8 +225,9 @@ class RetireCore(KeepConstants):
 
     def leave_ClassDef(
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
-    ) -> cst.ClassDef | cst.RemovalSentinel:
+    ) -> cst.BaseStatement | cst.RemovalSentinel:
         frame = self.state.decorated.pop()
+        assert isinstance(frame, _Class)  # pushed by visit_ClassDef
         if frame.callers:
             updated_node = self._without_callers(original_node, updated_node, frame.callers)
         if frame.doom is None:
@@ -225,6 +241,8 @@ class RetireCore(KeepConstants):
         for method in methods_named(original_node.body.body, callers):
             self._note(method, None, "unsafe-applied", f"removed `{method.name.value}`: {callers[method.name.value]}")
         body = updated_node.body
+        if not isinstance(body, cst.IndentedBlock):
+            return updated_node  # `class A: ...` on one line has no methods
         gone = methods_named(body.body, callers)
         self._dropped(*gone)
         kept = [statement for statement in body.body if statement not in gone]

@@ -112,8 +112,8 @@ class Pins(RetireCore):
                 value = part.value if isinstance(part, cst.Element) else part
                 if isinstance(value, cst.Name):
                     bound.append((value.value, not in_function))
-                elif m.matches(value, m.Attribute(value=m.Name("self"), attr=m.Name())):
-                    bound.append((value.attr.value, True))  # type: ignore[attr-defined]
+                elif isinstance(value, cst.Attribute) and m.matches(value.value, m.Name("self")):
+                    bound.append((value.attr.value, True))
                 else:
                     return False
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from flaglint.fix.base import Note, _overwrites, is_terminator, opening_kept, single_store
+from flaglint.fix.base import Note, _overwrites, is_terminator, leading_lines, opening_kept, single_store
 from flaglint.fix.imports import BindingCounter
 from flaglint.fix.retire.core import RetireCore
 from flaglint.model import RefKind
@@ -38,7 +38,7 @@ class Prune(RetireCore):
         if comment is not None:
             lines.append(cst.EmptyLine(comment=comment))
         trailing = [*self.state.after.pop(id(statements[-1]), []), *footer]
-        statements[0] = statements[0].with_changes(leading_lines=[*lines, *statements[0].leading_lines])
+        statements[0] = statements[0].with_changes(leading_lines=[*lines, *leading_lines(statements[0])])
         if trailing:
             self.state.after[id(statements[-1])] = trailing
         for statement in statements:
@@ -187,10 +187,10 @@ class Prune(RetireCore):
             if spliced and out and _overwrites(out[-1], statement, self.state.guarded > 0):
                 # `x = None` then, from the live branch, `x = v`: the first store is dead.
                 dead = out.pop()
-                statement = statement.with_changes(leading_lines=[*dead.leading_lines, *statement.leading_lines])
+                statement = statement.with_changes(leading_lines=[*leading_lines(dead), *leading_lines(statement)])
                 self._changed()
             if carry:
-                statement = statement.with_changes(leading_lines=[*carry, *statement.leading_lines])
+                statement = statement.with_changes(leading_lines=[*carry, *leading_lines(statement)])
             out.append(statement)
             carry = trailing
             if terminates and index < len(body) - 1:
@@ -236,10 +236,10 @@ class Prune(RetireCore):
         if re.search(r"\b(?:global|nonlocal)\b", cst.Module([]).code_for_node(self.state.functions[-1].node)):
             return body
         self._changed()
-        comments = [line for line in last.leading_lines if line.comment is not None]
+        comments = [line for line in leading_lines(last) if line.comment is not None]
         merged = last.with_changes(
             body=[last.body[0].with_changes(value=stored[1])],  # type: ignore[attr-defined]
-            leading_lines=[*store.leading_lines, *comments],
+            leading_lines=[*leading_lines(store), *comments],
         )
         return [*body[:-2], merged]
 

@@ -44,8 +44,8 @@ class _Substitute(RetireCore):
             return updated
         self._changed()
         default = cst.parse_expression(ref.default)
-        known, value = _literal(default)
-        return self.constants.adopt(default, value) if known else default  # the SDK returns its default
+        known, answer = _literal(default)
+        return self.constants.adopt(default, answer) if known else default  # the SDK returns its default
 
     def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.BaseExpression:
         """Unsafe fix: an entry whose value was just the flag check (`"features": {"x": check}`)
@@ -207,16 +207,16 @@ class _Substitute(RetireCore):
             isinstance(e, cst.StarredElement) for e in items.elements
         ):
             return call
-        known = [self.constants.get(e.value) for e in items.elements]
-        if not any(k for k, _ in known) or self._rebinds(func.value):
+        answers = [self.constants.get(e.value) for e in items.elements]
+        if not any(k for k, _ in answers) or self._rebinds(func.value):
             return call
         is_all = func.value == "all"
-        if any(k and bool(v) != is_all for k, v in known):  # a False in all(), a True in any()
-            others = [e.value for e, (k, _) in zip(items.elements, known, strict=True) if not k]
+        if any(k and bool(v) != is_all for k, v in answers):  # a False in all(), a True in any()
+            others = [e.value for e, (k, _) in zip(items.elements, answers, strict=True) if not k]
             if all(_pure(o) for o in others):
                 return self._replace(call, self.constants.boolean(not is_all))
             return call
-        keep = [not k for k, _ in known]
+        keep = [not k for k, _ in answers]
         if not any(keep):
             return self._replace(call, self.constants.boolean(is_all))
         return call.with_changes(args=[arg.with_changes(value=shrink(items, keep))])

@@ -13,6 +13,7 @@ from flaglint.fix.base import (
     _parametrized,
     blank_prefix,
     is_docstring,
+    leading_lines,
     only_calls_super,
 )
 from flaglint.fix.imports import BindingCounter, ReplaceName
@@ -107,12 +108,12 @@ class _Tests(RetireCore):
         )
         if id(last) not in self.state.spliced or not m.matches(last, bare_return):
             return node
-        blanks = blank_prefix(last.leading_lines)
-        comments = last.leading_lines[blanks:]
+        blanks = blank_prefix(leading_lines(last))
+        comments = leading_lines(last)[blanks:]
         if any(line.comment is None for line in comments):
             return node  # blank lines between its comments: where they belong is not clear
         self._changed()
-        footer = [*(last.leading_lines if comments else ()), *body.footer]
+        footer = [*(leading_lines(last) if comments else ()), *body.footer]
         return node.with_changes(body=body.with_changes(body=body.body[:-1], footer=footer))
 
     def _emptied_test(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> bool:
@@ -123,7 +124,7 @@ class _Tests(RetireCore):
             return False
         if id(updated.body.body[0]) in self.state.padding:
             return True
-        return updated.get_docstring() is not None and len(original.body.body) > 1  # type: ignore[attr-defined]
+        return updated.get_docstring() is not None and len(original.body.body) > 1
 
     def _narrow(self, node: cst.FunctionDef, frame: Function, name: str, keep: bool) -> cst.FunctionDef:
         """Keep only the parametrized values of `name` that match the flag's kept state; with one
