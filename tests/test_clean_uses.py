@@ -157,8 +157,9 @@ def test_tests_that_mock_the_flag_sdk_are_listed(tmp_path: Path) -> None:
     done = flaglint("clean", "--flag", "hybrid-search=on", cwd=root)
     assert done.returncode == 0, done.stderr
     assert (root / "search/views.py").read_text() == 'def search(request):\n    return "hybrid"\n'
-    for line in (8, 14):
-        assert f"tests/test_mocked.py:{line}: this test mocks `flag_is_active`" in done.stderr
+    assert "tests/test_mocked.py:8: this test mocks `flag_is_active`" in done.stderr
+    # a mock that answers what the retired checks now say tests what the code does: not listed
+    assert "tests/test_mocked.py:14: this test mocks" not in done.stderr
 
 
 TEMPLATE = {
@@ -228,3 +229,85 @@ def test_the_use_index_reads_each_file_once_and_keeps_it_in_the_cache(tmp_path: 
     assert parsed >= 1
     (config.cache_path / "uses.json").write_text("{not json")
     assert planned()[1] == kept
+
+
+RUNNABLE_MOCKS = {
+    "pyproject.toml": '[tool.flaglint]\n\n[tool.pytest.ini_options]\npythonpath = ["."]\n',
+    "waffle.py": """
+        def flag_is_active(request, name):
+            return False
+        """,
+    "search/__init__.py": "",
+    "search/views.py": """
+        import waffle
+
+
+        def search(request):
+            if waffle.flag_is_active(request, "hybrid-search"):
+                return "hybrid"
+            return "keyword"
+        """,
+    "tests/test_search.py": """
+        from unittest import mock
+
+        import waffle
+
+        from search.views import search
+
+
+        @mock.patch("waffle.flag_is_active", return_value=False)
+        def test_hybrid_search_off_gives_keywords(_active):
+            assert search(None) == "keyword"
+
+
+        @mock.patch("waffle.flag_is_active", return_value=True)
+        def test_hybrid_search_on_gives_hybrid(_active):
+            assert search(None) == "hybrid"
+
+
+        def test_every_flag_off_still_answers(monkeypatch):
+            monkeypatch.setattr(waffle, "flag_is_active", lambda *args: False)
+            assert search(None) in ("keyword", "hybrid")
+        """,
+}
+
+
+def pytest_in(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_test_that_mocks_the_check_to_the_discarded_answer_goes_with_unsafe_fixes(tmp_path: Path) -> None:
+    """A test that mocks the SDK to answer the discarded value and is named for the flag tests
+    only the retired path: safe mode lists it as an unsafe fix (the suite would fail on it),
+    `--unsafe-fixes` removes it, and the project's own suite passes afterwards."""
+    root = tmp_path / "search"
+    write(root, RUNNABLE_MOCKS)
+    make_repo(root)
+    assert pytest_in(root).returncode == 0
+
+    safe = flaglint("clean", "--flag", "hybrid-search=on", "--diff", cwd=root)
+    assert safe.returncode == 0, safe.stderr
+    assert (
+        "tests/test_search.py:8: would remove `test_hybrid_search_off_gives_keywords` (--unsafe-fixes): "
+        "it mocks `flag_is_active` to answer False: it tests flag 'hybrid-search' off, a state retired"
+    ) in safe.stderr
+    assert "tests/test_search.py:19: this test mocks `flag_is_active`" in safe.stderr  # listed, kept
+    assert "tests/test_search.py:13: this test mocks" not in safe.stderr  # it answers the kept value
+
+    done = flaglint("clean", "--flag", "hybrid-search=on", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    tests = (root / "tests/test_search.py").read_text()
+    assert "def test_hybrid_search_off_gives_keywords" not in tests
+    assert "def test_hybrid_search_on_gives_hybrid" in tests
+    assert "def test_every_flag_off_still_answers" in tests
+    assert (root / "search/views.py").read_text() == 'def search(request):\n    return "hybrid"\n'
+    after = pytest_in(root)
+    assert after.returncode == 0, after.stdout
+    assert "2 passed" in after.stdout

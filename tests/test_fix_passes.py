@@ -98,3 +98,45 @@ def test_the_cascades_are_declared_in_order() -> None:
     assert REWRITE[0].name.startswith("retire")
     assert REWRITE[-1].name == "unused imports"
     assert [p.name for p in AFTER_SUBSTITUTION] == ["fold", "scope check", "unused imports"]
+
+
+MOCKS = [
+    pytest.param(
+        '@mock.patch("waffle.flag_is_active", return_value=False)\ndef test_a(m): ...', False, id="patch-return-value"
+    ),
+    pytest.param(
+        '@patch.object(waffle, "flag_is_active", return_value=True)\ndef test_a(m): ...', True, id="patch-object"
+    ),
+    pytest.param(
+        'def test_a():\n    with mock.patch("w.flag_is_active", new=lambda *a: False): ...', False, id="new-lambda"
+    ),
+    pytest.param(
+        'def test_a(mocker):\n    mocker.patch("w.flag_is_active", side_effect=lambda r, k: True)', True, id="mocker"
+    ),
+    pytest.param(
+        'def test_a(monkeypatch):\n    monkeypatch.setattr(waffle, "flag_is_active", lambda *a: False)',
+        False,
+        id="setattr-object",
+    ),
+    pytest.param(
+        'def test_a(monkeypatch):\n    monkeypatch.setattr("w.flag_is_active", lambda *a: True)',
+        True,
+        id="setattr-dotted",
+    ),
+    pytest.param(
+        '@mock.patch("waffle.flag_is_active")\ndef test_a(active): ...', None, id="a-magic-mock-answers-nothing-fixed"
+    ),
+    pytest.param(
+        'def test_a(mocker):\n    mocker.patch("w.flag_is_active", side_effect=lambda r, k: k == "x")',
+        None,
+        id="by-key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "answer"), MOCKS)
+def test_mocks_of_a_check_function_and_the_answer_they_fix(source: str, answer: bool | None) -> None:
+    from flaglint.fix.project.mocks import find_mocks
+
+    found = find_mocks([("tests/test_a.py", source)], {"flag_is_active"})
+    assert [(m.function, m.test, m.answer) for m, _ in found] == [("flag_is_active", "test_a", answer)]

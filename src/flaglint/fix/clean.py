@@ -96,7 +96,7 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
     """One plan of `values` and the flags it must refuse (key -> why): first every check is
     rewritten, file by file; then the project-wide passes run, again with the definitions the
     use index found still named kept, until nothing the step deletes is named anywhere."""
-    from flaglint.fix.safety import Dangling, dangling, leftover_checks, sdk_mocks
+    from flaglint.fix.safety import Dangling, dangling, leftover_checks
 
     values, workspace = run.values, run.workspace
     retired = _retire_checks(run)
@@ -109,13 +109,6 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
             break
         keep = {**more, **keep}
     notes = list(step.notes)
-    called = {p.id: p.name.rsplit(".", 1)[-1] for p in workspace.patterns}
-    functions = {called.get(r.pattern, "") for refs in retired.targets.values() for r in refs if r.kind in READS}
-    functions.discard("")
-    mentioning = ((rel, text) for rel, text, _ in texts.everywhere(sorted(functions)))
-    for rel, line, function in sdk_mocks(mentioning, functions):
-        message = f"this test mocks `{function}`, which answered the retired flag: check what it still tests"
-        notes.append(Note(rel, line, None, "review", message))
     for (path, name), use in sorted(keep.items()):
         notes.append(
             Note(path, use.definition.line, None, "review", f"kept `{name}`: still named at {use.path}:{use.line}")

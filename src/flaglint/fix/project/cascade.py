@@ -24,11 +24,13 @@ from flaglint.engine.uses import Facts
 from flaglint.engine.workspace import ScanResult, Workspace
 from flaglint.fix.base import Note
 from flaglint.fix.project.declarations import key_constants, remove_declarations, remove_objects, remove_settings
+from flaglint.fix.project.mocks import flagged, tests_mocking_checks
 from flaglint.fix.project.requesters import _remove_requesters
 from flaglint.fix.project.signatures import drop_parameters
 from flaglint.fix.project.unused import named_at, remove_unused
 from flaglint.fix.project.wrappers import inline_wrappers
 from flaglint.fix.texts import Texts
+from flaglint.fix.workers import READS
 from flaglint.model import FlagRef, KeySource, Problem
 
 
@@ -103,6 +105,16 @@ def _requesters(context: Context) -> None:
     context.validated -= _remove_requesters(context.texts, context.retired.fixtures, context.notes)
 
 
+def _mocks(context: Context) -> None:
+    run, retired = context.run, context.retired
+    called = {p.id: p.name.rsplit(".", 1)[-1] for p in run.workspace.patterns}
+    functions = {called.get(r.pattern, "") for refs in retired.targets.values() for r in refs if r.kind in READS}
+    functions.discard("")
+    symbols = [(r.key, r.key_symbol) for r in run.result.refs if r.key and r.key in run.values and r.key_symbol]
+    known = flagged(run.values, symbols, sorted({r.key for r in run.result.refs if r.key}))
+    context.validated -= tests_mocking_checks(context.texts, functions, known, run.unsafe, context.notes)
+
+
 def _wrappers(context: Context) -> None:
     workspace, retired = context.run.workspace, context.retired
     inline_wrappers(retired.wrappers, workspace, context.texts, context.notes, context.problems, context.keep)
@@ -153,6 +165,7 @@ def _settings(context: Context) -> None:
 
 CASCADE: tuple[Pass, ...] = (
     Pass("requesters of removed fixtures", _requesters, lambda c: bool(c.retired.fixtures)),
+    Pass("tests that mock the checks", _mocks, lambda c: bool(c.retired.targets)),
     Pass("constant wrappers (unsafe)", _wrappers, lambda c: c.run.unsafe and bool(c.retired.wrappers)),
     Pass("parameters left without a choice", _parameters, lambda c: bool(c.retired.arguments or c.retired.unread)),
     Pass("declarations (registry.code)", _declarations),

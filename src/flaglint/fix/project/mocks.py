@@ -1,0 +1,224 @@
+"""Tests that mock the function answering a retired flag's checks.
+
+`mock.patch("waffle.flag_is_active", return_value=False)`, `patch.object(waffle,
+"flag_is_active", ...)`, `mocker.patch(...)` and `monkeypatch.setattr(..., lambda *a: False)` make
+every check through that function answer one value. Once the checks are gone, such a test may
+assert behaviour the code no longer has. Every one is listed for review (but one that answers
+what the retired checks now say); a test that makes the
+function answer the retired flag's discarded value and names that flag (its key or a constant of
+its key) and no other flag tests only the discarded path: it goes with `--unsafe-fixes`, like a
+test that pins the flag to its discarded value.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+import libcst as cst
+
+from flaglint.engine.mentions import quiet_parse
+from flaglint.fix.base import Note, is_test_file
+from flaglint.fix.texts import Texts
+from flaglint.model import Problem
+
+_PATCHERS = frozenset({"patch", "patch.object", "setattr"})  # mock.patch, mocker.patch, monkeypatch.setattr
+_ANSWERS = ("return_value", "new", "side_effect")
+
+
+@dataclass(frozen=True)
+class Mock:
+    """A mock of a check function in a test file: where, which function, the test it belongs to
+    (`test_x` or `TestX.test_x`; None outside a test), and the constant it makes the function
+    answer (None when it is not one constant)."""
+
+    path: str
+    line: int
+    function: str
+    test: str | None
+    answer: bool | None
+    test_line: int = 0
+
+
+def find_mocks(
+    files: Iterable[tuple[str, str]], functions: AbstractSet[str]
+) -> list[tuple[Mock, ast.FunctionDef | ast.AsyncFunctionDef | None]]:
+    """Every mock of one of `functions` in the test files among `files` ((file, text)), with the
+    test function that holds it (its decorators count as its own)."""
+    found: list[tuple[Mock, ast.FunctionDef | ast.AsyncFunctionDef | None]] = []
+    for rel, text in files:
+        if not is_test_file(rel) or not any(name in text for name in functions):
+            continue
+        tree = quiet_parse(text)
+        if tree is None:
+            continue
+        tests = dict(_tests(tree))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or _patcher(node.func) is None:
+                continue
+            function = _target(node, functions)
+            if function is None:
+                continue
+            test = next(((name, t) for name, t in tests.items() if _inside(node, t)), None)
+            first = min([test[1].lineno, *(d.lineno for d in test[1].decorator_list)]) if test else 0
+            mock = Mock(rel, node.lineno, function, test and test[0], _answer(node), first)
+            found.append((mock, test and test[1]))
+    return found
+
+
+def _tests(tree: ast.Module) -> Iterable[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """The module's test functions and its classes' test methods, by qualified name."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            yield node.name, node
+        elif isinstance(node, ast.ClassDef):
+            for method in node.body:
+                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name.startswith("test"):
+                    yield f"{node.name}.{method.name}", method
+
+
+def _inside(node: ast.AST, test: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    first = min([test.lineno, *(d.lineno for d in test.decorator_list)])
+    return first <= getattr(node, "lineno", 0) <= (test.end_lineno or test.lineno)
+
+
+def _patcher(func: ast.expr) -> str | None:
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    if not parts:
+        return None  # `make()(...)`: nothing a patcher is spelt as
+    name = ".".join(reversed(parts[:2]))
+    return name if name in _PATCHERS or parts[0] in _PATCHERS else None
+
+
+def _target(call: ast.Call, functions: AbstractSet[str]) -> str | None:
+    """The function a patcher call replaces, when it is one of `functions`: the last part of a
+    dotted string (`"waffle.flag_is_active"`) or the attribute name (`patch.object(waffle, "f")`)."""
+    strings = [a.value for a in call.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return next((s.rsplit(".", 1)[-1] for s in strings if s.rsplit(".", 1)[-1] in functions), None)
+
+
+def _answer(call: ast.Call) -> bool | None:
+    """The one boolean the mock makes the function answer: `return_value=False`, or a replacement
+    (`new=`, `side_effect=` or the last positional argument of `setattr`) that is a lambda
+    returning a boolean literal. None for anything else (a key-dependent answer, a MagicMock)."""
+    given: list[ast.expr] = [k.value for k in call.keywords if k.arg in _ANSWERS]
+    named = bool(call.args) and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
+    position = 1 if named else 2  # patch("m.f", new) / setattr("m.f", new); patch.object(m, "f", new)
+    if len(call.args) > position:
+        given.append(call.args[position])
+    answers = set()
+    for value in given:
+        if isinstance(value, ast.Lambda):
+            value = value.body
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
+            return None
+        answers.add(value.value)
+    return answers.pop() if len(answers) == 1 else None
+
+
+def _names(test: ast.AST) -> tuple[set[str], set[str]]:
+    """The strings and the identifiers (names, attribute names) a test spells."""
+    strings: set[str] = set()
+    words: set[str] = set()
+    for node in ast.walk(test):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            strings.add(node.value)
+        elif isinstance(node, ast.Name):
+            words.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            words.add(node.attr)
+    return strings, words
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """What the pass knows of the flags: per retired key the answer its checks now give (None for a
+    value flag) and the constants that spell it; every other key the project checks."""
+
+    kept: Mapping[str, bool | None]
+    spellings: Mapping[str, AbstractSet[str]]
+    others: AbstractSet[str]
+
+
+def _doomed(test: ast.FunctionDef | ast.AsyncFunctionDef, mock: Mock, flagged: Flagged) -> str | None:
+    """The retired key a mocked test exercises only in its discarded state, or None: the mock
+    answers the discarded value, and the test names that flag (its key as a string, a constant of
+    it, or its own name spells the key: `test_old_banner_off` for 'old-banner') and no other."""
+    if mock.answer is None:
+        return None
+    strings, words = _names(test)
+    if strings & set(flagged.others):
+        return None  # it names another flag too: it tests more than the discarded path
+    for key, kept in flagged.kept.items():
+        if kept is None or mock.answer == kept:
+            continue
+        spelt = re.sub(r"\W+", "_", key.lower()).strip("_")
+        titled = bool(spelt) and re.search(rf"(?:^|_){re.escape(spelt)}(?:_|$)", test.name.lower()) is not None
+        if titled or key in strings or words & set(flagged.spellings.get(key, ())):
+            return key
+    return None
+
+
+def tests_mocking_checks(
+    texts: Texts, functions: AbstractSet[str], flagged: Flagged, unsafe: bool, notes: list[Note]
+) -> set[str]:
+    """List every test that mocks one of `functions`; remove (unsafe) or offer to remove those
+    that exercise only a retired flag's discarded state. Returns the files it changed."""
+    from flaglint.engine.scan import parse
+    from flaglint.fix.definitions import remove_definitions
+
+    if not functions:
+        return set()
+    doomed: dict[str, dict[str, tuple[Mock, str]]] = {}
+    for mock, test in find_mocks(((rel, text) for rel, text, _ in texts.everywhere(sorted(functions))), functions):
+        if mock.answer is not None and all(mock.answer == kept for kept in flagged.kept.values()):
+            continue  # it makes the function answer what the checks now say: it tests what the code does
+        key = _doomed(test, mock, flagged) if test is not None and mock.test is not None else None
+        if key is None or mock.test is None:
+            message = f"this test mocks `{mock.function}`, which answered the retired flag: check what it still tests"
+            notes.append(Note(mock.path, mock.line, None, "review", message))
+            continue
+        doomed.setdefault(mock.path, {}).setdefault(mock.test, (mock, key))
+    changed: set[str] = set()
+    for rel, tests in sorted(doomed.items()):
+        whys = {name: _why(mock, key, flagged) for name, (mock, key) in tests.items()}
+        found = texts.text(rel)
+        tree = parse(rel, found[0]) if unsafe and not isinstance(found, Problem) else None
+        if not isinstance(tree, cst.Module) or isinstance(found, Problem):
+            for name, (mock, key) in sorted(tests.items()):
+                message = f"would remove `{name}` (--unsafe-fixes): {whys[name]}"
+                notes.append(Note(rel, mock.test_line, key, "unsafe-skipped", message))
+            continue
+        new, removed = remove_definitions(tree, sorted(tests), imports=True)
+        for name in removed:
+            mock, key = tests[name]
+            notes.append(Note(rel, mock.test_line, key, "unsafe-applied", f"removed `{name}`: {whys[name]}"))
+        if removed:
+            texts.edits[rel] = (new.code, found[1])
+            changed.add(rel)
+    return changed
+
+
+def _why(mock: Mock, key: str, flagged: Flagged) -> str:
+    state = "on" if not flagged.kept[key] else "off"
+    return f"it mocks `{mock.function}` to answer {mock.answer}: it tests flag {key!r} {state}, a state retired"
+
+
+def flagged(values: Mapping[str, str | None], symbols: Iterable[tuple[str, str]], keys: Sequence[str]) -> Flagged:
+    """The `Flagged` of a retirement: `values` (key -> literal or None for off), `symbols` (key,
+    constant) of the checks, and every key the project checks."""
+    kept: dict[str, bool | None] = {}
+    for key, literal in values.items():
+        kept[key] = False if literal is None else {"True": True, "False": False}.get(literal.strip())
+    spellings: dict[str, set[str]] = {}
+    for key, symbol in symbols:
+        spellings.setdefault(key, set()).add(symbol.rsplit(".", 1)[-1])
+    return Flagged(kept, spellings, frozenset(keys) - set(values))
