@@ -19,13 +19,16 @@ Per commit it prints one verdict:
   needs-review  compiles, no new undefined name, but differs from the human's change
   wrong         flaglint's output does not compile or uses a name it no longer defines
 and flags new unused imports (F401). Run: python bench/replay.py [--mirrors DIR] [-k TEXT] [--unsafe-fixes]
-[--diff]; --diff prints how flaglint's files differ from the person's.
+[--diff] [--import-smoke]; --diff prints how flaglint's files differ from the person's; --import-smoke
+imports every module a rewrite touched, and their importers, before and after it (missing packages
+stubbed), and counts those that imported before and no longer do.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import difflib
 import io
 import json
@@ -72,6 +75,7 @@ class Outcome:
     new_f401: int
     detail: str = ""
     diff: str = ""  # ours -> theirs, for the files that differ
+    smoke: tuple[int, int] | None = None  # (modules that imported before, of those still importing)
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -162,7 +166,7 @@ def lint(files: dict[str, str], select: str) -> Counter[str]:
     return found
 
 
-def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
+def replay(case: Case, mirrors: Path, unsafe: bool = False, check_imports: bool = False) -> Outcome:
     repo = git_dir(mirrors, case.repo)
     parent = git(repo, "rev-parse", f"{case.commit}^").decode().strip()
     flags = [part for pair in case.flags() for part in ("--flag", pair)]
@@ -172,9 +176,10 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
         for p in git(repo, "diff", "--name-only", parent, case.commit).decode().splitlines()
         if relevant(p) and not release_bump(blob(repo, parent, p), blob(repo, case.commit, p))
     ]
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as untouched:
         root = Path(folder)
         extract(repo, parent, root)
+        extract(repo, parent, Path(untouched))
         # What flaglint starts from, as extracted (export-subst files differ from their blobs).
         start = {
             p.relative_to(root).as_posix(): p.read_text(encoding="utf-8", errors="replace")
@@ -201,6 +206,20 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
             if text != original:
                 changed.append(rel)
                 before[rel], ours[rel] = original, text
+        smoke = import_smoke(Path(untouched), root) if check_imports else None
+    return dataclasses.replace(_verdict(case, repo, parent, human, changed, before, ours), smoke=smoke)
+
+
+def _verdict(
+    case: Case,
+    repo: Path,
+    parent: str,
+    human: list[str],
+    changed: list[str],
+    before: dict[str, str],
+    ours: dict[str, str],
+) -> Outcome:
+    """How flaglint's files compare with the person's (see the verdicts above)."""
     files = sorted(set(human) | set(changed))
     theirs = {rel: blob(repo, case.commit, rel) for rel in files}
     for rel in files:
@@ -240,6 +259,51 @@ def replay(case: Case, mirrors: Path, unsafe: bool = False) -> Outcome:
     return Outcome(case, "needs-review", len(files), matching, new_f401, f"differs: {', '.join(missed[:3])}", diff)
 
 
+SMOKE = HERE.parent / "tests" / "import_smoke.py"
+
+
+def import_smoke(before: Path, after: Path) -> tuple[int, int]:
+    """Of the modules a rewrite touched and the modules that import them, how many imported
+    before the rewrite (third-party packages stood in for by stubs, see tests/import_smoke.py),
+    and how many of those still import after it."""
+    edited = [
+        p.relative_to(after)
+        for p in after.rglob("*.py")
+        if (before / p.relative_to(after)).read_bytes() != p.read_bytes()
+    ]
+    names = {_module(rel) for rel in edited} - {""}
+    tails = {name.rsplit(".", 1)[-1] for name in names}
+    importers = set()
+    for path in after.rglob("*.py"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if any(re.search(rf"^\s*(?:from|import)\s[^\n]*\b{re.escape(t)}\b", text, re.M) for t in tails):
+            importers.add(_module(path.relative_to(after)))
+    wanted = sorted((names | importers) - {""})
+    if not wanted:
+        return 0, 0
+    was, now = _imported(before, wanted), _imported(after, wanted)
+    fine = [name for name in wanted if was.get(name) == "ok"]
+    return len(fine), sum(1 for name in fine if now.get(name) == "ok")
+
+
+def _module(rel: Path) -> str:
+    parts = rel.with_suffix("").parts
+    if not all(part.isidentifier() for part in parts):
+        return ""
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(root: Path, names: list[str]) -> dict[str, str]:
+    done = subprocess.run(
+        [sys.executable, str(SMOKE), str(root), *names], capture_output=True, text=True, timeout=600, check=False
+    )
+    try:
+        answer: dict[str, str] = json.loads(done.stdout)
+    except ValueError:
+        return {}
+    return answer
+
+
 def _without_blank_lines(text: str | None) -> str | None:
     return None if text is None else "".join(line for line in text.splitlines(True) if line.strip())
 
@@ -273,6 +337,11 @@ def main() -> None:
     parser.add_argument("-k", dest="only", help="only cases whose repository, commit or flag contains this")
     parser.add_argument("--unsafe-fixes", action="store_true", help="replay `clean --unsafe-fixes`")
     parser.add_argument("--diff", action="store_true", help="print how flaglint's files differ from the person's")
+    parser.add_argument(
+        "--import-smoke",
+        action="store_true",
+        help="also import the modules each rewrite touched (and their importers) before and after it",
+    )
     args = parser.parse_args()
     cases = [
         c for c in load_cases(args.cases) if not args.only or any(args.only in t for t in (c.repo, c.commit, c.flag))
@@ -282,9 +351,11 @@ def main() -> None:
         if not git_dir(args.mirrors, case.repo).is_dir():
             print(f"{case.repo:32} {case.commit[:10]}  skipped: no mirror under {args.mirrors}")
             continue
-        outcome = replay(case, args.mirrors, args.unsafe_fixes)
+        outcome = replay(case, args.mirrors, args.unsafe_fixes, args.import_smoke)
         outcomes.append(outcome)
         f401 = f"  +{outcome.new_f401} F401" if outcome.new_f401 else ""
+        if outcome.smoke is not None:
+            f401 += f"  imports {outcome.smoke[1]}/{outcome.smoke[0]}"
         print(
             f"{case.repo:32} {case.commit[:10]} {case.flag}={case.value:4} {outcome.verdict:12} "
             f"{outcome.matching}/{outcome.files} files{f401}  {outcome.detail}"
@@ -301,6 +372,13 @@ def main() -> None:
         + f"; {good}/{len(outcomes)} need no reviewer edit ({good + totals['spacing']} counting blank lines alone); "
         + f"{sum(o.new_f401 for o in outcomes)} new unused imports"
     )
+    smoked = [o.smoke for o in outcomes if o.smoke is not None]
+    if smoked:
+        broke = sum(1 for before, after in smoked if after < before)
+        print(
+            f"import smoke: {sum(a for _, a in smoked)}/{sum(b for b, _ in smoked)} modules that imported before "
+            f"still import after; {broke} removals broke an import"
+        )
     blind = [o for o in outcomes if o.case.note.startswith("added blind")]
     if blind:
         fine = sum(1 for o in blind if o.verdict in ("exact", "tidier", "cleanup"))

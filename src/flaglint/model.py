@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import sys
 from collections.abc import Iterable
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, TypeVar, cast, dataclass_transform
+from typing import Any, TypeVar, cast
+
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # pragma: no cover - only what a type checker reads differs
+
+    def dataclass_transform(**_: Any) -> Any:
+        return lambda decorated: decorated
+
 
 _R = TypeVar("_R")
 
