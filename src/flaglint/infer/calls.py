@@ -1,0 +1,216 @@
+"""Calls that take a flag key: the evidence for a project's own flag wrappers.
+
+A call site is any call (or decorator call) with an argument that names a key the project defines
+(a member of a key set, a key constant) or a key its registry knows. Sites are grouped by what
+was called: a function by its qualified name, a method by its name (with the receivers seen).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+from flaglint.engine.mentions import quiet_parse
+from flaglint.fix.base import is_test_file
+
+# Calls that take keys as data, never check a flag: containers, builtins, logging, strings, mocks.
+_NOT_CHECKS = frozenset(
+    {
+        *("get", "pop", "setdefault", "append", "extend", "add", "remove", "discard", "insert", "index"),
+        *("count", "update", "items", "keys", "values", "copy", "format", "join", "split", "replace"),
+        *("startswith", "endswith", "strip", "lower", "upper", "encode", "decode", "getattr", "setattr"),
+        *("hasattr", "delattr", "isinstance", "len", "str", "repr", "print", "sorted", "list", "tuple"),
+        *("set", "dict", "frozenset", "any", "all", "map", "filter", "zip", "enumerate", "reversed"),
+        *("max", "min", "sum", "info", "debug", "warning", "warn", "error", "exception", "critical"),
+        *("log", "_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy", "patch", "object"),
+        *("exclude", "create", "get_or_create", "update_or_create", "filter_by", "Q", "F", "reverse"),
+        *("assertEqual", "assertIn", "assertNotIn", "assertTrue", "assertFalse", "assertIs", "assertIsNone"),
+        *("defaultdict", "namedtuple", "OrderedDict", "Counter", "field", "dataclass", "property"),
+        *("loads", "dumps", "dump", "load", "write", "read", "send", "emit", "raise_for_status", "super"),
+    }
+)
+
+
+@dataclass
+class Site:
+    path: str
+    line: int
+    where: int | str  # the key's argument: a position, or a keyword
+    key: str
+    receiver: str | None  # a method's receiver, by its last name ("<call>" for a call's result)
+    decorator: bool
+    test: bool
+    pins: tuple[tuple[int | str, bool], ...] = ()  # boolean literal arguments: (position or keyword, value)
+
+
+@dataclass
+class Callee:
+    """Every site of one function or method."""
+
+    kind: str  # "function" or "method"
+    name: str  # qualified (or bare) function name, or the method's name
+    sites: list[Site] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return len({s.path for s in self.sites})
+
+    def where(self) -> int | str:
+        """The argument that most often holds the key."""
+        return Counter(s.where for s in self.sites).most_common(1)[0][0]
+
+    def receivers(self) -> Counter[str]:
+        return Counter(s.receiver for s in self.sites if s.receiver is not None)
+
+
+def _imports(tree: ast.Module, module: str) -> dict[str, str]:
+    """Local name -> qualified name, for `import x`, `from x import y as z` and the module's own defs."""
+    names: dict[str, str] = {}
+    package = module.rsplit(".", 1)[0] if "." in module else ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            for alias in node.names:
+                if alias.name != "*":
+                    names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                names[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and module:
+            names.setdefault(node.name, f"{module}.{node.name}")
+    return names
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Call):
+        return "<call>"
+    return "<expr>"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """How code spells the keys the project defines: `Class.MEMBER`, a constant's name, or a
+    literal the project defines or its registry knows."""
+
+    members: Mapping[str, Mapping[str, str]]  # class (or collection holder) -> member -> key
+    constants: Mapping[str, str]  # constant name -> key
+    literals: AbstractSet[str]
+
+    def of(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Attribute) and node.attr in ("value", "name"):
+            node = node.value  # Feature.K.value
+        if isinstance(node, ast.Attribute):
+            holder = _last_name(node.value)
+            if holder in self.members and node.attr in self.members[holder]:
+                return self.members[holder][node.attr]
+            if node.attr in self.constants and holder[:1].islower():  # flags.NEW_SEARCH (a module)
+                return self.constants[node.attr]
+        if isinstance(node, ast.Name) and node.id in self.constants:
+            return self.constants[node.id]
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in self.literals:
+            return node.value
+        return None
+
+
+def call_sites(files: Iterable[tuple[str, str, str]], keys: Keys) -> dict[tuple[str, str], Callee]:
+    """(kind, name) -> Callee, over (file, text, module) triples."""
+    callees: dict[tuple[str, str], Callee] = {}
+    for rel, text, module in files:
+        tree = quiet_parse(text)
+        if tree is None:
+            continue
+        names = _imports(tree, module)
+        decorators = {
+            id(d)
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            for d in n.decorator_list
+        }
+        test = is_test_file(rel)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            found = _key_argument(node, keys)
+            if found is None:
+                continue
+            where, key = found
+            func = node.func
+            if isinstance(func, ast.Name):
+                if func.id in _NOT_CHECKS:
+                    continue
+                kind, name, receiver = "function", names.get(func.id, func.id), None
+            elif isinstance(func, ast.Attribute):
+                if func.attr in _NOT_CHECKS or func.attr.startswith("assert"):
+                    continue
+                dotted = _dotted(func)
+                head = dotted.split(".", 1)[0] if dotted else ""
+                if (
+                    dotted
+                    and head in names
+                    and not head[:1].isupper()
+                    and "." in names[head]
+                    and _module_like(names[head])
+                ):
+                    kind, name, receiver = "function", names[head] + dotted[len(head) :], None
+                else:
+                    kind, name, receiver = "method", func.attr, _last_name(func.value)
+            else:
+                continue
+            pins = tuple(
+                [
+                    (i, a.value)
+                    for i, a in enumerate(node.args)
+                    if isinstance(a, ast.Constant) and isinstance(a.value, bool)
+                ]
+                + [
+                    (k.arg, k.value.value)
+                    for k in node.keywords
+                    if k.arg and isinstance(k.value, ast.Constant) and isinstance(k.value.value, bool)
+                ]
+            )
+            site = Site(rel, node.lineno, where, key, receiver, id(node) in decorators, test, pins)
+            callees.setdefault((kind, name), Callee(kind, name)).sites.append(site)
+    return callees
+
+
+def _module_like(qualified: str) -> bool:
+    """Whether an imported name reads as a module (`from app import flags`), not a class or object."""
+    return qualified.rsplit(".", 1)[-1][:1].islower()
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _key_argument(call: ast.Call, keys: Keys) -> tuple[int | str, str] | None:
+    for index, arg in enumerate(call.args[:3]):
+        key = keys.of(arg)
+        if key is not None:
+            return index, key
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            key = keys.of(keyword.value)
+            if key is not None:
+                return keyword.arg, key
+    return None
