@@ -317,6 +317,19 @@ def scan(
         _plural(run.scan.files, "file"),
     )
     click.echo(f"{refs} to {flags} in {files}", err=True)
+    _hint_when_nothing_found(run)
+
+
+_START = (
+    "flaglint: no flag reference found. If the project checks flags through its own functions, "
+    "`flaglint init` proposes the settings that describe them."
+)
+
+
+def _hint_when_nothing_found(run: Run) -> None:
+    """A first run that finds nothing says how to start, rather than looking like a clean bill."""
+    if not run.scan.refs and run.scan.files:
+        click.echo(_START, err=True)
 
 
 def _fail_on(value: str | None, config: Config) -> Severity | None:
@@ -361,6 +374,7 @@ def check(
             click.echo(f"Found {_plural(len(findings), 'finding')} ({counts}).", err=True)
         else:
             click.echo("No flag debt found.", err=True)
+        _hint_when_nothing_found(run)
     threshold = _fail_on(fail_on, run.config)
     if threshold is not None and any(f.severity.rank >= threshold.rank for f in findings):
         sys.exit(EXIT_FINDINGS)

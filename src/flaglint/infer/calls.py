@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from flaglint.engine.mentions import quiet_parse
 from flaglint.fix.base import is_test_file
+from flaglint.infer.keysets import FLAGGY, KEYLIKE
 
 # Calls that take keys as data, never check a flag: containers, builtins, logging, strings, mocks.
 _NOT_CHECKS = frozenset(
@@ -25,7 +26,7 @@ _NOT_CHECKS = frozenset(
         *("hasattr", "delattr", "isinstance", "len", "str", "repr", "print", "sorted", "list", "tuple"),
         *("set", "dict", "frozenset", "any", "all", "map", "filter", "zip", "enumerate", "reversed"),
         *("max", "min", "sum", "info", "debug", "warning", "warn", "error", "exception", "critical"),
-        *("log", "_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy", "patch", "object"),
+        *("log", "_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy", "patch", "object", "call"),
         *("exclude", "create", "get_or_create", "update_or_create", "filter_by", "Q", "F", "reverse"),
         *("assertEqual", "assertIn", "assertNotIn", "assertTrue", "assertFalse", "assertIs", "assertIsNone"),
         *("defaultdict", "namedtuple", "OrderedDict", "Counter", "field", "dataclass", "property"),
@@ -44,13 +45,14 @@ class Site:
     decorator: bool
     test: bool
     pins: tuple[tuple[int | str, bool], ...] = ()  # boolean literal arguments: (position or keyword, value)
+    literal: bool = False  # the key is a literal nothing declares: taken because a name says flag
 
 
 @dataclass
 class Callee:
     """Every site of one function or method."""
 
-    kind: str  # "function" or "method"
+    kind: str  # "function", "method" or "keyword" (a keyword argument that names a flag)
     name: str  # qualified (or bare) function name, or the method's name
     sites: list[Site] = field(default_factory=list)
 
@@ -144,17 +146,24 @@ def call_sites(files: Iterable[tuple[str, str, str]], keys: Keys) -> dict[tuple[
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
+            _keyword_sites(node, keys, names, rel, test, callees)
+            func = node.func
             found = _key_argument(node, keys)
+            literal = False
+            if found is None and _says_flag(func, names):
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Constant) and isinstance(first.value, str) and KEYLIKE.match(first.value):
+                    found, literal = (0, first.value), True
             if found is None:
                 continue
             where, key = found
-            func = node.func
             if isinstance(func, ast.Name):
                 if func.id in _NOT_CHECKS:
                     continue
                 kind, name, receiver = "function", names.get(func.id, func.id), None
             elif isinstance(func, ast.Attribute):
-                if func.attr in _NOT_CHECKS or func.attr.startswith("assert"):
+                flag_mapping = func.attr == "get" and FLAGGY.search(_last_name(func.value)) is not None
+                if (func.attr in _NOT_CHECKS and not flag_mapping) or func.attr.startswith("assert"):
                     continue
                 dotted = _dotted(func)
                 head = dotted.split(".", 1)[0] if dotted else ""
@@ -182,9 +191,44 @@ def call_sites(files: Iterable[tuple[str, str, str]], keys: Keys) -> dict[tuple[
                     if k.arg and isinstance(k.value, ast.Constant) and isinstance(k.value.value, bool)
                 ]
             )
-            site = Site(rel, node.lineno, where, key, receiver, id(node) in decorators, test, pins)
+            site = Site(rel, node.lineno, where, key, receiver, id(node) in decorators, test, pins, literal)
             callees.setdefault((kind, name), Callee(kind, name)).sites.append(site)
     return callees
+
+
+_FLAG_KEYWORDS = frozenset({"feature", "flag", "feature_flag", "switch", "toggle", "feature_name", "flag_name"})
+
+
+def _says_flag(func: ast.expr, names: Mapping[str, str]) -> bool:
+    """Whether a call's name says it checks a flag: the function or method (`is_feature_active`,
+    `has_feature`), its module (`features.is_enabled`) or its receiver (`settings.FEATURES.get`)."""
+    if isinstance(func, ast.Name):
+        return FLAGGY.search(func.id) is not None or any(FLAGGY.search(p) for p in names.get(func.id, "").split("."))
+    if isinstance(func, ast.Attribute):
+        if func.attr in _NOT_CHECKS and func.attr != "get":
+            return False
+        return FLAGGY.search(func.attr) is not None or FLAGGY.search(_last_name(func.value)) is not None
+    return False
+
+
+def _keyword_sites(
+    call: ast.Call, keys: Keys, names: Mapping[str, str], rel: str, test: bool, callees: dict[tuple[str, str], Callee]
+) -> None:
+    """A keyword argument named for a flag (`@view_config(feature="k")`) whose value is a key."""
+    for keyword in call.keywords:
+        if keyword.arg not in _FLAG_KEYWORDS:
+            continue
+        value = keyword.value
+        key = keys.of(value)
+        if key is None and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            key = value.value if KEYLIKE.match(value.value) else None
+        dotted = _dotted(call.func)
+        if key is None or dotted is None:
+            continue
+        head = dotted.split(".", 1)[0]
+        name = names.get(head, head) + dotted[len(head) :]
+        site = Site(rel, call.lineno, keyword.arg, key, None, False, test, (), True)
+        callees.setdefault(("keyword", name), Callee("keyword", name)).sites.append(site)
 
 
 def _module_like(qualified: str) -> bool:

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 
 from flaglint.engine.mentions import quiet_parse
 
-# A name that says "flag": FEATURE_X, X_FLAG, SWITCH_X, ENABLE_X, X_ENABLED, FF_X, Feature, Flags, Toggles.
-FLAGGY = re.compile(r"(?:^|_)(?:FLAGS?|FEATURES?|SWITCH(?:ES)?|TOGGLES?|FF|ENABLE|ENABLED|WAFFLE)(?:_|$)", re.I)
+# A name that says "flag": FEATURE_X, X_FLAG, SWITCH_X, FF_X, features, Flags, Toggles. ("enabled"
+# alone does not: `incr_if_enabled("metric")` is no check; settings shapes such as ENABLE_* are
+# read on their own, see holders.py.)
+FLAGGY = re.compile(r"(?:^|_)(?:FLAGS?|FEATURES?|SWITCH(?:ES)?|TOGGLES?|FF|WAFFLE)(?:_|$)", re.I)
 _CLASSY = re.compile(r"flag|feature|switch|toggle|waffle", re.I)
-_KEYLIKE = re.compile(r"^[A-Za-z][\w.:/-]{1,79}$")
+KEYLIKE = re.compile(r"^[A-Za-z][\w.:/-]{1,79}$")
 _ENUMS = frozenset({"Enum", "StrEnum", "TextChoices", "IntEnum", "Flag"})
 
 
@@ -28,7 +30,7 @@ class KeySet:
 
     path: str
     name: str  # `Feature`, `FEATURES`, `Feature.FEATURES`, `NEW_SEARCH`
-    kind: str
+    kind: str  # also "module": the string constants of a module whose name says flag (features.py)
     line: int
     members: dict[str, str] = field(default_factory=dict)  # attribute or constant name -> key
 
@@ -43,7 +45,7 @@ class KeySet:
 
 
 def _string(node: ast.AST | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _KEYLIKE.match(node.value):
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEYLIKE.match(node.value):
         return node.value
     return None
 
@@ -125,6 +127,10 @@ def key_sets(path: str, text: str) -> list[KeySet]:
             held = _collection(value, constants)
             if len(held) >= 2 and FLAGGY.search(name):
                 found.append(KeySet(path, name, "collection", statement.lineno, held))
+    stem = path.rsplit("/", 1)[-1].removesuffix(".py")
+    plain = {name: key for name, key in constants.items() if "." not in name and name.isupper()}
+    if FLAGGY.search(stem) and plain:  # features.py: its string constants are the keys
+        found.append(KeySet(path, stem, "module", 1, plain))
     return _first_of_each_name(found)
 
 

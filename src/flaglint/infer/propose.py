@@ -10,7 +10,6 @@ run. Plain data in, plain data out: the face prints or writes it.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import fnmatch
 import json
@@ -23,32 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from flaglint.engine.config import Config, SourceSpec
-from flaglint.engine.mentions import quiet_parse
 from flaglint.engine.patterns import PatternError, custom_rows
 from flaglint.engine.workspace import Workspace, discover, module_name
 from flaglint.infer.calls import Callee, Keys, call_sites
+from flaglint.infer.holders import holder_candidates
 from flaglint.infer.keysets import FLAGGY, KeySet, key_sets
+from flaglint.infer.proposed import MIN_SITES, Proposed
 from flaglint.model import FlagRef, KeySource
 
-_KEEP_RATIO = 0.8  # of a pattern's matches, the share that must resolve to known keys
-_MIN_SITES = 2
+_KEEP_RATIO = 0.5  # a pattern whose matches mostly do not name known keys is narrowed or dropped
 _PIN_NAME = re.compile(r"override|toggle|enable|disable|activate|set_|with_|pin|flag_on|flag_off", re.I)
-_SETTINGS = frozenset({"settings", "config", "conf", "app_config", "CONFIG", "SETTINGS"})
-
-
-@dataclass
-class Proposed:
-    """One proposed `[[tool.flaglint.patterns]]` table and its evidence."""
-
-    entry: dict[str, Any]
-    what: str  # how a call looks: `request.flags.enabled(Flag.X)`
-    sites: int = 0  # matches when the project is scanned with it
-    resolved: int = 0  # of those, matches whose key is known
-    files: int = 0
-    examples: tuple[str, ...] = ()
-    note: str = ""
-    receivers: Counter[str] = field(default_factory=Counter)  # a method's receivers at the evidence sites
-    least: int = _MIN_SITES  # the matches it needs (one for a callee whose name says flag)
 
 
 @dataclass
@@ -78,7 +61,7 @@ def propose(config: Config, jobs: int | None = None) -> Proposal:
     for callee in callees.values():
         callee.sites = [site for site in callee.sites if (site.path, site.line) not in taken]
     candidates = [c for c in (_candidate(callee) for callee in callees.values()) if c is not None]
-    candidates += _settings_candidates(texts)
+    candidates += holder_candidates(texts, keys)
     proposal = Proposal(len(files), registries=registries)
     known = {k for s in sets for k in s.keys} | literals
     kept = _verify(base, candidates, known, proposal, jobs)
@@ -90,7 +73,7 @@ def propose(config: Config, jobs: int | None = None) -> Proposal:
     named = Counter(site.key for callee in callees.values() for site in callee.sites)
     for key_set in sets:
         checks = sum(named[k] for k in key_set.keys)
-        if key_set.kind != "constant" and checks:
+        if key_set.kind in ("class", "collection") and checks:
             proposal.declarations.append((key_set, checks))
     proposal.declarations.sort(key=lambda item: (-item[1], item[0].declaration))
     return proposal
@@ -112,9 +95,9 @@ def _keys(sets: list[KeySet], literals: set[str]) -> Keys:
     for key_set in sets:
         if key_set.kind == "class":
             members.setdefault(key_set.name, {}).update(key_set.members)
-        elif key_set.kind == "constant":
+        elif key_set.kind in ("constant", "module"):
             constants.update(key_set.members)
-    literal_keys = literals | {k for s in sets if s.kind != "constant" for k in s.keys}
+    literal_keys = literals | {k for s in sets if s.kind not in ("constant", "module") for k in s.keys}
     return Keys(members, constants, literal_keys)
 
 
@@ -122,8 +105,10 @@ def _candidate(callee: Callee) -> Proposed | None:
     """The pattern table a callee's sites suggest, or None when they are too few (one site is
     enough for a callee whose name says flag: `is_feature_active`, `has_feature`)."""
     short = callee.name.rsplit(".", 1)[-1]
-    if len(callee.sites) < (1 if FLAGGY.search(short) else _MIN_SITES):
+    if len(callee.sites) < (1 if FLAGGY.search(short) else MIN_SITES):
         return None
+    if short.startswith("_"):
+        return None  # a private helper passes keys along inside a module: not the project's flag API
     where = callee.where()
     entry: dict[str, Any] = {"kind": callee.kind, "name": callee.name}
     tests = sum(1 for s in callee.sites if s.test)
@@ -133,15 +118,23 @@ def _candidate(callee: Callee) -> Proposed | None:
         entry.update(_pin(callee))
     elif decorators >= 0.8 * len(callee.sites) and callee.kind == "function":
         entry["kind"] = "decorator"
-    if isinstance(where, int):
+    if callee.kind == "keyword":
+        entry["key-keyword"] = where
+    elif isinstance(where, int):
         if where:
             entry["key"] = where
     else:
         entry["key-keyword"] = where
     example = callee.sites[0]
     shape = f"{example.receiver}.{short}" if callee.kind == "method" else short
-    least = 1 if FLAGGY.search(short) else _MIN_SITES
-    return Proposed(entry, f"{shape}(…)", receivers=callee.receivers(), least=least)
+    least = 1 if FLAGGY.search(short) else MIN_SITES
+    literal = sum(1 for s in callee.sites if s.literal) >= 0.5 * len(callee.sites)
+    if callee.kind == "method" and short == "get":  # a mapping whose name says flag: FEATURES.get("k")
+        receiver = callee.receivers().most_common(1)[0][0] if callee.receivers() else None
+        if receiver is None:
+            return None
+        entry["receiver"] = receiver
+    return Proposed(entry, f"{shape}(…)", receivers=callee.receivers(), least=least, literal_ok=literal)
 
 
 def _pin(callee: Callee) -> dict[str, Any]:
@@ -158,75 +151,6 @@ def _pin(callee: Callee) -> dict[str, Any]:
     if re.search(r"enable|activate|on$", name):
         return {"pin": True}
     return {}
-
-
-def _settings_candidates(texts: Iterable[tuple[str, str, str]]) -> list[Proposed]:
-    """`settings.ENABLE_X`-style reads: one attribute pattern per settings object and name shape."""
-    groups: Counter[tuple[str, str, str]] = Counter()
-    for _, text, _ in texts:
-        if not any(word in text for word in _SETTINGS):
-            continue
-        tree = quiet_parse(text)
-        if tree is None:
-            continue
-        qualified = _settings_names(tree)  # settings objects, and what else the module imports
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                if isinstance(node.value, ast.Name) and node.value.id in qualified and node.attr.isupper():
-                    glob = _shape(node.attr)
-                    if glob is not None:
-                        groups[("attribute", qualified[node.value.id], glob)] += 1
-            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-                key = node.slice
-                holder = _holder(node.value, qualified)
-                if holder and isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isupper():
-                    glob = _shape(key.value)
-                    if glob is not None:
-                        groups[("subscript", holder, glob)] += 1
-    return [
-        Proposed({"kind": kind, "name": name, "match": glob}, f"{name.rsplit('.', 1)[-1]}.{glob}", least=1)
-        for (kind, name, glob), _count in sorted(groups.items())
-    ]
-
-
-def _holder(node: ast.expr, qualified: dict[str, str]) -> str | None:
-    """The dotted name of a settings mapping (`app.config`, `settings.FEATURES`), imports resolved."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    head = qualified.get(node.id, node.id)
-    dotted = ".".join([head, *reversed(parts)])
-    return dotted if any(word in dotted.split(".") for word in _SETTINGS) else None
-
-
-def _settings_names(tree: ast.Module) -> dict[str, str]:
-    """Local names of settings objects: `from django.conf import settings` and the like."""
-    found = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            for alias in node.names:
-                local = alias.asname or alias.name
-                if alias.name in _SETTINGS:
-                    found[local] = f"{node.module}.{alias.name}"
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname is None and "." not in alias.name:
-                    found.setdefault(alias.name, alias.name)
-    return found
-
-
-def _shape(name: str) -> str | None:
-    """The glob a flag-like setting name belongs to: `ENABLE_*`, `FEATURE_*`, `*_ENABLED`, ..."""
-    for prefix in ("ENABLE_", "FEATURE_", "FEATURES_", "FF_", "FLAG_", "SWITCH_"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return prefix + "*"
-    for suffix in ("_ENABLED", "_FLAG", "_FEATURE"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return "*" + suffix
-    return None
 
 
 def _rows(entries: list[dict[str, Any]]) -> tuple[list[Any], dict[str, int]]:
@@ -269,9 +193,7 @@ def _verify(
         retry = []
         for number, candidate in enumerate(pending):
             found = by_entry.get(number, [])
-            good = [
-                r for r in found if r.key is not None and r.key_source is not KeySource.DYNAMIC and _known(r, known)
-            ]
+            good = [r for r in found if _good(r, known, candidate.literal_ok)]
             candidate.sites, candidate.resolved = len(found), len(good)
             candidate.files = len({r.path for r in found})
             candidate.examples = tuple(f"{r.path}:{r.span.line}" for r in (good or found)[:3])
@@ -290,9 +212,12 @@ def _verify(
     return kept
 
 
-def _known(ref: FlagRef, known: set[str]) -> bool:
-    """Whether a match names a key the project defines, or one a settings pattern reads."""
-    return ref.key in known or ref.key_source is KeySource.ATTRIBUTE
+def _good(ref: FlagRef, known: set[str], literal_ok: bool) -> bool:
+    """Whether a match names a key the project defines (or, where a name says flag, any key it
+    spells out: a literal, a constant; an attribute a settings pattern reads)."""
+    if ref.key is None or ref.key_source is KeySource.DYNAMIC:
+        return False
+    return ref.key in known or ref.key_source is KeySource.ATTRIBUTE or literal_ok
 
 
 def _narrowed(candidate: Proposed, found: list[FlagRef], good: list[FlagRef]) -> Proposed | None:

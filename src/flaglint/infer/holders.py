@@ -1,0 +1,112 @@
+"""Flags read from a mapping, a membership test or a settings object: `settings.FEATURES["k"]`
+(pinned in tests by assigning into it), `"k" in web.ctx.features`, `settings.ENABLE_X`. What marks
+them is a name that says flag (the mapping's, the collection's) or the shape of a settings name.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Iterable
+
+from flaglint.engine.mentions import quiet_parse
+from flaglint.fix.base import is_test_file
+from flaglint.infer.calls import Keys
+from flaglint.infer.keysets import FLAGGY, KEYLIKE
+from flaglint.infer.proposed import MIN_SITES, Proposed
+
+_SETTINGS = frozenset({"settings", "config", "conf", "app_config", "CONFIG", "SETTINGS"})
+
+
+def holder_candidates(texts: Iterable[tuple[str, str, str]], keys: Keys) -> list[Proposed]:
+    """Attribute reads of flag-shaped settings (`settings.ENABLE_*`), subscripts of a mapping whose
+    name says flag (`settings.FEATURES[K]`, a test-override pattern when tests assign into it), and
+    membership tests in a collection whose name says flag (`"k" in web.ctx.features`)."""
+    groups: Counter[tuple[str, str, str]] = Counter()
+    stores: set[str] = set()  # mappings tests assign into
+    for rel, text, _ in texts:
+        tree = quiet_parse(text)
+        if tree is None:
+            continue
+        qualified = _settings_names(tree)  # settings objects, and what else the module imports
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                if isinstance(node.value, ast.Name) and node.value.id in qualified and node.attr.isupper():
+                    glob = _shape(node.attr)
+                    if glob is not None and _settings_like(qualified[node.value.id]):
+                        groups[("attribute", qualified[node.value.id], glob)] += 1
+            elif isinstance(node, ast.Subscript):
+                holder = _holder(node.value, qualified)
+                if holder is None or _key(node.slice, keys) is None:
+                    continue
+                if FLAGGY.search(holder.rsplit(".", 1)[-1]):
+                    groups[("subscript", holder, "")] += 1
+                    if isinstance(node.ctx, ast.Store) and is_test_file(rel):
+                        stores.add(holder)
+            elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
+                holder = _holder(node.comparators[0], qualified)
+                if holder and FLAGGY.search(holder.rsplit(".", 1)[-1]) and _key(node.left, keys) is not None:
+                    groups[("membership", holder, "")] += 1
+    found = []
+    for kind, name, glob in sorted(groups):
+        entry: dict[str, object] = {"kind": kind, "name": name}
+        if glob:
+            entry["match"] = glob
+        if kind == "subscript" and name in stores:
+            entry["flag-kind"] = "test-override"
+        shape = {"attribute": f"{name}.{glob}", "subscript": f"{name}[…]", "membership": f"… in {name}"}[kind]
+        found.append(Proposed(entry, shape, least=1 if glob else MIN_SITES, literal_ok=True))
+    return found
+
+
+def _key(node: ast.expr, keys: Keys) -> str | None:
+    """The key a subscript or membership test names: a key the project defines, or a literal."""
+    known = keys.of(node)
+    if known is not None:
+        return known
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEYLIKE.match(node.value):
+        return node.value
+    return None
+
+
+def _settings_like(dotted: str) -> bool:
+    return any(part in _SETTINGS for part in dotted.split("."))
+
+
+def _holder(node: ast.expr, qualified: dict[str, str]) -> str | None:
+    """The dotted name of a mapping or collection (`app.config`, `settings.FEATURES`), imports resolved."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    head = qualified.get(node.id, node.id)
+    return ".".join([head, *reversed(parts)])
+
+
+def _settings_names(tree: ast.Module) -> dict[str, str]:
+    """Local names of settings objects: `from django.conf import settings` and the like."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                local = alias.asname or alias.name
+                if alias.name in _SETTINGS:
+                    found[local] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname is None and "." not in alias.name:
+                    found.setdefault(alias.name, alias.name)
+    return found
+
+
+def _shape(name: str) -> str | None:
+    """The glob a flag-like setting name belongs to: `ENABLE_*`, `FEATURE_*`, `*_ENABLED`, ..."""
+    for prefix in ("ENABLE_", "FEATURE_", "FEATURES_", "FF_", "FLAG_", "SWITCH_"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return prefix + "*"
+    for suffix in ("_ENABLED", "_FLAG", "_FEATURE"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return "*" + suffix
+    return None

@@ -1,0 +1,164 @@
+"""`flaglint init` through the console script: on a small project with its own flag API (an enum
+of keys, a wrapper method, a test helper that pins, a settings mapping tests assign into and a
+settings toggle), the proposal is valid TOML, shows its evidence, and a scan with it finds exactly
+the project's flag checks and nothing else; `--write` never replaces settings without the diff.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.test_clean_cli import flaglint, make_repo, write
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SHOP = {
+    "pyproject.toml": '[project]\nname = "shop"\n',
+    "shop/__init__.py": "",
+    "shop/flags.py": """
+        import enum
+
+
+        class Feature(enum.Enum):
+            NEW_CHECKOUT = "new-checkout"
+            DARK_MODE = "dark-mode"
+            LEGACY_EXPORT = "legacy-export"
+
+
+        class Flags:
+            def __init__(self, store):
+                self.store = store
+
+            def enabled(self, feature):
+                return self.store.get(feature.value, False)
+        """,
+    "shop/views.py": """
+        from django.conf import settings
+
+        from shop.flags import Feature
+
+
+        def checkout(request):
+            if request.flags.enabled(Feature.NEW_CHECKOUT):
+                return "new"
+            return "old"
+
+
+        def page(request):
+            theme = "dark" if request.flags.enabled(Feature.DARK_MODE) else "light"
+            if settings.ENABLE_GIFT_CARDS:
+                theme += "+gifts"
+            return theme
+
+
+        def export(request, rows):
+            if request.flags.enabled(Feature.LEGACY_EXPORT):
+                return list(rows)
+            return sorted(rows)
+
+
+        def labels(rows):
+            return {row.get("id"): row.get("name") for row in rows}
+        """,
+    "shop/settings.py": """
+        ENABLE_GIFT_CARDS = True
+        DEBUG = False
+        """,
+    "tests/__init__.py": "",
+    "tests/helpers.py": """
+        def override_feature(feature, active):
+            def wrap(test):
+                return test
+
+            return wrap
+        """,
+    "tests/test_views.py": """
+        from shop.flags import Feature
+        from shop.views import checkout
+        from tests.helpers import override_feature
+
+
+        @override_feature(Feature.NEW_CHECKOUT, True)
+        def test_new_checkout(rf):
+            assert checkout(rf) == "new"
+
+
+        @override_feature(Feature.DARK_MODE, False)
+        def test_light_page(rf):
+            assert rf
+        """,
+}
+
+EXPECTED = {
+    ("shop/views.py", 7, "new-checkout", "check"),
+    ("shop/views.py", 13, "dark-mode", "check"),
+    ("shop/views.py", 14, "ENABLE_GIFT_CARDS", "check"),
+    ("shop/views.py", 20, "legacy-export", "check"),
+    ("tests/test_views.py", 6, "new-checkout", "test-override"),
+    ("tests/test_views.py", 11, "dark-mode", "test-override"),
+}
+
+
+def found(root: Path) -> set[tuple[str, int, str, str]]:
+    import json
+
+    done = flaglint("scan", "--format", "json", "--no-cache", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return {(r["path"], r["line"], r["key"], r["kind"]) for r in json.loads(done.stdout)["references"]}
+
+
+def test_init_proposes_settings_that_find_every_check_and_nothing_else(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    write(root, SHOP)
+    make_repo(root)
+    assert found(root) == set()  # the built-in SDK tables know nothing of the shop's own API
+
+    first = flaglint("scan", cwd=root)
+    assert "`flaglint init` proposes the settings" in first.stderr
+
+    shown = flaglint("init", cwd=root)
+    assert shown.returncode == 0, shown.stderr
+    proposal = tomllib.loads(shown.stdout)["tool"]["flaglint"]
+    assert proposal["registry"]["code"]["declarations"] == ["shop/flags.py:Feature"]
+    patterns = {(p["kind"], p["name"]) for p in proposal["patterns"]}
+    assert ("method", "enabled") in patterns
+    assert ("function", "tests.helpers.override_feature") in patterns
+    assert ("attribute", "django.conf.settings") in patterns
+    assert "# flags.enabled(…): 3 matches in 1 file, 3 naming a known key" in shown.stdout
+    assert "#   e.g. shop/views.py:7, shop/views.py:13, shop/views.py:20" in shown.stdout
+    helper = next(p for p in proposal["patterns"] if p["name"] == "tests.helpers.override_feature")
+    assert helper["flag-kind"] == "test-override"
+    assert helper["pin-arg"] == 1
+    assert not (root / "pyproject.toml").read_text().count("tool.flaglint")  # printed, not written
+
+    written = flaglint("init", "--write", cwd=root)
+    assert written.returncode == 0, written.stderr
+    assert "wrote the proposal into pyproject.toml" in written.stderr
+    text = (root / "pyproject.toml").read_text()
+    assert text.startswith('[project]\nname = "shop"\n')
+    assert found(root) == EXPECTED
+
+    # Settings are there now: init shows the diff and writes nothing without --force.
+    (root / "pyproject.toml").write_text(text.replace("pin-arg = 1", "pin-arg = 1\n# mine"))
+    again = flaglint("init", "--write", cwd=root)
+    assert again.returncode == 1
+    assert "-# mine" in again.stdout
+    assert "nothing written" in again.stderr
+    assert "# mine" in (root / "pyproject.toml").read_text()
+    forced = flaglint("init", "--write", "--force", cwd=root)
+    assert forced.returncode == 0, forced.stderr
+    assert "# mine" not in (root / "pyproject.toml").read_text()
+    assert found(root) == EXPECTED
+
+
+def test_init_on_a_project_without_flags_proposes_nothing_and_says_so(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    write(root, {"app.py": "def add(a, b):\n    return {'a': a}.get('a', b)\n"})
+    done = flaglint("init", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "0 patterns, 0 declarations; 0 flag references found with them" in done.stderr
+    assert tomllib.loads(done.stdout)["tool"]["flaglint"] == {}
