@@ -46,6 +46,7 @@ class Site:
     test: bool
     pins: tuple[tuple[int | str, bool], ...] = ()  # boolean literal arguments: (position or keyword, value)
     literal: bool = False  # the key is a literal nothing declares: taken because a name says flag
+    condition: bool = False  # the call decides a branch (an `if` or `while` test, `not`, `and`/`or`, ...)
 
 
 @dataclass
@@ -143,6 +144,7 @@ def call_sites(files: Iterable[tuple[str, str, str]], keys: Keys) -> dict[tuple[
             for d in n.decorator_list
         }
         test = is_test_file(rel)
+        deciding = conditions(tree)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -192,8 +194,32 @@ def call_sites(files: Iterable[tuple[str, str, str]], keys: Keys) -> dict[tuple[
                 ]
             )
             site = Site(rel, node.lineno, where, key, receiver, id(node) in decorators, test, pins, literal)
+            site.condition = id(node) in deciding
             callees.setdefault((kind, name), Callee(kind, name)).sites.append(site)
     return callees
+
+
+def conditions(tree: ast.Module) -> set[int]:
+    """ids of the expressions that decide a branch: the test of an `if`, `while`, conditional
+    expression, `assert` or comprehension filter, a returned value, and the operands of `not`,
+    `and`, `or` there."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        tests: list[ast.expr] = []
+        if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+            tests.append(node.test)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            tests.append(node.value)  # a function answering a check is a check itself
+        elif isinstance(node, ast.comprehension):
+            tests.extend(node.ifs)
+        while tests:
+            test = tests.pop()
+            found.add(id(test))
+            if isinstance(test, ast.BoolOp):
+                tests.extend(test.values)
+            elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                tests.append(test.operand)
+    return found
 
 
 _FLAG_KEYWORDS = frozenset({"feature", "flag", "feature_flag", "switch", "toggle", "feature_name", "flag_name"})

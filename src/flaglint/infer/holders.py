@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from flaglint.engine.mentions import quiet_parse
 from flaglint.fix.base import is_test_file
-from flaglint.infer.calls import Keys
+from flaglint.infer.calls import Keys, conditions
 from flaglint.infer.keysets import FLAGGY, KEYLIKE
 from flaglint.infer.proposed import MIN_SITES, Proposed
 
@@ -24,11 +24,13 @@ def holder_candidates(texts: Iterable[tuple[str, str, str]], keys: Keys) -> list
     membership tests in a collection whose name says flag (`"k" in web.ctx.features`)."""
     groups: Counter[tuple[str, str, str]] = Counter()
     stores: set[str] = set()  # mappings tests assign into
+    deciding: Counter[str] = Counter()  # reads of a mapping that decide a branch
     for rel, text, _ in texts:
         tree = quiet_parse(text)
         if tree is None:
             continue
         qualified = _settings_names(tree)  # settings objects, and what else the module imports
+        branch = conditions(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                 if isinstance(node.value, ast.Name) and node.value.id in qualified and node.attr.isupper():
@@ -43,12 +45,16 @@ def holder_candidates(texts: Iterable[tuple[str, str, str]], keys: Keys) -> list
                     groups[("subscript", holder, "")] += 1
                     if isinstance(node.ctx, ast.Store) and is_test_file(rel):
                         stores.add(holder)
+                    elif id(node) in branch:
+                        deciding[holder] += 1
             elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
                 holder = _holder(node.comparators[0], qualified)
                 if holder and FLAGGY.search(holder.rsplit(".", 1)[-1]) and _key(node.left, keys) is not None:
                     groups[("membership", holder, "")] += 1
     found = []
     for kind, name, glob in sorted(groups):
+        if kind == "subscript" and name not in stores and deciding[name] < 0.5 * groups[(kind, name, glob)]:
+            continue  # a mapping read as data (`flags = GROUP_TYPE_FLAGS[kind]`), not a flag decided
         entry: dict[str, object] = {"kind": kind, "name": name}
         if glob:
             entry["match"] = glob

@@ -129,6 +129,10 @@ def _candidate(callee: Callee) -> Proposed | None:
     shape = f"{example.receiver}.{short}" if callee.kind == "method" else short
     least = 1 if FLAGGY.search(short) else MIN_SITES
     literal = sum(1 for s in callee.sites if s.literal) >= 0.5 * len(callee.sites)
+    deciding = sum(1 for s in callee.sites if s.condition)
+    checks = entry["kind"] in ("function", "method") and "flag-kind" not in entry
+    if literal and checks and deciding < 0.5 * len(callee.sites):
+        return None  # taken on its name alone, it must decide branches: else it takes strings as data
     if callee.kind == "method" and short == "get":  # a mapping whose name says flag: FEATURES.get("k")
         receiver = callee.receivers().most_common(1)[0][0] if callee.receivers() else None
         if receiver is None:
