@@ -96,3 +96,14 @@ def test_history_outside_git_and_bad_since_are_one_line(tmp_path: Path) -> None:
     bad = flaglint(tmp_path, "history", "--since", "last summer")
     assert bad.returncode == 2
     assert "--since 'last summer'" in bad.stderr
+
+
+def test_history_counts_since_back_from_today(repo: Path) -> None:
+    """`--today` moves the day `--since 60d` counts back from, as it does for every report."""
+    dated = flaglint(repo, "history", "--since", "2026-03-01", "--format", "json")
+    moved = flaglint(repo, "history", "--today", "2026-04-30", "--since", "60d", "--format", "json")
+    assert moved.returncode == 0, moved.stderr
+    assert json.loads(moved.stdout) == json.loads(dated.stdout)
+    samples = json.loads(moved.stdout)["samples"]
+    assert samples
+    assert all(s["date"] >= "2026-03-01" for s in samples)

@@ -516,15 +516,18 @@ def _bare(config_path: Path | None) -> Common:
 @click.option("--points", type=click.IntRange(min=1, max=500), default=12, show_default=True, help="Commits sampled.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--today", callback=_date, help="Count --since back from this date (YYYY-MM-DD).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .flaglint_cache/.")
 @handle_errors
-def history_command(since: str, points: int, fmt: str, config_path: Path | None, no_cache: bool) -> None:
+def history_command(
+    since: str, points: int, fmt: str, config_path: Path | None, today: dt.date | None, no_cache: bool
+) -> None:
     """Flag debt over time: flags and references at commits sampled along the current branch
     (read from git, nothing checked out). The HTML report draws the last run as its trend.
     """
     from flaglint.engine.history import parse_since
 
-    project = _open(dataclasses.replace(_bare(config_path), no_cache=no_cache))
+    project = _open(dataclasses.replace(_bare(config_path), no_cache=no_cache, today=today))
     try:
         start = parse_since(since, project.today)
     except ValueError:
