@@ -10,8 +10,12 @@ check: the hand configuration may miss real checks), and of all init's reference
 no flag check in bench/init_labels.toml (per project and pattern; unjudged ones are counted
 apart). Goal (issue 26): recall >= 90 %, no flag check <= 5 %.
 
-Run: python bench/init_bench.py [--mirrors DIR] [-k TEXT] [--extras]; --extras prints one line per
-pattern of the references the hand configuration lacks. Needs the mirrors (`fetch github:o/n`).
+With --blind, the projects of bench/init_blind.toml instead: picked by a rule written down before
+they were read, their hand configurations written before init ran on them, at a fixed commit.
+
+Run: python bench/init_bench.py [--mirrors DIR] [-k TEXT] [--extras] [--blind]; --extras prints one
+line per pattern of the references the hand configuration lacks. Needs the mirrors (`fetch
+github:o/n`).
 Asserts nothing.
 """
 
@@ -60,11 +64,15 @@ def main() -> None:
     parser.add_argument("--mirrors", type=Path, default=Path(os.environ.get("FLAGLINT_MIRRORS", "/work/.mirror")))
     parser.add_argument("-k", dest="only", help="only projects whose name contains this")
     parser.add_argument("--extras", action="store_true", help="print the patterns of what the hand config lacks")
+    parser.add_argument("--blind", action="store_true", help="the blind projects of bench/init_blind.toml")
     args = parser.parse_args()
     labels = tomllib.loads((HERE / "init_labels.toml").read_text(encoding="utf-8"))["label"]
     verdicts = {(item["repo"], item["pattern"]): item["verdict"] for item in labels}
     first: dict[str, tuple[str, str]] = {}
-    for case in load_cases(args.cases):
+    if args.blind:
+        blind = tomllib.loads((HERE / "init_blind.toml").read_text(encoding="utf-8"))["project"]
+        first = {item["repo"]: (item["commit"], item["config"]) for item in blind}
+    for case in [] if args.blind else load_cases(args.cases):
         first.setdefault(case.repo, (case.commit, case.config))
     print(f"{'project':34} {'hand':>6} {'init':>6} {'both':>6} {'recall':>7} {'extra':>7} {'no flag':>8} {'init s':>7}")
     totals = Counter[str]()
@@ -75,7 +83,7 @@ def main() -> None:
         if not mirror.is_dir():
             print(f"{repo:34} skipped: no mirror")
             continue
-        parent = git(mirror, "rev-parse", f"{commit}^").decode().strip()
+        parent = commit if args.blind else git(mirror, "rev-parse", f"{commit}^").decode().strip()
         with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as elsewhere:
             root = Path(folder)
             extract(mirror, parent, root)

@@ -98,7 +98,10 @@ def load_cases(path: Path) -> list[Case]:
 
 def git_dir(mirrors: Path, repo: str) -> Path:
     folder = mirrors / repo.replace("/", "+")
-    return folder / "repo" if (folder / "repo").is_dir() else folder
+    for candidate in (folder / "repo" / ".git", folder / "repo"):
+        if candidate.is_dir():
+            return candidate
+    return folder
 
 
 def git(repo: Path, *args: str) -> bytes:

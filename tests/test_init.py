@@ -162,3 +162,35 @@ def test_init_on_a_project_without_flags_proposes_nothing_and_says_so(tmp_path: 
     assert done.returncode == 0, done.stderr
     assert "0 patterns, 0 declarations; 0 flag references found with them" in done.stderr
     assert tomllib.loads(done.stdout)["tool"]["flaglint"] == {}
+
+
+def test_key_sets_are_named_for_flags_and_a_dict_of_lists_groups_them() -> None:
+    from flaglint.infer.keysets import key_sets
+
+    source = """
+import enum
+
+FEATURES = {"dev": ["new-search", "dark-mode"], "prod": ["dark-mode"]}
+FLAGS = ("beta-page", "new-nav")
+NEW_CHECKOUT_FLAG = "new-checkout"
+COLOURS = ("red", "blue")
+
+
+class Feature(enum.Enum):
+    A = "a-flag"
+    B = "b-flag"
+
+
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+    GREEN = "green"
+"""
+    found = {s.name: s.keys for s in key_sets("app/flags.py", source)}
+    assert found == {
+        "FEATURES": {"new-search", "dark-mode"},
+        "FLAGS": {"beta-page", "new-nav"},
+        "NEW_CHECKOUT_FLAG": {"new-checkout"},
+        "Feature": {"a-flag", "b-flag"},
+        "flags": {"new-checkout"},
+    }

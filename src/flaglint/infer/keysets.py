@@ -72,9 +72,14 @@ def _bases(node: ast.ClassDef) -> set[str]:
 
 def _collection(value: ast.expr, constants: dict[str, str], prefix: str = "") -> dict[str, str]:
     """The keys a list, tuple, set or dict display holds: strings, constants of the module or of
-    the class (`prefix`), or the first of each `(key, description)` pair."""
+    the class (`prefix`), or the first of each `(key, description)` pair. A dict whose values are
+    all lists, tuples or sets groups keys (`{"dev": [...], "prod": [...]}`, flags per environment):
+    its keys are the groups, the keys are in the values."""
     items: list[ast.expr] = []
-    if isinstance(value, ast.Dict):
+    grouped = (ast.List, ast.Tuple, ast.Set)
+    if isinstance(value, ast.Dict) and value.values and all(isinstance(v, grouped) for v in value.values):
+        items = [e for v in value.values if isinstance(v, grouped) for e in v.elts]
+    elif isinstance(value, ast.Dict):
         items = [k for k in value.keys if k is not None]
     elif isinstance(value, (ast.List, ast.Tuple, ast.Set)):
         items = [e.elts[0] if isinstance(e, ast.Tuple) and e.elts else e for e in value.elts]
