@@ -238,15 +238,7 @@ RUNNABLE_MOCKS = {
             return False
         """,
     "search/__init__.py": "",
-    "search/views.py": """
-        import waffle
-
-
-        def search(request):
-            if waffle.flag_is_active(request, "hybrid-search"):
-                return "hybrid"
-            return "keyword"
-        """,
+    "search/views.py": MOCKED["search/views.py"],
     "tests/test_search.py": """
         from unittest import mock
 

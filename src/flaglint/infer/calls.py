@@ -167,16 +167,16 @@ def call_sites(files: Iterable[tuple[str, str, str]], keys: Keys) -> dict[tuple[
                 flag_mapping = func.attr == "get" and FLAGGY.search(_last_name(func.value)) is not None
                 if (func.attr in _NOT_CHECKS and not flag_mapping) or func.attr.startswith("assert"):
                     continue
-                dotted = _dotted(func)
-                head = dotted.split(".", 1)[0] if dotted else ""
+                spelt = dotted(func)
+                head = spelt.split(".", 1)[0] if spelt else ""
                 if (
-                    dotted
+                    spelt
                     and head in names
                     and not head[:1].isupper()
                     and "." in names[head]
                     and _module_like(names[head])
                 ):
-                    kind, name, receiver = "function", names[head] + dotted[len(head) :], None
+                    kind, name, receiver = "function", names[head] + spelt[len(head) :], None
                 else:
                     kind, name, receiver = "method", func.attr, _last_name(func.value)
             else:
@@ -248,11 +248,11 @@ def _keyword_sites(
         key = keys.of(value)
         if key is None and isinstance(value, ast.Constant) and isinstance(value.value, str):
             key = value.value if KEYLIKE.match(value.value) else None
-        dotted = _dotted(call.func)
-        if key is None or dotted is None:
+        spelt = dotted(call.func)
+        if key is None or spelt is None:
             continue
-        head = dotted.split(".", 1)[0]
-        name = names.get(head, head) + dotted[len(head) :]
+        head = spelt.split(".", 1)[0]
+        name = names.get(head, head) + spelt[len(head) :]
         site = Site(rel, call.lineno, keyword.arg, key, None, False, test, (), True)
         callees.setdefault(("keyword", name), Callee("keyword", name)).sites.append(site)
 
@@ -262,7 +262,8 @@ def _module_like(qualified: str) -> bool:
     return qualified.rsplit(".", 1)[-1][:1].islower()
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted(node: ast.expr) -> str | None:
+    """`a.b.c` for a chain of attributes on a name, else None."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

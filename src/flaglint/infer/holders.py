@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from flaglint.engine.mentions import quiet_parse
 from flaglint.fix.base import is_test_file
-from flaglint.infer.calls import Keys, conditions
+from flaglint.infer.calls import Keys, conditions, dotted
 from flaglint.infer.keysets import FLAGGY, KEYLIKE
 from flaglint.infer.proposed import MIN_SITES, Proposed
 
@@ -81,14 +81,11 @@ def _settings_like(dotted: str) -> bool:
 
 def _holder(node: ast.expr, qualified: dict[str, str]) -> str | None:
     """The dotted name of a mapping or collection (`app.config`, `settings.FEATURES`), imports resolved."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
+    name = dotted(node)
+    if name is None:
         return None
-    head = qualified.get(node.id, node.id)
-    return ".".join([head, *reversed(parts)])
+    head, dot, rest = name.partition(".")
+    return qualified.get(head, head) + dot + rest
 
 
 def _settings_names(tree: ast.Module) -> dict[str, str]:
