@@ -194,3 +194,52 @@ class Colour(enum.Enum):
         "Feature": {"a-flag", "b-flag"},
         "flags": {"new-checkout"},
     }
+
+
+RULES = {
+    "app/__init__.py": "",
+    "app/features.py": """
+        class Features:
+            NEW_TREE = False
+        """,
+    "app/models.py": """
+        class FeaturePrompt:
+            objects = None
+        """,
+    "app/views.py": """
+        from django.conf import settings
+        from weni.flags import is_feature_active
+
+        from app.features import Features
+
+
+        def tree(project):
+            if Features.NEW_TREE:
+                return 1
+            if is_feature_active(settings.PIN_ROOMS_FEATURE_FLAG_KEY, project):
+                return 2
+            if not is_feature_active(settings.AUDIT_FEATURE_FLAG_KEY, project):
+                return 3
+            return 0
+        """,
+    "tests/test_prompts.py": """
+        from app.models import FeaturePrompt
+
+
+        def test_prompts():
+            FeaturePrompt.objects.create(feature="summary", prompt="a")
+            FeaturePrompt.objects.create(feature="history", prompt="b")
+        """,
+}
+
+
+def test_init_reads_flag_settings_and_flag_classes_but_not_fields_named_feature(tmp_path: Path) -> None:
+    """Three rules: a setting named for a flag passed to a call is its (dynamic) key; attributes of
+    a class named for flags read as conditions are flags; a keyword argument named `feature` takes
+    only keys the project declares, so model rows with a `feature` field are no flag pins."""
+    root = tmp_path / "rules"
+    write(root, RULES)
+    done = flaglint("init", cwd=root)
+    assert done.returncode == 0, done.stderr
+    patterns = {(p["kind"], p["name"]) for p in tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])}
+    assert patterns == {("function", "weni.flags.is_feature_active"), ("attribute", "app.features.Features")}

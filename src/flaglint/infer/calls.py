@@ -157,6 +157,9 @@ def call_sites(files: Iterable[tuple[str, str, str]], keys: Keys) -> dict[tuple[
                 if isinstance(first, ast.Constant) and isinstance(first.value, str) and KEYLIKE.match(first.value):
                     found, literal = (0, first.value), True
             if found is None:
+                found = _flag_setting_argument(node)
+                literal = found is not None
+            if found is None:
                 continue
             where, key = found
             if isinstance(func, ast.Name):
@@ -240,14 +243,12 @@ def _says_flag(func: ast.expr, names: Mapping[str, str]) -> bool:
 def _keyword_sites(
     call: ast.Call, keys: Keys, names: Mapping[str, str], rel: str, test: bool, callees: dict[tuple[str, str], Callee]
 ) -> None:
-    """A keyword argument named for a flag (`@view_config(feature="k")`) whose value is a key."""
+    """A keyword argument named for a flag (`@view_config(feature="k")`) whose value is a key the
+    project declares."""
     for keyword in call.keywords:
         if keyword.arg not in _FLAG_KEYWORDS:
             continue
-        value = keyword.value
-        key = keys.of(value)
-        if key is None and isinstance(value, ast.Constant) and isinstance(value.value, str):
-            key = value.value if KEYLIKE.match(value.value) else None
+        key = keys.of(keyword.value)  # a field named feature takes any string: only declared keys count
         spelt = dotted(call.func)
         if key is None or spelt is None:
             continue
@@ -272,6 +273,15 @@ def dotted(node: ast.expr) -> str | None:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+def _flag_setting_argument(call: ast.Call) -> tuple[int, str] | None:
+    """An argument that is a setting named for a flag (`settings.PIN_ROOMS_FEATURE_FLAG_KEY`): the
+    key is that setting's value, dynamic, but the call checks a flag."""
+    for index, arg in enumerate(call.args[:2]):
+        if isinstance(arg, ast.Attribute) and arg.attr.isupper() and FLAGGY.search(arg.attr):
+            return index, arg.attr
+    return None
 
 
 def _key_argument(call: ast.Call, keys: Keys) -> tuple[int | str, str] | None:

@@ -6,6 +6,7 @@ them is a name that says flag (the mapping's, the collection's) or the shape of 
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -19,7 +20,8 @@ _SETTINGS = frozenset({"settings", "config", "conf", "app_config", "CONFIG", "SE
 
 
 def holder_candidates(texts: Iterable[tuple[str, str, str]], keys: Keys) -> list[Proposed]:
-    """Attribute reads of flag-shaped settings (`settings.ENABLE_*`), subscripts of a mapping whose
+    """Attribute reads of flag-shaped settings (`settings.ENABLE_*`) and, as conditions, of a class
+    named for flags (`if Features.NEW_TREE:`), subscripts of a mapping whose
     name says flag (`settings.FEATURES[K]`, a test-override pattern when tests assign into it), and
     membership tests in a collection whose name says flag (`"k" in web.ctx.features`)."""
     groups: Counter[tuple[str, str, str]] = Counter()
@@ -34,9 +36,12 @@ def holder_candidates(texts: Iterable[tuple[str, str, str]], keys: Keys) -> list
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                 if isinstance(node.value, ast.Name) and node.value.id in qualified and node.attr.isupper():
+                    owner = qualified[node.value.id]
                     glob = _shape(node.attr)
-                    if glob is not None and _settings_like(qualified[node.value.id]):
-                        groups[("attribute", qualified[node.value.id], glob)] += 1
+                    if glob is not None and _settings_like(owner):
+                        groups[("attribute", owner, glob)] += 1
+                    elif _flag_class(owner) and id(node) in branch:  # `if Features.NEW_TREE:`
+                        groups[("attribute", owner, "*")] += 1
             elif isinstance(node, ast.Subscript):
                 holder = _holder(node.value, qualified)
                 if holder is None or _key(node.slice, keys) is None:
@@ -75,6 +80,16 @@ def _key(node: ast.expr, keys: Keys) -> str | None:
     return None
 
 
+def _flag_class(dotted: str) -> bool:
+    """A class named for flags (`features.Features`, `app.Flags`): its attributes are flags."""
+    name = dotted.rsplit(".", 1)[-1]
+    return name[:1].isupper() and not name.isupper() and FLAGGY.search(_snake(name)) is not None
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+
+
 def _settings_like(dotted: str) -> bool:
     return any(part in _SETTINGS for part in dotted.split("."))
 
@@ -89,7 +104,8 @@ def _holder(node: ast.expr, qualified: dict[str, str]) -> str | None:
 
 
 def _settings_names(tree: ast.Module) -> dict[str, str]:
-    """Local names of settings objects: `from django.conf import settings` and the like."""
+    """Local names of settings objects (`from django.conf import settings`), and of what else the
+    module imports by name."""
     found = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -97,6 +113,8 @@ def _settings_names(tree: ast.Module) -> dict[str, str]:
                 local = alias.asname or alias.name
                 if alias.name in _SETTINGS:
                     found[local] = f"{node.module}.{alias.name}"
+                elif alias.name != "*":
+                    found.setdefault(local, f"{node.module}.{alias.name}")
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname is None and "." not in alias.name:

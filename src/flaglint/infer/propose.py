@@ -220,7 +220,9 @@ def _good(ref: FlagRef, known: set[str], literal_ok: bool) -> bool:
     """Whether a match names a key the project defines (or, where a name says flag, any key it
     spells out: a literal, a constant; an attribute a settings pattern reads)."""
     if ref.key is None or ref.key_source is KeySource.DYNAMIC:
-        return False
+        # where a name says flag, a key held by a setting named for a flag counts (settings.X_FLAG_KEY)
+        setting = ref.key_text.rsplit(".", 1)[-1]
+        return literal_ok and setting.isupper() and FLAGGY.search(setting) is not None
     return ref.key in known or ref.key_source is KeySource.ATTRIBUTE or literal_ok
 
 
