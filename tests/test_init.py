@@ -243,3 +243,17 @@ def test_init_reads_flag_settings_and_flag_classes_but_not_fields_named_feature(
     assert done.returncode == 0, done.stderr
     patterns = {(p["kind"], p["name"]) for p in tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])}
     assert patterns == {("function", "weni.flags.is_feature_active"), ("attribute", "app.features.Features")}
+
+
+def test_source_roots_are_the_folders_of_the_packages_the_code_imports() -> None:
+    from flaglint.infer.propose import source_roots
+
+    files = [
+        "backend/src/shop/__init__.py",
+        "backend/src/shop/flags.py",
+        "enterprise/src/shop_ee/__init__.py",
+        "tools/scripts/__init__.py",
+        "app.py",
+    ]
+    texts = ["from shop.flags import Feature\n", "import shop_ee.api\n", "import os\n"]
+    assert source_roots(files, texts, (".", "src")) == (".", "src", "backend/src", "enterprise/src")

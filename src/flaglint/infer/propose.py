@@ -43,6 +43,7 @@ class Proposal:
     registries: list[tuple[str, str]] = field(default_factory=list)  # (kind, path)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (pattern, why)
     refs: tuple[FlagRef, ...] = ()  # what a scan with the proposal finds
+    src: tuple[str, ...] | None = None  # source roots to propose, when the project's differ
 
 
 def propose(config: Config, jobs: int | None = None) -> Proposal:
@@ -51,6 +52,10 @@ def propose(config: Config, jobs: int | None = None) -> Proposal:
     base = dataclasses.replace(config, custom_patterns=(), sources=(), sdks=None)
     files, _ = discover(base.root, [base.root], base)
     texts = list(_read(base, files))
+    roots = source_roots(files, (text for _, text, _ in texts), base.src)
+    if roots != base.src:  # module names (and so keys imported from other modules) follow the roots
+        base = dataclasses.replace(base, src=roots)
+        texts = list(_read(base, files))
     registries = _registry_files(base.root)
     literals = _registry_keys(base, registries)
     sets = [s for rel, text, _ in texts for s in key_sets(rel, text)]
@@ -62,7 +67,7 @@ def propose(config: Config, jobs: int | None = None) -> Proposal:
         callee.sites = [site for site in callee.sites if (site.path, site.line) not in taken]
     candidates = [c for c in (_candidate(callee) for callee in callees.values()) if c is not None]
     candidates += holder_candidates(texts, keys)
-    proposal = Proposal(len(files), registries=registries)
+    proposal = Proposal(len(files), registries=registries, src=roots if roots != config.src else None)
     known = {k for s in sets for k in s.keys} | literals
     kept = _verify(base, candidates, known, proposal, jobs)
     proposal.patterns = kept
@@ -77,6 +82,24 @@ def propose(config: Config, jobs: int | None = None) -> Proposal:
             proposal.declarations.append((key_set, checks))
     proposal.declarations.sort(key=lambda item: (-item[1], item[0].declaration))
     return proposal
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import|import[ \t]+([A-Za-z_]\w*))", re.M)
+
+
+def source_roots(files: list[str], texts: Iterable[str], given: tuple[str, ...]) -> tuple[str, ...]:
+    """The folders module names start from: those given, and every folder below the root that
+    holds a package the project's own code imports by its top name (`backend/src` when code says
+    `from baserow.core import ...` and `backend/src/baserow/__init__.py` exists)."""
+    imported = {a or b for text in texts for a, b in _IMPORT.findall(text)}
+    roots: dict[str, None] = dict.fromkeys(given)
+    for rel in files:
+        parts = rel.split("/")
+        if len(parts) >= 3 and parts[-1] == "__init__.py" and parts[-2] in imported:
+            folder = "/".join(parts[:-2])
+            if not any(folder == r or (folder.startswith(f"{r}/") and r != ".") for r in roots if r != "."):
+                roots.setdefault(folder)
+    return tuple(roots)
 
 
 def _read(config: Config, files: Iterable[str]) -> Iterator[tuple[str, str, str]]:

@@ -36,6 +36,8 @@ def render(proposal: Proposal) -> str:
         f"# finds {_plural(len(proposal.refs), 'flag reference')} ({custom:,} through the patterns below).",
         "[tool.flaglint]",
     ]
+    if proposal.src is not None:
+        lines.append(f"src = {_value(list(proposal.src))}  # folders that hold the packages the code imports")
     if proposal.sdks:
         names = [sdk for sdk, _ in proposal.sdks]
         counts = ", ".join(f"{sdk} {count}" for sdk, count in proposal.sdks)
