@@ -257,3 +257,17 @@ def test_source_roots_are_the_folders_of_the_packages_the_code_imports() -> None
     ]
     texts = ["from shop.flags import Feature\n", "import shop_ee.api\n", "import os\n"]
     assert source_roots(files, texts, (".", "src")) == (".", "src", "backend/src", "enterprise/src")
+
+
+def test_init_replaces_only_flaglint_tables_of_a_pyproject() -> None:
+    from flaglint.infer.render import has_settings, merged
+
+    existing = (
+        '[project]\nname = "x"\n\n[tool.flaglint]\nsrc = ["."]\n\n'
+        '[[tool.flaglint.patterns]]\nkind = "method"\n\n[tool.ruff]\nline-length = 100\n'
+    )
+    assert has_settings(existing)
+    assert not has_settings('[project]\nname = "x"\n\n[tool."flaglint-other"]\n')
+    assert merged(existing, "[tool.flaglint]\n") == (
+        '[project]\nname = "x"\n\n[tool.ruff]\nline-length = 100\n\n[tool.flaglint]\n'
+    )

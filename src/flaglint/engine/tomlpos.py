@@ -71,3 +71,17 @@ def error_line(error: Exception, text: str | None = None) -> int:
 
 def error_message(error: Exception) -> str:
     return str(error).split(" (at line")[0]
+
+
+def in_table(text: str, prefix: str) -> list[bool]:
+    """Per line of `text`, whether it lies in the table `prefix` or one of its sub-tables
+    (`tool.flaglint`: `[tool.flaglint]`, `[[tool.flaglint.patterns]]`, headers included)."""
+    inside = False
+    marks = []
+    for line in text.splitlines(keepends=True):
+        header = _HEADER.match(line)
+        if header is not None:
+            name = _norm(header.group(2))
+            inside = name == prefix or name.startswith(f"{prefix}.")
+        marks.append(inside)
+    return marks

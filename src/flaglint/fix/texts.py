@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from flaglint.engine.source import decode_with_encoding
+from flaglint.engine.tomlpos import in_table
 from flaglint.engine.workspace import Workspace, discover
 from flaglint.fix.base import Note
 from flaglint.model import ModuleName, Problem
@@ -115,21 +116,11 @@ _TEXT_FILES = _TEMPLATES | {".cfg", ".ini", ".yaml", ".yml", ".toml", ".json", "
 _HISTORY = re.compile(r"^(changelog|changes|history|news|release[-_]?notes)", re.I)
 
 
-_TABLE = re.compile(r"^[ \t]*\[\[?[ \t]*([^\]]+?)[ \t]*\]", re.M)
-
-
 def _without_own_settings(text: str) -> str:
     """A pyproject.toml without flaglint's own tables: its patterns name the flag functions, its
     declarations the flag classes, and neither is a use of them (blank lines keep line numbers)."""
     lines = text.splitlines(keepends=True)
-    ours = False
-    for index, line in enumerate(lines):
-        table = _TABLE.match(line)
-        if table is not None:
-            ours = table.group(1).strip().strip('"').startswith("tool.flaglint")
-        if ours:
-            lines[index] = "\n"
-    return "".join(lines)
+    return "".join("\n" if ours else line for line, ours in zip(lines, in_table(text, "tool.flaglint"), strict=True))
 
 
 def _template_files(root: Path, suffixes: AbstractSet[str] = _TEMPLATES) -> Iterator[str]:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from typing import Any
 
+from flaglint.engine.tomlpos import in_table
 from flaglint.infer.propose import Proposal, Proposed
-
-_TABLE = re.compile(r"^[ \t]*\[\[?[ \t]*([^\]]+?)[ \t]*\]", re.M)
 
 
 def _value(value: Any) -> str:
@@ -89,22 +87,13 @@ def merged(existing: str | None, proposal_text: str) -> str:
     if not existing:
         return proposal_text
     lines = existing.splitlines(keepends=True)
-    kept: list[str] = []
-    ours = False
-    for line in lines:
-        table = _TABLE.match(line)
-        if table is not None:
-            ours = table.group(1).strip().strip('"').startswith("tool.flaglint")
-        if not ours:
-            kept.append(line)
+    kept = [line for line, ours in zip(lines, in_table(existing, "tool.flaglint"), strict=True) if not ours]
     text = "".join(kept).rstrip("\n")
     return (text + "\n\n" if text else "") + proposal_text
 
 
 def has_settings(existing: str | None) -> bool:
-    return existing is not None and any(
-        m.group(1).strip().strip('"').startswith("tool.flaglint") for m in _TABLE.finditer(existing)
-    )
+    return existing is not None and any(in_table(existing, "tool.flaglint"))
 
 
 def summary(proposal: Proposal) -> str:
