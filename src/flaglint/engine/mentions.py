@@ -65,7 +65,8 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def _absolute(module: ModuleName, node: ast.ImportFrom) -> str:
+def absolute(module: ModuleName, node: ast.ImportFrom) -> str:
+    """The module a `from ... import` names, relative imports resolved from `module`'s package."""
     if not node.level:
         return node.module or ""
     parts = module.package.split(".") if module.package else []
@@ -89,7 +90,7 @@ def mentions(text: str, module: ModuleName) -> Mentions | None:
     }
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            source = _absolute(module, node)
+            source = absolute(module, node)
             for alias in node.names:
                 if alias.name == "*":
                     found.star_imports.append(source)

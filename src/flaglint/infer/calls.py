@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from flaglint.engine.mentions import quiet_parse
+from flaglint.engine.mentions import absolute, quiet_parse
 from flaglint.fix.base import is_test_file
 from flaglint.infer.keysets import FLAGGY, KEYLIKE
+from flaglint.model import ModuleName
 
 # Calls that take keys as data, never check a flag: containers, builtins, logging, strings, mocks.
 _NOT_CHECKS = frozenset(
@@ -69,28 +70,22 @@ class Callee:
         return Counter(s.receiver for s in self.sites if s.receiver is not None)
 
 
-def _imports(tree: ast.Module, module: str) -> dict[str, str]:
+def _imports(tree: ast.Module, module: ModuleName) -> dict[str, str]:
     """Local name -> qualified name, for `import x`, `from x import y as z` and the module's own defs."""
     names: dict[str, str] = {}
-    package = module.rsplit(".", 1)[0] if "." in module else ""
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join([*parts, *([node.module] if node.module else [])])
+            base = absolute(module, node)
             for alias in node.names:
                 if alias.name != "*":
                     names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = (
-                    alias.name if alias.asname else alias.name.split(".")[0]
-                )
+                top = alias.name.split(".")[0]
+                names[alias.asname or top] = alias.name if alias.asname else top
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and module:
-            names.setdefault(node.name, f"{module}.{node.name}")
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and module.name:
+            names.setdefault(node.name, f"{module.name}.{node.name}")
     return names
 
 
@@ -129,7 +124,7 @@ class Keys:
         return None
 
 
-def call_sites(files: Iterable[tuple[str, str, str]], keys: Keys) -> dict[tuple[str, str], Callee]:
+def call_sites(files: Iterable[tuple[str, str, ModuleName]], keys: Keys) -> dict[tuple[str, str], Callee]:
     """(kind, name) -> Callee, over (file, text, module) triples."""
     callees: dict[tuple[str, str], Callee] = {}
     for rel, text, module in files:

@@ -15,11 +15,12 @@ from flaglint.fix.base import is_test_file
 from flaglint.infer.calls import Keys, conditions, dotted
 from flaglint.infer.keysets import FLAGGY, KEYLIKE
 from flaglint.infer.proposed import MIN_SITES, Proposed
+from flaglint.model import ModuleName
 
 _SETTINGS = frozenset({"settings", "config", "conf", "app_config", "CONFIG", "SETTINGS"})
 
 
-def holder_candidates(texts: Iterable[tuple[str, str, str]], keys: Keys) -> list[Proposed]:
+def holder_candidates(texts: Iterable[tuple[str, str, ModuleName]], keys: Keys) -> list[Proposed]:
     """Attribute reads of flag-shaped settings (`settings.ENABLE_*`) and, as conditions, of a class
     named for flags (`if Features.NEW_TREE:`), subscripts of a mapping whose
     name says flag (`settings.FEATURES[K]`, a test-override pattern when tests assign into it), and

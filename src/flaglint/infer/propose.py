@@ -28,7 +28,7 @@ from flaglint.infer.calls import Callee, Keys, call_sites
 from flaglint.infer.holders import holder_candidates
 from flaglint.infer.keysets import FLAGGY, KeySet, key_sets
 from flaglint.infer.proposed import MIN_SITES, Proposed
-from flaglint.model import FlagRef, KeySource
+from flaglint.model import FlagRef, KeySource, ModuleName
 
 _KEEP_RATIO = 0.5  # a pattern whose matches mostly do not name known keys is narrowed or dropped
 _PIN_NAME = re.compile(r"override|toggle|enable|disable|activate|set_|with_|pin|flag_on|flag_off", re.I)
@@ -102,14 +102,14 @@ def source_roots(files: list[str], texts: Iterable[str], given: tuple[str, ...])
     return tuple(roots)
 
 
-def _read(config: Config, files: Iterable[str]) -> Iterator[tuple[str, str, str]]:
+def _read(config: Config, files: Iterable[str]) -> Iterator[tuple[str, str, ModuleName]]:
     for rel in files:
         try:
             data = (config.root / rel).read_bytes()
         except OSError:
             continue
         if len(data) <= config.max_file_size:
-            yield rel, data.decode("utf-8", "replace"), module_name(rel, config.src)[0]
+            yield rel, data.decode("utf-8", "replace"), ModuleName(*module_name(rel, config.src))
 
 
 def _keys(sets: list[KeySet], literals: set[str]) -> Keys:
