@@ -7,13 +7,12 @@ content hash matches. The file is written atomically; a broken or foreign cache 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flaglint.engine.cachedir import claim, temp_file
+from flaglint.engine.cachedir import claim, write_json
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, Problem, RefKind, Span
 
 _FORMAT = 2
@@ -90,14 +89,7 @@ class ScanCache:
             return  # a folder flaglint did not make: nothing is written or deleted there
         try:
             payload = {"format": _FORMAT, "files": {p: _entry_to_json(e) for p, e in self.entries.items()}}
-            handle, temp = temp_file(self.folder, ".scan-", ".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump(payload, out, separators=(",", ":"))
-                os.replace(temp, self._file)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            write_json(self._file, payload, "scan")
             for stale in self.folder.glob("scan-*.json"):
                 if stale != self._file and _OWN_FILE.match(stale.name):
                     stale.unlink(missing_ok=True)

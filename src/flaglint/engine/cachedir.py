@@ -10,6 +10,7 @@ a CI timeout) and never a file another running flaglint is still writing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -61,6 +62,19 @@ def temp_file(folder: Path, prefix: str, suffix: str) -> tuple[int, str]:
     """`tempfile.mkstemp` with this process's id in the name: `{prefix}{pid}{sep}{random}{suffix}`."""
     separator = "-" if suffix == ".tmp" else "."
     return tempfile.mkstemp(dir=folder, prefix=f"{prefix}{os.getpid()}{separator}", suffix=suffix)
+
+
+def write_json(file: Path, payload: object, kind: str) -> None:
+    """Write `payload` as compact JSON to `file` in one step: a temporary `.{kind}-{pid}-*.tmp`
+    beside it (removed if anything fails), then a rename. OSError is the caller's to weigh."""
+    handle, temp = temp_file(file.parent, f".{kind}-", ".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(payload, out, separators=(",", ":"))
+        os.replace(temp, file)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def _alive(pid: int) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import git
 import pathspec
 
-from flaglint.engine.cachedir import claim, temp_file
+from flaglint.engine.cachedir import claim, write_json
 from flaglint.engine.config import DEFAULT_EXCLUDE, Config
 from flaglint.engine.detect import scan_source
 from flaglint.engine.workspace import module_name
@@ -74,10 +73,7 @@ class BlobCounts:
         if self.file is None or not self.dirty or not claim(self.file.parent):
             return
         try:
-            handle, temp = temp_file(self.file.parent, ".history-", ".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({k: [n, list(keys)] for k, (n, keys) in self.counts.items()}, out)
-            os.replace(temp, self.file)
+            write_json(self.file, {k: [n, list(keys)] for k, (n, keys) in self.counts.items()}, "history")
         except OSError:
             return
 
@@ -138,10 +134,7 @@ def save_samples(folder: Path, samples: Sequence[Sample]) -> None:
         return
     payload = [[s.date.isoformat(), s.commit, s.flags, s.references] for s in samples]
     try:
-        handle, temp = temp_file(folder, ".trend-", ".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"samples": payload}, out)
-        os.replace(temp, folder / "trend.json")
+        write_json(folder / "trend.json", {"samples": payload}, "trend")
     except OSError:
         return
 

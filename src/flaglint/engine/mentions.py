@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import re
 import threading
 import warnings
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flaglint.engine.cachedir import claim, temp_file
+from flaglint.engine.cachedir import claim, write_json
 from flaglint.model import ModuleName
 
 
@@ -226,14 +225,7 @@ class MentionsCache:
                 files.setdefault(key, item)
             self.dirty = False
         try:
-            handle, temp = temp_file(self.folder, ".uses-", ".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump({"format": _FORMAT, "files": files}, out, separators=(",", ":"))
-                os.replace(temp, self._file)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            write_json(self._file, {"format": _FORMAT, "files": files}, "uses")
         except OSError:
             return  # a cache that cannot be written only costs speed next time
 

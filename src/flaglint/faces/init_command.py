@@ -4,12 +4,12 @@ written into its pyproject.toml (never over settings already there without showi
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 
 import click
 
 from flaglint.faces.cli import EXIT_FINDINGS, Common, _open, common_options, handle_errors
+from flaglint.fix.write import write_atomic
 from flaglint.infer.propose import propose
 from flaglint.infer.render import has_settings, merged, render, summary
 
@@ -52,13 +52,9 @@ def init(common: Common, write: bool, force: bool) -> None:
 
 
 def _write(target: Path, text: str) -> None:
-    """Write atomically: a temporary file beside the target, then a rename."""
-    temp = target.with_name(f".{target.name}.{os.getpid()}.init")
     try:
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, target)
+        write_atomic(target, text.encode("utf-8"))
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise click.ClickException(f"{target}: cannot write: {exc.strerror}") from None
 
 
