@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from flaglint.engine.mentions import absolute, quiet_parse
+from flaglint.engine.mentions import absolute
 from flaglint.fix.base import is_test_file
 from flaglint.infer.keysets import FLAGGY, KEYLIKE
 from flaglint.model import ModuleName
@@ -124,13 +124,10 @@ class Keys:
         return None
 
 
-def call_sites(files: Iterable[tuple[str, str, ModuleName]], keys: Keys) -> dict[tuple[str, str], Callee]:
-    """(kind, name) -> Callee, over (file, text, module) triples."""
+def call_sites(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys) -> dict[tuple[str, str], Callee]:
+    """(kind, name) -> Callee, over (file, parsed module, module name) triples."""
     callees: dict[tuple[str, str], Callee] = {}
-    for rel, text, module in files:
-        tree = quiet_parse(text)
-        if tree is None:
-            continue
+    for rel, tree, module in modules:
         names = _imports(tree, module)
         decorators = {
             id(d)

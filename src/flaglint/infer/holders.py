@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from flaglint.engine.mentions import quiet_parse
 from flaglint.fix.base import is_test_file
 from flaglint.infer.calls import Keys, conditions, dotted
 from flaglint.infer.keysets import FLAGGY, KEYLIKE
@@ -20,7 +19,7 @@ from flaglint.model import ModuleName
 _SETTINGS = frozenset({"settings", "config", "conf", "app_config", "CONFIG", "SETTINGS"})
 
 
-def holder_candidates(texts: Iterable[tuple[str, str, ModuleName]], keys: Keys) -> list[Proposed]:
+def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys) -> list[Proposed]:
     """Attribute reads of flag-shaped settings (`settings.ENABLE_*`) and, as conditions, of a class
     named for flags (`if Features.NEW_TREE:`), subscripts of a mapping whose
     name says flag (`settings.FEATURES[K]`, a test-override pattern when tests assign into it), and
@@ -28,10 +27,7 @@ def holder_candidates(texts: Iterable[tuple[str, str, ModuleName]], keys: Keys) 
     groups: Counter[tuple[str, str, str]] = Counter()
     stores: set[str] = set()  # mappings tests assign into
     deciding: Counter[str] = Counter()  # reads of a mapping that decide a branch
-    for rel, text, _ in texts:
-        tree = quiet_parse(text)
-        if tree is None:
-            continue
+    for rel, tree, _ in modules:
         qualified = _settings_names(tree)  # settings objects, and what else the module imports
         branch = conditions(tree)
         for node in ast.walk(tree):

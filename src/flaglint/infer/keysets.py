@@ -98,10 +98,13 @@ def _collection(value: ast.expr, constants: dict[str, str], prefix: str = "") ->
 
 
 def key_sets(path: str, text: str) -> list[KeySet]:
-    """The key sets one module defines."""
+    """The key sets one module's text defines (none when it does not parse)."""
     tree = quiet_parse(text)
-    if tree is None:
-        return []
+    return [] if tree is None else key_sets_of(path, tree)
+
+
+def key_sets_of(path: str, tree: ast.Module) -> list[KeySet]:
+    """The key sets a parsed module defines."""
     found: list[KeySet] = []
     constants: dict[str, str] = {}
     for statement in tree.body:

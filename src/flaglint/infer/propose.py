@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from flaglint.engine.config import Config, SourceSpec
+from flaglint.engine.mentions import quiet_parse
 from flaglint.engine.patterns import PatternError, custom_rows
 from flaglint.engine.workspace import Workspace, discover, module_name
 from flaglint.infer.calls import Callee, Keys, call_sites
 from flaglint.infer.holders import holder_candidates
-from flaglint.infer.keysets import FLAGGY, KeySet, key_sets
+from flaglint.infer.keysets import FLAGGY, KeySet, key_sets_of
 from flaglint.infer.proposed import MIN_SITES, Proposed
 from flaglint.model import FlagRef, KeySource, ModuleName
 
@@ -52,21 +53,22 @@ def propose(config: Config, jobs: int | None = None) -> Proposal:
     base = dataclasses.replace(config, custom_patterns=(), sources=(), sdks=None)
     files, _ = discover(base.root, [base.root], base)
     texts = list(_read(base, files))
-    roots = source_roots(files, (text for _, text, _ in texts), base.src)
+    roots = source_roots(files, (text for _, text in texts), base.src)
     if roots != base.src:  # module names (and so keys imported from other modules) follow the roots
         base = dataclasses.replace(base, src=roots)
-        texts = list(_read(base, files))
+    parsed = [(rel, tree) for rel, text in texts for tree in [quiet_parse(text)] if tree is not None]
+    modules = [(rel, tree, ModuleName(*module_name(rel, base.src))) for rel, tree in parsed]
     registries = _registry_files(base.root)
     literals = _registry_keys(base, registries)
-    sets = [s for rel, text, _ in texts for s in key_sets(rel, text)]
+    sets = [s for rel, tree in parsed for s in key_sets_of(rel, tree)]
     keys = _keys(sets, literals)
     builtin = _scan(base, [], jobs)  # what the SDK tables find already is no wrapper's
     taken = {(ref.path, ref.span.line) for ref in builtin}
-    callees = call_sites(texts, keys)
+    callees = call_sites(modules, keys)
     for callee in callees.values():
         callee.sites = [site for site in callee.sites if (site.path, site.line) not in taken]
     candidates = [c for c in (_candidate(callee) for callee in callees.values()) if c is not None]
-    candidates += holder_candidates(texts, keys)
+    candidates += holder_candidates(modules, keys)
     proposal = Proposal(len(files), registries=registries, src=roots if roots != config.src else None)
     known = {k for s in sets for k in s.keys} | literals
     kept = _verify(base, candidates, known, proposal, jobs)
@@ -102,14 +104,14 @@ def source_roots(files: list[str], texts: Iterable[str], given: tuple[str, ...])
     return tuple(roots)
 
 
-def _read(config: Config, files: Iterable[str]) -> Iterator[tuple[str, str, ModuleName]]:
+def _read(config: Config, files: Iterable[str]) -> Iterator[tuple[str, str]]:
     for rel in files:
         try:
             data = (config.root / rel).read_bytes()
         except OSError:
             continue
         if len(data) <= config.max_file_size:
-            yield rel, data.decode("utf-8", "replace"), ModuleName(*module_name(rel, config.src))
+            yield rel, data.decode("utf-8", "replace")
 
 
 def _keys(sets: list[KeySet], literals: set[str]) -> Keys:
