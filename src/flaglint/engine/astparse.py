@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import re
+import warnings
 
 from flaglint.engine.guard import deep
 from flaglint.model import Problem
@@ -15,12 +17,25 @@ BUILTINS = frozenset(dir(builtins))
 ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"}
 
 
+@functools.lru_cache(maxsize=4)
+def tree(text: str) -> ast.Module:
+    """`ast.parse` of `text` (its warnings are the project's business, never printed here); a tree
+    too deep for the default recursion limit is built on a large stack. The steps of one rewrite
+    read the same few texts, so the last few trees are kept: callers only read them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(text)
+        except RecursionError:
+            return deep(lambda: ast.parse(text))
+
+
 def _ast(text: str, path: str) -> ast.Module:
-    """`ast.parse`; a tree too deep for the default recursion limit is built on a large stack."""
     try:
-        return ast.parse(text, filename=path)
-    except RecursionError:
-        return deep(lambda: ast.parse(text, filename=path))
+        return tree(text)
+    except SyntaxError as exc:
+        exc.filename = path
+        raise
 
 
 def parse(path: str, text: str) -> ast.Module | Problem:

@@ -11,11 +11,11 @@ import hashlib
 import json
 import re
 import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flaglint.engine.astparse import tree
 from flaglint.engine.cachedir import claim, write_json
 from flaglint.model import ModuleName
 
@@ -23,12 +23,10 @@ from flaglint.model import ModuleName
 def quiet_parse(text: str) -> ast.Module | None:
     """CPython's parse of a project file, or None when it does not parse; its warnings (an `is`
     with a literal, an invalid escape) are the project's business, never printed here."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
+    try:
+        return tree(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 _WORDLIKE = re.compile(r"^[\w.:]+$")

@@ -289,6 +289,9 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
     # start: a start is real only where the bracket depth, strings and comments aside, is zero.
     depth = [0]
     for first, stop in pairs:
+        if first in covered:  # a stood-in def or class: whole, so it opens and closes no bracket
+            depth.append(depth[-1])
+            continue
         code = _LITERALS.sub("", info.text[info.offsets[first] : info.end(stop)])
         depth.append(depth[-1] + sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}"))
 

@@ -30,7 +30,7 @@ from flaglint.fix.dataflow import (
     scope_changes,
 )
 from flaglint.fix.definitions import release
-from flaglint.fix.imports import drop_new_unused_imports
+from flaglint.fix.imports import drop_new_unused_imports, may_leave_unused_imports
 from flaglint.fix.reduce import restore, statement_lines, touched_positions, touches_functions
 from flaglint.fix.retire import _Retire
 from flaglint.model import FlagRef, Span
@@ -197,6 +197,8 @@ def _constant_functions(context: FileContext) -> None:
 def _unused_imports(context: FileContext) -> None:
     old_code = context.text if context.text is not None else context.tree.code
     new_code = context.code(context.current)
+    if not may_leave_unused_imports(old_code, new_code):
+        return
     whole_old = context.expand(old_code) if context.expand else old_code
     whole_new = context.expand(new_code) if context.expand else new_code
     if whole_old is not None and whole_new is not None:
