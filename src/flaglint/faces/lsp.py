@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import difflib
 import logging
 import os
 import sys
@@ -32,11 +31,22 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 from flaglint import __version__
 from flaglint.engine.config import ConfigError
 from flaglint.engine.patterns import key_being_typed
-from flaglint.engine.policy import REMOVABLE, since
-from flaglint.engine.source import decode
+from flaglint.engine.policy import REMOVABLE
 from flaglint.faces import lsp_planner
+from flaglint.faces.lsp_protocol import (
+    client_capability,
+    document_changes,
+    file_uri,
+    hover_text,
+    is_about,
+    lines_of,
+    resolves_edits,
+    site_location,
+    text_edits,
+    workspace_edits,
+)
 from flaglint.fix.step import Step, describe_value
-from flaglint.model import Finding, Flag, FlagRef, Location, Severity, Span
+from flaglint.model import Finding, FlagRef, Severity, Span
 from flaglint.project import Project, ProjectError, encoded, find_root
 
 T = TypeVar("T")
@@ -407,7 +417,7 @@ def build_server(options: Options | None = None) -> FlagServer:
             return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where)
         snapshot = project.registry()
         flag = snapshot.get(ref.key) if snapshot else None
-        text = _hover_text(project, ref.key, flag)
+        text = hover_text(project, ref.key, flag)
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where)
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
@@ -419,7 +429,7 @@ def build_server(options: Options | None = None) -> FlagServer:
         if found is None or found[0].key is None:
             return None
         ref, project, _ = found
-        return [_location(project, site) for site in project.definitions(ref)] or None
+        return [site_location(project, site) for site in project.definitions(ref)] or None
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     async def references(ls: FlagServer, params: types.ReferenceParams) -> list[types.Location] | None:
@@ -434,12 +444,11 @@ def build_server(options: Options | None = None) -> FlagServer:
         texts: dict[str, Sequence[str]] = {}
         for other in project.references(ref.key):
             if other.path not in texts:
-                texts[other.path] = _lines_of(server, project, other.path)
-            places.append(
-                types.Location(uri=_uri(project, other.path), range=server.client_range(other.span, texts[other.path]))
-            )
+                texts[other.path] = lines_of(server, project, other.path)
+            where = server.client_range(other.span, texts[other.path])
+            places.append(types.Location(uri=file_uri(project, other.path), range=where))
         if params.context.include_declaration:
-            places += [_location(project, site) for site in project.definitions(ref)]
+            places += [site_location(project, site) for site in project.definitions(ref)]
         return places
 
     @server.feature(
@@ -507,7 +516,7 @@ def build_server(options: Options | None = None) -> FlagServer:
                 return types.CodeAction(
                     title=title,
                     kind=types.CodeActionKind.QuickFix,
-                    diagnostics=[d for d in params.context.diagnostics if _about(d, key)],
+                    diagnostics=[d for d in params.context.diagnostics if is_about(d, key)],
                     is_preferred=scope == "file" and not unsafe,
                     data={"uri": uri, "key": key, "value": value, "scope": scope, "unsafe": unsafe},
                 )
@@ -516,7 +525,7 @@ def build_server(options: Options | None = None) -> FlagServer:
             # it does more than the safe one: this file's plan (both applicabilities) says which.
             # A client that resolves actions gets the titles at once: from the plan when it is
             # ready (within `action_deadline`), else all of them; the edits come with the resolve.
-            if _resolves_edits(server):
+            if resolves_edits(server):
                 actions += await titles(action, ls.options.action_deadline)
                 continue
             plan = await planned(action("file", False), ls.options.plan_deadline)
@@ -531,9 +540,9 @@ def build_server(options: Options | None = None) -> FlagServer:
                 actions.append(safe)  # a disabled one says why, when nothing else is offered
             if unsafe.edit is not None and unsafe.edit != safe.edit:
                 actions.append(unsafe)
-            if safe.edit is not None and _workspace_edits(server):
+            if safe.edit is not None and workspace_edits(server):
                 everywhere = action("workspace", False)  # every file: computed when chosen, where the client can
-                actions.append(everywhere if _resolves_edits(server) else await resolved(everywhere))
+                actions.append(everywhere if resolves_edits(server) else await resolved(everywhere))
         return actions
 
     @server.feature(types.CODE_ACTION_RESOLVE)
@@ -545,7 +554,7 @@ def build_server(options: Options | None = None) -> FlagServer:
         safe = action("file", False)
         planning = asyncio.ensure_future(planned(safe))  # goes on for the resolve if not ready now
         done, _ = await asyncio.wait({planning}, timeout=deadline)
-        everywhere = [action("workspace", False)] if _workspace_edits(server) else []
+        everywhere = [action("workspace", False)] if workspace_edits(server) else []
         if not done or planning.cancelled() or planning.exception() is not None or planning.result() is None:
             return [safe, action("file", True), *everywhere]  # the resolve says what came of it
         step, project, path = planning.result()  # type: ignore[misc]
@@ -673,17 +682,17 @@ def build_server(options: Options | None = None) -> FlagServer:
             return action
         changes = []
         for edit in edits:
-            target = _uri(project, edit.path)
+            target = file_uri(project, edit.path)
             open_doc = server.workspace.text_documents.get(target)
             changes.append(
                 types.TextDocumentEdit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
                         uri=target, version=open_doc.version if open_doc else None
                     ),
-                    edits=_text_edits(server, edit.before.decode(edit.encoding), edit.after.decode(edit.encoding)),
+                    edits=text_edits(server, edit.before.decode(edit.encoding), edit.after.decode(edit.encoding)),
                 )
             )
-        if _document_changes(server):
+        if document_changes(server):
             workspace_edit = types.WorkspaceEdit(document_changes=changes)
         else:
             plain = {c.text_document.uri: [e for e in c.edits if isinstance(e, types.TextEdit)] for c in changes}
@@ -691,116 +700,6 @@ def build_server(options: Options | None = None) -> FlagServer:
         return attrs.evolve(action, edit=workspace_edit)
 
     return server
-
-
-def _about(diagnostic: types.Diagnostic, key: str) -> bool:
-    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
-    return diagnostic.source == "flaglint" and data.get("key") == key
-
-
-def _capability(server: FlagServer, *names: str) -> Any:
-    found: Any = server.client_capabilities
-    for name in names:
-        found = getattr(found, name, None) if found is not None else None
-    return found
-
-
-def _resolves_edits(server: FlagServer) -> bool:
-    support = _capability(server, "text_document", "code_action", "resolve_support")
-    return support is not None and "edit" in (support.properties or [])
-
-
-def _workspace_edits(server: FlagServer) -> bool:
-    return _capability(server, "workspace", "workspace_edit") is not None
-
-
-def _document_changes(server: FlagServer) -> bool:
-    return bool(_capability(server, "workspace", "workspace_edit", "document_changes"))
-
-
-def _text_edits(server: FlagServer, before: str, after: str) -> list[types.TextEdit]:
-    """Line-wise edits turning `before` into `after` (whole lines, so no column arithmetic can drift)."""
-    old = before.splitlines(keepends=True)
-    new = after.splitlines(keepends=True)
-    starts = [0]
-    for line in old:
-        starts.append(starts[-1] + len(line))
-    edits = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        start, end = _position(old, i1), _position(old, i2)
-        client = server.workspace.position_codec.range_to_client_units(old, ServerTextRange(start, end))
-        edits.append(types.TextEdit(range=client, new_text="".join(new[j1:j2])))
-    return edits
-
-
-def _position(lines: Sequence[str], index: int) -> ServerTextPosition:
-    """The start of line `index`; past the last line, the end of the text."""
-    if index < len(lines):
-        return ServerTextPosition(index, 0)
-    if not lines:
-        return ServerTextPosition(0, 0)
-    last = lines[-1]
-    if last.endswith(("\n", "\r")):
-        return ServerTextPosition(len(lines), 0)
-    return ServerTextPosition(len(lines) - 1, len(last))
-
-
-def _uri(project: Project, rel: str) -> str:
-    path = Path(rel) if os.path.isabs(rel) else project.root / rel
-    return uris.from_fs_path(str(path)) or ""
-
-
-def _lines_of(server: FlagServer, project: Project, rel: str) -> Sequence[str]:
-    doc = server.workspace.text_documents.get(_uri(project, rel))
-    if doc is not None:
-        return doc.lines
-    try:
-        text = decode(rel, project.workspace.read(rel))
-    except OSError:
-        return []
-    return text.splitlines(keepends=True) if isinstance(text, str) else []
-
-
-def _location(project: Project, site: Location) -> types.Location:
-    line = max(site.line - 1, 0)
-    start = types.Position(line=line, character=0)
-    return types.Location(uri=_uri(project, site.path), range=types.Range(start=start, end=start))
-
-
-def _hover_text(project: Project, key: str, flag: Flag | None) -> str:
-    """What a hover says about a flag, in Markdown: registry facts and the policy's reading."""
-    row = project.flag_row(key)
-    files = len(row.files)
-    uses = f"{row.references} reference{'s' * (row.references != 1)} in {files} file{'s' * (files != 1)}"
-    if flag is None:
-        return f"**`{key}`**: not in the registry\n\n{uses}"
-    head = f"**`{key}`**: {row.type} flag" + (f", owner {row.owner}" if row.owner else "")
-    reading = f"**{row.state}**: {row.why}" + (f" ({', '.join(row.codes)})" if row.codes else "")
-    facts = []
-    if row.created:
-        facts.append(f"created {row.created}")
-    if row.in_code_since:
-        facts.append(f"in code since {row.in_code_since}")
-    if row.stage:
-        facts.append(f"stage {row.stage}" + (f" since {row.stage_since}" if row.stage_since else ""))
-    if row.remove_by:
-        facts.append(f"remove by {row.remove_by}")
-    lines = [head, reading]
-    if facts:
-        lines.append(" · ".join(facts))
-    if flag.environments:
-        lines.append("rollout: " + ", ".join(f"{env} {state}" for env, state in flag.environments))
-    if flag.last_seen:
-        lines.append(
-            "last evaluated: " + ", ".join(f"{env} {since(at, project.now)} ago" for env, at in flag.last_seen)
-        )
-    lines.append(uses)
-    if flag.description:
-        lines.append(flag.description)
-    return "\n\n".join(lines)
 
 
 def _with_settings(options: Options, given: dict[str, Any], tell: Callable[[str], None]) -> Options:
@@ -830,7 +729,7 @@ async def _progress(
 ) -> Callable[[int, int], None] | None:
     """A progress callback for work on another thread, shown with `$/progress` when the client
     can (`window.workDoneProgress`); (-1, -1) ends it. None when the client cannot show it."""
-    if not _capability(server, "window", "work_done_progress"):
+    if not client_capability(server, "window", "work_done_progress"):
         return None
     token = f"flaglint-{id(title)}-{loop.time()}"
     try:
