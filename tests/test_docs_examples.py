@@ -63,9 +63,15 @@ def test_the_example_does_what_the_docs_say(page: str, name: str | None, block: 
         snapshot = FlagsToml(tmp_path / "flags.toml", "flags.toml", None).load()
         assert sorted(flag.key for flag in snapshot.flags) == sorted(example["flags"])
         return
-    (tmp_path / "pyproject.toml").write_text(block, encoding="utf-8")
-    config = load_config(tmp_path / "pyproject.toml", tmp_path)  # a problem is a ConfigError
+    settings = tmp_path / example.get("file", "pyproject.toml")  # another name: keys at top level
+    settings.write_text(block, encoding="utf-8")
+    config = load_config(settings, tmp_path)  # a problem is a ConfigError
     if kind == "settings":
+        expect = example.get("expect", {})
+        if "patterns" in expect:
+            assert sorted(p.name for p in config.custom_patterns) == sorted(expect["patterns"])
+        if "registry" in expect:
+            assert config.registry_path == tmp_path / expect["registry"]
         return
     for rel, text in example["files"].items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -240,8 +240,10 @@ def evaluate(
     whole_project: bool = True,
     settle_days: int = DEFAULT_SETTLE_DAYS,
     now: dt.datetime | None = None,
+    repositories: int | None = None,
 ) -> list[Finding]:
-    """Findings for every reference, and for registry flags nothing references (FL008)."""
+    """Findings for every reference, and for registry flags nothing references (FL008);
+    `repositories` says the references are those of that many repositories (a fleet's)."""
     now = now or dt.datetime.combine(today, dt.time(), dt.timezone.utc)
     findings: list[Finding] = []
     referenced: set[str] = set()
@@ -309,16 +311,25 @@ def evaluate(
                 continue
             where = Span(flag.location.line, 1, flag.location.line, 1)
             seen = evaluated_lately(flag, now)
+            scope = "this repository" if repositories is None else f"any of {_count(repositories, 'repository')}"
             if seen is not None:
                 message = (
-                    f"flag {flag.key!r} has no reference in this repository, but was evaluated in production"
+                    f"flag {flag.key!r} has no reference in {scope}, but was evaluated in production"
                     f" {since(seen, now)} ago: another service uses it, do not archive"
                 )
-            else:
+            elif repositories is None:
                 message = f"flag {flag.key!r} has no reference in the code: safe to archive"
+            else:
+                message = f"flag {flag.key!r} has no reference in {scope}: safe to archive"
             findings.append(Finding("FL008", Severity.INFO, message, flag.key, flag.location.path, where))
     findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.code))
     return findings
+
+
+def _count(number: int, noun: str) -> str:
+    if number == 1:
+        return f"{number} {noun}"
+    return f"{number} {noun[:-1]}ies" if noun.endswith("y") else f"{number} {noun}s"
 
 
 def _stale_reason(flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int | None]) -> str | None:

@@ -706,9 +706,11 @@ def show(key: str | None, config_path: Path | None, offline: bool, fmt: str) -> 
 def _register_commands() -> None:
     """Commands that live in their own modules (they import this one's options and helpers)."""
     from flaglint.faces.clean_command import clean
+    from flaglint.faces.fleet_command import fleet
     from flaglint.faces.init_command import init
 
     main.add_command(clean)
+    main.add_command(fleet)
     main.add_command(init)
 
 

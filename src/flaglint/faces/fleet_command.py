@@ -1,0 +1,378 @@
+"""`flaglint fleet`: flag debt across many repositories. `scan` runs on Dask (an embedded
+LocalCluster, or the cluster at `--scheduler`) and keeps every run in a DuckDB file; `report`
+joins the registry with every repository's references; `export` writes the tables as Parquet."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flaglint.engine import jsontext
+from flaglint.engine.config import DEFAULT_SETTLE_DAYS, Config, ConfigError, load_config
+from flaglint.faces.cli import EXIT_ERROR, UsageFailure, _date, _plain, _print_rich, handle_errors
+from flaglint.model import Problem, Snapshot
+
+STORE_HELP = "The DuckDB file that keeps every run."
+EXTRA = "flaglint fleet needs its extra: pip install 'flaglint[fleet]' (Dask distributed and DuckDB)"
+
+
+def _needs_extra() -> None:
+    """One clear line, not a traceback, when Dask or DuckDB is not installed."""
+    try:
+        import distributed  # noqa: F401
+        import duckdb  # noqa: F401
+    except ImportError:
+        raise UsageFailure([EXTRA]) from None
+
+
+@click.group()
+def fleet() -> None:
+    """Flag debt across many repositories: scan them on Dask, report across all of them."""
+
+
+def _organisation(config_path: Path | None, registry_path: Path | None) -> tuple[Config | None, str]:
+    """The organisation settings (the fallback for repositories without their own) and their text."""
+    if config_path is None:
+        if registry_path is None:
+            return None, ""
+        config = Config(root=Path.cwd(), registry_path=registry_path.resolve(), registry_required=True)
+        return config, f"registry={registry_path.resolve()}"
+    if not config_path.is_file():
+        raise UsageFailure([f"{config_path}: config file not found"])
+    try:
+        config = load_config(config_path.resolve(), config_path.resolve().parent)
+    except ConfigError as exc:
+        raise UsageFailure([str(p) for p in exc.problems]) from None
+    if registry_path is not None:
+        config = dataclasses.replace(config, registry_path=registry_path.resolve(), registry_required=True)
+    return config, config_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _registry(config: Config | None, today: dt.date | None) -> Snapshot | None:
+    """The organisation's registry, loaded once (None when none is configured)."""
+    if config is None or (config.registry_path is None and not config.sources):
+        return None
+    from flaglint.project import Project, ProjectError
+
+    try:
+        return Project(config, today=today).registry()
+    except ProjectError as exc:
+        raise UsageFailure([str(p) for p in exc.problems]) from None
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """A Dask client: of the cluster at `scheduler`, else of an embedded LocalCluster."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise UsageFailure([f"cannot reach the Dask scheduler at {scheduler}: {exc}"]) from None
+        with client:
+            yield client
+        return
+    count = workers or max(1, min(os.cpu_count() or 1, 8))
+    cluster = LocalCluster(
+        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+def _progress() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    """A progress bar on a terminal (stderr), nothing when piped."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("scanning repositories"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("scan", total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
+
+
+def _say(problem: Problem) -> None:
+    where = f"{problem.path}:{problem.line}: " if problem.line else ""
+    click.echo(f"flaglint: {where}{problem.message}", err=True)
+
+
+@fleet.command("scan")
+@click.argument("repos", nargs=-1)
+@click.option(
+    "--from",
+    "from_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A file: one repository per line (PATH_OR_URL [REF]).",
+)
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("fleet.duckdb"),
+    show_default=True,
+    help=STORE_HELP,
+)
+@click.option(
+    "--scheduler",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    help="A Dask scheduler (tcp://host:8786); default: an embedded LocalCluster.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Workers of the embedded cluster (default: CPU count, at most 8)."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Organisation settings: patterns and registry for repositories without their own.",
+)
+@click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="flags.toml to judge the run against (instead of the configured one).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(".flaglint_cache/fleet"),
+    show_default=True,
+    help="Where repositories given by URL are mirrored.",
+)
+@click.option(
+    "--batch-files",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="A repository with more Python files is scanned in several tasks.",
+)
+@click.option("--today", callback=_date, help="Evaluate ages as of this date (YYYY-MM-DD).")
+@handle_errors
+def fleet_scan(
+    repos: tuple[str, ...],
+    from_file: Path | None,
+    store_path: Path,
+    scheduler: str | None,
+    workers: int | None,
+    config_path: Path | None,
+    registry_path: Path | None,
+    cache_dir: Path,
+    batch_files: int,
+    today: dt.date | None,
+) -> None:
+    """Scan REPO... (local checkouts, bare mirrors or git URLs; `#REF` picks a ref) on Dask and
+    record the run. A repository whose commit was scanned before is not scanned again."""
+    from flaglint.fleet import repos as repos_mod
+    from flaglint.fleet.run import scan_fleet, settings_key
+    from flaglint.fleet.store import Store, StoreError
+
+    _needs_extra()
+    specs = [repos_mod.parse_spec(r) for r in repos]
+    if from_file is not None:
+        try:
+            specs += repos_mod.read_list(from_file)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageFailure([f"{from_file}: cannot read the repository list: {exc}"]) from None
+    if not specs:
+        raise UsageFailure(["no repositories: give REPO... or --from FILE"])
+    organisation, text = _organisation(config_path, registry_path)
+    snapshot = _registry(organisation, today)
+    repositories, problems = repos_mod.resolve(specs, cache_dir.resolve(), Path.cwd())
+    for problem in problems:
+        _say(problem)
+    if not repositories:
+        raise UsageFailure(["no repository could be read"])
+    now = dt.datetime.now(dt.timezone.utc)
+    update, stop = _progress()
+    try:
+        with Store(store_path) as store, _client(scheduler, workers) as client:
+            outcome = scan_fleet(
+                repositories,
+                store,
+                client,
+                organisation,
+                settings_key(text),
+                now=now,
+                clock=lambda: dt.datetime.now(dt.timezone.utc),
+                registry=snapshot.source if snapshot else None,
+                config=str(config_path.resolve()) if config_path else None,
+                batch_files=batch_files,
+                progress=update,
+            )
+            if snapshot is not None:
+                fleet_report = _build(store, outcome.run_id, snapshot, organisation, today or now.date())
+                _save_verdicts(store, outcome.run_id, fleet_report)
+    except StoreError as exc:
+        raise UsageFailure([str(exc)]) from None
+    finally:
+        stop()
+    for problem in outcome.problems:
+        _say(problem)
+    scanned, reused = len(outcome.scanned), len(outcome.reused)
+    click.echo(
+        f"flaglint: fleet run {outcome.run_id}: {_plural(scanned, 'repository')} scanned, {reused} unchanged"
+        f" since their last scan; stored in {store_path}",
+        err=True,
+    )
+    if problems or outcome.problems:
+        sys.exit(EXIT_ERROR)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
+def _build(store: Any, run_id: int, snapshot: Snapshot | None, config: Config | None, today: dt.date) -> Any:
+    from flaglint.fleet.summary import build_fleet
+
+    return build_fleet(
+        store.references(run_id),
+        store.run_repositories(run_id),
+        snapshot,
+        today,
+        problems=store.problems(run_id),
+        trend=store.trend(),
+        lifetimes=config.lifetimes if config else None,
+        settle_days=config.settle_days if config else DEFAULT_SETTLE_DAYS,
+        ignore=config.ignore if config else frozenset(),
+    )
+
+
+def _save_verdicts(store: Any, run_id: int, fleet_report: Any) -> None:
+    uses = fleet_report.uses
+    rows = [
+        (flag, len(uses.get(flag.key, ())), sum(u.references for u in uses.get(flag.key, ())))
+        for flag in (fleet_report.snapshot.flags if fleet_report.snapshot else ())
+    ]
+    store.save_verdicts(run_id, rows, [(f.repo, f.path, f.finding) for f in fleet_report.findings])
+
+
+@fleet.command("report")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("fleet.duckdb"),
+    show_default=True,
+    help=STORE_HELP,
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Organisation settings (registry, lifetimes).",
+)
+@click.option(
+    "--registry", "registry_path", type=click.Path(path_type=Path, dir_okay=False), help="flags.toml to judge against."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown", "html", "sarif"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE, not stdout.")
+@click.option("--today", callback=_date, help="Evaluate ages as of this date (YYYY-MM-DD).")
+@handle_errors
+def fleet_report(
+    store_path: Path,
+    config_path: Path | None,
+    registry_path: Path | None,
+    fmt: str,
+    output: Path | None,
+    today: dt.date | None,
+) -> None:
+    """The registry joined with every repository's references, from the latest fleet run."""
+    from flaglint.faces import fleet_formats
+    from flaglint.fleet.store import Store, StoreError
+
+    _needs_extra()
+    if not store_path.is_file():
+        raise UsageFailure([f"{store_path}: no fleet store here: run `flaglint fleet scan` first"])
+    try:
+        with Store(store_path, read_only=True) as store:
+            run_id = store.latest_run()
+            if run_id is None:
+                raise UsageFailure([f"{store_path}: no finished fleet run: run `flaglint fleet scan` first"])
+            if config_path is None and registry_path is None:  # the settings the run was made with
+                used, _ = store.settings_of(run_id)
+                config_path = Path(used) if used and Path(used).is_file() else None
+            organisation, _ = _organisation(config_path, registry_path)
+            snapshot = _registry(organisation, today)
+            built = _build(store, run_id, snapshot, organisation, today or dt.date.today())
+            commits = {name: commit for name, commit, _ in store.run_repositories(run_id)}
+    except StoreError as exc:
+        raise UsageFailure([str(exc)]) from None
+    if fmt == "json":
+        text = jsontext.dumps(fleet_formats.to_json(built)) + "\n"
+    elif fmt == "sarif":
+        text = jsontext.dumps(fleet_formats.sarif(built, commits)) + "\n"
+    elif fmt == "markdown":
+        text = fleet_formats.markdown(built)
+    elif fmt == "html":
+        text = fleet_formats.html(built)
+    elif output is None:
+        _print_rich(fleet_formats.render(built, plain=not sys.stdout.isatty()))
+        return
+    else:
+        text = _plain(fleet_formats.render(built, plain=True))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageFailure([f"{output}: cannot write the report: {exc.strerror}"]) from None
+
+
+@fleet.command("export")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("fleet.duckdb"),
+    show_default=True,
+    help=STORE_HELP,
+)
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@handle_errors
+def fleet_export(store_path: Path, folder: Path) -> None:
+    """Write every table of the store as FOLDER/<table>.parquet."""
+    from flaglint.fleet.store import Store, StoreError
+
+    _needs_extra()
+    if not store_path.is_file():
+        raise UsageFailure([f"{store_path}: no fleet store here: run `flaglint fleet scan` first"])
+    try:
+        with Store(store_path, read_only=True) as store:
+            written = store.export_parquet(folder)
+    except StoreError as exc:
+        raise UsageFailure([str(exc)]) from None
+    except OSError as exc:
+        raise UsageFailure([f"{folder}: cannot write: {exc.strerror}"]) from None
+    click.echo(f"flaglint: wrote {len(written)} tables to {folder}", err=True)

@@ -1,0 +1,125 @@
+"""The fleet report in each format `report` knows: JSON (the shape of `report --format json`, with
+per flag the repositories that still check it), SARIF (one run per repository), Markdown, HTML
+and the terminal table."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from flaglint.engine.policy import REMOVABLE
+from flaglint.faces import formats
+from flaglint.faces import report as report_mod
+from flaglint.fleet.summary import FleetReport
+
+
+def _same(path: str) -> str:
+    return path
+
+
+def to_json(fleet: FleetReport) -> dict[str, Any]:
+    data = report_mod.to_json(fleet.report, _same)
+    data["summary"]["repositories"] = len(fleet.repositories)
+    for row in data["flags"]:
+        row["repositories"] = [
+            {"name": use.name, "files": list(use.files), "references": use.references}
+            for use in fleet.uses.get(row["key"], ())
+        ]
+    for finding, located in zip(data["findings"], fleet.findings, strict=True):
+        finding["repository"] = located.repo
+        finding["path"] = located.path
+    data["repositories"] = [dataclasses.asdict(repo) for repo in fleet.repositories]
+    data["owners"] = [dataclasses.asdict(owner) for owner in fleet.owners]
+    data["trend"] = [
+        {"run": run.run_id, "started": run.started.isoformat(), "repositories": run.repositories,
+         "references": run.references, "flags": run.flags}
+        for run in fleet.trend
+    ]  # fmt: skip
+    return data
+
+
+def sarif(fleet: FleetReport, commits: dict[str, str]) -> dict[str, Any]:
+    """One SARIF run per repository (paths relative to its root), and one for the registry's own
+    findings (flags no repository references)."""
+    runs = []
+    names = sorted({f.repo or "" for f in fleet.findings} | {r.name for r in fleet.repositories})
+    for name in names:
+        mine = tuple(dataclasses.replace(f.finding, path=f.path) for f in fleet.findings if (f.repo or "") == name)
+        part = formats.sarif(dataclasses.replace(fleet.report, findings=mine), _same)["runs"][0]
+        part["automationDetails"] = {"id": f"flaglint-fleet/{name or 'registry'}/"}
+        if name:
+            part["properties"] = {"repository": name, "commit": commits.get(name)}
+        runs.append(part)
+    whole = formats.sarif(dataclasses.replace(fleet.report, findings=()), _same)
+    whole["runs"] = runs
+    return whole
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(fleet: FleetReport) -> str:
+    report = fleet.report
+    removable = [row for row in report.rows if set(row.codes) & (set(REMOVABLE) | {"FL008"})]
+    refs = sum(row.references for row in report.rows)
+    lines = [
+        "## Flag debt across the fleet",
+        "",
+        f"{len(fleet.repositories)} repositories, {len(report.rows)} flags, {refs} references;"
+        f" {len(removable)} flags can go.",
+        "",
+        "| Flag | State | Owner | Repositories | References | Findings |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in report.rows:
+        repos = ", ".join(f"{u.name} ({u.references})" for u in fleet.uses.get(row.key, ())) or "none"
+        flag = (f"`{row.key}`", row.state, row.owner or "-", repos, row.references, " ".join(row.codes) or "-")
+        lines.append("| " + " | ".join(_cell(c) for c in flag) + " |")
+    lines += ["", "| Repository | Commit | References | Flags | Debt |", "|---|---|---|---|---|"]
+    for repo in fleet.repositories:
+        debt = (repo.name, repo.commit[:10], repo.references, repo.flags, repo.debt)
+        lines.append("| " + " | ".join(_cell(c) for c in debt) + " |")
+    if fleet.owners:
+        lines += ["", "| Owner | Flags | Can go | References |", "|---|---|---|---|"]
+        for owner in fleet.owners:
+            lines.append(f"| {_cell(owner.owner)} | {owner.flags} | {owner.removable} | {owner.references} |")
+    return "\n".join(lines) + "\n"
+
+
+def html(fleet: FleetReport) -> str:
+    trend = [(run.started.date().isoformat(), run.references) for run in fleet.trend]
+    return formats.html(fleet.report, owner_of=lambda path: None, trend=trend)  # owners: the registry's
+
+
+def _table(title: str, columns: tuple[str, ...], plain: bool) -> Table:
+    box: dict[str, Any] = {"box": None, "show_edge": False, "pad_edge": False} if plain else {}
+    table = Table(title=title, title_justify="left", **box)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def render(fleet: FleetReport, *, plain: bool) -> RenderableType:
+    flags = _table("Flags across the fleet", ("flag", "state", "owner", "repositories", "refs", "findings"), plain)
+    for row in fleet.report.rows:
+        uses = fleet.uses.get(row.key, ())
+        where = ", ".join(f"{u.name} ({u.references})" for u in uses) or "none"
+        flags.add_row(row.key, row.state, row.owner or "-", where, str(row.references), " ".join(row.codes) or "-")
+    repos = _table("Debt per repository", ("repository", "commit", "refs", "flags", "debt"), plain)
+    for repo in fleet.repositories:
+        repos.add_row(repo.name, repo.commit[:10], str(repo.references), str(repo.flags), str(repo.debt))
+    parts: list[RenderableType] = [flags, Text(""), repos]
+    if fleet.owners:
+        owners = _table("Debt per owner", ("owner", "flags", "can go", "refs"), plain)
+        for owner in fleet.owners:
+            owners.add_row(owner.owner, str(owner.flags), str(owner.removable), str(owner.references))
+        parts += [Text(""), owners]
+    for item in fleet.findings:
+        if item.finding.code == "FL008":
+            parts.append(Text(f"{item.finding.code} {item.finding.message}"))
+    return Group(*parts)

@@ -1,0 +1,362 @@
+"""`flaglint fleet` through the console script, on a real Dask cluster (a scheduler and worker
+processes started once for the session, as `dask scheduler` / `dask worker`), with git
+repositories in a temporary folder: checkouts, a bare mirror and a file:// URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed")
+duckdb = pytest.importorskip("duckdb")
+from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
+
+pytestmark = pytest.mark.slow  # real Dask scheduler and workers
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = "2026-12-07"
+REGISTRY = """
+[flags.new-checkout]
+type = "release"
+owner = "team-payments"
+created = 2026-01-05
+state = "rolled-out"
+value = true
+
+[flags.search-v2]
+type = "release"
+owner = "team-search"
+created = 2026-11-20
+state = "active"
+
+[flags.old-banner]
+type = "release"
+owner = "team-web"
+created = 2025-01-01
+state = "active"
+
+[flags.house-flag]
+type = "release"
+owner = "team-web"
+created = 2026-11-20
+state = "active"
+"""
+
+
+class Cluster:
+    def __init__(self, folder: Path, workers: int) -> None:
+        self.file = folder / "scheduler.json"
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": folder}
+        self.scheduler = subprocess.Popen(
+            ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(self.file)],
+            **quiet,  # type: ignore[call-overload]
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not self.file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(self.file.read_text())["address"]
+        self.workers = subprocess.Popen(
+            ["dask", "worker", self.address, "--nworkers", str(workers), "--nthreads", "1", "--no-dashboard",
+             "--host", "127.0.0.1"],
+            **quiet,  # type: ignore[call-overload]
+        )  # fmt: skip
+        from distributed import Client
+
+        with Client(self.address, timeout="30s") as client:
+            client.wait_for_workers(workers, timeout=60)
+
+    def stop(self) -> None:
+        for process in (self.workers, self.scheduler):
+            process.terminate()
+        for process in (self.workers, self.scheduler):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    running = Cluster(tmp_path_factory.mktemp("dask"), workers=2)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "dev@example.com")
+    git(root, "config", "user.name", "Dev")
+    commit(root, files, "init")
+    return root
+
+
+def commit(root: Path, files: dict[str, str], message: str) -> None:
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text), encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def flaglint(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("flaglint")
+    assert exe
+    return subprocess.run(
+        [exe, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}
+    )
+
+
+SDK = 'from UnleashClient import UnleashClient\n\nclient = UnleashClient(url="http://127.0.0.1", app_name="app")\n'
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Path:
+    """Three repositories: payments (a checkout), search (given as a bare mirror), web (its own
+    settings: a house wrapper the organisation's settings do not know), and the org settings."""
+    make_repo(
+        tmp_path / "payments",
+        {"app/views.py": SDK + '\n\ndef checkout():\n    return client.is_enabled("new-checkout")\n'},
+    )
+    make_repo(
+        tmp_path / "search-src",
+        {
+            "app/keys.py": 'SEARCH = "search-v2"\n',
+            "app/search.py": SDK + "from app.keys import SEARCH\n\n\ndef search():\n"
+            '    if client.is_enabled(SEARCH):\n        return 2\n    return client.is_enabled("new-checkout")\n',
+        },
+    )
+    git(tmp_path, "clone", "-q", "--bare", "search-src", "search.git")
+    own = """\
+        [tool.flaglint]
+        [[tool.flaglint.patterns]]
+        kind = "function"
+        name = "web.flags.house_flag"
+        key = 0
+    """
+    make_repo(
+        tmp_path / "web",
+        {
+            "pyproject.toml": own,
+            "web/flags.py": "def house_flag(key):\n    return False\n",
+            "web/page.py": 'from web.flags import house_flag\n\n\ndef page():\n    return house_flag("house-flag")\n',
+        },
+    )
+    (tmp_path / "flags.toml").write_text(REGISTRY, encoding="utf-8")
+    (tmp_path / "org.toml").write_text('registry = "flags.toml"\n', encoding="utf-8")
+    (tmp_path / "repos.txt").write_text("# the fleet\npayments\n\nsearch.git main\nweb\n", encoding="utf-8")
+    return tmp_path
+
+
+def report(root: Path, *args: str) -> dict[str, object]:
+    done = flaglint("fleet", "report", "--format", "json", "--today", TODAY, *args, cwd=root)
+    assert done.returncode == 0, done.stderr
+    data: dict[str, object] = json.loads(done.stdout)
+    return data
+
+
+def test_scan_and_report_across_repositories(cluster: Cluster, fleet: Path) -> None:
+    scheduler = ("--scheduler", cluster.address)
+    done = flaglint("fleet", "scan", "--from", "repos.txt", "--config", "org.toml", *scheduler, cwd=fleet)
+    assert done.returncode == 0, done.stderr
+    assert "fleet run 1: 3 repositories scanned, 0 unchanged" in done.stderr
+
+    data = report(fleet)
+    flags = {row["key"]: row for row in data["flags"]}  # type: ignore[attr-defined]
+    assert {r["name"]: r["files"] for r in flags["new-checkout"]["repositories"]} == {
+        "payments": ["app/views.py"],
+        "search": ["app/search.py"],
+    }
+    assert flags["search-v2"]["repositories"] == [{"name": "search", "files": ["app/search.py"], "references": 1}]
+    # the repository's own settings apply: its wrapper is a check, so the flag is not "unused"
+    assert [r["name"] for r in flags["house-flag"]["repositories"]] == ["web"]
+    fl008 = [f for f in data["findings"] if f["code"] == "FL008"]  # type: ignore[attr-defined]
+    assert [f["key"] for f in fl008] == ["old-banner"]
+    assert fl008[0]["message"] == "flag 'old-banner' has no reference in any of 3 repositories: safe to archive"
+    assert fl008[0]["repository"] is None
+    fl003 = sorted((f["repository"], f["path"]) for f in data["findings"] if f["code"] == "FL003")  # type: ignore[attr-defined]
+    assert fl003 == [("payments", "app/views.py"), ("search", "app/search.py")]
+    debt = {r["name"]: (r["references"], r["debt"]) for r in data["repositories"]}  # type: ignore[attr-defined]
+    assert debt == {"payments": (1, 1), "search": (2, 1), "web": (1, 0)}
+    owners = {o["owner"]: (o["flags"], o["removable"]) for o in data["owners"]}  # type: ignore[attr-defined]
+    assert owners == {"team-payments": (1, 1), "team-search": (1, 0), "team-web": (2, 1)}
+
+    # A second run scans nothing that did not move; a new commit is scanned alone.
+    again = flaglint("fleet", "scan", "--from", "repos.txt", "--config", "org.toml", *scheduler, cwd=fleet)
+    assert "fleet run 2: 0 repositories scanned, 3 unchanged" in again.stderr, again.stderr
+    commit(fleet / "payments", {"app/banner.py": SDK + 'BANNER = client.is_enabled("old-banner")\n'}, "banner")
+    third = flaglint("fleet", "scan", "--from", "repos.txt", "--config", "org.toml", *scheduler, cwd=fleet)
+    assert "fleet run 3: 1 repository scanned, 2 unchanged" in third.stderr, third.stderr
+    data = report(fleet)
+    assert not [f for f in data["findings"] if f["code"] == "FL008"]  # type: ignore[attr-defined]
+    assert [run["references"] for run in data["trend"]] == [4, 4, 5]  # type: ignore[attr-defined]
+
+    # Every run is kept, and SQL reads the store.
+    with duckdb.connect(str(fleet / "fleet.duckdb"), read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone() == (3,)
+        assert db.execute("SELECT count(*) FROM scans").fetchone() == (4,)
+        per_run = db.execute("SELECT run_id, count(*) FROM findings WHERE code = 'FL008' GROUP BY run_id").fetchall()
+        assert sorted(per_run) == [(1, 1), (2, 1)]
+
+
+def test_report_formats_and_parquet(cluster: Cluster, fleet: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    done = flaglint(
+        "fleet", "scan", "payments", "web", "--config", "org.toml", "--scheduler", cluster.address, cwd=fleet
+    )
+    assert done.returncode == 0, done.stderr
+
+    sarif = flaglint("fleet", "report", "--format", "sarif", "--today", TODAY, cwd=fleet)
+    log = json.loads(sarif.stdout)
+    schema = json.loads((REPO / "fixtures/sarif/sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    runs = {run["automationDetails"]["id"]: run for run in log["runs"]}
+    assert set(runs) == {"flaglint-fleet/payments/", "flaglint-fleet/web/", "flaglint-fleet/registry/"}
+    results = runs["flaglint-fleet/payments/"]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert uris == {"app/views.py"}
+    assert runs["flaglint-fleet/payments/"]["properties"]["commit"] == git(fleet / "payments", "rev-parse", "HEAD")
+
+    markdown = flaglint("fleet", "report", "--format", "markdown", "--today", TODAY, cwd=fleet)
+    assert "| `new-checkout` | rolled-out | team-payments | payments (1) | 1 | FL003 |" in markdown.stdout
+    html = flaglint("fleet", "report", "--format", "html", "--output", "out/fleet.html", "--today", TODAY, cwd=fleet)
+    assert html.returncode == 0, html.stderr
+    assert 'data-charts="' in (fleet / "out/fleet.html").read_text(encoding="utf-8")
+    table = flaglint("fleet", "report", "--today", TODAY, cwd=fleet)
+    assert "FL008 flag 'search-v2' has no reference in any of 2 repositories: safe to archive" in table.stdout
+
+    exported = flaglint("fleet", "export", "parquet", cwd=fleet)
+    assert exported.returncode == 0, exported.stderr
+    with duckdb.connect() as db:
+        refs = db.execute(f"SELECT repo, key FROM '{fleet / 'parquet/refs.parquet'}' ORDER BY repo").fetchall()
+    assert refs == [("payments", "new-checkout"), ("web", "house-flag")]
+
+
+def test_batches_resolve_keys_across_the_whole_tree(cluster: Cluster, fleet: Path) -> None:
+    """A repository split into one-file tasks finds what one task finds (keys named by a constant
+    in a module of another batch still resolve)."""
+    scheduler = ("--scheduler", cluster.address)
+    whole = flaglint("fleet", "scan", "search.git", "--store", "whole.duckdb", *scheduler, cwd=fleet)
+    split = flaglint(
+        "fleet", "scan", "search.git", "--store", "split.duckdb", "--batch-files", "1", *scheduler, cwd=fleet
+    )
+    assert whole.returncode == split.returncode == 0, split.stderr
+    keys = []
+    for store in ("whole.duckdb", "split.duckdb"):
+        with duckdb.connect(str(fleet / store), read_only=True) as db:
+            keys.append(db.execute("SELECT path, line, key FROM refs ORDER BY path, line").fetchall())
+            assert db.execute("SELECT files FROM scans").fetchone() == (2,)
+    assert keys[0] == keys[1] == [("app/search.py", 8, "search-v2"), ("app/search.py", 10, "new-checkout")]
+
+
+def test_bad_repositories_are_one_line_each_and_the_rest_is_stored(cluster: Cluster, fleet: Path) -> None:
+    (fleet / "not-git").mkdir()
+    done = flaglint(
+        "fleet", "scan", "payments", "missing", "not-git", "file:///nowhere/at/all.git", "web#no-such-ref",
+        "--scheduler", cluster.address, cwd=fleet,
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert "flaglint: missing: no such folder" in lines
+    assert "flaglint: not-git: not a git repository" in lines
+    assert any(line.startswith("flaglint: cannot fetch file:///nowhere/at/all.git: ") for line in lines)
+    assert "flaglint: web: no commit at 'no-such-ref'" in lines
+    assert "1 repository scanned" in done.stderr
+    assert "Traceback" not in done.stderr
+    junk = fleet / "junk.duckdb"
+    junk.write_text("not a database", encoding="utf-8")
+    for command in (("scan", "payments"), ("report",), ("export", "out")):
+        failed = flaglint("fleet", *command, "--store", str(junk), cwd=fleet)
+        assert failed.returncode == 2
+        assert failed.stderr.startswith(f"flaglint: error: {junk}: "), failed.stderr
+        assert "Traceback" not in failed.stderr
+    missing = flaglint("fleet", "report", "--store", "none.duckdb", cwd=fleet)
+    assert missing.stderr == "flaglint: error: none.duckdb: no fleet store here: run `flaglint fleet scan` first\n"
+
+
+def test_urls_are_mirrored_and_fetched_again(cluster: Cluster, fleet: Path) -> None:
+    url = (fleet / "payments").as_uri()
+    scheduler = ("--scheduler", cluster.address)
+    first = flaglint("fleet", "scan", url, *scheduler, cwd=fleet)
+    assert first.returncode == 0, first.stderr
+    mirrors = list((fleet / ".flaglint_cache/fleet").glob("*.git"))
+    assert len(mirrors) == 1
+    commit(fleet / "payments", {"app/more.py": SDK + 'X = client.is_enabled("search-v2")\n'}, "more")
+    second = flaglint("fleet", "scan", url, *scheduler, cwd=fleet)
+    assert "1 repository scanned" in second.stderr, second.stderr
+    with duckdb.connect(str(fleet / "fleet.duckdb"), read_only=True) as db:
+        repos = db.execute("SELECT DISTINCT repo FROM refs").fetchall()
+        head = git(fleet / "payments", "rev-parse", "HEAD")
+        keys = db.execute("SELECT key FROM refs WHERE commit = ? ORDER BY key", [head]).fetchall()
+    assert repos == [(f"{fleet.name}/payments",)]
+    assert keys == [("new-checkout",), ("search-v2",)]
+
+
+def test_embedded_cluster_is_the_default(fleet: Path) -> None:
+    env = {"DASK_SCHEDULER_ADDRESS": ""}
+    done = flaglint("fleet", "scan", "payments", "search.git", "--workers", "2", cwd=fleet, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "2 repositories scanned" in done.stderr
+    assert len(report(fleet)["repositories"]) == 2  # type: ignore[arg-type]
+
+
+class _DieOnce(WorkerPlugin):
+    """A worker plugin: the first worker to start a flaglint scan task dies on the spot."""
+
+    name = "flaglint-test-die-once"
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def transition(self, key: object, start: str, finish: str, **kwargs: object) -> None:
+        if finish == "executing" and "flaglint-scan" in str(key):
+            try:
+                fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return
+            os.close(fd)
+            os._exit(1)
+
+
+def test_a_worker_dying_mid_run_loses_nothing(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    import cloudpickle  # type: ignore[import-untyped]
+    from distributed import Client
+
+    own = Cluster(tmp_path_factory.mktemp("dying"), workers=2)
+    try:
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
+        marker = fleet / "died"
+        with Client(own.address, timeout="30s") as client:
+            client.register_plugin(_DieOnce(str(marker)))
+        done = flaglint(
+            "fleet", "scan", "--from", "repos.txt", "--config", "org.toml", "--scheduler", own.address, cwd=fleet
+        )
+        assert marker.exists()  # a worker did die under a scan task
+        assert done.returncode == 0, done.stderr
+        assert "3 repositories scanned" in done.stderr
+        with duckdb.connect(str(fleet / "fleet.duckdb"), read_only=True) as db:
+            assert db.execute("SELECT count(*) FROM scans").fetchone() == (3,)
+            assert db.execute("SELECT count(*) FROM refs").fetchone() == (4,)
+            assert db.execute("SELECT count(*) FROM run_repositories").fetchone() == (3,)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+        own.stop()
