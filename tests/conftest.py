@@ -1,10 +1,20 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.unleash_seed import Server, unleash_server
+
+
+@pytest.fixture(scope="session")
+def unleash() -> Iterator[Server]:
+    """A real Unleash 8 server (scripts/unleash-up), started once per test session; a module that
+    adds flags removes them (archived and deleted) before it ends."""
+    with unleash_server() as running:
+        yield running
 
 
 @pytest.fixture

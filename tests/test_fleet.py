@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unleash_seed import Server
+
 pytest.importorskip("distributed")
 duckdb = pytest.importorskip("duckdb")
 from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
@@ -360,3 +362,69 @@ def test_a_worker_dying_mid_run_loses_nothing(fleet: Path, tmp_path_factory: pyt
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
         own.stop()
+
+
+def test_publish_links_to_unleash(cluster: Cluster, fleet: Path, unleash: Server) -> None:
+    """Dry run by default; --apply adds flaglint's links, updates them as references change,
+    removes them when no repository checks the flag, and never touches a link of someone else."""
+    import httpx
+
+    api = httpx.Client(base_url=unleash.url, headers={"Authorization": unleash.token}, timeout=30)
+    names = ("new-checkout", "search-v2", "old-banner")
+    feature = "/api/admin/projects/default/features"
+    try:
+        for name in names:
+            assert api.post(feature, json={"name": name, "type": "release"}).status_code in (200, 201)
+        design = {"url": "https://wiki.example.com/banner", "title": "Design doc"}
+        stale = {"url": "https://old.example.com", "title": "flaglint: 3 references in 1 repository"}
+        for link in (design, stale):
+            assert api.post(f"{feature}/old-banner/link", json=link).status_code == 204
+        (fleet / "org.toml").write_text(
+            f'[registry.unleash]\nurl = "{unleash.url}"\ntoken-env = "FLEET_TEST_TOKEN"\n', encoding="utf-8"
+        )
+        env = {"FLEET_TEST_TOKEN": unleash.token}
+        scheduler = ("--scheduler", cluster.address)
+        scan = flaglint(
+            "fleet", "scan", "payments", "search.git", "--config", "org.toml", *scheduler, cwd=fleet, env=env
+        )
+        assert scan.returncode == 0, scan.stderr
+        template = "https://git.example.com/{repo}/blob/{commit}/{path}#L{line}"
+        payments = git(fleet / "payments", "rev-parse", "HEAD")
+
+        def links(name: str) -> list[tuple[str, str]]:
+            found = api.get(f"{feature}/{name}").json()["links"]
+            return sorted((link["title"], link["url"]) for link in found)
+
+        dry = flaglint("fleet", "publish", "--unleash", "--link-template", template, cwd=fleet, env=env)
+        assert dry.returncode == 0, dry.stderr
+        assert "2 to add, 0 to update, 1 to remove (dry run: --apply writes them)" in dry.stderr
+        assert links("new-checkout") == []
+
+        applied = flaglint("fleet", "publish", "--unleash", "--apply", "--link-template", template, cwd=fleet, env=env)
+        assert applied.returncode == 0, applied.stderr
+        url = f"https://git.example.com/payments/blob/{payments}/app/views.py#L7"
+        assert links("new-checkout") == [("flaglint: 2 references in 2 repositories", url)]
+        assert links("search-v2")[0][0] == "flaglint: 1 reference in 1 repository"
+        assert links("old-banner") == [("Design doc", "https://wiki.example.com/banner")]
+
+        # References change: the link follows; nothing left to do is nothing done.
+        commit(fleet / "payments", {"app/views.py": "def checkout():\n    return 1\n"}, "checkout for all")
+        flaglint("fleet", "scan", "payments", "search.git", "--config", "org.toml", *scheduler, cwd=fleet, env=env)
+        report_url = "https://flags.example.com/fleet.html"
+        again = flaglint("fleet", "publish", "--unleash", "--apply", "--report-url", report_url, cwd=fleet, env=env)
+        assert "0 to add, 2 to update, 0 to remove (written)" in again.stderr, again.stderr
+        assert links("new-checkout") == [("flaglint: 1 reference in 1 repository", report_url)]
+        idle = flaglint("fleet", "publish", "--unleash", "--report-url", report_url, cwd=fleet, env=env)
+        assert "0 to add, 0 to update, 0 to remove" in idle.stderr
+
+        wrong = {"FLEET_TEST_TOKEN": "*:*.wrong"}
+        refused = flaglint("fleet", "publish", "--unleash", "--report-url", report_url, cwd=fleet, env=wrong)
+        assert refused.returncode == 2
+        assert "the token was refused (401)" in refused.stderr
+        bad = flaglint("fleet", "publish", "--unleash", "--link-template", "https://x/{repository}", cwd=fleet, env=env)
+        assert bad.stderr.startswith("flaglint: error: the link template names {repository}; it may use")
+    finally:
+        for name in names:
+            api.delete(f"{feature}/{name}")
+            api.delete(f"/api/admin/archive/{name}")
+        api.close()

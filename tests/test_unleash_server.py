@@ -10,12 +10,11 @@ import os
 import shutil
 import subprocess
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.unleash_seed import EXPECTED, SEED, UNREFERENCED, Server, seed, unleash_server
+from tests.unleash_seed import EXPECTED, SEED, UNREFERENCED, Server, seed
 
 pytestmark = pytest.mark.slow  # real servers, editors or many subprocesses
 
@@ -24,10 +23,9 @@ TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with unleash_server() as running:
-        seed(running)
-        yield running
+def server(unleash: Server) -> Server:
+    seed(unleash)
+    return unleash
 
 
 def flaglint(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -376,3 +376,126 @@ def fleet_export(store_path: Path, folder: Path) -> None:
     except OSError as exc:
         raise UsageFailure([f"{folder}: cannot write: {exc.strerror}"]) from None
     click.echo(f"flaglint: wrote {len(written)} tables to {folder}", err=True)
+
+
+@fleet.command("publish")
+@click.option(
+    "--unleash", "unleash", is_flag=True, required=True, help="Publish to the Unleash server of the settings."
+)
+@click.option("--apply", "apply", is_flag=True, help="Write the links (default: say what would change).")
+@click.option(
+    "--link-template",
+    help="Where a link points: a code-host URL with {repo}, {commit}, {path}, {line}, {flag}"
+    " (e.g. https://git.example.com/{repo}/blob/{commit}/{path}#L{line}).",
+)
+@click.option("--report-url", help="Point every link at this URL (the published fleet report) instead.")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("fleet.duckdb"),
+    show_default=True,
+    help=STORE_HELP,
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Organisation settings naming the Unleash server ([registry.unleash]).",
+)
+@handle_errors
+def fleet_publish(
+    unleash: bool,
+    apply: bool,
+    link_template: str | None,
+    report_url: str | None,
+    store_path: Path,
+    config_path: Path | None,
+) -> None:
+    """Set on each Unleash flag a link saying where the fleet still checks it; remove flaglint's
+    link from flags no repository checks. Only links titled `flaglint: ...` are touched."""
+    from flaglint.fleet import links
+    from flaglint.fleet.store import Store, StoreError
+    from flaglint.registry.load import unleash_settings
+    from flaglint.registry.sources import SourceError
+    from flaglint.registry.unleash import UnleashClient
+
+    _needs_extra()
+    if (link_template is None) == (report_url is None):
+        raise UsageFailure(["say where the links point: --link-template TEMPLATE or --report-url URL"])
+    if link_template is not None and (problem := links.template_problem(link_template)):
+        raise UsageFailure([problem])
+    if not store_path.is_file():
+        raise UsageFailure([f"{store_path}: no fleet store here: run `flaglint fleet scan` first"])
+    try:
+        with Store(store_path, read_only=True) as store:
+            run_id = store.latest_run()
+            if run_id is None:
+                raise UsageFailure([f"{store_path}: no finished fleet run: run `flaglint fleet scan` first"])
+            if config_path is None:
+                used, _ = store.settings_of(run_id)
+                config_path = Path(used) if used and Path(used).is_file() else None
+            refs = store.references(run_id)
+            commits = {name: commit for name, commit, _ in store.run_repositories(run_id)}
+    except StoreError as exc:
+        raise UsageFailure([str(exc)]) from None
+    organisation, _ = _organisation(config_path, None)
+    specs = [s for s in (organisation.sources if organisation else ()) if s.kind == "unleash"]
+    if not specs:
+        raise UsageFailure(["the organisation settings name no Unleash server: add [registry.unleash] (--config)"])
+    settings = unleash_settings(specs[0])
+    token = os.environ.get(settings.token_env, "").strip()
+    if not token:
+        raise UsageFailure([f"set ${settings.token_env} to an Unleash API token allowed to update flags"])
+    counts, sites = _where_checked(refs, commits)
+    client = UnleashClient(settings, token)
+    done = 0
+    try:
+        features = [
+            links.Feature(project, str(item["name"]), tuple(client.links(project, str(item["name"]))))
+            for project in settings.projects
+            for item in client.search(project)
+            if isinstance(item.get("name"), str)
+        ]
+        changes = links.plan(features, counts, sites, template=link_template, report_url=report_url)
+        for change in changes:
+            if apply:
+                _apply(client, change)
+                done += 1
+            verb = {"add": "added", "update": "updated", "remove": "removed"}[change.action] if apply else change.action
+            click.echo(f"{verb} {change.project}/{change.flag}: {change.title} -> {change.url}")
+    except SourceError as exc:
+        raise UsageFailure([str(exc), f"{done} link changes were written before it"] if done else [str(exc)]) from None
+    finally:
+        client.close()
+    tally = {action: sum(1 for c in changes if c.action == action) for action in ("add", "update", "remove")}
+    summary = f"{tally['add']} to add, {tally['update']} to update, {tally['remove']} to remove"
+    tail = "written" if apply else "dry run: --apply writes them"
+    click.echo(f"flaglint: {len(features)} Unleash flags; links: {summary} ({tail})", err=True)
+
+
+def _where_checked(refs: Any, commits: dict[str, str]) -> tuple[dict[str, tuple[int, int]], dict[str, Any]]:
+    """Per flag key: (references, repositories), and the first place it is checked."""
+    from flaglint.fleet.links import Site
+
+    counts: dict[str, tuple[int, int]] = {}
+    sites: dict[str, Site] = {}
+    seen: set[tuple[str, str]] = set()
+    for repo in sorted(refs):
+        for ref in sorted(refs[repo], key=lambda r: (r.path, r.span.line)):
+            if ref.key is None:
+                continue
+            total, repos = counts.get(ref.key, (0, 0))
+            counts[ref.key] = (total + 1, repos + ((ref.key, repo) not in seen))
+            seen.add((ref.key, repo))
+            sites.setdefault(ref.key, Site(repo, commits.get(repo, ""), ref.path, ref.span.line))
+    return counts, sites
+
+
+def _apply(client: Any, change: Any) -> None:
+    if change.action == "add":
+        client.add_link(change.project, change.flag, change.url, change.title)
+    elif change.action == "update":
+        client.update_link(change.project, change.flag, change.link, change.url, change.title)
+    else:
+        client.delete_link(change.project, change.flag, change.link)

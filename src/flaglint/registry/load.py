@@ -13,11 +13,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flaglint.engine.config import Config, SourceSpec
 from flaglint.model import Flag, Problem, Snapshot
 from flaglint.registry.flags_toml import FlagsToml
 from flaglint.registry.sources import RegistryError, RegistrySource, SourceError, read_json
+
+if TYPE_CHECKING:
+    from flaglint.registry.unleash import UnleashSettings
 
 if sys.version_info >= (3, 11):
     pass
@@ -38,22 +42,28 @@ class Loaded:
     notes: tuple[str, ...] = ()
 
 
+def unleash_settings(spec: SourceSpec) -> UnleashSettings:
+    """A `[registry.unleash]` table as the client's settings."""
+    from flaglint.registry.unleash import UnleashSettings
+
+    timeout = float(spec.option("timeout", 10))
+    return UnleashSettings(
+        url=spec.option("url"),
+        projects=tuple(spec.option("projects", ["default"])),
+        production=tuple(spec.option("production", ["production"])),
+        token_env=spec.option("token-env", "UNLEASH_TOKEN"),
+        connect_timeout=min(timeout, 3.0),
+        read_timeout=timeout,
+        retries=int(spec.option("retries", 3)),
+    )
+
+
 def _source(spec: SourceSpec, config: Config, environ: Mapping[str, str]) -> RegistrySource:
     from flaglint.registry.flagd import FlagdFile
-    from flaglint.registry.unleash import UnleashExportFile, UnleashSettings, UnleashSource
+    from flaglint.registry.unleash import UnleashExportFile, UnleashSource
 
     if spec.kind == "unleash":
-        timeout = float(spec.option("timeout", 10))
-        settings = UnleashSettings(
-            url=spec.option("url"),
-            projects=tuple(spec.option("projects", ["default"])),
-            production=tuple(spec.option("production", ["production"])),
-            token_env=spec.option("token-env", "UNLEASH_TOKEN"),
-            connect_timeout=min(timeout, 3.0),
-            read_timeout=timeout,
-            retries=int(spec.option("retries", 3)),
-        )
-        return UnleashSource(settings, environ)
+        return UnleashSource(unleash_settings(spec), environ)
     if spec.kind == "code":
         from flaglint.registry.code import CodeDeclarations, Declaration
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flaglint.model import FLAG_TYPES, Flag, FlagState, FlagType, Snapshot
 from flaglint.registry.sources import SourceError, day, moment, read_json
@@ -245,6 +246,8 @@ class UnleashClient:
             raise SourceError(f"{self.settings.url}{path}: the server answered {status}", unreachable=True)
         if status >= 400:
             raise SourceError(f"{self.settings.url}{path}: the server answered {status}")
+        if status == 204 or not response.content:  # a write answers with no body
+            return None
         try:
             return response.json()
         except ValueError:
@@ -279,6 +282,21 @@ class UnleashClient:
                     raise SourceError(f"{self.settings.url}: the feature search returned a flag without a name")
                 found.setdefault(feature["name"], feature)
         return list(found.values())
+
+    def links(self, project: str, name: str) -> list[dict[str, Any]]:
+        """The links a flag shows in Unleash (8.2+): id, url, title."""
+        found = self.request("GET", _feature_path(project, name))
+        return [dict(link) for link in _dicts(found.get("links"))] if isinstance(found, dict) else []
+
+    def add_link(self, project: str, name: str, url: str, title: str) -> None:
+        self.request("POST", f"{_feature_path(project, name)}/link", json={"url": url, "title": title})
+
+    def update_link(self, project: str, name: str, link: str, url: str, title: str) -> None:
+        path = f"{_feature_path(project, name)}/link/{quote(link, safe='')}"
+        self.request("PUT", path, json={"url": url, "title": title})
+
+    def delete_link(self, project: str, name: str, link: str) -> None:
+        self.request("DELETE", f"{_feature_path(project, name)}/link/{quote(link, safe='')}")
 
     def export(self, names: Sequence[str], environment: str) -> dict[str, Any]:
         body = {"features": list(names), "environment": environment}
@@ -318,6 +336,10 @@ class UnleashClient:
 
 
 MAX_RETRY_AFTER = 5.0
+
+
+def _feature_path(project: str, name: str) -> str:
+    return f"/api/admin/projects/{quote(project, safe='')}/features/{quote(name, safe='')}"
 
 
 def _retry_after(header: str | None, attempt: int) -> float:
