@@ -244,7 +244,7 @@ def test_report_formats_and_parquet(cluster: Cluster, fleet: Path) -> None:
     assert html.returncode == 0, html.stderr
     assert 'data-charts="' in (fleet / "out/fleet.html").read_text(encoding="utf-8")
     table = flaglint("fleet", "report", "--today", TODAY, cwd=fleet)
-    assert "FL008 flag 'search-v2' has no reference in any of 2 repositories: safe to archive" in table.stdout
+    assert "FL008 no reference in any of 2 repositories, safe to archive: old-banner, search-v2" in table.stdout
 
     exported = flaglint("fleet", "export", "parquet", cwd=fleet)
     assert exported.returncode == 0, exported.stderr

@@ -18,7 +18,7 @@ import click
 
 from flaglint.engine import jsontext
 from flaglint.engine.config import DEFAULT_SETTLE_DAYS, Config, ConfigError, load_config
-from flaglint.faces.cli import EXIT_ERROR, UsageFailure, _date, _plain, _print_rich, handle_errors
+from flaglint.faces.cli import EXIT_ERROR, UsageFailure, _date, _print_rich, handle_errors
 from flaglint.model import Problem, Snapshot
 
 STORE_HELP = "The DuckDB file that keeps every run."
@@ -51,10 +51,14 @@ def _organisation(config_path: Path | None, registry_path: Path | None) -> tuple
     try:
         config = load_config(config_path.resolve(), config_path.resolve().parent)
     except ConfigError as exc:
-        raise UsageFailure([str(p) for p in exc.problems]) from None
+        raise UsageFailure([_said(p) for p in exc.problems]) from None
     if registry_path is not None:
         config = dataclasses.replace(config, registry_path=registry_path.resolve(), registry_required=True)
     return config, config_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _said(problem: Problem) -> str:
+    return str(problem) if problem.line else problem.message
 
 
 def _registry(config: Config | None, today: dt.date | None) -> Snapshot | None:
@@ -66,7 +70,7 @@ def _registry(config: Config | None, today: dt.date | None) -> Snapshot | None:
     try:
         return Project(config, today=today).registry()
     except ProjectError as exc:
-        raise UsageFailure([str(p) for p in exc.problems]) from None
+        raise UsageFailure([_said(p) for p in exc.problems]) from None
 
 
 @contextlib.contextmanager
@@ -335,11 +339,11 @@ def fleet_report(
         text = fleet_formats.markdown(built)
     elif fmt == "html":
         text = fleet_formats.html(built)
-    elif output is None:
-        _print_rich(fleet_formats.render(built, plain=not sys.stdout.isatty()))
+    elif output is None and sys.stdout.isatty():
+        _print_rich(fleet_formats.render(built))
         return
     else:
-        text = _plain(fleet_formats.render(built, plain=True))
+        text = fleet_formats.plain(built)
     if output is None:
         click.echo(text, nl=False)
         return

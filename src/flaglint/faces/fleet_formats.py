@@ -96,30 +96,62 @@ def html(fleet: FleetReport) -> str:
     return formats.html(fleet.report, owner_of=lambda path: None, trend=trend)  # owners: the registry's
 
 
-def _table(title: str, columns: tuple[str, ...], plain: bool) -> Table:
-    box: dict[str, Any] = {"box": None, "show_edge": False, "pad_edge": False} if plain else {}
-    table = Table(title=title, title_justify="left", **box)
-    for column in columns:
-        table.add_column(column)
-    return table
+def _sections(fleet: FleetReport) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
+    """(title, columns, rows) of each table: the flags some repository checks, debt per
+    repository and per owner."""
+    flags: list[tuple[str, ...]] = [
+        (row.key, row.state, row.owner or "-", ", ".join(f"{u.name} ({u.references})" for u in uses),
+         str(row.references), " ".join(row.codes) or "-")
+        for row in fleet.report.rows
+        if (uses := fleet.uses.get(row.key, ()))
+    ]  # fmt: skip
+    repos: list[tuple[str, ...]] = [
+        (r.name, r.commit[:10], str(r.references), str(r.flags), str(r.debt)) for r in fleet.repositories
+    ]
+    owners: list[tuple[str, ...]] = [(o.owner, str(o.flags), str(o.removable), str(o.references)) for o in fleet.owners]
+    found: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = [
+        ("Flags the fleet checks", ("flag", "state", "owner", "repositories", "refs", "findings"), flags),
+        ("Debt per repository", ("repository", "commit", "refs", "flags", "debt"), repos),
+    ]
+    if owners:
+        found.append(("Debt per owner", ("owner", "flags", "can go", "refs"), owners))
+    return found
 
 
-def render(fleet: FleetReport, *, plain: bool) -> RenderableType:
-    flags = _table("Flags across the fleet", ("flag", "state", "owner", "repositories", "refs", "findings"), plain)
-    for row in fleet.report.rows:
-        uses = fleet.uses.get(row.key, ())
-        where = ", ".join(f"{u.name} ({u.references})" for u in uses) or "none"
-        flags.add_row(row.key, row.state, row.owner or "-", where, str(row.references), " ".join(row.codes) or "-")
-    repos = _table("Debt per repository", ("repository", "commit", "refs", "flags", "debt"), plain)
-    for repo in fleet.repositories:
-        repos.add_row(repo.name, repo.commit[:10], str(repo.references), str(repo.flags), str(repo.debt))
-    parts: list[RenderableType] = [flags, Text(""), repos]
-    if fleet.owners:
-        owners = _table("Debt per owner", ("owner", "flags", "can go", "refs"), plain)
-        for owner in fleet.owners:
-            owners.add_row(owner.owner, str(owner.flags), str(owner.removable), str(owner.references))
-        parts += [Text(""), owners]
-    for item in fleet.findings:
-        if item.finding.code == "FL008":
-            parts.append(Text(f"{item.finding.code} {item.finding.message}"))
+def _unused_line(fleet: FleetReport) -> str | None:
+    unused = sorted(item.finding.key or "" for item in fleet.findings if item.finding.code == "FL008")
+    if not unused:
+        return None
+    shown = ", ".join(unused[:10]) + (f" and {len(unused) - 10} more" if len(unused) > 10 else "")
+    count = len(fleet.repositories)
+    repositories = "repository" if count == 1 else "repositories"
+    return f"FL008 no reference in any of {count} {repositories}, safe to archive: {shown}"
+
+
+def plain(fleet: FleetReport) -> str:
+    """The tables as aligned plain text (for a pipe or a file: rich would take seconds on a
+    large fleet for what a join of padded columns does)."""
+    lines: list[str] = []
+    for title, columns, rows in _sections(fleet):
+        widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+        lines += [title, "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+        lines.append("")
+    unused = _unused_line(fleet)
+    return "\n".join([*lines, unused] if unused else lines[:-1]) + "\n"
+
+
+def render(fleet: FleetReport) -> RenderableType:
+    """The tables for a terminal."""
+    parts: list[RenderableType] = []
+    for title, columns, rows in _sections(fleet):
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        parts += [table, Text("")]
+    unused = _unused_line(fleet)
+    if unused:
+        parts.append(Text(unused))
     return Group(*parts)
