@@ -212,11 +212,11 @@ def fleet_scan(
     now = dt.datetime.now(dt.timezone.utc)
     update, stop = _progress()
     try:
-        with Store(store_path) as store, _client(scheduler, workers) as client:
+        with Store(store_path) as store, contextlib.ExitStack() as stack:
             outcome = scan_fleet(
                 repositories,
                 store,
-                client,
+                lambda: stack.enter_context(_client(scheduler, workers)),
                 organisation,
                 settings_key(text),
                 now=now,

@@ -119,12 +119,19 @@ def resolve(specs: Sequence[RepoSpec], cache: Path, base: Path) -> tuple[list[Re
                 continue
         else:
             path = (base / spec.where).resolve()
+            name = path.name.removesuffix(".git")
+            wanted = f"{spec.ref or 'HEAD'}^{{commit}}"
+            both = _git("rev-parse", "--absolute-git-dir", wanted, cwd=path) if path.is_dir() else None
+            lines = both.stdout.split() if both is not None and both.returncode == 0 else []
+            if len(lines) == 2:  # the usual case, in one call: the git folder and the commit
+                found_dir, sha = lines
+                repositories.append(Repository(_unique(name, taken), Path(found_dir), sha, spec.ref or "HEAD"))
+                continue
             found = _git_dir(path)
             if found is None:
                 fail(f"{spec.where}: not a git repository" if path.exists() else f"{spec.where}: no such folder")
                 continue
             git_dir = found
-            name = path.name.removesuffix(".git")
         ref = spec.ref or "HEAD"
         commit = _git("--git-dir", str(git_dir), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         if commit.returncode != 0:

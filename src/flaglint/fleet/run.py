@@ -72,7 +72,7 @@ def _ship(client: Any, files: dict[str, bytes], tasks: int) -> Any:
 def scan_fleet(
     repositories: Sequence[Repository],
     store: Store,
-    client: Any,  # a distributed.Client
+    connect: Callable[[], Any],  # the distributed.Client, made only when something is to be scanned
     organisation: Config | None,
     settings: str,
     *,
@@ -83,8 +83,8 @@ def scan_fleet(
     batch_files: int = BATCH_FILES,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Scan every repository that moved since it was last scanned, on `client`'s cluster, and
-    record the run in `store`."""
+    """Scan every repository that moved since it was last scanned, on the cluster of the client
+    `connect` gives, and record the run in `store`."""
     from distributed import as_completed
 
     outcome = Outcome(store.start_run(now, settings, registry, config))
@@ -99,6 +99,10 @@ def scan_fleet(
     total, done = len(repositories), len(outcome.reused)
     if progress is not None:
         progress(done, total)
+    if not todo:
+        store.finish_run(outcome.run_id, clock(), 0, len(outcome.reused))
+        return outcome
+    client = connect()
     pending: dict[str, _Pending] = {}
     owner: dict[str, tuple[str, int]] = {}  # future key -> (repository, attempt)
     running = as_completed([], with_results=False)
