@@ -1,5 +1,5 @@
 """`flaglint fleet` through the console script, on a real Dask cluster (a scheduler and worker
-processes started once for the session, as `dask scheduler` / `dask worker`), with git
+processes started once for the session, as `dask scheduler` / `dask worker` do), with git
 repositories in a temporary folder: checkouts, a bare mirror and a file:// URL."""
 
 from __future__ import annotations
@@ -59,9 +59,10 @@ class Cluster:
         self.file = folder / "scheduler.json"
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": folder}
+        module = [sys.executable, "-m"]
         self.scheduler = subprocess.Popen(
-            ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(self.file)],
+            [*module, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--no-dashboard", "--scheduler-file", str(self.file)],
             **quiet,  # type: ignore[call-overload]
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -69,8 +70,8 @@ class Cluster:
             time.sleep(0.2)
         self.address = json.loads(self.file.read_text())["address"]
         self.workers = subprocess.Popen(
-            ["dask", "worker", self.address, "--nworkers", str(workers), "--nthreads", "1", "--no-dashboard",
-             "--host", "127.0.0.1"],
+            [*module, "distributed.cli.dask_worker", self.address, "--nworkers", str(workers), "--nthreads", "1",
+             "--no-dashboard", "--host", "127.0.0.1"],
             **quiet,  # type: ignore[call-overload]
         )  # fmt: skip
         from distributed import Client
@@ -428,3 +429,33 @@ def test_publish_links_to_unleash(cluster: Cluster, fleet: Path, unleash: Server
             api.delete(f"{feature}/{name}")
             api.delete(f"/api/admin/archive/{name}")
         api.close()
+
+
+def test_a_terminal_sees_a_progress_bar(cluster: Cluster, fleet: Path) -> None:
+    import pty
+    import select
+
+    exe = shutil.which("flaglint")
+    assert exe
+    leader, follower = pty.openpty()
+    command = [exe, "fleet", "scan", "--from", "repos.txt", "--config", "org.toml", "--scheduler", cluster.address]
+    process = subprocess.Popen(command, cwd=fleet, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, seen.decode(errors="replace")
+    text = seen.decode(errors="replace")
+    assert "scanning repositories" in text
+    assert "3/3" in text
+    assert "3 repositories scanned" in text
