@@ -459,3 +459,16 @@ def test_a_terminal_sees_a_progress_bar(cluster: Cluster, fleet: Path) -> None:
     assert "scanning repositories" in text
     assert "3/3" in text
     assert "3 repositories scanned" in text
+
+
+def test_suppressions_hold_across_the_fleet(cluster: Cluster, fleet: Path) -> None:
+    quiet = SDK + '\n\ndef legacy():\n    return client.is_enabled("new-checkout")  # flaglint: ignore[FL003]\n'
+    make_repo(fleet / "legacy", {"app/legacy.py": quiet})
+    scheduler = ("--scheduler", cluster.address)
+    done = flaglint("fleet", "scan", "legacy", "payments", "--config", "org.toml", *scheduler, cwd=fleet)
+    assert done.returncode == 0, done.stderr
+    data = report(fleet)
+    fl003 = [(f["repository"], f["path"]) for f in data["findings"] if f["code"] == "FL003"]  # type: ignore[attr-defined]
+    assert fl003 == [("payments", "app/views.py")]
+    flags = {row["key"]: row for row in data["flags"]}  # type: ignore[attr-defined]
+    assert [r["name"] for r in flags["new-checkout"]["repositories"]] == ["legacy", "payments"]

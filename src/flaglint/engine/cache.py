@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,9 @@ class ScanCache:
         self.dirty = False
 
 
-def _ref_to_json(ref: FlagRef) -> list[Any]:
+def ref_fields(ref: FlagRef) -> list[Any]:
+    """A reference without its path as a flat list of plain values (the scan cache's and the
+    fleet store's row); `ref_from_fields` reads it back."""
     s = ref.span
     return [
         s.line,
@@ -118,7 +121,7 @@ def _ref_to_json(ref: FlagRef) -> list[Any]:
     ]
 
 
-def _ref_from_json(path: str, item: list[Any]) -> FlagRef:
+def ref_from_fields(path: str, item: Sequence[Any]) -> FlagRef:
     line, col, end_line, end_col, key, source, text, pattern, sdk, kind, default, pinned, symbol, sup = item
     if not all(type(v) is int for v in (line, col, end_line, end_col)) or not isinstance(text, str):
         raise TypeError("cache entry of the wrong shape")
@@ -154,7 +157,7 @@ def _defs_from_json(item: dict[str, Any]) -> ModuleDefs:
 def _entry_to_json(entry: Entry) -> dict[str, Any]:
     out: dict[str, Any] = {"m": entry.mtime_ns, "s": entry.size, "h": entry.digest, "mod": entry.module}
     if entry.scan is not None:
-        out["refs"] = [_ref_to_json(r) for r in entry.scan.refs]
+        out["refs"] = [ref_fields(r) for r in entry.scan.refs]
         out["p"] = [[p.line, p.column, p.message] for p in entry.scan.problems]
         out["d"] = _defs_to_json(entry.scan.defs)
     elif entry.defs is not None:
@@ -173,7 +176,7 @@ def _entry_from_json(path: str, item: dict[str, Any]) -> Entry:
     defs = _defs_from_json(item["d"]) if "d" in item else None
     if "refs" in item:
         scan = FileScan(
-            tuple(_ref_from_json(path, r) for r in item["refs"]),
+            tuple(ref_from_fields(path, r) for r in item["refs"]),
             defs or ModuleDefs(),
             tuple(Problem(path, line, col, msg) for line, col, msg in item["p"]),
         )

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flaglint.engine.cache import ref_fields, ref_from_fields
 from flaglint.fleet.task import RepoScan
-from flaglint.model import Finding, Flag, FlagRef, KeySource, RefKind, Span
+from flaglint.model import Finding, Flag, FlagRef
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (schema_version INTEGER);
 CREATE TABLE IF NOT EXISTS runs (
@@ -27,8 +28,9 @@ CREATE TABLE IF NOT EXISTS scans (
     own_settings BOOLEAN, problems INTEGER, PRIMARY KEY (repo, commit, settings));
 CREATE TABLE IF NOT EXISTS refs (
     repo VARCHAR, commit VARCHAR, settings VARCHAR, path VARCHAR, line INTEGER, "column" INTEGER,
-    end_line INTEGER, end_column INTEGER, key VARCHAR, key_text VARCHAR, key_source VARCHAR,
-    kind VARCHAR, pattern VARCHAR, sdk VARCHAR, default_value VARCHAR, pinned VARCHAR, key_symbol VARCHAR);
+    end_line INTEGER, end_column INTEGER, key VARCHAR, key_source VARCHAR, key_text VARCHAR,
+    pattern VARCHAR, sdk VARCHAR, kind VARCHAR, default_value VARCHAR, pinned VARCHAR, key_symbol VARCHAR,
+    suppressed VARCHAR[]);
 CREATE TABLE IF NOT EXISTS problems (
     repo VARCHAR, commit VARCHAR, settings VARCHAR, path VARCHAR, line INTEGER, message VARCHAR);
 CREATE TABLE IF NOT EXISTS run_repositories (
@@ -123,7 +125,7 @@ class Store:
             "INSERT INTO scans VALUES (?, ?, ?, ?, ?, ?, ?)",
             [scan.repo, scan.commit, settings, _naive(at), scan.files, scan.settings == "own", len(scan.problems)],
         )
-        rows = [(scan.repo, scan.commit, settings, *_ref_row(ref)) for ref in scan.refs]
+        rows = [(scan.repo, scan.commit, settings, ref.path, *ref_fields(ref)) for ref in scan.refs]
         if rows:
             self._insert("refs", rows)
         problems = [(scan.repo, scan.commit, settings, p.path, p.line, p.message) for p in scan.problems]
@@ -196,7 +198,7 @@ class Store:
         ).fetchall()
         found: dict[str, list[FlagRef]] = {}
         for row in rows:
-            found.setdefault(str(row[0]), []).append(_ref(row[3:]))
+            found.setdefault(str(row[0]), []).append(ref_from_fields(row[3], row[4:]))
         return found
 
     def problems(self, run_id: int) -> list[tuple[str, str, int, str]]:
@@ -233,40 +235,3 @@ class Store:
 def _naive(moment: dt.datetime) -> dt.datetime:
     """DuckDB's TIMESTAMP is UTC without a zone."""
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _ref_row(ref: FlagRef) -> tuple[Any, ...]:
-    s = ref.span
-    return (
-        ref.path,
-        s.line,
-        s.column,
-        s.end_line,
-        s.end_column,
-        ref.key,
-        ref.key_text,
-        ref.key_source.value,
-        ref.kind.value,
-        ref.pattern,
-        ref.sdk,
-        ref.default,
-        ref.pinned,
-        ref.key_symbol,
-    )
-
-
-def _ref(row: Sequence[Any]) -> FlagRef:
-    path, line, column, end_line, end_column, key, key_text, source, kind, pattern, sdk, default, pinned, symbol = row
-    return FlagRef(
-        path=path,
-        span=Span(line, column, end_line, end_column),
-        key=key,
-        key_source=KeySource(source),
-        key_text=key_text,
-        pattern=pattern,
-        sdk=sdk,
-        kind=RefKind(kind),
-        default=default,
-        pinned=pinned,
-        key_symbol=symbol,
-    )
