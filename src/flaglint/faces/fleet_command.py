@@ -25,6 +25,16 @@ STORE_HELP = "The DuckDB file that keeps every run."
 EXTRA = "flaglint fleet needs its extra: pip install 'flaglint[fleet]' (Dask distributed and DuckDB)"
 
 
+store_option = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("fleet.duckdb"),
+    show_default=True,
+    help=STORE_HELP,
+)
+
+
 def _needs_extra() -> None:
     """One clear line, not a traceback, when Dask or DuckDB is not installed."""
     try:
@@ -131,14 +141,7 @@ def _say(problem: Problem) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="A file: one repository per line (PATH_OR_URL [REF]).",
 )
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("fleet.duckdb"),
-    show_default=True,
-    help=STORE_HELP,
-)
+@store_option
 @click.option(
     "--scheduler",
     envvar="DASK_SCHEDULER_ADDRESS",
@@ -274,15 +277,34 @@ def _save_verdicts(store: Any, run_id: int, fleet_report: Any) -> None:
     store.save_verdicts(run_id, rows, [(f.repo, f.path, f.finding) for f in fleet_report.findings])
 
 
+@contextlib.contextmanager
+def _reading(store_path: Path) -> Iterator[Any]:
+    """The store, read only; a missing or broken one is one line and exit code 2."""
+    from flaglint.fleet.store import Store, StoreError
+
+    _needs_extra()
+    if not store_path.is_file():
+        raise UsageFailure([f"{store_path}: no fleet store here: run `flaglint fleet scan` first"])
+    try:
+        with Store(store_path, read_only=True) as store:
+            yield store
+    except StoreError as exc:
+        raise UsageFailure([str(exc)]) from None
+
+
+def _latest(store: Any, store_path: Path, config_path: Path | None) -> tuple[int, Path | None]:
+    """The latest finished run, and the settings file to read: the one given, else the run's own."""
+    run_id = store.latest_run()
+    if run_id is None:
+        raise UsageFailure([f"{store_path}: no finished fleet run: run `flaglint fleet scan` first"])
+    if config_path is None:
+        used, _ = store.settings_of(run_id)
+        config_path = Path(used) if used and Path(used).is_file() else None
+    return run_id, config_path
+
+
 @fleet.command("report")
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("fleet.duckdb"),
-    show_default=True,
-    help=STORE_HELP,
-)
+@store_option
 @click.option(
     "--config",
     "config_path",
@@ -312,25 +334,14 @@ def fleet_report(
 ) -> None:
     """The registry joined with every repository's references, from the latest fleet run."""
     from flaglint.faces import fleet_formats
-    from flaglint.fleet.store import Store, StoreError
 
-    _needs_extra()
-    if not store_path.is_file():
-        raise UsageFailure([f"{store_path}: no fleet store here: run `flaglint fleet scan` first"])
-    try:
-        with Store(store_path, read_only=True) as store:
-            run_id = store.latest_run()
-            if run_id is None:
-                raise UsageFailure([f"{store_path}: no finished fleet run: run `flaglint fleet scan` first"])
-            if config_path is None and registry_path is None:  # the settings the run was made with
-                used, _ = store.settings_of(run_id)
-                config_path = Path(used) if used and Path(used).is_file() else None
-            organisation, _ = _organisation(config_path, registry_path)
-            snapshot = _registry(organisation, today)
-            built = _build(store, run_id, snapshot, organisation, today or dt.date.today())
-            commits = {name: commit for name, commit, _ in store.run_repositories(run_id)}
-    except StoreError as exc:
-        raise UsageFailure([str(exc)]) from None
+    with _reading(store_path) as store:
+        run_id, remembered = _latest(store, store_path, config_path)
+        settings = remembered if config_path is not None or registry_path is None else None
+        organisation, _ = _organisation(settings, registry_path)
+        snapshot = _registry(organisation, today)
+        built = _build(store, run_id, snapshot, organisation, today or dt.date.today())
+        commits = {name: commit for name, commit, _ in store.run_repositories(run_id)}
     if fmt == "json":
         text = jsontext.dumps(fleet_formats.to_json(built)) + "\n"
     elif fmt == "sarif":
@@ -355,30 +366,16 @@ def fleet_report(
 
 
 @fleet.command("export")
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("fleet.duckdb"),
-    show_default=True,
-    help=STORE_HELP,
-)
+@store_option
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @handle_errors
 def fleet_export(store_path: Path, folder: Path) -> None:
     """Write every table of the store as FOLDER/<table>.parquet."""
-    from flaglint.fleet.store import Store, StoreError
-
-    _needs_extra()
-    if not store_path.is_file():
-        raise UsageFailure([f"{store_path}: no fleet store here: run `flaglint fleet scan` first"])
-    try:
-        with Store(store_path, read_only=True) as store:
+    with _reading(store_path) as store:
+        try:
             written = store.export_parquet(folder)
-    except StoreError as exc:
-        raise UsageFailure([str(exc)]) from None
-    except OSError as exc:
-        raise UsageFailure([f"{folder}: cannot write: {exc.strerror}"]) from None
+        except OSError as exc:
+            raise UsageFailure([f"{folder}: cannot write: {exc.strerror}"]) from None
     click.echo(f"flaglint: wrote {len(written)} tables to {folder}", err=True)
 
 
@@ -393,14 +390,7 @@ def fleet_export(store_path: Path, folder: Path) -> None:
     " (e.g. https://git.example.com/{repo}/blob/{commit}/{path}#L{line}).",
 )
 @click.option("--report-url", help="Point every link at this URL (the published fleet report) instead.")
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("fleet.duckdb"),
-    show_default=True,
-    help=STORE_HELP,
-)
+@store_option
 @click.option(
     "--config",
     "config_path",
@@ -419,30 +409,18 @@ def fleet_publish(
     """Set on each Unleash flag a link saying where the fleet still checks it; remove flaglint's
     link from flags no repository checks. Only links titled `flaglint: ...` are touched."""
     from flaglint.fleet import links
-    from flaglint.fleet.store import Store, StoreError
     from flaglint.registry.load import unleash_settings
     from flaglint.registry.sources import SourceError
     from flaglint.registry.unleash import UnleashClient
 
-    _needs_extra()
     if (link_template is None) == (report_url is None):
         raise UsageFailure(["say where the links point: --link-template TEMPLATE or --report-url URL"])
     if link_template is not None and (problem := links.template_problem(link_template)):
         raise UsageFailure([problem])
-    if not store_path.is_file():
-        raise UsageFailure([f"{store_path}: no fleet store here: run `flaglint fleet scan` first"])
-    try:
-        with Store(store_path, read_only=True) as store:
-            run_id = store.latest_run()
-            if run_id is None:
-                raise UsageFailure([f"{store_path}: no finished fleet run: run `flaglint fleet scan` first"])
-            if config_path is None:
-                used, _ = store.settings_of(run_id)
-                config_path = Path(used) if used and Path(used).is_file() else None
-            refs = store.references(run_id)
-            commits = {name: commit for name, commit, _ in store.run_repositories(run_id)}
-    except StoreError as exc:
-        raise UsageFailure([str(exc)]) from None
+    with _reading(store_path) as store:
+        run_id, config_path = _latest(store, store_path, config_path)
+        refs = store.references(run_id)
+        commits = {name: commit for name, commit, _ in store.run_repositories(run_id)}
     organisation, _ = _organisation(config_path, None)
     specs = [s for s in (organisation.sources if organisation else ()) if s.kind == "unleash"]
     if not specs:
