@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flaglint.engine.config import DEFAULT_SETTLE_DAYS
+from flaglint.engine.words import plural
 from flaglint.model import Finding, Flag, FlagRef, FlagState, FlagType, RefKind, Severity, Snapshot, Span
 
 PERMANENT_TYPES = frozenset({FlagType.KILL_SWITCH, FlagType.PERMISSION})
@@ -311,7 +312,7 @@ def evaluate(
                 continue
             where = Span(flag.location.line, 1, flag.location.line, 1)
             seen = evaluated_lately(flag, now)
-            scope = "this repository" if repositories is None else f"any of {_count(repositories, 'repository')}"
+            scope = "this repository" if repositories is None else f"any of {plural(repositories, 'repository')}"
             if seen is not None:
                 message = (
                     f"flag {flag.key!r} has no reference in {scope}, but was evaluated in production"
@@ -324,12 +325,6 @@ def evaluate(
             findings.append(Finding("FL008", Severity.INFO, message, flag.key, flag.location.path, where))
     findings.sort(key=lambda f: (f.path, f.span.line, f.span.column, f.code))
     return findings
-
-
-def _count(number: int, noun: str) -> str:
-    if number == 1:
-        return f"{number} {noun}"
-    return f"{number} {noun[:-1]}ies" if noun.endswith("y") else f"{number} {noun}s"
 
 
 def _stale_reason(flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int | None]) -> str | None:

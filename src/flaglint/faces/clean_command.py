@@ -12,13 +12,13 @@ from typing import Any
 import click
 
 from flaglint.engine.config import Config
+from flaglint.engine.words import plural
 from flaglint.faces.cli import (
     EXIT_FINDINGS,
     Common,
     UsageFailure,
     _failure,
     _open,
-    _plural,
     _registry,
     common_options,
     display,
@@ -202,7 +202,7 @@ def _summary(
         files.update(e.path for e in step.edits)
         refused = dict(step.refused)
         if step.edits:
-            counts = f"{_plural(len(step.edits), 'file')} changed, {_plural(removed, 'line')} removed"
+            counts = f"{plural(len(step.edits), 'file')} changed, {plural(removed, 'line')} removed"
             click.echo(f"{verb} flag {key!r} ({describe(value)}): {counts}", err=True)
         elif key not in refused:
             click.echo(f"Flag {key!r}: nothing to change", err=True)
@@ -212,8 +212,8 @@ def _summary(
         for problem in step.problems:
             click.echo(f"{show(problem.path)}:{problem.line}: error: flag {key!r}: {problem.message}", err=True)
             failed = True
-    totals = f"{_plural(len(steps), 'flag')}, {_plural(len(files), 'file')} changed"
-    click.echo(f"{totals}, {_plural(removed_total, 'line')} removed", err=True)
+    totals = f"{plural(len(steps), 'flag')}, {plural(len(files), 'file')} changed"
+    click.echo(f"{totals}, {plural(removed_total, 'line')} removed", err=True)
     groups = [
         ("error", "Not rewritten"),
         ("unsafe-skipped", "Skipped unsafe fixes (use --unsafe-fixes)"),

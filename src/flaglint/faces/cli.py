@@ -22,6 +22,7 @@ from flaglint import __version__
 from flaglint.engine import jsontext
 from flaglint.engine.config import Config
 from flaglint.engine.policy import REMOVABLE
+from flaglint.engine.words import plural
 from flaglint.engine.workspace import ScanResult
 from flaglint.model import Finding, Problem, Severity, Snapshot
 from flaglint.project import Project, ProjectError
@@ -312,9 +313,9 @@ def scan(
         click.echo(f"{run.display(ref.path)}:{s.line}:{s.column}: {key} ({ref.kind.value}, {ref.pattern})")
     keys = {r.key for r in run.scan.refs if r.key}
     refs, flags, files = (
-        _plural(len(run.scan.refs), "reference"),
-        _plural(len(keys), "flag"),
-        _plural(run.scan.files, "file"),
+        plural(len(run.scan.refs), "reference"),
+        plural(len(keys), "flag"),
+        plural(run.scan.files, "file"),
     )
     click.echo(f"{refs} to {flags} in {files}", err=True)
     _hint_when_nothing_found(run)
@@ -371,7 +372,7 @@ def check(
             click.echo("".join(lines), nl=False)  # one write: a registry of 100,000 flags has that many lines
         if findings:
             counts = ", ".join(f"{s.value} {sum(1 for f in findings if f.severity is s)}" for s in reversed(Severity))
-            click.echo(f"Found {_plural(len(findings), 'finding')} ({counts}).", err=True)
+            click.echo(f"Found {plural(len(findings), 'finding')} ({counts}).", err=True)
         else:
             click.echo("No flag debt found.", err=True)
         _hint_when_nothing_found(run)
@@ -483,7 +484,7 @@ def _gates(
     if threshold is not None:
         hits = [f for f in findings if f.severity.rank >= threshold.rank]
         if hits:
-            reasons.append(f"{_plural(len(hits), 'finding')} at or above {threshold.value}")
+            reasons.append(f"{plural(len(hits), 'finding')} at or above {threshold.value}")
     if max_removable is not None:
         removable = sorted({f.key for f in findings if f.code in REMOVABLE and f.key})
         if len(removable) > max_removable:
@@ -491,7 +492,7 @@ def _gates(
     if max_age is not None:
         old = [row.key for row in built.rows if row.references and row.age_days is not None and row.age_days > max_age]
         if old:
-            reasons.append(f"{_plural(len(old), 'referenced flag')} older than {max_age} days: {some(old)}")
+            reasons.append(f"{plural(len(old), 'referenced flag')} older than {max_age} days: {some(old)}")
     return reasons
 
 
@@ -501,10 +502,6 @@ def _plain(renderable: Any) -> str:
     console = Console(highlight=False, width=200, record=True, file=io.StringIO(), color_system=None)
     console.print(renderable)
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _bare(config_path: Path | None) -> Common:
@@ -656,7 +653,7 @@ def pull(config_path: Path | None) -> None:
     except RegistryError as exc:
         raise _failure(config.root, ProjectError(exc.problems)) from None
     for name, snap in fetched.items():
-        click.echo(f"{name}: {_plural(len(snap.flags), 'flag')}", err=True)
+        click.echo(f"{name}: {plural(len(snap.flags), 'flag')}", err=True)
     click.echo(f"saved {_show(str(config.snapshot_path))}", err=True)
 
 

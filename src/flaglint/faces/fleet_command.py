@@ -18,6 +18,7 @@ import click
 
 from flaglint.engine import jsontext
 from flaglint.engine.config import DEFAULT_SETTLE_DAYS, Config, ConfigError, load_config
+from flaglint.engine.words import plural
 from flaglint.faces.cli import EXIT_ERROR, UsageFailure, _date, _print_rich, handle_errors
 from flaglint.model import Problem, Snapshot
 
@@ -240,16 +241,12 @@ def fleet_scan(
         _say(problem)
     scanned, reused = len(outcome.scanned), len(outcome.reused)
     click.echo(
-        f"flaglint: fleet run {outcome.run_id}: {_plural(scanned, 'repository')} scanned, {reused} unchanged"
+        f"flaglint: fleet run {outcome.run_id}: {plural(scanned, 'repository')} scanned, {reused} unchanged"
         f" since their last scan; stored in {store_path}",
         err=True,
     )
     if problems or outcome.problems:
         sys.exit(EXIT_ERROR)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
 
 
 def _build(store: Any, run_id: int, snapshot: Snapshot | None, config: Config | None, today: dt.date) -> Any:

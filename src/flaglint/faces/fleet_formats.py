@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flaglint.engine.policy import REMOVABLE
+from flaglint.engine.words import plural
 from flaglint.faces import formats
 from flaglint.faces import report as report_mod
 from flaglint.fleet.summary import FleetReport
@@ -123,9 +124,7 @@ def _unused_line(fleet: FleetReport) -> str | None:
     if not unused:
         return None
     shown = ", ".join(unused[:10]) + (f" and {len(unused) - 10} more" if len(unused) > 10 else "")
-    count = len(fleet.repositories)
-    repositories = "repository" if count == 1 else "repositories"
-    return f"FL008 no reference in any of {count} {repositories}, safe to archive: {shown}"
+    return f"FL008 no reference in any of {plural(len(fleet.repositories), 'repository')}, safe to archive: {shown}"
 
 
 def plain(fleet: FleetReport) -> str:

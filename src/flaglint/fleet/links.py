@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flaglint.engine.words import plural
+
 TITLE_PREFIX = "flaglint:"
 FIELDS = frozenset({"repo", "commit", "path", "line", "flag"})
 
@@ -56,9 +58,7 @@ def template_problem(template: str) -> str | None:
 
 
 def title(references: int, repositories: int) -> str:
-    refs = "reference" if references == 1 else "references"
-    repos = "repository" if repositories == 1 else "repositories"
-    return f"{TITLE_PREFIX} {references} {refs} in {repositories} {repos}"
+    return f"{TITLE_PREFIX} {plural(references, 'reference')} in {plural(repositories, 'repository')}"
 
 
 def plan(

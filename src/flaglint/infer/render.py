@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from flaglint.engine.tomlpos import in_table
+from flaglint.engine.words import plural
 from flaglint.infer.propose import Proposal, Proposed
 
 
@@ -20,18 +21,12 @@ def _value(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def _plural(count: int, word: str) -> str:
-    if count == 1:
-        return f"{count:,} {word}"
-    return f"{count:,} {word}es" if word.endswith(("ch", "sh", "s", "x")) else f"{count:,} {word}s"
-
-
 def render(proposal: Proposal) -> str:
     """The proposal as TOML with its evidence as comments (every line of it is valid TOML)."""
     custom = sum(1 for ref in proposal.refs if ref.pattern.startswith("custom."))
     lines = [
-        f"# Proposed by `flaglint init` from {_plural(proposal.files, 'Python file')}: a scan with these settings",
-        f"# finds {_plural(len(proposal.refs), 'flag reference')} ({custom:,} through the patterns below).",
+        f"# Proposed by `flaglint init` from {plural(proposal.files, 'Python file')}: a scan with these settings",
+        f"# finds {plural(len(proposal.refs), 'flag reference')} ({custom:,} through the patterns below).",
         "[tool.flaglint]",
     ]
     if proposal.src is not None:
@@ -55,8 +50,8 @@ def render(proposal: Proposal) -> str:
             "declarations = [",
         ]
         for key_set, checks in proposal.declarations:
-            size = _plural(len(key_set.members), "key")
-            lines.append(f"    {_value(key_set.declaration)},  # {size}; named by {_plural(checks, 'call')}")
+            size = plural(len(key_set.members), "key")
+            lines.append(f"    {_value(key_set.declaration)},  # {size}; named by {plural(checks, 'call')}")
         lines.append("]")
     for proposed in proposal.patterns:
         lines += ["", *_pattern(proposed)]
@@ -68,7 +63,7 @@ def render(proposal: Proposal) -> str:
 
 def _pattern(proposed: Proposed) -> list[str]:
     evidence = (
-        f"# {proposed.what}: {_plural(proposed.sites, 'match')} in {_plural(proposed.files, 'file')}, "
+        f"# {proposed.what}: {plural(proposed.sites, 'match')} in {plural(proposed.files, 'file')}, "
         f"{proposed.resolved:,} naming a known key"
     )
     lines = [evidence]
@@ -99,10 +94,10 @@ def has_settings(existing: str | None) -> bool:
 def summary(proposal: Proposal) -> str:
     """One line for stderr: what the proposal finds."""
     kinds = Counter(p.entry.get("flag-kind", p.entry["kind"]) for p in proposal.patterns)
-    parts = [_plural(len(proposal.patterns), "pattern")]
+    parts = [plural(len(proposal.patterns), "pattern")]
     if kinds:
         parts.append("(" + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")")
     return (
-        f"flaglint init: {' '.join(parts)}, {_plural(len(proposal.declarations), 'declaration')}; "
-        f"{_plural(len(proposal.refs), 'flag reference')} found with them"
+        f"flaglint init: {' '.join(parts)}, {plural(len(proposal.declarations), 'declaration')}; "
+        f"{plural(len(proposal.refs), 'flag reference')} found with them"
     )
