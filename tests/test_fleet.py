@@ -299,7 +299,12 @@ def test_bad_repositories_are_one_line_each_and_the_rest_is_stored(cluster: Clus
 def test_urls_are_mirrored_and_fetched_again(cluster: Cluster, fleet: Path) -> None:
     url = (fleet / "payments").as_uri()
     scheduler = ("--scheduler", cluster.address)
-    first = flaglint("fleet", "scan", url, *scheduler, cwd=fleet)
+    env = {"DASK_SCHEDULER_ADDRESS": cluster.address}  # the cluster named the way Dask's own tools name it
+    first = flaglint("fleet", "scan", url, "--workers", "1", cwd=fleet, env=env)
+    nowhere = {"DASK_SCHEDULER_ADDRESS": "tcp://127.0.0.1:9"}
+    unreachable = flaglint("fleet", "scan", url, "--store", "x.duckdb", cwd=fleet, env=nowhere)
+    assert unreachable.returncode == 2
+    assert unreachable.stderr.startswith("flaglint: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
     assert first.returncode == 0, first.stderr
     mirrors = list((fleet / ".flaglint_cache/fleet").glob("*.git"))
     assert len(mirrors) == 1
