@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flaglint.engine.config import DEFAULT_SETTLE_DAYS
 from flaglint.engine.words import plural
-from flaglint.model import Finding, Flag, FlagRef, FlagState, FlagType, RefKind, Severity, Snapshot, Span
+from flaglint.model import Finding, Flag, FlagRef, FlagState, FlagType, RefKind, Severity, Snapshot, Span, record
 
 PERMANENT_TYPES = frozenset({FlagType.KILL_SWITCH, FlagType.PERMISSION})
 REMOVABLE = ("FL002", "FL003", "FL004")  # the codes `clean --from-registry` retires
@@ -149,7 +149,7 @@ def _starting(ordered: list[str], piece: str) -> list[str]:
 RECENT = dt.timedelta(days=30)  # evaluated within this: in use; not for this long while live: worth a look
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     """Where a flag is in its release, as the policy reads it: what the code may do about it
     (`code`: FL002/FL003/FL004 when removable, FL005 when stale, else None) and why, in words.

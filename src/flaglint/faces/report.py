@@ -19,14 +19,14 @@ from rich.text import Text
 from flaglint import __version__
 from flaglint.engine.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
 from flaglint.engine.policy import age_days, evaluated_lately, since, verdict
-from flaglint.model import Finding, Flag, FlagRef, FlagType, Problem, Snapshot
+from flaglint.model import Finding, Flag, FlagRef, FlagType, Problem, Snapshot, record
 
 SCHEMA_VERSION = 1
 UNKNOWN = "unknown"
 UNREGISTERED = "-"
 
 
-@dataclass(frozen=True)
+@record
 class FlagRow:
     key: str
     type: str | None
