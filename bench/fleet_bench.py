@@ -77,9 +77,11 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--flags", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep", type=Path, help="build in this (new) folder and leave it there, to look into")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
+        root = Path(folder) if args.keep is None else args.keep
+        root.mkdir(parents=True, exist_ok=True)
         registry(root, args.flags)
         made = repositories(root, args.repos, args.flags)
         files = [p for repo in made for p in (repo / "app").glob("*.py")]

@@ -179,7 +179,7 @@ def verdict(
     if flag.state is FlagState.ARCHIVED:
         return Verdict("archived", "archived in the registry", "FL002")
     if flag.type in PERMANENT_TYPES:
-        return Verdict("permanent", f"{_a(flag.type.value)} flag stays in the code whatever its state")
+        return Verdict("permanent", f"{_a(flag.type._value_)} flag stays in the code whatever its state")
     stale = _stale_reason(flag, today, lifetimes)
     if flag.lifecycle == "completed":
         if flag.state is FlagState.ROLLED_OUT:
@@ -203,9 +203,9 @@ def verdict(
             return Verdict("dead", "off in every production environment", "FL004")
         why = f"off in every production environment for {_days(changed_days)}"
         if lifetime is None:
-            return Verdict("off", f"{why}; {_a(flag.type.value)} flag has no lifetime", "FL005" if stale else None)
+            return Verdict("off", f"{why}; {_a(flag.type._value_)} flag has no lifetime", "FL005" if stale else None)
         if changed_days > lifetime:
-            return Verdict("dead", f"{why}, past the {lifetime}-day lifetime of {_a(flag.type.value)} flag", "FL004")
+            return Verdict("dead", f"{why}, past the {lifetime}-day lifetime of {_a(flag.type._value_)} flag", "FL004")
         return Verdict("off", f"{why}; dead after {_days(lifetime)}", "FL005" if stale else None)
     return Verdict("active", stale or "in use", "FL005" if stale else None)
 
@@ -336,7 +336,7 @@ def _stale_reason(flag: Flag, today: dt.date, lifetimes: Mapping[FlagType, int |
     age = age_days(flag, today)
     if lifetime is not None and age is not None and age > lifetime:
         since = "" if flag.created else f" (in the code since {flag.in_code_since}, from git)"
-        return f"{age} days old{since}, past the {lifetime}-day lifetime of {_a(flag.type.value)} flag"
+        return f"{age} days old{since}, past the {lifetime}-day lifetime of {_a(flag.type._value_)} flag"
     return None
 
 

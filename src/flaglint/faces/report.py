@@ -126,9 +126,9 @@ def flag_row(
         why = f"{why}; no reference in this repository, but evaluated in production {since(seen, now)} ago"
     return FlagRow(
         key=key,
-        type=flag.type.value if flag else None,
+        type=flag.type._value_ if flag else None,  # `_value_`: `.value` is a slow descriptor
         owner=flag.owner if flag else None,
-        state=flag.state.value if flag else UNKNOWN,
+        state=flag.state._value_ if flag else UNKNOWN,
         created=flag.created if flag else None,
         in_code_since=flag.in_code_since if flag else None,
         age_days=age_days(flag, today) if flag else None,

@@ -14,7 +14,7 @@ from flaglint.engine.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
 from flaglint.engine.policy import evaluate
 from flaglint.faces.report import Report, build
 from flaglint.fleet.store import Run
-from flaglint.model import Finding, FlagRef, FlagType, Problem, Snapshot
+from flaglint.model import Finding, FlagRef, FlagType, Problem, Snapshot, record
 
 # Findings that say a flag's checks should go now: what counts as debt.
 DEBT = frozenset({"FL002", "FL003", "FL004", "FL006"})
@@ -47,7 +47,7 @@ class OwnerDebt:
     references: int
 
 
-@dataclass(frozen=True)
+@record
 class Located:
     """A finding with the repository it is in (None: the registry's own file)."""
 
