@@ -466,6 +466,19 @@ def test_a_terminal_sees_a_progress_bar(cluster: Cluster, fleet: Path) -> None:
     assert "3 repositories scanned" in text
 
 
+def test_a_file_that_does_not_parse_is_one_problem_and_the_rest_is_scanned(cluster: Cluster, fleet: Path) -> None:
+    broken = SDK + '\n\ndef broken(:\n    return client.is_enabled("search-v2")\n'
+    make_repo(fleet / "shaky", {"app/ok.py": SDK + 'X = client.is_enabled("old-banner")\n', "app/bad.py": broken})
+    done = flaglint("fleet", "scan", "shaky", "--config", "org.toml", "--scheduler", cluster.address, cwd=fleet)
+    assert done.returncode == 0, done.stderr
+    data = report(fleet)
+    assert [(p["path"], p["line"]) for p in data["problems"]] == [("shaky/app/bad.py", 6)]  # type: ignore[attr-defined]
+    flags = {row["key"]: row for row in data["flags"]}  # type: ignore[attr-defined]
+    assert [r["name"] for r in flags["old-banner"]["repositories"]] == ["shaky"]
+    table = flaglint("fleet", "report", "--today", TODAY, cwd=fleet)
+    assert "1 file could not be read or parsed, e.g. shaky/app/bad.py:6: syntax error" in table.stdout
+
+
 def test_suppressions_hold_across_the_fleet(cluster: Cluster, fleet: Path) -> None:
     quiet = SDK + '\n\ndef legacy():\n    return client.is_enabled("new-checkout")  # flaglint: ignore[FL003]\n'
     make_repo(fleet / "legacy", {"app/legacy.py": quiet})

@@ -119,12 +119,22 @@ def _sections(fleet: FleetReport) -> list[tuple[str, tuple[str, ...], list[tuple
     return found
 
 
-def _unused_line(fleet: FleetReport) -> str | None:
+def _closing(fleet: FleetReport) -> list[str]:
+    """The lines under the tables: the flags no repository checks, and the files no scan could read."""
+    lines = []
     unused = sorted(item.finding.key or "" for item in fleet.findings if item.finding.code == "FL008")
-    if not unused:
-        return None
-    shown = ", ".join(unused[:10]) + (f" and {len(unused) - 10} more" if len(unused) > 10 else "")
-    return f"FL008 no reference in any of {plural(len(fleet.repositories), 'repository')}, safe to archive: {shown}"
+    if unused:
+        shown = ", ".join(unused[:10]) + (f" and {len(unused) - 10} more" if len(unused) > 10 else "")
+        count = plural(len(fleet.repositories), "repository")
+        lines.append(f"FL008 no reference in any of {count}, safe to archive: {shown}")
+    problems = fleet.report.problems
+    if problems:
+        first = problems[0]
+        lines.append(
+            f"{plural(len(problems), 'file')} could not be read or parsed, e.g. {first.path}:{first.line}:"
+            f" {first.message} (all of them: --format json)"
+        )
+    return lines
 
 
 def plain(fleet: FleetReport) -> str:
@@ -136,8 +146,8 @@ def plain(fleet: FleetReport) -> str:
         lines += [title, "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
         lines.append("")
-    unused = _unused_line(fleet)
-    return "\n".join([*lines, unused] if unused else lines[:-1]) + "\n"
+    closing = _closing(fleet)
+    return "\n".join([*lines, *closing] if closing else lines[:-1]) + "\n"
 
 
 def render(fleet: FleetReport) -> RenderableType:
@@ -150,7 +160,5 @@ def render(fleet: FleetReport) -> RenderableType:
         for row in rows:
             table.add_row(*row)
         parts += [table, Text("")]
-    unused = _unused_line(fleet)
-    if unused:
-        parts.append(Text(unused))
+    parts += [Text(line) for line in _closing(fleet)]
     return Group(*parts)
