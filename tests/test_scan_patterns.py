@@ -345,3 +345,21 @@ def test_a_key_named_only_by_keyword_is_read_from_that_keyword_only() -> None:
         get(Feature, feature_id="new-search")
         """
     assert [key for key, *_ in refs(source, (pattern,))] == ["new-search"]
+
+
+def test_a_row_whose_match_refuses_a_call_gives_way_to_the_next() -> None:
+    """Two `get` patterns on one config mapping, told apart by `match`: each takes its own keys."""
+    enabled = custom_pattern(
+        {"kind": "method", "name": "get", "receiver": "*config", "key": 0, "match": "*_ENABLED"}, 0
+    )
+    flags = custom_pattern({"kind": "method", "name": "get", "receiver": "*config", "key": 0, "match": "FF_*"}, 1)
+    source = """
+        from flask import current_app
+        a = current_app.config.get("REDIS_ENABLED")
+        b = current_app.config.get("FF_ANNUAL_LIMIT", False)
+        c = current_app.config.get("SECRET_KEY")
+        """
+    assert [(key, kind) for key, kind, _, _ in refs(source, [enabled, flags])] == [
+        ("REDIS_ENABLED", "check"),
+        ("FF_ANNUAL_LIMIT", "check"),
+    ]

@@ -384,23 +384,34 @@ class Matcher:
         return None
 
     def _match_call(self, node: cst.Call, rows: list[Pattern], where: CodeRange) -> FlagRef | None:
+        """The reference of the strongest row that takes the call; a row whose `match` refuses the
+        key gives way to the next (two `get` patterns on one mapping, for `FF_*` and `*_ENABLED`)."""
         func_names = self._qualified(node.func)
-        best: tuple[int, Pattern, cst.BaseExpression] | None = None
-        for row in rows:
+        ranked: list[tuple[int, int, Pattern, cst.BaseExpression]] = []
+        for index, row in enumerate(rows):
             key_node = (
                 node if row.flag is not None else _receiver(node) if row.on_receiver else _argument(node.args, row.key)
             )
             if key_node is None:
                 continue
             strength = self._call_strength(node, row, func_names, key_node)
-            if strength and (best is None or strength > best[0]):
-                best = (strength, row, key_node)
-        if best is None:
-            return None
-        _, row, key_node = best
+            if strength:
+                ranked.append((-strength, index, row, key_node))
+        for _, _, row, key_node in sorted(ranked, key=lambda item: item[:2]):
+            admitted, ref = self._call_ref(node, row, key_node, where)
+            if admitted:
+                return ref
+        return None
+
+    def _call_ref(
+        self, node: cst.Call, row: Pattern, key_node: cst.BaseExpression, where: CodeRange
+    ) -> tuple[bool, FlagRef | None]:
+        """What `row` makes of the call: whether its `match` admits the key, and the reference."""
         default = _argument(node.args, row.default)
         if row.flag is not None:  # the pattern names the one flag the call checks
-            return self._ref(where, row, None, attribute=row.flag, default=self._code(default) if default else None)
+            return True, self._ref(
+                where, row, None, attribute=row.flag, default=self._code(default) if default else None
+            )
         pinned = _argument(node.args, row.pinned)
         pinned_text = row.pin if pinned is None else self._code(pinned)
         if row.kind is RefKind.PREDICATE:  # pinned: the flag value the predicate asks for
@@ -414,11 +425,11 @@ class Matcher:
             pinned=pinned_text,
         )
         if not row.admits(ref.key, ref.key_symbol):  # `match` narrows every kind that reads a key
-            return None
+            return False, None
         if row.on_object:  # the key is the one the named object was made with, or it is no reference
             name = isinstance(key_node, (cst.Name, cst.Attribute))
-            return dataclasses.replace(ref, key=None, key_source=KeySource.OBJECT) if name else None
-        return ref
+            return True, dataclasses.replace(ref, key=None, key_source=KeySource.OBJECT) if name else None
+        return True, ref
 
     def _call_strength(
         self, node: cst.Call, row: Pattern, func_names: set[str | None], key_node: cst.BaseExpression

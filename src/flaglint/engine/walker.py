@@ -525,22 +525,29 @@ class Matcher:
         return text[self.source.start(node)] == "(" and text[self.source.end(node) - 1] == ")"
 
     def _match_call(self, node: ast.Call, rows: list[Pattern]) -> FlagRef | None:
+        """The reference of the strongest row that takes the call; a row whose `match` refuses the
+        key gives way to the next (two `get` patterns on one mapping, for `FF_*` and `*_ENABLED`)."""
         func_names = self.qualified(node.func)
-        best: tuple[int, Pattern, ast.expr] | None = None
-        for row in rows:
+        ranked: list[tuple[int, int, Pattern, ast.expr]] = []
+        for index, row in enumerate(rows):
             key_node = node if row.flag is not None else _receiver(node) if row.on_receiver else argument(node, row.key)
             if key_node is None:
                 continue
             strength = self._call_strength(node, row, func_names, key_node)
-            if strength and (best is None or strength > best[0]):
-                best = (strength, row, key_node)
-        if best is None:
-            return None
-        _, row, key_node = best
+            if strength:
+                ranked.append((-strength, index, row, key_node))
+        for _, _, row, key_node in sorted(ranked, key=lambda item: item[:2]):
+            admitted, ref = self._call_ref(node, row, key_node)
+            if admitted:
+                return ref
+        return None
+
+    def _call_ref(self, node: ast.Call, row: Pattern, key_node: ast.expr) -> tuple[bool, FlagRef | None]:
+        """What `row` makes of the call: whether its `match` admits the key, and the reference."""
         default = argument(node, row.default)
         if row.flag is not None:  # the pattern names the one flag the call checks
             code = self._code(default, node) if default is not None else None
-            return self._ref(node, row, None, attribute=row.flag, default=code)
+            return True, self._ref(node, row, None, attribute=row.flag, default=code)
         pinned = argument(node, row.pinned)
         pinned_text = row.pin if pinned is None else self._code(pinned, node)
         key_call = node
@@ -558,11 +565,11 @@ class Matcher:
             pinned=pinned_text,
         )
         if not row.admits(ref.key, ref.key_symbol):  # `match` narrows every kind that reads a key
-            return None
+            return False, None
         if row.on_object:  # the key is the one the named object was made with, or it is no reference
             name = isinstance(key_node, (ast.Name, ast.Attribute))
-            return dataclasses.replace(ref, key=None, key_source=KeySource.OBJECT) if name else None
-        return ref
+            return True, dataclasses.replace(ref, key=None, key_source=KeySource.OBJECT) if name else None
+        return True, ref
 
     def _call_strength(self, node: ast.Call, row: Pattern, func_names: set[str | None], key_node: ast.expr) -> int:
         func = node.func
