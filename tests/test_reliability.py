@@ -80,7 +80,7 @@ def test_the_cache_is_tagged_and_only_its_own_files_are_replaced(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    "content", ["[]", "null", '"text"', '{"format": 2, "files": []}', '{"format": 2, "files": {"app/views.py": "x"}}']
+    "content", ["[]", "null", '"text"', '{"format": 3, "files": []}', '{"format": 3, "files": {"app/views.py": "x"}}']
 )
 def test_cache_files_of_the_wrong_shape_are_rebuilt(tmp_path: Path, content: str) -> None:
     root = project(tmp_path)
@@ -93,7 +93,7 @@ def test_cache_files_of_the_wrong_shape_are_rebuilt(tmp_path: Path, content: str
     assert again.returncode == 0, again.stderr
     assert "Traceback" not in again.stderr
     assert again.stdout == first.stdout
-    assert json.loads(scan_file.read_text(encoding="utf-8"))["format"] == 2
+    assert json.loads(scan_file.read_text(encoding="utf-8"))["format"] == 3
 
 
 def test_a_file_rewritten_within_the_same_timestamp_is_not_served_stale(tmp_path: Path) -> None:
