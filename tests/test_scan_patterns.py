@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -363,3 +364,31 @@ def test_a_row_whose_match_refuses_a_call_gives_way_to_the_next() -> None:
         ("REDIS_ENABLED", "check"),
         ("FF_ANNUAL_LIMIT", "check"),
     ]
+
+
+def test_match_also_narrows_keys_named_by_constants(tmp_path: Path) -> None:
+    """`config[REGISTRY_KEY]` is no `ENABLE_*` setting once REGISTRY_KEY resolves to "registry";
+    `config[FLAG]` with FLAG = "ENABLE_MODEL" is one (through the console script)."""
+    from tests.test_clean_cli import flaglint, write
+
+    settings = (
+        '[tool.flaglint]\n[[tool.flaglint.patterns]]\nkind = "subscript"\nname = "app.config"\nmatch = "ENABLE_*"\n'
+    )
+    module = """
+        from flask import current_app as app
+
+        REGISTRY_KEY = "registry"
+        FLAG = "ENABLE_MODEL"
+
+
+        def view():
+            registry = app.config[REGISTRY_KEY]
+            if app.config[FLAG]:
+                return registry
+            return app.config["ENABLE_PER_CAPITA"]
+        """
+    write(tmp_path, {"pyproject.toml": settings, "app/__init__.py": "", "app/views.py": module})
+    done = flaglint("scan", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    keys = [line.split(": ")[1].split(" ")[0] for line in done.stdout.splitlines() if line.startswith("app/")]
+    assert keys == ["ENABLE_MODEL", "ENABLE_PER_CAPITA"]

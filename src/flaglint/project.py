@@ -219,7 +219,7 @@ class Project:
         else:
             found = scan_source(rel, text, module, patterns, view=view)
             self._views[rel] = (key, found)
-        refs = link(found.refs, workspace.lookup)
+        refs = link(found.refs, workspace.lookup, workspace.patterns)
         return dataclasses.replace(found, refs=tuple(refs))
 
     def includes(self, path: Path) -> bool:
@@ -317,7 +317,7 @@ class Project:
             scanned = self.last_scan.refs
         refs = [r for r in scanned if r.path not in self._views]
         for _, found in self._views.values():
-            refs.extend(link(found.refs, self.workspace.lookup))
+            refs.extend(link(found.refs, self.workspace.lookup, self.workspace.patterns))
         return [r for r in refs if key is None or r.key == key]
 
     def flag_row(self, key: str) -> FlagRow:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from flaglint.engine.patterns import Pattern
 from flaglint.engine.source import LINE_BREAK
 from flaglint.model import FlagRef, KeySource, ModuleDefs, ModuleName, RefKind
 
@@ -149,10 +150,13 @@ def _in_module(defs: ModuleDefs, module: str, local: list[str], lookup: Lookup, 
     return None
 
 
-def link(refs: Iterable[FlagRef], lookup: Lookup) -> list[FlagRef]:
+def link(refs: Iterable[FlagRef], lookup: Lookup, patterns: Iterable[Pattern] = ()) -> list[FlagRef]:
     """Fill in the key of every reference whose key is a symbol; the rest stay dynamic. A check
-    on an object (`X.is_enabled()`) whose X is no flag object the project made is no reference.
+    on an object (`X.is_enabled()`) whose X is no flag object the project made is no reference,
+    nor is one whose pattern's `match` refuses the key its symbol names (`config[REGISTRY_KEY]`
+    for a pattern of `ENABLE_*` keys).
     """
+    narrowing = {p.id: p for p in patterns if p.match is not None}
     linked = []
     for ref in refs:
         if ref.key_source is KeySource.OBJECT:
@@ -163,6 +167,9 @@ def link(refs: Iterable[FlagRef], lookup: Lookup) -> list[FlagRef]:
         if ref.key is None and ref.key_symbol is not None:
             found = resolve_symbol(ref.key_symbol, lookup)
             if found is not None:
+                row = narrowing.get(ref.pattern)
+                if row is not None and not row.key_matches(found[0]):
+                    continue
                 ref = dataclasses.replace(ref, key=found[0], key_source=found[1])
         linked.append(ref)
     return linked

@@ -342,7 +342,7 @@ class Workspace:
             if rel in scans:
                 refs.extend(scans[rel].refs)
                 problems.extend(scans[rel].problems)
-        refs = link(refs, self.lookup)
+        refs = link(refs, self.lookup, self.patterns)
         self.cache.save()
         refs.sort(key=lambda r: (r.path, r.span.line, r.span.column))
         problems.sort(key=lambda p: (p.path, p.line, p.column))

@@ -165,7 +165,11 @@ def _retire_checks(run: Run) -> Checks:
         if workspace.digests.get(rel) == digest_of(text.encode(encoding)):
             refs, rest = targets[rel], others.get(rel, [])  # the scan saw exactly these bytes: its positions hold
         else:
-            scanned = link(scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs, workspace.lookup)
+            scanned = link(
+                scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs,
+                workspace.lookup,
+                workspace.patterns,
+            )
             refs = [r for r in scanned if r.key in values]
             rest = [r for r in scanned if r.key not in values]
         reads = tuple(r.span for r in rest if r.kind in READS)

@@ -108,7 +108,11 @@ def leftover_checks(
                 continue
             if all(ref.key_text and ref.key_text not in text for ref in targets[rel]):
                 continue  # none of its checks' key arguments is left: no check of them either
-            scanned = link(scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs, workspace.lookup)
+            scanned = link(
+                scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs,
+                workspace.lookup,
+                workspace.patterns,
+            )
         else:
             found = decode(rel, workspace.read(rel))
             if isinstance(found, Problem):
