@@ -271,3 +271,83 @@ def test_init_replaces_only_flaglint_tables_of_a_pyproject() -> None:
     assert merged(existing, "[tool.flaglint]\n") == (
         '[project]\nname = "x"\n\n[tool.ruff]\nline-length = 100\n\n[tool.flaglint]\n'
     )
+
+
+GATES = {
+    "pyproject.toml": '[project]\nname = "notify"\n',
+    "notify/__init__.py": "",
+    "notify/limits.py": """
+        from flask import current_app
+
+        from notify.licensing import LicenseHandler
+
+        AUDIT_LOG = "audit_log"
+
+
+        def remaining(service):
+            if current_app.config.get("FF_ANNUAL_LIMIT", False):
+                return service.annual_limit
+            if LicenseHandler.workspace_has_feature(AUDIT_LOG, service):
+                return service.audit_limit
+            return None
+
+
+        def billable(service):
+            return current_app.config.get("FF_BILLABLE_UNITS", False) and service.units
+
+
+        def audited(service):
+            return LicenseHandler.workspace_has_feature(AUDIT_LOG, service) or service.open
+        """,
+    "notify/licensing.py": """
+        class LicenseHandler:
+            @staticmethod
+            def workspace_has_feature(feature, workspace):
+                return feature in workspace.features
+        """,
+    "notify/errors.py": """
+        class SsoErrorCode:
+            FEATURE_NOT_ACTIVE = "feature-not-active"
+            UNKNOWN = "unknown"
+
+
+        def fail(code):
+            return {"error": code}
+
+
+        def denied():
+            return fail(SsoErrorCode.FEATURE_NOT_ACTIVE)
+
+
+        def refused():
+            return fail(SsoErrorCode.FEATURE_NOT_ACTIVE)
+        """,
+    "tests/test_limits.py": """
+        def test_limit(app):
+            app.config["FF_ANNUAL_LIMIT"] = True
+
+
+        def test_units(app):
+            app.config["FF_BILLABLE_UNITS"] = False
+        """,
+}
+
+
+def test_init_reads_flag_keys_of_a_config_mapping_and_leaves_licences_and_error_codes(tmp_path: Path) -> None:
+    """A flag-shaped key of a settings mapping (`current_app.config.get("FF_X")`, pinned in tests
+    with `app.config["FF_X"] = True`) is a flag; what a licence allows is not, nor is an error
+    code that happens to say feature."""
+    root = tmp_path / "gates"
+    write(root, GATES)
+    done = flaglint("init", cwd=root)
+    assert done.returncode == 0, done.stderr
+    patterns = tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])
+    shapes = sorted((p["kind"], p["name"], p.get("match"), p.get("flag-kind")) for p in patterns)
+    assert shapes == [
+        ("method", "get", "FF_*", None),
+        ("subscript", "app.config", "FF_*", "test-override"),
+    ]
+    (root / "pyproject.toml").write_text(GATES["pyproject.toml"] + done.stdout, encoding="utf-8")
+    scanned = flaglint("scan", cwd=root)
+    keys = sorted(line.split(": ")[1].split(" ")[0] for line in scanned.stdout.splitlines() if ": " in line)
+    assert keys == ["FF_ANNUAL_LIMIT", "FF_ANNUAL_LIMIT", "FF_BILLABLE_UNITS", "FF_BILLABLE_UNITS"]

@@ -8,6 +8,7 @@ was called: a function by its qualified name, a method by its name (with the rec
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
@@ -271,9 +272,14 @@ def _flag_setting_argument(call: ast.Call) -> tuple[int, str] | None:
     """An argument that is a setting named for a flag (`settings.PIN_ROOMS_FEATURE_FLAG_KEY`): the
     key is that setting's value, dynamic, but the call checks a flag."""
     for index, arg in enumerate(call.args[:2]):
-        if isinstance(arg, ast.Attribute) and arg.attr.isupper() and FLAGGY.search(arg.attr):
+        named = isinstance(arg, ast.Attribute) and arg.attr.isupper() and FLAGGY.search(arg.attr)
+        # a setting's value, not a constant of another kind (`SsoErrorCode.FEATURE_NOT_ACTIVE`)
+        if named and isinstance(arg, ast.Attribute) and _SETTINGS.search(_last_name(arg.value)):
             return index, arg.attr
     return None
+
+
+_SETTINGS = re.compile(r"settings|config|conf$|^env", re.I)
 
 
 def _key_argument(call: ast.Call, keys: Keys) -> tuple[int | str, str] | None:

@@ -20,7 +20,8 @@ _SETTINGS = frozenset({"settings", "config", "conf", "app_config", "CONFIG", "SE
 
 
 def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys) -> list[Proposed]:
-    """Attribute reads of flag-shaped settings (`settings.ENABLE_*`) and, as conditions, of a class
+    """Attribute reads of flag-shaped settings (`settings.ENABLE_*`) and flag-shaped keys of a
+    settings mapping (`app.config["FF_X"]`, `current_app.config.get("FF_X")`); as conditions, of a class
     named for flags (`if Features.NEW_TREE:`), subscripts of a mapping whose
     name says flag (`settings.FEATURES[K]`, a test-override pattern when tests assign into it), and
     membership tests in a collection whose name says flag (`"k" in web.ctx.features`)."""
@@ -43,26 +44,44 @@ def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], key
                 holder = _holder(node.value, qualified)
                 if holder is None or _key(node.slice, keys) is None:
                     continue
-                if FLAGGY.search(holder.rsplit(".", 1)[-1]):
+                glob = _literal_shape(node.slice)
+                if glob is not None and _settings_like(holder):  # app.config["FF_X"]: a setting by its key
+                    groups[("subscript", holder, glob)] += 1
+                    if isinstance(node.ctx, ast.Store) and is_test_file(rel):
+                        stores.add(holder)
+                elif FLAGGY.search(holder.rsplit(".", 1)[-1]):
                     groups[("subscript", holder, "")] += 1
                     if isinstance(node.ctx, ast.Store) and is_test_file(rel):
                         stores.add(holder)
                     elif id(node) in branch:
                         deciding[holder] += 1
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+                holder = _holder(node.func.value, qualified)  # current_app.config.get("FF_X", False)
+                glob = _literal_shape(node.args[0]) if node.args else None
+                if holder is not None and glob is not None and _settings_like(holder):
+                    groups[("method", holder, glob)] += 1
             elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
                 holder = _holder(node.comparators[0], qualified)
                 if holder and FLAGGY.search(holder.rsplit(".", 1)[-1]) and _key(node.left, keys) is not None:
                     groups[("membership", holder, "")] += 1
     found = []
     for kind, name, glob in sorted(groups):
-        if kind == "subscript" and name not in stores and deciding[name] < 0.5 * groups[(kind, name, glob)]:
+        if (
+            kind == "subscript"
+            and not glob
+            and name not in stores
+            and deciding[name] < 0.5 * groups[(kind, name, glob)]
+        ):
             continue  # a mapping read as data (`flags = GROUP_TYPE_FLAGS[kind]`), not a flag decided
         entry: dict[str, object] = {"kind": kind, "name": name}
+        if kind == "method":  # `get` on the settings mapping, the key first
+            entry = {"kind": "method", "name": "get", "receiver": f"*{name.rsplit('.', 1)[-1]}", "key": 0}
         if glob:
             entry["match"] = glob
         if kind == "subscript" and name in stores:
             entry["flag-kind"] = "test-override"
-        shape = {"attribute": f"{name}.{glob}", "subscript": f"{name}[…]", "membership": f"… in {name}"}[kind]
+        shapes = {"attribute": f"{name}.{glob}", "subscript": f"{name}[…]", "membership": f"… in {name}"}
+        shape = shapes.get(kind, f"{name}.get({glob!r})")
         found.append(Proposed(entry, shape, least=1 if glob else MIN_SITES, literal_ok=True))
     return found
 
@@ -117,6 +136,18 @@ def _settings_names(tree: ast.Module) -> dict[str, str]:
                 if alias.asname is None and "." not in alias.name:
                     found.setdefault(alias.name, alias.name)
     return found
+
+
+def _literal_shape(node: ast.expr) -> str | None:
+    """The glob of a string key shaped like a flag setting (`"FF_ANNUAL_LIMIT"`), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isupper():
+        if _COLLECTION.search(node.value):  # `config.get("FEATURE_FLAGS")`: the flags, not one flag
+            return None
+        return _shape(node.value)
+    return None
+
+
+_COLLECTION = re.compile(r"(?:^|_)(?:FLAGS|FEATURES|SWITCHES|TOGGLES)$")
 
 
 def _shape(name: str) -> str | None:

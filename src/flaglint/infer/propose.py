@@ -126,12 +126,19 @@ def _keys(sets: list[KeySet], literals: set[str]) -> Keys:
     return Keys(members, constants, literal_keys)
 
 
+# Names of what gates a product rather than a release: `LicenseHandler.workspace_has_feature(K)`,
+# `billing.plan_allows(K)`. Their keys name features that are sold, and stay.
+PRODUCT_GATE = re.compile(r"licen[cs]|entitle|subscription|billing|pricing|(?:^|[._])(?:plans?|tiers?)(?:[._]|$)", re.I)
+
+
 def _candidate(callee: Callee) -> Proposed | None:
     """The pattern table a callee's sites suggest, or None when they are too few (one site is
     enough for a callee whose name says flag: `is_feature_active`, `has_feature`)."""
     short = callee.name.rsplit(".", 1)[-1]
     if len(callee.sites) < (1 if FLAGGY.search(short) else MIN_SITES):
         return None
+    if PRODUCT_GATE.search(callee.name) or any(PRODUCT_GATE.search(r) for r in callee.receivers()):
+        return None  # what a licence or plan allows is sold, not released: no flag to retire
     if short.startswith("_"):
         return None  # a private helper passes keys along inside a module: not the project's flag API
     where = callee.where()
