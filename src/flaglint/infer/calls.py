@@ -8,7 +8,6 @@ was called: a function by its qualified name, a method by its name (with the rec
 from __future__ import annotations
 
 import ast
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flaglint.engine.mentions import absolute
 from flaglint.fix.base import is_test_file
-from flaglint.infer.keysets import FLAGGY, KEYLIKE
+from flaglint.infer.keysets import FLAGGY, KEYLIKE, settings_like
 from flaglint.model import ModuleName
 
 # Calls that take keys as data, never check a flag: containers, builtins, logging, strings, mocks.
@@ -274,12 +273,9 @@ def _flag_setting_argument(call: ast.Call) -> tuple[int, str] | None:
     for index, arg in enumerate(call.args[:2]):
         named = isinstance(arg, ast.Attribute) and arg.attr.isupper() and FLAGGY.search(arg.attr)
         # a setting's value, not a constant of another kind (`SsoErrorCode.FEATURE_NOT_ACTIVE`)
-        if named and isinstance(arg, ast.Attribute) and _SETTINGS.search(_last_name(arg.value)):
+        if named and isinstance(arg, ast.Attribute) and settings_like(_last_name(arg.value)):
             return index, arg.attr
     return None
-
-
-_SETTINGS = re.compile(r"settings|config|conf$|^env", re.I)
 
 
 def _key_argument(call: ast.Call, keys: Keys) -> tuple[int | str, str] | None:

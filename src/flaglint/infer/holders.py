@@ -12,11 +12,9 @@ from collections.abc import Iterable
 
 from flaglint.fix.base import is_test_file
 from flaglint.infer.calls import Keys, conditions, dotted
-from flaglint.infer.keysets import FLAGGY, KEYLIKE
+from flaglint.infer.keysets import FLAGGY, KEYLIKE, SETTINGS, settings_like
 from flaglint.infer.proposed import MIN_SITES, Proposed
 from flaglint.model import ModuleName
-
-_SETTINGS = frozenset({"settings", "config", "conf", "app_config", "CONFIG", "SETTINGS"})
 
 
 def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys) -> list[Proposed]:
@@ -36,7 +34,7 @@ def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], key
                 if isinstance(node.value, ast.Name) and node.value.id in qualified and node.attr.isupper():
                     owner = qualified[node.value.id]
                     glob = _shape(node.attr)
-                    if glob is not None and _settings_like(owner):
+                    if glob is not None and settings_like(owner):
                         groups[("attribute", owner, glob)] += 1
                     elif _flag_class(owner) and id(node) in branch:  # `if Features.NEW_TREE:`
                         groups[("attribute", owner, "*")] += 1
@@ -45,7 +43,7 @@ def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], key
                 if holder is None or _key(node.slice, keys) is None:
                     continue
                 glob = _literal_shape(node.slice)
-                if glob is not None and _settings_like(holder):  # app.config["FF_X"]: a setting by its key
+                if glob is not None and settings_like(holder):  # app.config["FF_X"]: a setting by its key
                     groups[("subscript", holder, glob)] += 1
                     if isinstance(node.ctx, ast.Store) and is_test_file(rel):
                         stores.add(holder)
@@ -58,7 +56,7 @@ def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], key
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
                 holder = _holder(node.func.value, qualified)  # current_app.config.get("FF_X", False)
                 glob = _literal_shape(node.args[0]) if node.args else None
-                if holder is not None and glob is not None and _settings_like(holder):
+                if holder is not None and glob is not None and settings_like(holder):
                     groups[("method", holder, glob)] += 1
             elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
                 holder = _holder(node.comparators[0], qualified)
@@ -106,10 +104,6 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
 
 
-def _settings_like(dotted: str) -> bool:
-    return any(part in _SETTINGS for part in dotted.split("."))
-
-
 def _holder(node: ast.expr, qualified: dict[str, str]) -> str | None:
     """The dotted name of a mapping or collection (`app.config`, `settings.FEATURES`), imports resolved."""
     name = dotted(node)
@@ -127,7 +121,7 @@ def _settings_names(tree: ast.Module) -> dict[str, str]:
         if isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 local = alias.asname or alias.name
-                if alias.name in _SETTINGS:
+                if alias.name in SETTINGS:
                     found[local] = f"{node.module}.{alias.name}"
                 elif alias.name != "*":
                     found.setdefault(local, f"{node.module}.{alias.name}")

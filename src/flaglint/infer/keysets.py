@@ -20,6 +20,8 @@ from flaglint.engine.mentions import quiet_parse
 FLAGGY = re.compile(r"(?:^|_)(?:FLAGS?|FEATURES?|SWITCH(?:ES)?|TOGGLES?|FF|WAFFLE)(?:_|$)", re.I)
 _CLASSY = re.compile(r"flag|feature|switch|toggle|waffle", re.I)
 KEYLIKE = re.compile(r"^[A-Za-z][\w.:/-]{1,79}$")
+# Names of settings objects: `django.conf.settings`, `app.config`, `current_app.config`.
+SETTINGS = frozenset({"settings", "config", "conf", "app_config", "CONFIG", "SETTINGS"})
 _ENUMS = frozenset({"Enum", "StrEnum", "TextChoices", "IntEnum", "Flag"})
 
 
@@ -42,6 +44,11 @@ class KeySet:
     def declaration(self) -> str:
         """How `registry.code` names it."""
         return f"{self.path}:{self.name}"
+
+
+def settings_like(dotted: str) -> bool:
+    """Whether a dotted name is (a part of) a settings object."""
+    return any(part in SETTINGS for part in dotted.split("."))
 
 
 def _string(node: ast.AST | None) -> str | None:
