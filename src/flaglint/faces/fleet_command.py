@@ -130,8 +130,7 @@ def _progress() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
 
 
 def _say(problem: Problem) -> None:
-    where = f"{problem.path}:{problem.line}: " if problem.line else ""
-    click.echo(f"flaglint: {where}{problem.message}", err=True)
+    click.echo(f"flaglint: {_said(problem)}", err=True)
 
 
 @fleet.command("scan")
@@ -232,7 +231,8 @@ def fleet_scan(
             )
             if snapshot is not None:
                 fleet_report = _build(store, outcome.run_id, snapshot, organisation, today or now.date())
-                _save_verdicts(store, outcome.run_id, fleet_report)
+                findings = [(f.repo, f.path, f.finding) for f in fleet_report.findings]
+                store.save_verdicts(outcome.run_id, fleet_report.flag_counts(), findings)
     except StoreError as exc:
         raise UsageFailure([str(exc)]) from None
     finally:
@@ -263,15 +263,6 @@ def _build(store: Any, run_id: int, snapshot: Snapshot | None, config: Config | 
         settle_days=config.settle_days if config else DEFAULT_SETTLE_DAYS,
         ignore=config.ignore if config else frozenset(),
     )
-
-
-def _save_verdicts(store: Any, run_id: int, fleet_report: Any) -> None:
-    uses = fleet_report.uses
-    rows = [
-        (flag, len(uses.get(flag.key, ())), sum(u.references for u in uses.get(flag.key, ())))
-        for flag in (fleet_report.snapshot.flags if fleet_report.snapshot else ())
-    ]
-    store.save_verdicts(run_id, rows, [(f.repo, f.path, f.finding) for f in fleet_report.findings])
 
 
 @contextlib.contextmanager
@@ -426,7 +417,7 @@ def fleet_publish(
     token = os.environ.get(settings.token_env, "").strip()
     if not token:
         raise UsageFailure([f"set ${settings.token_env} to an Unleash API token allowed to update flags"])
-    counts, sites = _where_checked(refs, commits)
+    counts, sites = links.where_checked(refs, commits)
     client = UnleashClient(settings, token)
     done = 0
     try:
@@ -451,24 +442,6 @@ def fleet_publish(
     summary = f"{tally['add']} to add, {tally['update']} to update, {tally['remove']} to remove"
     tail = "written" if apply else "dry run: --apply writes them"
     click.echo(f"flaglint: {len(features)} Unleash flags; links: {summary} ({tail})", err=True)
-
-
-def _where_checked(refs: Any, commits: dict[str, str]) -> tuple[dict[str, tuple[int, int]], dict[str, Any]]:
-    """Per flag key: (references, repositories), and the first place it is checked."""
-    from flaglint.fleet.links import Site
-
-    counts: dict[str, tuple[int, int]] = {}
-    sites: dict[str, Site] = {}
-    seen: set[tuple[str, str]] = set()
-    for repo in sorted(refs):
-        for ref in sorted(refs[repo], key=lambda r: (r.path, r.span.line)):
-            if ref.key is None:
-                continue
-            total, repos = counts.get(ref.key, (0, 0))
-            counts[ref.key] = (total + 1, repos + ((ref.key, repo) not in seen))
-            seen.add((ref.key, repo))
-            sites.setdefault(ref.key, Site(repo, commits.get(repo, ""), ref.path, ref.span.line))
-    return counts, sites
 
 
 def _apply(client: Any, change: Any) -> None:

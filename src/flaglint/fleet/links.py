@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flaglint.engine.words import plural
+from flaglint.model import FlagRef
 
 TITLE_PREFIX = "flaglint:"
 FIELDS = frozenset({"repo", "commit", "path", "line", "flag"})
@@ -42,6 +43,25 @@ class LinkChange:
     url: str = ""
     title: str = ""
     link: str | None = None  # the id of the link updated or removed
+
+
+def where_checked(
+    refs: Mapping[str, Sequence[FlagRef]], commits: Mapping[str, str]
+) -> tuple[dict[str, tuple[int, int]], dict[str, Site]]:
+    """Per flag key: (references, repositories) across the fleet, and the first place it is
+    checked (repositories, then paths and lines, in order)."""
+    counts: dict[str, tuple[int, int]] = {}
+    sites: dict[str, Site] = {}
+    seen: set[tuple[str, str]] = set()
+    for repo in sorted(refs):
+        for ref in sorted(refs[repo], key=lambda r: (r.path, r.span.line)):
+            if ref.key is None:
+                continue
+            total, repos = counts.get(ref.key, (0, 0))
+            counts[ref.key] = (total + 1, repos + ((ref.key, repo) not in seen))
+            seen.add((ref.key, repo))
+            sites.setdefault(ref.key, Site(repo, commits.get(repo, ""), ref.path, ref.span.line))
+    return counts, sites
 
 
 def template_problem(template: str) -> str | None:

@@ -14,7 +14,7 @@ from flaglint.engine.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
 from flaglint.engine.policy import evaluate
 from flaglint.faces.report import Report, build
 from flaglint.fleet.store import Run
-from flaglint.model import Finding, FlagRef, FlagType, Problem, Snapshot, record
+from flaglint.model import Finding, Flag, FlagRef, FlagType, Problem, Snapshot, record
 
 # Findings that say a flag's checks should go now: what counts as debt.
 DEBT = frozenset({"FL002", "FL003", "FL004", "FL006"})
@@ -65,6 +65,11 @@ class FleetReport:
     findings: tuple[Located, ...]
     trend: tuple[Run, ...]
     snapshot: Snapshot | None = None
+
+    def flag_counts(self) -> list[tuple[Flag, int, int]]:
+        """Each registry flag with how many repositories and references name it."""
+        flags = self.snapshot.flags if self.snapshot else ()
+        return [(f, len(self.uses.get(f.key, ())), sum(u.references for u in self.uses.get(f.key, ()))) for f in flags]
 
 
 def build_fleet(
