@@ -60,10 +60,6 @@ def sarif(fleet: FleetReport, commits: dict[str, str]) -> dict[str, Any]:
     return whole
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def markdown(fleet: FleetReport) -> str:
     report = fleet.report
     removable = [row for row in report.rows if set(row.codes) & (set(REMOVABLE) | {"FL008"})]
@@ -80,15 +76,15 @@ def markdown(fleet: FleetReport) -> str:
     for row in report.rows:
         repos = ", ".join(f"{u.name} ({u.references})" for u in fleet.uses.get(row.key, ())) or "none"
         flag = (f"`{row.key}`", row.state, row.owner or "-", repos, row.references, " ".join(row.codes) or "-")
-        lines.append("| " + " | ".join(_cell(c) for c in flag) + " |")
+        lines.append("| " + " | ".join(formats.cell(c) for c in flag) + " |")
     lines += ["", "| Repository | Commit | References | Flags | Debt |", "|---|---|---|---|---|"]
     for repo in fleet.repositories:
         debt = (repo.name, repo.commit[:10], repo.references, repo.flags, repo.debt)
-        lines.append("| " + " | ".join(_cell(c) for c in debt) + " |")
+        lines.append("| " + " | ".join(formats.cell(c) for c in debt) + " |")
     if fleet.owners:
         lines += ["", "| Owner | Flags | Can go | References |", "|---|---|---|---|"]
         for owner in fleet.owners:
-            lines.append(f"| {_cell(owner.owner)} | {owner.flags} | {owner.removable} | {owner.references} |")
+            lines.append(f"| {formats.cell(owner.owner)} | {owner.flags} | {owner.removable} | {owner.references} |")
     return "\n".join(lines) + "\n"
 
 

@@ -135,7 +135,8 @@ def _owner(row: FlagRow, owner_of: Callable[[str], str | None]) -> str:
 # --- Markdown --------------------------------------------------------------------------------------
 
 
-def _cell(text: object) -> str:
+def cell(text: object) -> str:
+    """Text for a Markdown table cell: pipes escaped, one line."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
@@ -184,7 +185,7 @@ def markdown(
         for row in offenders:
             age = f"{row.age_days}d" if row.age_days is not None else "-"
             out.append(
-                f"| `{_cell(row.key)}` | {_cell(owners[row.key])} | {_cell(row.why)} | {age} | {row.references}"
+                f"| `{cell(row.key)}` | {cell(owners[row.key])} | {cell(row.why)} | {age} | {row.references}"
                 f" | {' '.join(row.codes)} |"
             )
         out.append("")
@@ -204,7 +205,7 @@ def markdown(
         ]
         for who, tally in sorted(per_owner.items(), key=lambda item: (-item[1]["removable"], item[0])):
             out.append(
-                f"| {_cell(who)} | {tally['flags']} | {tally['removable']} | {tally['stale']} | {tally['references']} |"
+                f"| {cell(who)} | {tally['flags']} | {tally['removable']} | {tally['stale']} | {tally['references']} |"
             )
         out.append("")
     if assume:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from flaglint.engine.config import Config, ConfigError, load_config
+from flaglint.engine.config import Config, ConfigError, find_config, load_config
 from flaglint.engine.workspace import scan_project
 from flaglint.model import FlagRef, Problem
 
@@ -50,9 +50,9 @@ def _write(root: Path, files: Mapping[str, bytes]) -> None:
 def _settings(root: Path, fallback: Config | None) -> tuple[Config, str, tuple[Problem, ...]]:
     """The repository's own settings when its pyproject.toml has [tool.flaglint], else the
     organisation's (their paths read in this tree); a broken own config falls back, said once."""
-    own = root / "pyproject.toml"
+    own = find_config(root)
     problems: tuple[Problem, ...] = ()
-    if own.is_file() and b"[tool.flaglint" in own.read_bytes():
+    if own is not None and own.parent == root:  # not a pyproject.toml above the scan's folder
         try:
             return dataclasses.replace(load_config(own, root), cache_dir=None), "own", ()
         except ConfigError as exc:
