@@ -150,6 +150,10 @@ def seed(server: Server) -> None:
                 body = {"name": "default", "parameters": {}, "constraints": []}
                 http.post(f"{base}/{key}/environments/development/strategies", json=body).raise_for_status()
                 http.post(f"{base}/{key}/environments/development/on").raise_for_status()
+        # Unleash records each flag's "initial" stage asynchronously after creation. Metrics arriving
+        # first would let "initial" land after "pre-live" and stay the newest stage: wait for it.
+        for key in SEED:
+            _wait_for_stage(http, key, "initial")
         # SDKs report in: pre-live from development, live from production (processed asynchronously).
         by_stage = {stage: [k for k, v in SEED.items() if stage in v[3]] for stage in ("pre-live", "live")}
         _evaluate(http, server, "development", by_stage["pre-live"])
@@ -160,9 +164,6 @@ def seed(server: Server) -> None:
         for key, (_kind, _strategies, _enabled, steps) in SEED.items():
             for step in steps:
                 if step.startswith("complete-"):
-                    # Unleash records the "initial" stage asynchronously after creation; completing
-                    # before it lands would leave "initial" as the newest stage.
-                    _wait_for_stage(http, key, "initial")
                     status, _, variant = step.removeprefix("complete-").partition(":")
                     body = {"status": status, **({"statusValue": variant} if variant else {})}
                     http.post(f"{base}/{key}/lifecycle/complete", json=body).raise_for_status()
