@@ -473,8 +473,12 @@ def unread_parameters(old: str, new: str) -> Iterator[tuple[str, str]]:
     `self`/`cls` of a method and `*args`/`**kwargs` are never offered."""
     if not maybe_unread(old, new):
         return
+    # Only a function around the changed lines can read less: the others are the same text.
+    start, tail = common_frame(old, new)
+    first = old.count("\n", 0, start) + 1
     try:
-        before, after = _functions(ast.parse(old)), _functions(ast.parse(new))
+        before = _functions(ast.parse(old), first, old.count("\n", 0, len(old) - tail) + 1)
+        after = _functions(ast.parse(new), first, new.count("\n", 0, len(new) - tail) + 1)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return
     for chain, (params, reads) in after.items():
@@ -508,11 +512,15 @@ def maybe_unread(old: str, new: str) -> bool:
     return any(fewer.intersection(_WORD.findall(header)) for header in _HEADER.findall(new))
 
 
-def _functions(tree: ast.AST) -> dict[tuple[str, ...], tuple[tuple[str, ...], set[str]]]:
+def _functions(tree: ast.AST, first: int, last: int) -> dict[tuple[str, ...], tuple[tuple[str, ...], set[str]]]:
+    """(parameters, names read) of each function whose lines meet `first`..`last`."""
     found: dict[tuple[str, ...], tuple[tuple[str, ...], set[str]]] = {}
 
     def walk(node: ast.AST, chain: tuple[str, ...], in_class: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            end = getattr(child, "end_lineno", None)
+            if end is not None and (end < first or child.lineno > last):  # type: ignore[attr-defined]
+                continue
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 here = (*chain, child.name)
                 args = child.args

@@ -175,17 +175,26 @@ def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
             else facts(job.rel, job.text, result.code)
         )
         result = dataclasses.replace(result, facts=found)
+        if reduced:  # stood-in defs hold no reference and lose no read: the reduced texts suffice
+            return _with_freed(job, result, done.arguments, (reduction.text, done.code))
     return _with_freed(job, result, done.arguments)
 
 
-def _with_freed(job: RetireJob, result: Retired, arguments: tuple[tuple[str, str, str], ...]) -> Retired:
+def _with_freed(
+    job: RetireJob,
+    result: Retired,
+    arguments: tuple[tuple[str, str, str], ...],
+    texts: tuple[str, str] | None = None,
+) -> Retired:
     """A rewrite's result with what it left without a choice: the call arguments it made constant
-    and the parameters it left unread (found here, in the worker, beside the rewrite)."""
+    and the parameters it left unread (found here, in the worker, beside the rewrite), compared
+    on `texts` (before, after) when given, else on the whole file."""
     from flaglint.fix.parameters import unread_parameters
 
     if result.code is None:
         return result
-    return dataclasses.replace(result, arguments=arguments, unread=tuple(unread_parameters(job.text, result.code)))
+    old, new = texts or (job.text, result.code)
+    return dataclasses.replace(result, arguments=arguments, unread=tuple(unread_parameters(old, new)))
 
 
 def _moved(ref: FlagRef, to_reduced: Callable[[int], int]) -> FlagRef:
