@@ -111,6 +111,20 @@ def _pure(node: cst.BaseExpression) -> bool:
     return False
 
 
+def plain_test(node: cst.BaseExpression) -> bool:
+    """Whether evaluating `node` may be left out: plain values, comparisons of plain values, and
+    `not`/`and`/`or` of such."""
+    if _pure(node):
+        return True
+    if isinstance(node, cst.Comparison):
+        return _pure(node.left) and all(_pure(c.comparator) for c in node.comparisons)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+        return plain_test(node.expression)
+    if isinstance(node, cst.BooleanOperation):
+        return plain_test(node.left) and plain_test(node.right)
+    return False
+
+
 def _literal(node: cst.BaseExpression) -> tuple[bool, object]:
     literal_types = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Tuple, cst.List, cst.Set)
     if isinstance(node, literal_types) or (isinstance(node, cst.Name) and node.value in ("True", "False", "None")):
@@ -151,7 +165,17 @@ def _overwrites(first: cst.CSTNode, second: cst.CSTNode, guarded: bool) -> bool:
         return False
     if guarded and not _literal(b[1])[0]:
         return False
-    return not m.findall(b[1], m.Name(a[0]))
+    return not reads_name(b[1], a[0])
+
+
+def reads_name(node: cst.BaseExpression, name: str) -> bool:
+    """Whether evaluating `node` may read the variable `name` (an attribute or a keyword argument
+    of that spelling is not a read; anything that cannot be told is)."""
+    try:
+        tree = ast.parse(f"(\n{cst.Module([]).code_for_node(node)}\n)", mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
 
 
 def only_calls_super(node: cst.FunctionDef) -> bool:

@@ -3,7 +3,9 @@ changes, functions that now return a constant."""
 
 from __future__ import annotations
 
+import ast
 import collections
+import functools
 import re
 import symtable
 
@@ -11,10 +13,38 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import Assignment, MetadataWrapper, ScopeProvider
 
-from flaglint.fix.base import Constants, KeepConstants, _pure
+from flaglint.fix.base import Constants, KeepConstants, plain_test
 from flaglint.fix.imports import _mentions
 
 # --- data flow after folding ----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def only_binding(function: cst.FunctionDef, name: str) -> cst.BaseExpression | None:
+    """The value of `name = value` when that statement is the one binding of `name` anywhere in
+    `function` (its parameters, every other store, `del`, `global`/`nonlocal`, imports, nested
+    defs and handlers counted): every read of the local then sees that value, or fails."""
+    try:  # a node's code starts at the margin whatever its depth (its block holds the indent)
+        tree = ast.parse(cst.Module([]).code_for_node(function))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    stores = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            stores += node.id == name and not isinstance(node.ctx, ast.Load)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            stores += 2 * (name in node.names)
+        elif isinstance(node, ast.alias):
+            stores += 2 * ((node.asname or node.name.split(".")[0]) == name)
+        elif isinstance(node, ast.arg | ast.ExceptHandler | ast.MatchAs | ast.MatchStar | ast.MatchMapping):
+            bound = {getattr(node, a, None) for a in ("arg", "name", "rest")}
+            stores += 2 * (name in bound)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            stores += 2 * (node.name == name and node is not tree.body[0])
+    if stores != 1:
+        return None
+    found = m.findall(function, m.Assign(targets=[m.AssignTarget(target=m.Name(name))]))
+    return found[0].value if len(found) == 1 else None  # type: ignore[attr-defined]
 
 
 class InlineCandidates(cst.CSTVisitor):
@@ -141,7 +171,8 @@ def newly_unread_locals(before: cst.Module, after: cst.Module, old_code: str, ne
 
 class DropUnreadLocals(cst.CSTTransformer):
     """`name = value` with `name` unread: the value stays as a statement where evaluating it may
-    matter (a call: `Model.objects.get(...)` that raises), else the statement goes."""
+    matter (a call: `Model.objects.get(...)` that raises), else (plain values and comparisons of
+    them, as the fold drops) the statement goes."""
 
     def __init__(self, statements: set[int]) -> None:
         super().__init__()
@@ -153,7 +184,7 @@ class DropUnreadLocals(cst.CSTTransformer):
         if id(original_node) not in self.statements:
             return updated_node
         value = updated_node.body[0].value  # type: ignore[attr-defined]
-        if _pure(value):
+        if plain_test(value):
             return cst.RemoveFromParent()
         return updated_node.with_changes(body=[cst.Expr(value=value, semicolon=updated_node.body[0].semicolon)])
 

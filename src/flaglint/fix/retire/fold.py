@@ -7,7 +7,8 @@ import itertools
 
 import libcst as cst
 
-from flaglint.fix.base import COMPARE, PREDICATES, _literal, _pure
+from flaglint.fix.base import COMPARE, PREDICATES, _literal, _pure, plain_test
+from flaglint.fix.dataflow import only_binding
 from flaglint.fix.retire.core import RetireCore
 
 
@@ -63,10 +64,8 @@ class Fold(RetireCore):
     def _droppable(self, node: cst.BaseExpression) -> bool:
         """Whether evaluating `node` may be left out: plain values, comparisons of plain values,
         the predicate builtins over them, and `not`/`and`/`or` of such."""
-        if _pure(node) or self._builtin_test(node):
+        if plain_test(node) or self._builtin_test(node):
             return True
-        if isinstance(node, cst.Comparison):
-            return _pure(node.left) and all(_pure(c.comparator) for c in node.comparisons)
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
             return self._droppable(node.expression)
         if isinstance(node, cst.BooleanOperation):
@@ -75,9 +74,12 @@ class Fold(RetireCore):
 
     def _boolean(self, node: cst.BaseExpression) -> bool:
         """Whether `node` always evaluates to a bool: a comparison, `not x`, a predicate builtin,
-        or `and`/`or` of such."""
+        `and`/`or` of such, or a local bound once, to such."""
         if isinstance(node, cst.Comparison) or self._builtin_test(node):
             return True
+        if isinstance(node, cst.Name) and self.state.functions:
+            value = only_binding(self.state.functions[-1].node, node.value)
+            return value is not None and self._boolean(value)
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
             return True
         if isinstance(node, cst.BooleanOperation):
