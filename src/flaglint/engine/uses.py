@@ -289,6 +289,12 @@ def _names(said: Mentions, definition: Defined, module: str, same_file: bool = F
         return said.names[word]  # still read in its own module (a local of the same name counts too)
     if kind == "key":
         return None  # a template reads a context key; Python code reads it as a string of its own
+    if kind == "parameter":  # named by a caller's keyword only (a call passing `**mapping` keeps it)
+        function = definition.name[: definition.name.index("(")].rsplit(".", 1)[-1]
+        for callee, keyword, line in said.keywords:
+            if keyword == word and callee is not None and callee.rsplit(".", 1)[-1] == function:
+                return line
+        return None
     for text, line in said.strings:
         parts = re.split(r"[.:]", text)
         if kind == "import":  # `mock.patch("app.views.is_active")` patches the module's own name
@@ -296,12 +302,6 @@ def _names(said: Mentions, definition: Defined, module: str, same_file: bool = F
                 return line
         elif parts[-1] == word:
             return line
-    if kind == "parameter":
-        function = definition.name[: definition.name.index("(")].rsplit(".", 1)[-1]
-        for callee, keyword, line in said.keywords:
-            if keyword == word and callee is not None and callee.rsplit(".", 1)[-1] == function:
-                return line
-        return None
     if kind == "member":
         owner = definition.name.rsplit(".", 2)[-2]
         for receiver, attribute, line in said.attributes:
