@@ -60,6 +60,7 @@ class Case:
     value: str
     config: str
     note: str = ""
+    aside: tuple[str, ...] = ()  # the human's hunks (`path:line`) that are not flag-implied
 
     def flags(self) -> list[str]:
         """`KEY=VALUE` per flag: one flag, or several (`a,b`) retired with the same value."""
@@ -76,6 +77,8 @@ class Outcome:
     detail: str = ""
     diff: str = ""  # ours -> theirs, for the files that differ
     smoke: tuple[int, int] | None = None  # (modules that imported before, of those still importing)
+    removal: bool = False  # equal to the flag-implied part of the human's change (whitespace aside)
+    residue: str = ""  # ours -> the flag-implied change, for the files that differ
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -91,6 +94,7 @@ def load_cases(path: Path) -> list[Case]:
                     case["value"],
                     project["config"],
                     case.get("note", ""),
+                    tuple(case.get("aside", ())),
                 )
             )
     return cases
@@ -137,6 +141,91 @@ def blob(repo: Path, commit: str, path: str) -> str | None:
         return git(repo, "show", f"{commit}:{path}").decode("utf-8", "replace")
     except subprocess.CalledProcessError:
         return None  # not in that commit
+
+
+HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One hunk of the human's change (`git diff -U0`): old lines start..start+count replaced."""
+
+    path: str
+    start: int  # first old line (for an insertion: the old line it follows)
+    count: int
+    lines: tuple[str, ...]  # the new lines
+    new_start: int = 0  # the first new line's number
+
+    @property
+    def id(self) -> str:
+        return f"{self.path}:{self.start}"
+
+    def applied(self, old: list[str], aside: frozenset[str]) -> list[str]:
+        """This hunk's lines with what `aside` sets aside undone: the whole hunk (`path:START`),
+        an old line's deletion (`path:-N`: it stays) or a new line's addition (`path:+N`: it is
+        not added). The added lines that remain take the place of the first old line that goes."""
+        if self.id in aside:
+            return old
+        first = self.start if self.count else self.start + 1
+        kept = [(n, line) for n, line in enumerate(old, first) if f"{self.path}:-{n}" in aside]
+        added = [line for n, line in enumerate(self.lines, self.new_start) if f"{self.path}:+{n}" not in aside]
+        gone = [n for n in range(first, first + len(old)) if f"{self.path}:-{n}" not in aside]
+        at = gone[0] if gone else first + len(old)
+        return [line for n, line in kept if n < at] + added + [line for n, line in kept if n > at]
+
+    def ids(self) -> set[str]:
+        first = self.start if self.count else self.start + 1
+        old = {f"{self.path}:-{n}" for n in range(first, first + self.count)}
+        return {self.id, *old, *(f"{self.path}:+{n}" for n in range(self.new_start, self.new_start + len(self.lines)))}
+
+
+def human_hunks(repo: Path, parent: str, commit: str, path: str) -> list[Hunk]:
+    """The human's change to `path` as -U0 hunks (Myers, renames off: the same ids every run)."""
+    text = git(
+        repo, "diff", "-U0", "--no-renames", "--no-color", "--diff-algorithm=myers", parent, commit, "--", path
+    ).decode("utf-8", "replace")
+    hunks: list[Hunk] = []
+    current: list[str] | None = None
+    head: tuple[int, int, int] = (0, 0, 0)
+    previous = ""
+    for line in text.splitlines(True):
+        found = HUNK.match(line)
+        if found:
+            if current is not None:
+                hunks.append(Hunk(path, head[0], head[1], tuple(current), head[2]))
+            head = (int(found.group(1)), int(found.group(2) or "1"), int(found.group(3)))
+            current = []
+        elif current is not None and line.startswith("+"):
+            current.append(line[1:])
+        elif current is not None and line.startswith("\\") and previous.startswith("+"):
+            current[-1] = current[-1].removesuffix("\n")  # "\ No newline at end of file" after an added line
+        previous = line
+    if current is not None:
+        hunks.append(Hunk(path, head[0], head[1], tuple(current), head[2]))
+    return hunks
+
+
+def apply_hunks(text: str, hunks: list[Hunk], aside: frozenset[str] = frozenset()) -> str:
+    """`text` with `hunks` (of one file, from one diff) applied, less what `aside` sets aside."""
+    lines = text.splitlines(True)
+    for hunk in sorted(hunks, key=lambda h: h.start, reverse=True):
+        first = hunk.start - 1 if hunk.count else hunk.start  # count 0: insert after line `start`
+        lines[first : first + hunk.count] = hunk.applied(lines[first : first + hunk.count], aside)
+    return "".join(lines)
+
+
+def expand_ids(ids: tuple[str, ...]) -> list[str]:
+    """`path:-N..M` / `path:+N..M` written for a run of lines, one id per line."""
+    found = []
+    for entry in ids:
+        run = re.fullmatch(r"(.+:[-+])(\d+)\.\.(\d+)", entry)
+        found.extend([f"{run[1]}{n}" for n in range(int(run[2]), int(run[3]) + 1)] if run else [entry])
+    return found
+
+
+def _spaced(text: str | None) -> str | None:
+    """A text with whitespace-only differences taken out: blank lines and trailing spaces."""
+    return None if text is None else "".join(line.rstrip() + "\n" for line in text.splitlines() if line.strip())
 
 
 def same_code(a: str | None, b: str | None) -> bool:
@@ -229,6 +318,55 @@ def _verdict(
         before.setdefault(rel, blob(repo, parent, rel) or "")
         ours.setdefault(rel, before[rel])
     matching = sum(1 for rel in files if ours[rel] == theirs[rel])
+    outcome = _whole_verdict(case, files, theirs, before, ours, matching)
+    return _judged(case, repo, parent, files, before, ours, outcome)
+
+
+def _judged(
+    case: Case,
+    repo: Path,
+    parent: str,
+    files: list[str],
+    before: dict[str, str],
+    ours: dict[str, str],
+    outcome: Outcome,
+) -> Outcome:
+    """The outcome with the restated measure: is ours the flag-implied part of the human's change
+    (their hunks less those the case sets aside), whitespace-only differences aside? Imports the
+    change left unused count as implied; imports unused before it do not."""
+    hunks = {rel: human_hunks(repo, parent, case.commit, rel) for rel in files}
+    aside = frozenset(expand_ids(case.aside))
+    unknown = aside - {i for found in hunks.values() for h in found for i in h.ids()}
+    if unknown:
+        raise SystemExit(f"{case.repo} {case.commit[:10]}: no such hunk or line of the human change: {sorted(unknown)}")
+    implied = {rel: apply_hunks(blob(repo, parent, rel) or "", hunks[rel], aside) for rel in files}
+    residue = ""
+    for rel in files:
+        mine, wanted = _spaced(ours[rel]), _spaced(implied[rel])
+        if mine == wanted:
+            continue
+        clean_before = not lint({rel: before[rel]}, "F401")
+        if clean_before and mine == _spaced(without_unused_imports(implied[rel])):
+            continue  # the human left an import unused that the flag's removal freed
+        if not outcome.new_f401 and _spaced(without_unused_imports(ours[rel])) == wanted:
+            continue  # the human also removed imports unused before: a cleanup beside the flag's
+        residue += "".join(
+            difflib.unified_diff(
+                ours[rel].splitlines(True), implied[rel].splitlines(True), f"flaglint/{rel}", f"implied/{rel}"
+            )
+        )
+    return dataclasses.replace(outcome, removal=not residue and outcome.verdict != "wrong", residue=residue)
+
+
+def _whole_verdict(
+    case: Case,
+    files: list[str],
+    theirs: dict[str, str | None],
+    before: dict[str, str],
+    ours: dict[str, str],
+    matching: int,
+) -> Outcome:
+    """The verdict against the human's whole change."""
     diff = "".join(
         "".join(
             difflib.unified_diff(
@@ -341,6 +479,12 @@ def main() -> None:
     parser.add_argument("--unsafe-fixes", action="store_true", help="replay `clean --unsafe-fixes`")
     parser.add_argument("--diff", action="store_true", help="print how flaglint's files differ from the person's")
     parser.add_argument(
+        "--residue",
+        action="store_true",
+        help="print how flaglint's files differ from the flag-implied part of the person's change",
+    )
+    parser.add_argument("--hunks", action="store_true", help="list the ids of the person's hunks (for `aside`)")
+    parser.add_argument(
         "--import-smoke",
         action="store_true",
         help="also import the modules each rewrite touched (and their importers) before and after it",
@@ -359,12 +503,23 @@ def main() -> None:
         f401 = f"  +{outcome.new_f401} F401" if outcome.new_f401 else ""
         if outcome.smoke is not None:
             f401 += f"  imports {outcome.smoke[1]}/{outcome.smoke[0]}"
+        implied = "removal" if outcome.removal else "residue"
         print(
-            f"{case.repo:32} {case.commit[:10]} {case.flag}={case.value:4} {outcome.verdict:12} "
+            f"{case.repo:32} {case.commit[:10]} {case.flag}={case.value:4} {implied:8} {outcome.verdict:12} "
             f"{outcome.matching}/{outcome.files} files{f401}  {outcome.detail}"
         )
         if args.diff and outcome.diff:
             print(outcome.diff)
+        if args.residue and outcome.residue:
+            print(outcome.residue)
+        if args.hunks:
+            repo = git_dir(args.mirrors, case.repo)
+            parent = git(repo, "rev-parse", f"{case.commit}^").decode().strip()
+            paths = git(repo, "diff", "--name-only", "--no-renames", parent, case.commit).decode().splitlines()
+            for path in filter(relevant, paths):
+                for hunk in human_hunks(repo, parent, case.commit, path):
+                    mark = "aside" if hunk.id in case.aside else "     "
+                    print(f"  {mark} {hunk.id} -{hunk.count} +{hunk.new_start},{len(hunk.lines)}")
     totals = Counter(o.verdict for o in outcomes)
     projects = len({o.case.repo for o in outcomes})
     good = totals["exact"] + totals["tidier"] + totals["cleanup"]
@@ -374,6 +529,11 @@ def main() -> None:
         + ", ".join(f"{totals[v]} {v}" for v in VERDICTS)
         + f"; {good}/{len(outcomes)} need no reviewer edit ({good + totals['spacing']} counting blank lines alone); "
         + f"{sum(o.new_f401 for o in outcomes)} new unused imports"
+    )
+    removals = sum(o.removal for o in outcomes)
+    print(
+        f"restated measure (the flag-implied hunks, whitespace aside): {removals}/{len(outcomes)} need no "
+        f"reviewer edit; {totals['wrong']} wrong; {sum(o.new_f401 for o in outcomes)} new unused imports"
     )
     smoked = [o.smoke for o in outcomes if o.smoke is not None]
     if smoked:
@@ -388,7 +548,8 @@ def main() -> None:
         spaced = sum(1 for o in blind if o.verdict == "spacing")
         print(
             f"of which {len(blind)} added blind (picked before they were run): {fine}/{len(blind)} need no edit "
-            f"({fine + spaced} counting blank lines alone)"
+            f"({fine + spaced} counting blank lines alone); restated: "
+            f"{sum(o.removal for o in blind)}/{len(blind)}"
         )
 
 
