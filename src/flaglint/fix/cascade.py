@@ -70,6 +70,7 @@ class FileContext:
     new_code: str = ""
     fold_notes: list[Note] = field(default_factory=list)  # what a fold after the first pass said
     stopped: bool = False  # a guard left the file as it was
+    keep: frozenset[str] = frozenset()  # module names to keep: something elsewhere still names them
     _codes: dict[int, tuple[cst.Module, str]] = field(default_factory=dict)
 
     @property
@@ -202,7 +203,7 @@ def _unused_imports(context: FileContext) -> None:
     whole_old = context.expand(old_code) if context.expand else old_code
     whole_new = context.expand(new_code) if context.expand else new_code
     if whole_old is not None and whole_new is not None:
-        context.new = drop_new_unused_imports(whole_old, context.current, whole_new)
+        context.new = drop_new_unused_imports(whole_old, context.current, whole_new, context.keep)
 
 
 def _scope_may_change(context: FileContext) -> bool:

@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flaglint.engine.config import Config
 from flaglint.engine.resolve import find_definition, link
@@ -22,6 +23,9 @@ from flaglint.fix.step import FileEdit, Step
 from flaglint.fix.texts import Texts, _mentions
 from flaglint.fix.workers import READS, Retired, RetireJob, reparse_problem, run_retire
 from flaglint.model import FlagRef, KeySource, Problem, RefKind
+
+if TYPE_CHECKING:
+    from flaglint.fix.safety import Dangling
 
 
 def plan(
@@ -96,15 +100,22 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
     """One plan of `values` and the flags it must refuse (key -> why): first every check is
     rewritten, file by file; then the project-wide passes run, again with the definitions the
     use index found still named kept, until nothing the step deletes is named anywhere."""
-    from flaglint.fix.safety import Dangling, dangling, leftover_checks
+    from flaglint.fix.safety import dangling, leftover_checks
 
     values, workspace = run.values, run.workspace
     retired = _retire_checks(run)
     keep: dict[tuple[str, str], Dangling] = {}
+    held: dict[str, frozenset[str]] = {}  # per rewritten file, the imports its rewrite must keep
     for _ in range(_KEEP_ROUNDS):
         step, texts = _project_passes(run, retired, keep.keys())
         found = dangling(step.edits, _use_index(texts), frozenset(values), retired.facts)
         more = {(use.definition.path, use.definition.name): use for use in found if use.keepable}
+        imports = _imports_to_hold(found, retired, held)
+        if imports:  # an import the rewrite itself dropped: rewrite those files again, keeping it
+            held.update(imports)
+            retired = _retire_checks(run, held)
+            keep = {**more, **keep}
+            continue
         if not found or not more.keys() - keep.keys():
             break
         keep = {**more, **keep}
@@ -125,11 +136,26 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
     return dataclasses.replace(step, notes=tuple(notes)), refusing
 
 
+def _imports_to_hold(
+    found: Sequence[Dangling], retired: Checks, held: Mapping[str, frozenset[str]]
+) -> dict[str, frozenset[str]]:
+    """Per file rewritten by the checks' pass, the imports it dropped that something still
+    names, with those it keeps already; only files where that set grows."""
+    wanted: dict[str, set[str]] = {}
+    for use in found:
+        definition = use.definition
+        # an import, or the fallback an optional import binds (`except ImportError: name = None`)
+        if definition.kind in ("import", "global") and definition.path in retired.validated:
+            wanted.setdefault(definition.path, set(held.get(definition.path, ()))).add(definition.word)
+    return {rel: frozenset(names) for rel, names in wanted.items() if not names <= held.get(rel, frozenset())}
+
+
 _REASONS = ("error", "review", "unsafe-skipped")  # notes that may say why a check stayed
 _KEEP_ROUNDS = 4  # each round keeps what the last one found still named; 2 suffice in practice
 
 
-def _retire_checks(run: Run) -> Checks:
+def _retire_checks(run: Run, held: Mapping[str, frozenset[str]] | None = None) -> Checks:
+    """Every check of the flags rewritten, file by file; `held`: per file, imports to keep."""
     from flaglint.engine.detect import scan_source
 
     config, workspace, result, values, paths, unsafe = (
@@ -183,7 +209,8 @@ def _retire_checks(run: Run) -> Checks:
         if checks:
             refusing = any(r.kind is RefKind.DECORATOR and not _truthy(values[r.key or ""]) for r in checks)
             named = route_names_used(texts, rel, text) if refusing else ()
-            jobs.append(RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named)))
+            keep = (held or {}).get(rel, frozenset())
+            jobs.append(RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named), keep))
             encodings[rel] = encoding
     for job, done in zip(jobs, _memoized(run, jobs), strict=True):
         notes.extend(done.notes)
@@ -210,7 +237,7 @@ def _memoized(run: Run, jobs: list[RetireJob]) -> list[Retired]:
 
     def key(job: RetireJob) -> tuple[object, ...]:
         unsafe = job.unsafe and job.rel not in run.same_when_unsafe
-        return (job.rel, job.text, tuple(sorted(job.values.items())), unsafe, job.refs, job.reads, job.named)
+        return (job.rel, job.text, tuple(sorted(job.values.items())), unsafe, job.refs, job.reads, job.named, job.keep)
 
     missing = [job for job in jobs if key(job) not in run.memo]
     for job, done in zip(missing, run_retire(missing, run.workspace.patterns, run.workspace.jobs), strict=True):

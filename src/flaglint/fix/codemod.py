@@ -32,11 +32,13 @@ def rewrite(
     reduced: bool = False,
     reads: Sequence[Span] = (),
     named: frozenset[str] = frozenset(),
+    keep: frozenset[str] = frozenset(),
 ) -> Rewrite:
     """Rewrite `tree` as if every flag in `values` always had that value: a Python literal, or
     None for a flag that is off, where every call answers with its SDK default. When `tree` is
     already `reduced` (untouched defs stood in for), `expand` maps its code to the whole file's
-    (imports are judged on that). `named`: route names used elsewhere in the project.
+    (imports are judged on that). `named`: route names used elsewhere in the project; `keep`:
+    imports to keep although the rewrite leaves them unused here (other files name them).
     """
     module, originals = (tree, {}) if reduced else without_untouched(tree, refs)
 
@@ -59,6 +61,7 @@ def rewrite(
         named,
         originals,
         left_unchanged,
+        keep=keep,
     )
     run_cascade(context, REWRITE)
     if context.stopped:

@@ -51,18 +51,21 @@ def may_leave_unused_imports(old_code: str, new_code: str) -> bool:
     return False
 
 
-def drop_new_unused_imports(old_code: str, after: cst.Module, new_code: str) -> cst.Module:
+def drop_new_unused_imports(
+    old_code: str, after: cst.Module, new_code: str, keep: frozenset[str] = frozenset()
+) -> cst.Module:
     """Remove the imports the rewrite left unused: module-level ones and those inside functions.
 
     A name that appears nowhere in the new text but in its own import cannot be used (a name in
     `__all__`, a string or a comment counts as a use, so such imports stay), and one that appeared
     only there before was unused already and stays. With unusedness proven from the text of the
     whole module, the removal is a plain edit of the import's names; LibCST's RemoveImportsVisitor
-    would repeat a scope analysis, at ~35 ms a call, to prove the same.
+    would repeat a scope analysis, at ~35 ms a call, to prove the same. Names in `keep` stay
+    (something elsewhere in the project still names them: a test's `mock.patch("module.name")`).
     """
     if "import" not in new_code:
         return after
-    counts = _Uses(old_code, new_code)
+    counts = _Uses(old_code, new_code, keep)
     body, carry, changed = _without_unused_imports(after.body, counts)
     if any(counts.gone(name) for name in _indented_imports(new_code)):
         nested = _NestedImports(counts)
@@ -174,7 +177,7 @@ def _optional_import_gone(statement: cst.Try, uses: _Uses) -> bool:
         if name not in bound:
             return False
         bound[name] += 1
-    return all(uses.new[name] == count < uses.old[name] for name, count in bound.items())
+    return all(uses.new[name] == count < uses.old[name] and name not in uses.keep for name, count in bound.items())
 
 
 def _imports_names(statement: cst.BaseStatement) -> bool:
@@ -207,13 +210,15 @@ class _Uses:
     those are not uses (other strings are: `__all__`).
     """
 
-    def __init__(self, old_code: str, new_code: str) -> None:
-        self.old_code, self.new_code = old_code, new_code
+    def __init__(self, old_code: str, new_code: str, keep: frozenset[str] = frozenset()) -> None:
+        self.old_code, self.new_code, self.keep = old_code, new_code, keep
         self.old, self.new = _mentions(old_code), _mentions(new_code)
         self._precise: tuple[collections.Counter[str], collections.Counter[str]] | None = None
 
     def gone(self, name: str) -> bool:
         """Whether only its own import names `name` now, where code named it before."""
+        if name in self.keep:
+            return False
         if self.new[name] == 1 < self.old[name]:
             return True
         if not self.old[name] > self.new[name] > 1:

@@ -50,6 +50,7 @@ class RetireJob:
     unsafe: bool
     reads: tuple[Span, ...] = ()  # checks of the file's other flags (reads a fold may drop)
     named: frozenset[str] = frozenset()  # its route names that other files of the project use
+    keep: frozenset[str] = frozenset()  # its imports that other files name (`mock.patch("m.name")`)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def rewrite_whole(job: RetireJob) -> Retired:
         text=job.text,
         reads=job.reads,
         named=job.named,
+        keep=job.keep,
     )
     result = _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
     if result.code is not None:
@@ -150,6 +152,7 @@ def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
         reduced=True,
         reads=reads,
         named=job.named,
+        keep=job.keep,
     )
     code = None
     if done.changed:
