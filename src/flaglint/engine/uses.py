@@ -344,6 +344,10 @@ class UseIndex:
         word in `plain` (a retired flag's own key) is not looked for in text files, where it is
         the flag (a registry file, a template's flag tag), not the definition."""
         pending = sorted(set(deleted))
+        # A member of a class deleted with it is reached only through the class: the class's own
+        # name is what is looked for (an attribute `.get` elsewhere belongs to other objects).
+        classes = {(d.path, d.name) for d in pending}
+        pending = [d for d in pending if d.kind != "member" or (d.path, d.name.rsplit(".", 1)[0]) not in classes]
         if not pending:
             return []
         words = tuple(sorted({d.word for d in pending}))
