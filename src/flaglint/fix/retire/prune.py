@@ -15,6 +15,23 @@ from flaglint.fix.imports import BindingCounter
 from flaglint.fix.retire.core import RetireCore
 from flaglint.model import RefKind
 
+# Words that say a key is a flag rather than what it is about (`USE_X`, `x_enabled`).
+_FLAG_WORDS = frozenset({"use", "enable", "enabled", "disable", "disabled", "is", "has", "feature", "flag", "switch"})
+
+
+def key_phrase(key: str) -> str | None:
+    """A pattern for a key's own words as prose, when two or more are left once the words that
+    only say "flag" are taken off its ends (one word alone is too common to tell)."""
+    name = key.rsplit(".", 1)[-1]
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
+    while words and words[0] in _FLAG_WORDS:
+        words.pop(0)
+    while words and words[-1] in _FLAG_WORDS:
+        words.pop()
+    if len(words) < 2:
+        return None
+    return r"\b" + r"[\s_-]+".join(map(re.escape, words)) + r"\b"
+
 
 class Prune(RetireCore):
     """Statements and blocks: dead branches, unreachable code, emptied blocks, assignments the"""
@@ -134,10 +151,13 @@ class Prune(RetireCore):
         return kept
 
     def _names_retired(self, text: str) -> bool:
+        """Whether a comment names a retired flag: its key, its key constant, or the key's words
+        written as prose (`USE_LEARNER_RECORD_MFE`: "the Learner Record MFE")."""
         if self._retired_words is None:
             keys = [re.escape(k) for k in self.values if k]
             symbols = {r.key_symbol.rsplit(".", 1)[-1] for r in self.state.refs.values() if r.key_symbol}
             words = [rf"(?<![\w-]){k}(?![\w-])" for k in keys] + [rf"\b{re.escape(n)}\b" for n in symbols]
+            words += [f"(?i:{phrase})" for phrase in map(key_phrase, self.values) if phrase]
             self._retired_words = re.compile("|".join(words)) if words else re.compile(r"(?!)")
         return self._retired_words.search(text) is not None
 
