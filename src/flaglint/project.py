@@ -25,8 +25,8 @@ from flaglint.model import FileScan, Finding, FlagRef, FlagState, KeySource, Loc
 from flaglint.registry.sources import RegistryError
 
 if TYPE_CHECKING:
+    from flaglint.engine.debt import FlagRow
     from flaglint.engine.history import Sample
-    from flaglint.faces.report import FlagRow
     from flaglint.fix.step import Step
 
 
@@ -324,7 +324,7 @@ class Project:
         """One flag as the report shows it (registry facts, the policy's reading in words, its
         references across the project): what an editor's hover says.
         """
-        from flaglint.faces.report import flag_row
+        from flaglint.engine.debt import flag_row
 
         snapshot = self.registry()
         refs = self.references(key)

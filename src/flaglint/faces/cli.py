@@ -435,12 +435,13 @@ def report(
     max_age: int | None,
 ) -> None:
     """Flag-centric debt report: per flag its type, owner, state, age and references."""
+    from flaglint.engine.debt import build
     from flaglint.faces import formats
     from flaglint.faces import report as report_mod
 
     run = _run(common)
     findings = _findings(run)
-    built = report_mod.build(
+    built = build(
         run.scan.refs,
         run.snapshot,
         findings,

@@ -15,8 +15,8 @@ from typing import Any
 import pathspec
 
 from flaglint import __version__
+from flaglint.engine.debt import FlagRow, Report
 from flaglint.engine.policy import REMOVABLE, RULES
-from flaglint.faces.report import FlagRow, Report
 from flaglint.model import Finding, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

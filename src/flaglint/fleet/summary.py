@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from flaglint.engine.config import DEFAULT_LIFETIMES, DEFAULT_SETTLE_DAYS
+from flaglint.engine.debt import Report, build
 from flaglint.engine.policy import evaluate
-from flaglint.faces.report import Report, build
 from flaglint.fleet.store import Run
 from flaglint.model import Finding, Flag, FlagRef, FlagType, Problem, Snapshot, record
 
