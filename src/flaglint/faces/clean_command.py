@@ -220,6 +220,7 @@ def _summary(
         ("unsafe-applied", "Applied unsafe fixes"),
         ("signature", "Parameters dropped"),
         ("declaration", "Declarations removed"),
+        ("helper", "Helpers removed"),
         ("review", "For review"),
         ("mention", "Mentions left"),
         ("swept", "Removed leftovers of an interrupted run"),

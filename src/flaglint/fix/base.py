@@ -23,7 +23,7 @@ class Note:
     path: str
     line: int
     key: str | None
-    kind: str  # "unsafe-skipped" | "unsafe-applied" | "review" | "error"
+    kind: str  # "unsafe-skipped" | "unsafe-applied" | "review" | "error" | "declaration" | "helper" | ...
     message: str
 
     def __str__(self) -> str:

@@ -5,8 +5,8 @@ whole project, each when its trigger holds, each reading and extending one typed
 order matters and is declared once, here: removed fixtures take their requesters first; then
 constant wrappers are inlined (their calls may be the only use of a parameter); then parameters
 left without a choice go; then declarations, whose constants join the definitions that go once
-nothing names them; then flag objects and settings. A pass never deletes a definition the use
-index asked to keep.
+nothing names them; then private helpers the fold left uncalled; then flag objects and
+settings. A pass never deletes a definition the use index asked to keep.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from flaglint.engine.workspace import ScanResult, Workspace
 from flaglint.fix.base import Note
 from flaglint.fix.project.declarations import key_constants, remove_declarations, remove_objects, remove_settings
 from flaglint.fix.project.mocks import flagged, tests_mocking_checks
+from flaglint.fix.project.orphans import remove_orphans, texts_before
 from flaglint.fix.project.requesters import _remove_requesters
 from flaglint.fix.project.signatures import drop_parameters
 from flaglint.fix.project.unused import named_at, remove_unused
@@ -151,6 +152,11 @@ def _unused(context: Context) -> None:
             context.notes.append(Note(rel, 0, None, "review", f"`{name}` is still named{where}; kept"))
 
 
+def _orphans(context: Context) -> None:
+    rewritten = texts_before(context.texts, frozenset(context.retired.texts))
+    context.validated -= remove_orphans(context.texts, rewritten, context.notes, context.keep)
+
+
 def _objects(context: Context) -> None:
     remove_objects(context.run.workspace, context.texts, context.retired.made, context.notes, context.keep)
 
@@ -171,6 +177,7 @@ CASCADE: tuple[Pass, ...] = (
     Pass("declarations (registry.code)", _declarations),
     Pass("key constants", _key_constants_pass),
     Pass("definitions nothing names", _unused, lambda c: bool(c.unused)),
+    Pass("private helpers the fold left uncalled", _orphans, lambda c: bool(c.retired.texts)),
     Pass("flag objects", _objects, lambda c: bool(c.retired.made)),
     Pass("settings", _settings),
 )

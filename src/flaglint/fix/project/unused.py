@@ -49,10 +49,12 @@ def remove_unused(
     *,
     strict: bool = False,
     keep: AbstractSet[tuple[str, str]] = frozenset(),
+    imports: bool | None = None,
 ) -> list[str]:
     """Delete the definitions `names` (`NAME`, `Class.MEMBER`, functions) from `rel` when nothing in
     the project names them any more: their own definition is their only mention anywhere, and
-    the use index did not ask to `keep` them.
+    the use index did not ask to `keep` them. `imports` (default: `strict`): the imports only
+    they used go too.
     """
     from flaglint.engine.scan import parse
 
@@ -79,7 +81,7 @@ def remove_unused(
     tree = parse(rel, text) if unused else None
     if tree is None or isinstance(tree, Problem):
         return []
-    new_tree, removed = remove_definitions(tree, unused, imports=strict)
+    new_tree, removed = remove_definitions(tree, unused, imports=strict if imports is None else imports)
     if removed:
         texts.edits[rel] = (new_tree.code, encoding)
     return removed

@@ -1,0 +1,86 @@
+"""Private helpers the fold left without a caller: `def _install_fast_path(self)` called only from
+the branch that went. They served the flag and go with it (replay cause: code that only served
+the flag).
+
+A helper qualifies when its name is private (`_name`, not a dunder), defined at module level or
+in a top-level class of a file the checks' pass rewrote, the rewrite removed a mention of it, and
+nothing in the project names it any more (`remove_unused` judges that; the use index checks it
+again and keeps what is still named). A module that reaches its own names dynamically
+(`getattr(obj, name)` with a computed name, `globals()`, `__getattr__`) keeps its helpers.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
+
+from flaglint.engine.source import decode, without_prose
+from flaglint.fix.base import Note
+from flaglint.fix.project.unused import remove_unused
+from flaglint.fix.texts import Texts
+from flaglint.model import Problem
+
+_DYNAMIC = re.compile(r"\bgetattr\(\s*[^,()]+,\s*(?![\"'])|\bglobals\(\)|\bvars\(|__getattr__|__getattribute__")
+_ROUNDS = 3  # a helper that went may leave the helpers only it called: a few rounds reach them
+
+
+def remove_orphans(
+    texts: Texts, rewritten: Mapping[str, str], notes: list[Note], keep: AbstractSet[tuple[str, str]]
+) -> set[str]:
+    """Delete the private helpers the rewrite of each file in `rewritten` (file -> its text before
+    the plan) left unnamed; the files changed."""
+    changed: set[str] = set()
+    for rel, before in sorted(rewritten.items()):
+        for _ in range(_ROUNDS):
+            found = texts.text(rel)
+            if isinstance(found, Problem) or _DYNAMIC.search(found[0]):
+                break
+            candidates = sorted(_fewer_mentions(before, found[0]))
+            gone = remove_unused(texts, rel, candidates, keep=keep, imports=True) if candidates else []
+            if not gone:
+                break
+            changed.add(rel)
+            for name in gone:
+                why = f"removed `{name}`: the retired flag's branch was its only caller"
+                notes.append(Note(rel, 0, None, "helper", why))
+    return changed
+
+
+def _fewer_mentions(before: str, after: str) -> Iterator[str]:
+    """The private helpers of `after` (`_name`, `Class._name`) named fewer times than before."""
+    try:
+        tree = ast.parse(after)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    old, new = without_prose(before), without_prose(after)
+    for qualified, short in _helpers(tree):
+        word = re.compile(rf"\b{re.escape(short)}\b")
+        if len(word.findall(new)) < len(word.findall(old)):
+            yield qualified
+
+
+def _helpers(tree: ast.Module) -> Iterator[tuple[str, str]]:
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _private(node.name):
+            yield node.name, node.name
+        elif isinstance(node, ast.ClassDef):
+            for member in node.body:
+                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and _private(member.name):
+                    yield f"{node.name}.{member.name}", member.name
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def texts_before(texts: Texts, files: AbstractSet[str]) -> dict[str, str]:
+    """Each file's text as it is on disk (before this plan's edits)."""
+    found: dict[str, str] = {}
+    for rel in files:
+        raw = texts.raw(rel)
+        text = decode(rel, raw) if raw is not None else None
+        if isinstance(text, str):
+            found[rel] = text
+    return found
