@@ -60,6 +60,13 @@ class Pattern:
     # the receiver, or the key argument, is X, and the key is the one X was made with.
     on_object: bool = False
     flag: str | None = None  # a function that checks one flag, named here, and takes no key argument
+    # A value-select helper (`value_for(K, on=A, off=B)`): the arguments it answers when on / off.
+    when_on: Arg = NO_ARG
+    when_off: Arg = NO_ARG
+
+    @property
+    def selects(self) -> bool:
+        return self.when_on != NO_ARG
 
     @property
     def on_receiver(self) -> bool:
@@ -369,7 +376,7 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
     """Build a Pattern from one `[[tool.flaglint.patterns]]` table."""
     allowed = {
         *("kind", "name", "receiver", "key", "key-keyword", "default", "default-keyword", "match", "flag-kind"),
-        *("negate", "pin", "pin-arg", "pin-keyword", "flag"),
+        *("negate", "pin", "pin-arg", "pin-keyword", "flag", "on", "on-keyword", "off", "off-keyword"),
     }
     unknown = sorted(set(entry) - allowed)
     if unknown:
@@ -409,6 +416,12 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
     default = _arg(entry, "default", "default-keyword", default_index=None)
     if shape in (Shape.ATTRIBUTE, Shape.SUBSCRIPT, Shape.MEMBERSHIP):
         key = NO_ARG
+    when_on = _arg(entry, "on", "on-keyword", default_index=None)
+    when_off = _arg(entry, "off", "off-keyword", default_index=None)
+    if (when_on == NO_ARG) != (when_off == NO_ARG):
+        raise PatternError("a value-select helper names both the argument answered when on and when off")
+    if when_on != NO_ARG and (kind_text not in ("function", "method") or ref_kind is not RefKind.CHECK):
+        raise PatternError("on/off (a value-select helper) apply to kind = 'function' or 'method' checks")
     flag = entry.get("flag")
     if flag is not None:
         if not isinstance(flag, str) or not flag or kind_text not in ("function", "method"):
@@ -430,6 +443,8 @@ def custom_pattern(entry: Mapping[str, Any], number: int) -> Pattern:
         pinned=pinned,
         pin=None if pin is None else str(pin),
         flag=flag,
+        when_on=when_on,
+        when_off=when_off,
     )
 
 

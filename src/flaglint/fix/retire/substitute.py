@@ -7,10 +7,25 @@ import re
 
 import libcst as cst
 
+from flaglint.engine.patterns import Arg, Pattern
 from flaglint.engine.scan import last_name
-from flaglint.fix.base import _ROUTES, FOLDED_BUILTINS, _keyword, _literal, _pure, _quoted, kept_elements, shrink
+from flaglint.fix.base import (
+    _ROUTES,
+    FOLDED_BUILTINS,
+    _keyword,
+    _literal,
+    _pure,
+    _quoted,
+    kept_elements,
+    plain_test,
+    shrink,
+)
 from flaglint.fix.retire.core import RetireCore
 from flaglint.model import FlagRef, RefKind
+
+# Expressions that bind as tightly as the call they replace (a bare tuple does not: `a, b`).
+_ATOMS: tuple[type[cst.BaseExpression], ...] = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.BaseString)
+_ATOMS += (cst.Integer, cst.Float, cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 
 
 class _Substitute(RetireCore):
@@ -31,6 +46,8 @@ class _Substitute(RetireCore):
         if any(ref.key in frame.live for frame in self.state.functions):  # nested functions too
             self._note(original, ref.key, "review", f"flag {ref.key!r} is pinned above in this test: its check stays")
             return updated
+        if pattern is not None and pattern.selects:
+            return self._selected(original, updated, ref, pattern)
         if ref.kind is RefKind.CHECK:
             self._changed()
             value = bool(self._value(ref))
@@ -46,6 +63,31 @@ class _Substitute(RetireCore):
         default = cst.parse_expression(ref.default)
         known, answer = _literal(default)
         return self.constants.adopt(default, answer) if known else default  # the SDK returns its default
+
+    def _selected(
+        self, original: cst.BaseExpression, updated: cst.BaseExpression, ref: FlagRef, pattern: Pattern
+    ) -> cst.BaseExpression:
+        """A value-select helper (`value_for(K, on=A, off=B)`) answers the argument of the flag's
+        value. A call that does not pass it, or whose other argument may do something when
+        evaluated, is left and listed: never replaced by a boolean."""
+        on = bool(self._value(ref)) != pattern.negated
+        wanted, other = (pattern.when_on, pattern.when_off) if on else (pattern.when_off, pattern.when_on)
+        state = "on" if on else "off"
+        if not isinstance(updated, cst.Call):
+            return updated
+        chosen, dropped = argument(updated, wanted), argument(updated, other)
+        if chosen is None:
+            why = f"this call of `{pattern.name}` does not pass the argument it answers when {state}: rewrite by hand"
+            self._note(original, ref.key, "review", why)
+            return updated
+        if dropped is not None and not plain_test(dropped):
+            why = f"the argument `{pattern.name}` no longer answers may do something when evaluated: rewrite by hand"
+            self._note(original, ref.key, "review", why)
+            return updated
+        self._changed()
+        if chosen.lpar or isinstance(chosen, _ATOMS):  # it stands where a call stood: it binds as tightly
+            return chosen
+        return chosen.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
     def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.BaseExpression:
         """Unsafe fix: an entry whose value was just the flag check (`"features": {"x": check}`)
@@ -83,7 +125,7 @@ class _Substitute(RetireCore):
             if ref.kind is not RefKind.CHECK:
                 return True
             pattern = self.patterns.get(ref.pattern)
-            if pattern is not None and not pattern.substitutable:
+            if pattern is not None and (not pattern.substitutable or pattern.selects):
                 return True
             flag = f"flag {ref.key!r}"
         else:
@@ -237,3 +279,21 @@ class _Substitute(RetireCore):
 
     def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
         return self._substitute(original_node, updated_node)
+
+
+def argument(call: cst.Call, where: Arg) -> cst.BaseExpression | None:
+    """The expression a call passes at `where` (a keyword of its names, else its position when no
+    `*args` comes before it); None when the call does not pass it there."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in where.keywords:
+            return arg.value
+    if where.index is None:
+        return None
+    positional = []
+    for arg in call.args:
+        if arg.keyword is not None or arg.star == "**":
+            break
+        if arg.star:
+            return None  # `*args` before it: its position cannot be told
+        positional.append(arg.value)
+    return positional[where.index] if where.index < len(positional) else None
