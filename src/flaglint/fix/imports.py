@@ -3,12 +3,13 @@ the names the module still mentions."""
 
 from __future__ import annotations
 
+import ast
 import collections
 import functools
 import io
 import re
 import tokenize
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import libcst as cst
 import libcst.matchers as m
@@ -67,8 +68,8 @@ def drop_new_unused_imports(
         return after
     counts = _Uses(old_code, new_code, keep)
     body, carry, changed = _without_unused_imports(after.body, counts)
-    if any(counts.gone(name) for name in _indented_imports(new_code)):
-        nested = _NestedImports(counts)
+    if any(counts.new[name] < counts.old[name] for name in _indented_imports(new_code)):
+        nested = _NestedImports(counts, _function_texts(old_code))
         visited = after.with_changes(body=body).visit(nested)
         if nested.changed:
             return no_new_blank_start(after, visited.with_changes(footer=[*carry, *after.footer]))
@@ -120,12 +121,38 @@ def _without_unused_imports(
 
 class _NestedImports(cst.CSTTransformer):
     """Newly unused imports inside functions and classes (`from x import y` in a def); a block
-    is never emptied by it."""
+    is never emptied by it. An import at the top of a function is judged on that function's own
+    text before and after (other functions of the module may still use the same name)."""
 
-    def __init__(self, counts: _Uses) -> None:
+    def __init__(self, counts: _Uses, functions: Mapping[tuple[str, ...], str]) -> None:
         super().__init__()
         self.counts = counts
+        self.functions = functions  # the old text of each function, by its chain of names
+        self.chain: list[str] = []
         self.changed = False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.chain.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self.chain.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.chain.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        old = self.functions.get(tuple(self.chain))
+        self.chain.pop()
+        block = updated_node.body
+        if old is None or not isinstance(block, cst.IndentedBlock) or not any(_imports_names(s) for s in block.body):
+            return updated_node
+        scoped = _Uses(old, cst.Module([]).code_for_node(updated_node), self.counts.keep)
+        body, _, changed = _without_unused_imports(block.body, scoped)
+        if not changed or not body:
+            return updated_node
+        self.changed = True
+        return updated_node.with_changes(body=block.with_changes(body=opening_kept(block.body, body)))
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
@@ -137,6 +164,32 @@ class _NestedImports(cst.CSTTransformer):
             return updated_node
         self.changed = True
         return updated_node.with_changes(body=opening_kept(updated_node.body, body))
+
+
+def _function_texts(code: str) -> dict[tuple[str, ...], str]:
+    """The text of each function of `code` by its chain of enclosing names (a chain that two
+    functions share is left out: which is which cannot be told)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    found: dict[tuple[str, ...], str] = {}
+    twice: set[tuple[str, ...]] = set()
+
+    def walk(node: ast.AST, chain: tuple[str, ...]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                here = (*chain, child.name)
+                if not isinstance(child, ast.ClassDef):
+                    if here in found:
+                        twice.add(here)
+                    found[here] = ast.get_source_segment(code, child) or ""
+                walk(child, here)
+            else:
+                walk(child, chain)
+
+    walk(tree, ())
+    return {chain: text for chain, text in found.items() if chain not in twice and text}
 
 
 _IMPORT_ERRORS = m.Name("ImportError") | m.Name("ModuleNotFoundError")
