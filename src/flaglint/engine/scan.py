@@ -275,7 +275,7 @@ class _CandidateFinder(cst.CSTVisitor):
             r
             for r in self.by_token.get(token or "", ())
             if r.shape in (Shape.CALL, Shape.METHOD)
-            and (r.flag is not None or (_receiver(node) if r.on_receiver else _argument(node.args, r.key)) is not None)
+            and (r.flag is not None or (_receiver(node) if r.on_receiver else argument(node.args, r.key)) is not None)
         ]
         if rows:
             self.candidates.append((node, rows))
@@ -390,7 +390,7 @@ class Matcher:
         ranked: list[tuple[int, int, Pattern, cst.BaseExpression]] = []
         for index, row in enumerate(rows):
             key_node = (
-                node if row.flag is not None else _receiver(node) if row.on_receiver else _argument(node.args, row.key)
+                node if row.flag is not None else _receiver(node) if row.on_receiver else argument(node.args, row.key)
             )
             if key_node is None:
                 continue
@@ -407,12 +407,12 @@ class Matcher:
         self, node: cst.Call, row: Pattern, key_node: cst.BaseExpression, where: CodeRange
     ) -> tuple[bool, FlagRef | None]:
         """What `row` makes of the call: whether its `match` admits the key, and the reference."""
-        default = _argument(node.args, row.default)
+        default = argument(node.args, row.default)
         if row.flag is not None:  # the pattern names the one flag the call checks
             return True, self._ref(
                 where, row, None, attribute=row.flag, default=self._code(default) if default else None
             )
-        pinned = _argument(node.args, row.pinned)
+        pinned = argument(node.args, row.pinned)
         pinned_text = row.pin if pinned is None else self._code(pinned)
         if row.kind is RefKind.PREDICATE:  # pinned: the flag value the predicate asks for
             key_node, wanted = _unnegated(key_node, row.negation)
@@ -534,7 +534,9 @@ def _receiver(call: cst.Call) -> cst.BaseExpression | None:
     return None
 
 
-def _argument(args: Sequence[cst.Arg], where: Arg) -> cst.BaseExpression | None:
+def argument(args: Sequence[cst.Arg], where: Arg) -> cst.BaseExpression | None:
+    """The expression `args` pass at `where` (a keyword of its names, else its position before
+    any `*args`; a string key of the dict given there with `item`); None when not passed."""
     found = _positioned(args, where)
     if where.item is None or found is None:
         return found

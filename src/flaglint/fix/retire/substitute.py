@@ -7,8 +7,8 @@ import re
 
 import libcst as cst
 
-from flaglint.engine.patterns import Arg, Pattern
-from flaglint.engine.scan import last_name
+from flaglint.engine.patterns import Pattern
+from flaglint.engine.scan import argument, last_name
 from flaglint.fix.base import (
     _ROUTES,
     FOLDED_BUILTINS,
@@ -75,7 +75,7 @@ class _Substitute(RetireCore):
         state = "on" if on else "off"
         if not isinstance(updated, cst.Call):
             return updated
-        chosen, dropped = argument(updated, wanted), argument(updated, other)
+        chosen, dropped = argument(updated.args, wanted), argument(updated.args, other)
         if chosen is None:
             why = f"this call of `{pattern.name}` does not pass the argument it answers when {state}: rewrite by hand"
             self._note(original, ref.key, "review", why)
@@ -279,21 +279,3 @@ class _Substitute(RetireCore):
 
     def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
         return self._substitute(original_node, updated_node)
-
-
-def argument(call: cst.Call, where: Arg) -> cst.BaseExpression | None:
-    """The expression a call passes at `where` (a keyword of its names, else its position when no
-    `*args` comes before it); None when the call does not pass it there."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in where.keywords:
-            return arg.value
-    if where.index is None:
-        return None
-    positional = []
-    for arg in call.args:
-        if arg.keyword is not None or arg.star == "**":
-            break
-        if arg.star:
-            return None  # `*args` before it: its position cannot be told
-        positional.append(arg.value)
-    return positional[where.index] if where.index < len(positional) else None
