@@ -3,7 +3,6 @@ changes, functions that now return a constant."""
 
 from __future__ import annotations
 
-import ast
 import collections
 import functools
 import re
@@ -14,7 +13,7 @@ import libcst.matchers as m
 from libcst.metadata import Assignment, MetadataWrapper, ScopeProvider
 
 from flaglint.fix.base import Constants, KeepConstants, plain_test
-from flaglint.fix.imports import _mentions
+from flaglint.fix.imports import BindingCounter, _mentions
 
 # --- data flow after folding ----------------------------------------------------------------------
 
@@ -24,26 +23,10 @@ def only_binding(function: cst.FunctionDef, name: str) -> cst.BaseExpression | N
     """The value of `name = value` when that statement is the one binding of `name` anywhere in
     `function` (its parameters, every other store, `del`, `global`/`nonlocal`, imports, nested
     defs and handlers counted): every read of the local then sees that value, or fails."""
-    try:  # a node's code starts at the margin whatever its depth (its block holds the indent)
-        tree = ast.parse(cst.Module([]).code_for_node(function))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    bound = BindingCounter.of(function)
+    if bound[name] != 1 or bound[f"global {name}"] or bound[f"nonlocal {name}"]:
         return None
-    stores = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            stores += node.id == name and not isinstance(node.ctx, ast.Load)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            stores += 2 * (name in node.names)
-        elif isinstance(node, ast.alias):
-            stores += 2 * ((node.asname or node.name.split(".")[0]) == name)
-        elif isinstance(node, ast.arg | ast.ExceptHandler | ast.MatchAs | ast.MatchStar | ast.MatchMapping):
-            bound = {getattr(node, a, None) for a in ("arg", "name", "rest")}
-            stores += 2 * (name in bound)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            stores += 2 * (node.name == name and node is not tree.body[0])
-    if stores != 1:
-        return None
-    found = m.findall(function, m.Assign(targets=[m.AssignTarget(target=m.Name(name))]))
+    found = m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name(name))]))
     return found[0].value if len(found) == 1 else None  # type: ignore[attr-defined]
 
 

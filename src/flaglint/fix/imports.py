@@ -386,6 +386,21 @@ class BindingCounter(cst.CSTVisitor):
     def visit_AsName(self, node: cst.AsName) -> None:
         self._targets(node.name)
 
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        if node.asname is None:  # `import a.b` binds `a`; `from x import y` binds `y` (an alias: visit_AsName)
+            self.found[node.evaluated_name.split(".")[0]] += 1
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._targets(node.target)
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self.found[node.name.value] += 1
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self.found[node.name.value] += 1
+
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._targets(node.target)
 
