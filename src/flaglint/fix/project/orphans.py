@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 
-from flaglint.engine.source import decode, without_prose
+from flaglint.engine.source import common_frame, decode, without_prose
 from flaglint.fix.base import Note
 from flaglint.fix.project.unused import remove_unused
 from flaglint.fix.texts import Texts
 from flaglint.model import Problem
 
-_DYNAMIC = re.compile(r"\bgetattr\(\s*[^,()]+,\s*(?![\"'])|\bglobals\(\)|\bvars\(|__getattr__|__getattribute__")
+_DYNAMIC = re.compile(r"\bgetattr\([^,()\n]*,\s*(?![\"'])|\bglobals\(\)|\bvars\(|__getattr__|__getattribute__")
 _ROUNDS = 3  # a helper that went may leave the helpers only it called: a few rounds reach them
 
 
@@ -35,9 +36,11 @@ def remove_orphans(
     for rel, before in sorted(rewritten.items()):
         for _ in range(_ROUNDS):
             found = texts.text(rel)
-            if isinstance(found, Problem) or _DYNAMIC.search(found[0]):
+            if isinstance(found, Problem):
                 break
             candidates = sorted(_fewer_mentions(before, found[0]))
+            if candidates and any(map(_DYNAMIC.search, (found[0], before))):
+                break
             gone = remove_unused(texts, rel, candidates, keep=keep, imports=True) if candidates else []
             if not gone:
                 break
@@ -48,8 +51,18 @@ def remove_orphans(
     return changed
 
 
+_PRIVATE_WORD = re.compile(r"\b_\w+")
+
+
 def _fewer_mentions(before: str, after: str) -> Iterator[str]:
-    """The private helpers of `after` (`_name`, `Class._name`) named fewer times than before."""
+    """The private helpers of `after` (`_name`, `Class._name`) named fewer times than before: the
+    private words the changed lines lost first (cheap: most rewrites lose none), then tokens."""
+    start, tail = common_frame(before, after)
+    old_words = Counter(_PRIVATE_WORD.findall(before, start, len(before) - tail))
+    new_words = Counter(_PRIVATE_WORD.findall(after, start, len(after) - tail))
+    lost = [word for word, count in old_words.items() if new_words[word] < count]
+    if not any(f"def {word}(" in after for word in lost):  # a helper of that name is still defined
+        return
     try:
         tree = ast.parse(after)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
