@@ -144,8 +144,7 @@ def _imports_to_hold(
     wanted: dict[str, set[str]] = {}
     for use in found:
         definition = use.definition
-        # an import, or the fallback an optional import binds (`except ImportError: name = None`)
-        if definition.kind in ("import", "global") and definition.path in retired.validated:
+        if definition.kind == "import" and definition.path in retired.validated:
             wanted.setdefault(definition.path, set(held.get(definition.path, ()))).add(definition.word)
     return {rel: frozenset(names) for rel, names in wanted.items() if not names <= held.get(rel, frozenset())}
 
