@@ -8,6 +8,7 @@ import builtins
 import functools
 import re
 import warnings
+from collections.abc import Iterator
 
 from flaglint.engine.guard import deep
 from flaglint.model import Problem
@@ -48,3 +49,25 @@ def parse(path: str, text: str) -> ast.Module | Problem:
         return Problem(path, 1, 0, "cannot parse: the code is nested too deeply")
     except ValueError as exc:  # source with NUL bytes
         return Problem(path, 1, 0, f"cannot parse: {exc}")
+
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def functions(
+    tree: ast.AST, first: int = 1, last: int = 1 << 30, chain: tuple[str, ...] = (), in_class: bool = False
+) -> Iterator[tuple[tuple[str, ...], Function, bool]]:
+    """Every function of `tree`, at any depth: (its chain of enclosing def and class names, the
+    def, whether a class holds it directly). Only those whose lines meet `first`..`last` (parts of
+    the tree wholly outside are not entered)."""
+    for child in ast.iter_child_nodes(tree):
+        end = getattr(child, "end_lineno", None)
+        if end is not None and (end < first or child.lineno > last):  # type: ignore[attr-defined]
+            continue
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield (*chain, child.name), child, in_class
+            yield from functions(child, first, last, (*chain, child.name), False)
+        elif isinstance(child, ast.ClassDef):
+            yield from functions(child, first, last, (*chain, child.name), True)
+        else:
+            yield from functions(child, first, last, chain, in_class)

@@ -15,6 +15,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
 
+from flaglint.engine.astparse import functions
 from flaglint.engine.source import next_token, prose_string
 from flaglint.fix.base import _blank, _pure, blank_prefix, leading_lines, no_new_blank_start, opening_kept
 
@@ -175,20 +176,10 @@ def _function_texts(code: str) -> dict[tuple[str, ...], str]:
         return {}
     found: dict[tuple[str, ...], str] = {}
     twice: set[tuple[str, ...]] = set()
-
-    def walk(node: ast.AST, chain: tuple[str, ...]) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                here = (*chain, child.name)
-                if not isinstance(child, ast.ClassDef):
-                    if here in found:
-                        twice.add(here)
-                    found[here] = ast.get_source_segment(code, child) or ""
-                walk(child, here)
-            else:
-                walk(child, chain)
-
-    walk(tree, ())
+    for chain, function, _ in functions(tree):
+        if chain in found:
+            twice.add(chain)
+        found[chain] = ast.get_source_segment(code, function) or ""
     return {chain: text for chain, text in found.items() if chain not in twice and text}
 
 

@@ -20,6 +20,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from flaglint.engine.astparse import functions
 from flaglint.engine.scan import last_name
 from flaglint.engine.source import common_frame
 from flaglint.fix.base import Constants, KeepBlankLines, Note, Rewrite, _literal, _pure, is_docstring
@@ -515,25 +516,11 @@ def maybe_unread(old: str, new: str) -> bool:
 def _functions(tree: ast.AST, first: int, last: int) -> dict[tuple[str, ...], tuple[tuple[str, ...], set[str]]]:
     """(parameters, names read) of each function whose lines meet `first`..`last`."""
     found: dict[tuple[str, ...], tuple[tuple[str, ...], set[str]]] = {}
-
-    def walk(node: ast.AST, chain: tuple[str, ...], in_class: bool) -> None:
-        for child in ast.iter_child_nodes(node):
-            end = getattr(child, "end_lineno", None)
-            if end is not None and (end < first or child.lineno > last):  # type: ignore[attr-defined]
-                continue
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                here = (*chain, child.name)
-                args = child.args
-                params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-                if in_class and params and params[0] in ("self", "cls"):
-                    params = params[1:]
-                reads = {n.id for part in child.body for n in ast.walk(part) if isinstance(n, ast.Name)}
-                found[here] = (tuple(params), reads)
-                walk(child, here, False)
-            elif isinstance(child, ast.ClassDef):
-                walk(child, (*chain, child.name), True)
-            else:
-                walk(child, chain, in_class)
-
-    walk(tree, (), False)
+    for chain, function, in_class in functions(tree, first, last):
+        args = function.args
+        params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+        if in_class and params and params[0] in ("self", "cls"):
+            params = params[1:]
+        reads = {n.id for part in function.body for n in ast.walk(part) if isinstance(n, ast.Name)}
+        found[chain] = (tuple(params), reads)
     return found
