@@ -303,3 +303,70 @@ def test_a_test_that_mocks_the_check_to_the_discarded_answer_goes_with_unsafe_fi
     after = pytest_in(root)
     assert after.returncode == 0, after.stdout
     assert "2 passed" in after.stdout
+
+
+SESSION = {
+    "pyproject.toml": """
+        [tool.flaglint]
+
+        [[tool.flaglint.patterns]]
+        kind = "function"
+        name = "app.flags.is_enabled"
+
+        [[tool.flaglint.patterns]]
+        kind = "function"
+        name = "app.flags.value_for"
+        on-keyword = "on"
+        off-keyword = "off"
+        """,
+    "app/__init__.py": "",
+    "app/flags.py": """
+        def is_enabled(key):
+            return False
+
+
+        def value_for(key, on, off):
+            return on if is_enabled(key) else off
+        """,
+    "app/views.py": """
+        from app.flags import is_enabled, value_for
+
+
+        def _fast_path():
+            return "fast"
+
+
+        def page():
+            title = value_for("fast-page", on="Fast", off="Slow")
+            if is_enabled("fast-page"):
+                return title, _fast_path()
+            return title, "slow"
+        """,
+    "tests/test_views.py": """
+        from app.views import page
+
+
+        def test_page(mocker):
+            mocker.patch("app.views.is_enabled", return_value=False)
+            assert page() == ("Slow", "slow")
+        """,
+}
+
+
+def test_helpers_value_select_calls_and_an_import_a_test_patches_through_the_console_script(tmp_path: Path) -> None:
+    # Off: the value-select call answers its `off` argument, the helper only the discarded
+    # branch called goes, and the import a test patches stays (listed), so nothing breaks.
+    root = tmp_path / "site"
+    write(root, SESSION)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "fast-page=off", cwd=root)
+    assert done.returncode == 0, done.stderr
+    views = (root / "app/views.py").read_text()
+    assert 'title = "Slow"' in views
+    assert "_fast_path" not in views
+    assert "value_for" not in views
+    assert "from app.flags import is_enabled\n" in views
+    assert "Helpers removed:" in done.stderr
+    assert "removed `_fast_path`: the retired flag's branch was its only caller" in done.stderr
+    assert "kept `is_enabled`: still named at tests/test_views.py:5" in done.stderr
+    assert imports(root, "app.views").returncode == 0
