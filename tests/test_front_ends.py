@@ -313,6 +313,25 @@ def test_reductions_of_the_standard_library_are_sound() -> None:
         assert_reduction_sound(text, {max(1, text.count("\n"))})
 
 
+@pytest.mark.parametrize(
+    "table",
+    [
+        # a data table whose closing bracket sits at the margin (CPython's codec tables)
+        "decoding_map.update({\n    0x80: 0xc7,  # LATIN 'C'\n    0x81: 0xfc,\n})\n",
+        # a raw string continued with a backslash at the end of the line (tokenizer tests)
+        "check(r'\"a\\\nb', 1)\ncheck(r'c', 2)\ncheck(r'd', 3)\n",
+    ],
+)
+def test_untouched_statements_of_these_shapes_are_stood_in(table: str) -> None:
+    text = f"import os\n\n{table}\nvalue = 1\nif flags.enabled('k'):\n    x = 1\n"
+    checked = text.count("\n") - 1
+    reduction = stubs.reduce_for_rewrite(text, {checked})
+    assert reduction is not None
+    assert "0xfc" not in reduction.text
+    assert "check(" not in reduction.text
+    assert_reduction_sound(text, {checked})
+
+
 def test_flag_objects_are_named_alike_with_keys_spelt_from_constants() -> None:
     found = assert_equal(
         "from edx_toggles.toggles import WaffleFlag, WaffleSwitch\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -81,8 +82,8 @@ class _Lines:
     text: str
     lines: list[str]
     offsets: list[int]  # character offset of each line's start in the text
-    spans: list[tuple[int, int]]  # (start, end) of every string literal that spans lines
     _hits: dict[frozenset[str], list[int]] = field(default_factory=dict)
+    _starts: dict[tuple[int, int, str], list[int]] = field(default_factory=dict)
 
     def quiet(self, number: int) -> bool:
         """Whether a line is blank or holds only a comment."""
@@ -120,11 +121,63 @@ class _Lines:
         else:
             lines = text.split("\n")
             offsets = [0, *(o + i for i, o in enumerate(itertools.accumulate(map(len, lines[:-1])), start=1))]
-        spans = []
-        if '"""' in text or "'''" in text or "\\\n" in text:
-            # One left-to-right pass over strings and comments, as the tokenizer reads them.
-            spans = [m.span() for m in _LITERALS.finditer(text) if "\n" in m.group(0) and m.group(0)[0] != "#"]
-        return cls(text, lines, offsets, spans)
+        return cls(text, lines, offsets)
+
+    @functools.cached_property
+    def _literals(self) -> list[tuple[int, int]]:
+        """(start, end) of every string literal and comment, in one left-to-right pass over the
+        text, as the tokenizer reads them."""
+        return [m.span() for m in _LITERALS.finditer(self.text)]
+
+    @functools.cached_property
+    def spans(self) -> list[tuple[int, int]]:
+        """(start, end) of every string literal that spans lines."""
+        text = self.text
+        return [(a, b) for a, b in self._literals if text[a] != "#" and text.find("\n", a, b) != -1]
+
+    @functools.cached_property
+    def _code(self) -> str:
+        """The text with every string literal and comment blanked (same length): brackets and
+        quotes left in it are code."""
+        pieces: list[str] = []
+        position = 0
+        for start, end in self._literals:
+            pieces.extend((self.text[position:start], " " * (end - start)))
+            position = end
+        pieces.append(self.text[position:])
+        return "".join(pieces)
+
+    def depth(self, first: int, stop: int) -> int:
+        """How many more brackets lines [first, stop) open than they close."""
+        code, start, end = self._code, self.offsets[first], self.end(stop)
+        return sum(code.count(c, start, end) for c in "([{") - sum(code.count(c, start, end) for c in ")]}")
+
+    def balanced(self, first: int, stop: int) -> bool:
+        """Whether lines [first, stop) are whole: they end no line inside a bracket or a string and
+        do not end in a line continuation; strings and comments aside, so a docstring's "(" does
+        not count."""
+        text, start, end = self.text, self.offsets[first], self.end(stop)
+        last = end
+        while last > start and text[last - 1] in " \t\r\n\f":
+            last -= 1
+        if last > start and text[last - 1] == "\\":
+            return False
+        literals = self._literals
+        for edge in (start, end):  # a string or comment that the region cuts through
+            index = bisect.bisect_right(literals, (edge, -1)) - 1
+            if index >= 0 and literals[index][0] < edge < literals[index][1]:
+                return False
+        code = self._code
+        if code.find('"', start, end) != -1 or code.find("'", start, end) != -1:
+            return False  # a quote that opens no string the tokenizer would end
+        return all(code.count(a, start, end) == code.count(b, start, end) for a, b in ("()", "[]", "{}"))
+
+    def starts(self, first: int, last: int, indent: str) -> list[int]:
+        """Lines in [first, last) that begin a statement at exactly `indent` (found once)."""
+        key = (first, last, indent)
+        if key not in self._starts:
+            self._starts[key] = _starts(self, first, last, indent)
+        return self._starts[key]
 
 
 _START_AT: dict[str, re.Pattern[str]] = {}
@@ -167,24 +220,9 @@ def _regions(starts: list[int], end: int, info: _Lines, width: int) -> Iterator[
 
 
 # String literals (with any prefix) and comments, so that brackets and quotes inside them are not counted.
-_LITERALS = re.compile(r"""\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|\#[^\n]*""")
-
-
-def _balanced(chunk: str) -> bool:
-    """Whether a region is whole: it ends no line inside a bracket or a string. Counted with the
-    strings and comments taken out, so a docstring's "(" does not keep a region from standing in.
-    """
-    if chunk.rstrip().endswith("\\"):
-        return False
-    if '"' in chunk or "'" in chunk or "#" in chunk:
-        chunk = _LITERALS.sub("", chunk)
-        if '"' in chunk or "'" in chunk:  # a string that does not end in the region
-            return False
-    return (
-        chunk.count("(") == chunk.count(")")
-        and chunk.count("[") == chunk.count("]")
-        and chunk.count("{") == chunk.count("}")
-    )
+_LITERALS = re.compile(
+    r"""\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\[\s\S]|[^"\\\n])*"|'(?:\\[\s\S]|[^'\\\n])*'|\#[^\n]*"""
+)
 
 
 @dataclass(frozen=True)
@@ -219,7 +257,7 @@ def _region(info: _Lines, first: int, stop: int, indent: str, allow: Allow) -> _
         stop -= 1
     if not allow(first, stop, kind):
         return None
-    if not _balanced(info.text[info.offsets[first] : info.offsets[stop] if stop < len(info.offsets) else None]):
+    if not info.balanced(first, stop):
         return None
     return _Region(first, stop, indent, kind, name)
 
@@ -230,7 +268,7 @@ def _stand_ins(info: _Lines, allow: Allow) -> list[_Region]:
     """
     found: list[_Region] = []
     total = len(info.lines)
-    for first, stop in _regions(_starts(info, 0, total, ""), total, info, 0):
+    for first, stop in _regions(info.starts(0, total, ""), total, info, 0):
         if not _HEAD.match(info.lines[first]):
             continue
         whole = _region(info, first, stop, "", allow)
@@ -250,7 +288,7 @@ def _stand_ins(info: _Lines, allow: Allow) -> list[_Region]:
         line = info.lines[body]
         indent = line[: len(line) - len(line.lstrip())]
         width = len(indent)
-        for inner_first, inner_stop in _regions(_starts(info, body, stop, indent), stop, info, width):
+        for inner_first, inner_stop in _regions(info.starts(body, stop, indent), stop, info, width):
             if _HEAD.match(info.lines[inner_first], width):
                 inner = _region(info, inner_first, inner_stop, indent, allow)
                 if inner is not None:
@@ -283,7 +321,7 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
     total = len(info.lines)
     covered = {n for region in taken for n in range(region.first, region.stop)}
     found: list[_Region] = []
-    pairs = list(_regions(_starts(info, 0, total, ""), total, info, 0))
+    pairs = list(_regions(info.starts(0, total, ""), total, info, 0))
     run: list[tuple[int, int]] = []
     # A column-0 line inside brackets (a string continued at the margin) looks like a statement
     # start: a start is real only where the bracket depth, strings and comments aside, is zero.
@@ -292,8 +330,18 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
         if first in covered:  # a stood-in def or class: whole, so it opens and closes no bracket
             depth.append(depth[-1])
             continue
-        code = _LITERALS.sub("", info.text[info.offsets[first] : info.end(stop)])
-        depth.append(depth[-1] + sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}"))
+        depth.append(depth[-1] + info.depth(first, stop))
+    # Such a line continues the statement before it (a data table's closing `})`): one statement.
+    merged: list[tuple[int, int]] = []
+    bounds = [0]
+    for index, (first, stop) in enumerate(pairs):
+        if depth[index] != 0 and merged and first not in covered:
+            merged[-1] = (merged[-1][0], stop)
+            bounds[-1] = depth[index + 1]
+        else:
+            merged.append((first, stop))
+            bounds.append(depth[index + 1])
+    pairs, depth = merged, bounds
 
     def holds(first: int, stop: int) -> bool:
         at = bisect.bisect_left(keep, first)
@@ -336,7 +384,7 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
             or (line.startswith("try") and _optional_import(info, first, stop, used))
             or holds(first, stop)
             or (following is not None and holds(*following))
-            or not _balanced(info.text[info.offsets[first] : info.end(stop)])
+            or not info.balanced(first, stop)
         ):
             flush()
             continue
