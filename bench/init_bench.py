@@ -13,9 +13,9 @@ apart). Goal (issue 26): recall >= 90 %, no flag check <= 5 %.
 With --blind, the projects of bench/init_blind.toml instead: picked by a rule written down before
 they were read, their hand configurations written before init ran on them, at a fixed commit.
 
-Run: python bench/init_bench.py [--mirrors DIR] [-k TEXT] [--extras] [--blind]; --extras prints one
-line per pattern of the references the hand configuration lacks. Needs the mirrors (`fetch
-github:o/n`).
+Run: python bench/init_bench.py [--mirrors DIR] [-k TEXT] [--extras] [--missed] [--blind]; --extras
+prints one line per pattern of the references the hand configuration lacks, --missed each reference
+init misses. Needs the mirrors (`fetch github:o/n`).
 Asserts nothing.
 """
 
@@ -64,6 +64,7 @@ def main() -> None:
     parser.add_argument("--mirrors", type=Path, default=Path(os.environ.get("FLAGLINT_MIRRORS", "/work/.mirror")))
     parser.add_argument("-k", dest="only", help="only projects whose name contains this")
     parser.add_argument("--extras", action="store_true", help="print the patterns of what the hand config lacks")
+    parser.add_argument("--missed", action="store_true", help="print what the hand config finds and init does not")
     parser.add_argument("--blind", action="store_true", help="the blind projects of bench/init_blind.toml")
     args = parser.parse_args()
     labels = tomllib.loads((HERE / "init_labels.toml").read_text(encoding="utf-8"))["label"]
@@ -98,6 +99,10 @@ def main() -> None:
             by_pattern = Counter(_pattern_name(r.pattern) for r in extra)
             if args.extras:
                 _print_extras(root, extra, by_pattern)
+            if args.missed:
+                for path, line, key in sorted(truth - found):
+                    text = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
+                    print(f"    - {path}:{line}  {key}  {text.strip()[:90]}")
         wrong = sum(n for name, n in by_pattern.items() if verdicts.get((repo, name)) == "not a flag")
         unjudged = sum(n for name, n in by_pattern.items() if (repo, name) not in verdicts)
         both = len(truth & found)

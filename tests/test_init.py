@@ -330,6 +330,35 @@ GATES = {
         def test_units(app):
             app.config["FF_BILLABLE_UNITS"] = False
         """,
+    "tests/conftest.py": """
+        from contextlib import contextmanager
+
+
+        @contextmanager
+        def set_config(app, name, value):
+            old = app.config.get(name)
+            app.config[name] = value
+            yield
+            app.config[name] = old
+        """,
+    "tests/test_remaining.py": """
+        from tests.conftest import set_config
+
+
+        def test_remaining_with_the_limit(app):
+            with set_config(app, "FF_ANNUAL_LIMIT", True):
+                assert app
+
+
+        def test_remaining_without_it(app):
+            with set_config(app, "FF_ANNUAL_LIMIT", False):
+                assert app
+
+
+        def test_debug(app):
+            with set_config(app, "DEBUG", True):
+                assert app
+        """,
 }
 
 
@@ -344,10 +373,151 @@ def test_init_reads_flag_keys_of_a_config_mapping_and_leaves_licences_and_error_
     patterns = tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])
     shapes = sorted((p["kind"], p["name"], p.get("match"), p.get("flag-kind")) for p in patterns)
     assert shapes == [
+        ("function", "tests.conftest.set_config", "FF_*", "test-override"),
         ("method", "get", "FF_*", None),
         ("subscript", "app.config", "FF_*", "test-override"),
     ]
+    helper = next(p for p in patterns if p["name"] == "tests.conftest.set_config")
+    assert (helper["key"], helper["pin-arg"]) == (1, 2)  # set_config(app, "FF_X", True)
     (root / "pyproject.toml").write_text(GATES["pyproject.toml"] + done.stdout, encoding="utf-8")
-    scanned = flaglint("scan", cwd=root)
-    keys = sorted(line.split(": ")[1].split(" ")[0] for line in scanned.stdout.splitlines() if ": " in line)
-    assert keys == ["FF_ANNUAL_LIMIT", "FF_ANNUAL_LIMIT", "FF_BILLABLE_UNITS", "FF_BILLABLE_UNITS"]
+    assert found(root) == {
+        ("notify/limits.py", 9, "FF_ANNUAL_LIMIT", "check"),
+        ("notify/limits.py", 17, "FF_BILLABLE_UNITS", "check"),
+        ("tests/test_limits.py", 2, "FF_ANNUAL_LIMIT", "test-override"),
+        ("tests/test_limits.py", 6, "FF_BILLABLE_UNITS", "test-override"),
+        ("tests/test_remaining.py", 5, "FF_ANNUAL_LIMIT", "test-override"),
+        ("tests/test_remaining.py", 10, "FF_ANNUAL_LIMIT", "test-override"),
+    }
+
+
+FLOW = {
+    "pyproject.toml": '[project]\nname = "flow"\n',
+    "flow/__init__.py": "",
+    "flow/flags.py": """
+        import enum
+
+
+        class FeatureFlag(str, enum.Enum):
+            CASE_TASKS = "case-tasks"
+            GIT_SYNC = "git-sync"
+        """,
+    "flow/config.py": """
+        FEATURE_FLAGS: set = set()
+        """,
+    "flow/gates.py": """
+        from flow import config
+        from flow.flags import FeatureFlag
+
+
+        def is_feature_enabled(flag):
+            return flag in config.FEATURE_FLAGS
+
+
+        def tasks():
+            if is_feature_enabled(FeatureFlag.CASE_TASKS):
+                return ["task"]
+            return []
+
+
+        def sync():
+            return "git" if is_feature_enabled(FeatureFlag.GIT_SYNC) else None
+        """,
+    "tests/__init__.py": "",
+    "tests/test_gates.py": """
+        from flow import config
+        from flow.flags import FeatureFlag
+        from flow.gates import sync, tasks
+
+
+        def test_tasks():
+            config.FEATURE_FLAGS.add(FeatureFlag.CASE_TASKS)
+            assert tasks() == ["task"]
+
+
+        def test_sync():
+            config.FEATURE_FLAGS.add(FeatureFlag.GIT_SYNC)
+            assert sync() == "git"
+        """,
+}
+
+
+def test_init_takes_a_test_adding_a_key_to_a_set_of_flags_for_a_pin(tmp_path: Path) -> None:
+    """`config.FEATURE_FLAGS.add(FeatureFlag.X)` in tests turns the flag on: a test-override that
+    pins on; the same call in the code under test (or on a set not named for flags) is no pin."""
+    root = tmp_path / "flow"
+    write(root, FLOW)
+    done = flaglint("init", cwd=root)
+    assert done.returncode == 0, done.stderr
+    patterns = tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])
+    pins = [p for p in patterns if p.get("flag-kind") == "test-override"]
+    assert pins == [
+        {"kind": "function", "name": "flow.config.FEATURE_FLAGS.add", "flag-kind": "test-override", "pin": True}
+    ]
+    assert not [p for p in patterns if p["kind"] == "attribute"]  # FEATURE_FLAGS holds flags: it is none
+    (root / "pyproject.toml").write_text(FLOW["pyproject.toml"] + done.stdout, encoding="utf-8")
+    assert found(root) == {
+        ("flow/gates.py", 10, "case-tasks", "check"),
+        ("flow/gates.py", 16, "git-sync", "check"),
+        ("tests/test_gates.py", 7, "case-tasks", "test-override"),
+        ("tests/test_gates.py", 12, "git-sync", "test-override"),
+    }
+
+
+KEPT = {
+    "pyproject.toml": '[project]\nname = "app"\n',
+    "app/__init__.py": "",
+    "app/feature_flags.py": """
+        FLAGS = {}
+
+
+        def is_enabled(flag_id, default=False):
+            return FLAGS.get(flag_id, default)
+
+
+        async def ais_enabled(flag_id, default=False):
+            return FLAGS.get(flag_id, default)
+        """,
+    "app/views.py": """
+        from app.feature_flags import ais_enabled, is_enabled
+
+
+        def page():
+            shown = is_enabled("new-ui")
+            return "new" if shown else "old"
+
+
+        def banner():
+            with_banner = is_enabled("banner")
+            if with_banner:
+                return 1
+            return 0
+
+
+        async def search():
+            if await ais_enabled("fast-search"):
+                return 1
+            return 0
+
+
+        async def listing():
+            if await ais_enabled("infinite-scroll"):
+                return 2
+            return 0
+        """,
+}
+
+
+def test_init_takes_a_check_kept_in_a_name_or_awaited_as_deciding_its_branch(tmp_path: Path) -> None:
+    """A call named for flags whose keys nothing declares is taken only when it decides branches:
+    also when its result is kept in a name a test then reads, and when the test awaits it."""
+    root = tmp_path / "app"
+    write(root, KEPT)
+    done = flaglint("init", cwd=root)
+    assert done.returncode == 0, done.stderr
+    (root / "pyproject.toml").write_text(KEPT["pyproject.toml"] + done.stdout, encoding="utf-8")
+    assert found(root) == {
+        ("app/views.py", 5, "new-ui", "check"),
+        ("app/views.py", 10, "banner", "check"),
+        ("app/views.py", 17, "fast-search", "check"),
+        ("app/views.py", 23, "infinite-scroll", "check"),
+    }

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flaglint.engine.mentions import absolute
 from flaglint.fix.base import is_test_file
-from flaglint.infer.keysets import FLAGGY, KEYLIKE, settings_like
+from flaglint.infer.keysets import FLAGGY, KEYLIKE, literal_shape, settings_like
 from flaglint.model import ModuleName
 
 # Calls that take keys as data, never check a flag: containers, builtins, logging, strings, mocks.
@@ -36,6 +36,11 @@ _NOT_CHECKS = frozenset(
 )
 
 
+# A test that adds a key to a set named for flags turns it on (`config.FEATURE_FLAGS.add(K)`);
+# one that takes it out turns it off.
+SET_PINS = {"add": True, "discard": False, "remove": False}
+
+
 @dataclass
 class Site:
     path: str
@@ -48,6 +53,7 @@ class Site:
     pins: tuple[tuple[int | str, bool], ...] = ()  # boolean literal arguments: (position or keyword, value)
     literal: bool = False  # the key is a literal nothing declares: taken because a name says flag
     condition: bool = False  # the call decides a branch (an `if` or `while` test, `not`, `and`/`or`, ...)
+    shape: str | None = None  # the glob of the flag-shaped setting name a test helper was given
 
 
 @dataclass
@@ -151,6 +157,10 @@ def call_sites(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys
             if found is None:
                 found = _flag_setting_argument(node)
                 literal = found is not None
+            shape = None
+            if found is None and test:
+                found, shape = _pinned_setting(node)
+                literal = found is not None
             if found is None:
                 continue
             where, key = found
@@ -160,7 +170,8 @@ def call_sites(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys
                 kind, name, receiver = "function", names.get(func.id, func.id), None
             elif isinstance(func, ast.Attribute):
                 flag_mapping = func.attr == "get" and FLAGGY.search(_last_name(func.value)) is not None
-                if (func.attr in _NOT_CHECKS and not flag_mapping) or func.attr.startswith("assert"):
+                pinning = test and func.attr in SET_PINS and FLAGGY.search(_last_name(func.value)) is not None
+                if (func.attr in _NOT_CHECKS and not (flag_mapping or pinning)) or func.attr.startswith("assert"):
                     continue
                 spelt = dotted(func)
                 head = spelt.split(".", 1)[0] if spelt else ""
@@ -189,16 +200,18 @@ def call_sites(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys
                 ]
             )
             site = Site(rel, node.lineno, where, key, receiver, id(node) in decorators, test, pins, literal)
-            site.condition = id(node) in deciding
+            site.condition, site.shape = id(node) in deciding, shape
             callees.setdefault((kind, name), Callee(kind, name)).sites.append(site)
     return callees
 
 
 def conditions(tree: ast.Module) -> set[int]:
     """ids of the expressions that decide a branch: the test of an `if`, `while`, conditional
-    expression, `assert` or comprehension filter, a returned value, and the operands of `not`,
-    `and`, `or` there."""
+    expression, `assert` or comprehension filter, a returned value, the operands of `not`, `and`,
+    `or` and `await` there, and a call whose result is kept in a name such a test reads
+    (`enabled = is_enabled("k")` ... `if enabled:`, `with toggle("k") as on:`, `feature.enabled`)."""
     found: set[int] = set()
+    tested: set[str] = set()  # names a test reads, alone or as the base of an attribute
     for node in ast.walk(tree):
         tests: list[ast.expr] = []
         if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
@@ -214,6 +227,23 @@ def conditions(tree: ast.Module) -> set[int]:
                 tests.extend(test.values)
             elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
                 tests.append(test.operand)
+            elif isinstance(test, ast.Await):
+                tests.append(test.value)
+            elif isinstance(test, ast.Name):
+                tested.add(test.id)
+            elif isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name):
+                tested.add(test.value.id)
+    if tested:
+        for node in ast.walk(tree):
+            kept: list[tuple[ast.expr, ast.expr | None]] = []
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                kept.append((node.value, node.targets[0]))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                kept.extend((item.context_expr, item.optional_vars) for item in node.items)
+            for value, target in kept:
+                value = value.value if isinstance(value, ast.Await) else value
+                if isinstance(target, ast.Name) and target.id in tested and isinstance(value, ast.Call):
+                    found.add(id(value))
     return found
 
 
@@ -276,6 +306,19 @@ def _flag_setting_argument(call: ast.Call) -> tuple[int, str] | None:
         if named and isinstance(arg, ast.Attribute) and settings_like(_last_name(arg.value)):
             return index, arg.attr
     return None
+
+
+def _pinned_setting(call: ast.Call) -> tuple[tuple[int, str] | None, str | None]:
+    """A test's call given a flag-shaped setting name and a boolean (`set_config(app, "FF_X",
+    True)`): a helper that pins that setting; the argument and the name's glob (`FF_*`)."""
+    booleans = [a for a in [*call.args, *(k.value for k in call.keywords)] if isinstance(a, ast.Constant)]
+    if not any(isinstance(a.value, bool) for a in booleans):
+        return None, None
+    for index, arg in enumerate(call.args[:3]):
+        shape = literal_shape(arg)
+        if shape is not None and isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            return (index, arg.value), shape
+    return None, None
 
 
 def _key_argument(call: ast.Call, keys: Keys) -> tuple[int | str, str] | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from flaglint.fix.base import is_test_file
 from flaglint.infer.calls import Keys, conditions, dotted
-from flaglint.infer.keysets import FLAGGY, KEYLIKE, SETTINGS, settings_like
+from flaglint.infer.keysets import FLAGGY, KEYLIKE, SETTINGS, literal_shape, setting_shape, settings_like
 from flaglint.infer.proposed import MIN_SITES, Proposed
 from flaglint.model import ModuleName
 
@@ -33,7 +33,7 @@ def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], key
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                 if isinstance(node.value, ast.Name) and node.value.id in qualified and node.attr.isupper():
                     owner = qualified[node.value.id]
-                    glob = _shape(node.attr)
+                    glob = setting_shape(node.attr)
                     if glob is not None and settings_like(owner):
                         groups[("attribute", owner, glob)] += 1
                     elif _flag_class(owner) and id(node) in branch:  # `if Features.NEW_TREE:`
@@ -42,7 +42,7 @@ def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], key
                 holder = _holder(node.value, qualified)
                 if holder is None or _key(node.slice, keys) is None:
                     continue
-                glob = _literal_shape(node.slice)
+                glob = literal_shape(node.slice)
                 if glob is not None and settings_like(holder):  # app.config["FF_X"]: a setting by its key
                     groups[("subscript", holder, glob)] += 1
                     if isinstance(node.ctx, ast.Store) and is_test_file(rel):
@@ -55,7 +55,7 @@ def holder_candidates(modules: Iterable[tuple[str, ast.Module, ModuleName]], key
                         deciding[holder] += 1
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
                 holder = _holder(node.func.value, qualified)  # current_app.config.get("FF_X", False)
-                glob = _literal_shape(node.args[0]) if node.args else None
+                glob = literal_shape(node.args[0]) if node.args else None
                 if holder is not None and glob is not None and settings_like(holder):
                     groups[("method", holder, glob)] += 1
             elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
@@ -130,26 +130,3 @@ def _settings_names(tree: ast.Module) -> dict[str, str]:
                 if alias.asname is None and "." not in alias.name:
                     found.setdefault(alias.name, alias.name)
     return found
-
-
-def _literal_shape(node: ast.expr) -> str | None:
-    """The glob of a string key shaped like a flag setting (`"FF_ANNUAL_LIMIT"`), else None."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isupper():
-        if _COLLECTION.search(node.value):  # `config.get("FEATURE_FLAGS")`: the flags, not one flag
-            return None
-        return _shape(node.value)
-    return None
-
-
-_COLLECTION = re.compile(r"(?:^|_)(?:FLAGS|FEATURES|SWITCHES|TOGGLES)$")
-
-
-def _shape(name: str) -> str | None:
-    """The glob a flag-like setting name belongs to: `ENABLE_*`, `FEATURE_*`, `*_ENABLED`, ..."""
-    for prefix in ("ENABLE_", "FEATURE_", "FEATURES_", "FF_", "FLAG_", "SWITCH_"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return prefix + "*"
-    for suffix in ("_ENABLED", "_FLAG", "_FEATURE"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return "*" + suffix
-    return None

@@ -155,3 +155,27 @@ def _first_of_each_name(found: Iterable[KeySet]) -> list[KeySet]:
     for item in found:
         seen.setdefault(item.name, item)
     return list(seen.values())
+
+
+def literal_shape(node: ast.expr) -> str | None:
+    """The glob of a string key shaped like a flag setting (`"FF_ANNUAL_LIMIT"`), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isupper():
+        return setting_shape(node.value)
+    return None
+
+
+_COLLECTION = re.compile(r"(?:^|_)(?:FLAGS|FEATURES|SWITCHES|TOGGLES)$")
+
+
+def setting_shape(name: str) -> str | None:
+    """The glob a flag-like setting name belongs to: `ENABLE_*`, `FEATURE_*`, `*_ENABLED`, ...;
+    None for the name of a collection of them (`FEATURE_FLAGS`: the flags, not one flag)."""
+    if _COLLECTION.search(name):
+        return None
+    for prefix in ("ENABLE_", "FEATURE_", "FEATURES_", "FF_", "FLAG_", "SWITCH_"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return prefix + "*"
+    for suffix in ("_ENABLED", "_FLAG", "_FEATURE"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return "*" + suffix
+    return None

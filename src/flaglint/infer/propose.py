@@ -25,7 +25,7 @@ from flaglint.engine.config import Config, SourceSpec
 from flaglint.engine.mentions import quiet_parse
 from flaglint.engine.patterns import PatternError, custom_rows
 from flaglint.engine.workspace import Workspace, discover, module_name
-from flaglint.infer.calls import Callee, Keys, call_sites
+from flaglint.infer.calls import SET_PINS, Callee, Keys, call_sites
 from flaglint.infer.holders import holder_candidates
 from flaglint.infer.keysets import FLAGGY, KeySet, key_sets_of
 from flaglint.infer.proposed import MIN_SITES, Proposed
@@ -145,9 +145,19 @@ def _candidate(callee: Callee) -> Proposed | None:
     entry: dict[str, Any] = {"kind": callee.kind, "name": callee.name}
     tests = sum(1 for s in callee.sites if s.test)
     decorators = sum(1 for s in callee.sites if s.decorator)
-    if tests >= 0.8 * len(callee.sites) and _PIN_NAME.search(short):
+    if short in SET_PINS and tests == len(callee.sites):  # config.FEATURE_FLAGS.add(K) in tests
+        receivers, parts = callee.receivers(), callee.name.split(".")
+        holder = receivers.most_common(1)[0][0] if receivers else parts[-2] if len(parts) > 1 else ""
+        if FLAGGY.search(holder) is None:
+            return None
+        entry.update({"receiver": holder} if callee.kind == "method" else {})
+        entry.update({"flag-kind": "test-override", "pin": SET_PINS[short]})
+    elif tests >= 0.8 * len(callee.sites) and _PIN_NAME.search(short):
         entry["flag-kind"] = "test-override"
         entry.update(_pin(callee))
+        shapes = {site.shape for site in callee.sites}
+        if len(shapes) == 1 and None not in shapes:  # it pins settings named alike: only those are flags
+            entry["match"] = shapes.pop()
     elif decorators >= 0.8 * len(callee.sites) and callee.kind == "function":
         entry["kind"] = "decorator"
     if callee.kind == "keyword":
