@@ -147,6 +147,23 @@ MOCKED = {
             monkeypatch.setattr(waffle, "flag_is_active", lambda *args: True)
             assert search(rf.get("/")) == "hybrid"
         """,
+    "search/admin.py": """
+        from waffle import flag_is_active
+
+
+        def panel(request):
+            return "new" if flag_is_active(request, "new-panel") else "old"
+        """,
+    "tests/test_admin.py": """
+        from unittest import mock
+
+        from search.admin import panel
+
+
+        @mock.patch("search.admin.flag_is_active", return_value=False)
+        def test_old_panel(_, rf):
+            assert panel(rf.get("/")) == "old"
+        """,
 }
 
 
@@ -160,6 +177,8 @@ def test_tests_that_mock_the_flag_sdk_are_listed(tmp_path: Path) -> None:
     assert "tests/test_mocked.py:8: this test mocks `flag_is_active`" in done.stderr
     # a mock that answers what the retired checks now say tests what the code does: not listed
     assert "tests/test_mocked.py:14: this test mocks" not in done.stderr
+    # nor one patched in a module that holds none of the retired checks: it answers other flags
+    assert "tests/test_admin.py" not in done.stderr
 
 
 TEMPLATE = {
@@ -370,3 +389,52 @@ def test_helpers_value_select_calls_and_an_import_a_test_patches_through_the_con
     assert "removed `_fast_path`: the retired flag's branch was its only caller" in done.stderr
     assert "kept `is_enabled`: still named at tests/test_views.py:5" in done.stderr
     assert imports(root, "app.views").returncode == 0
+
+
+HELD = {
+    "pyproject.toml": """
+        [tool.flaglint]
+        sdks = []
+
+        [[tool.flaglint.patterns]]
+        kind = "function"
+        name = "app.flags.is_active"
+        """,
+    "app/__init__.py": "",
+    "app/settings.py": """
+        import os
+
+        NEW_CART_FLAG_KEY = os.environ.get("NEW_CART_FLAG_KEY", "new-cart")
+        """,
+    "app/flags.py": """
+        def is_active(key, user):
+            return bool(user)
+        """,
+    "app/views.py": """
+        from app import settings
+        from app.flags import is_active
+
+
+        def cart(user):
+            if is_active(settings.NEW_CART_FLAG_KEY, user):
+                return "new"
+            return "old"
+        """,
+}
+
+
+def test_a_flag_whose_key_a_setting_holds_is_named_by_that_setting(tmp_path: Path) -> None:
+    """The key is read from the environment at run time (dynamic to the scan): the flag is named
+    as the code spells its key, and its checks go like any other."""
+    root = tmp_path / "held"
+    write(root, HELD)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "settings.NEW_CART_FLAG_KEY=on", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "1 file changed" in done.stderr
+    views = (root / "app/views.py").read_text()
+    assert views == 'def cart(user):\n    return "new"\n'
+    imported = subprocess.run(
+        [sys.executable, "-c", "import app.views"], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert imported.returncode == 0, imported.stderr

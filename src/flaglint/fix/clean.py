@@ -15,7 +15,7 @@ from flaglint.engine.config import Config
 from flaglint.engine.resolve import find_definition, link
 from flaglint.engine.source import decode_with_encoding
 from flaglint.engine.uses import UseIndex
-from flaglint.engine.workspace import Workspace, digest_of, discover
+from flaglint.engine.workspace import ScanResult, Workspace, digest_of, discover
 from flaglint.fix.base import Note
 from flaglint.fix.project.cascade import Checks, Context, Run, run_cascade
 from flaglint.fix.project.routes import _truthy, route_names_used
@@ -59,7 +59,7 @@ def plan(
         workspace.jobs = jobs or workspace.jobs
     else:
         workspace = Workspace(config, jobs=jobs, use_cache=use_cache, overlay=overlay)
-    run = Run(config, workspace, workspace.scan(paths), values, paths, unsafe, key_names)
+    run = Run(config, workspace, held_keys(workspace.scan(paths), values), values, paths, unsafe, key_names)
     try:
         step = _plan_all_or_nothing(run)
         if not with_unsafe or unsafe:
@@ -71,6 +71,19 @@ def plan(
         return dataclasses.replace(step, with_unsafe=_plan_all_or_nothing(unsafe_run))
     finally:
         workspace.mentions.save()  # what the use index read, for the next plan
+
+
+def held_keys(result: ScanResult, values: Mapping[str, str | None]) -> ScanResult:
+    """The scan with a flag named by what holds its key: `--flag settings.X_FLAG_KEY=on` retires
+    the checks whose key is that setting's value (dynamic to the scan, read from the environment)."""
+    if not any(ref.key is None and ref.key_text in values for ref in result.refs):
+        return result
+    return dataclasses.replace(result, refs=tuple(keyed_by_holder(ref, values) for ref in result.refs))
+
+
+def keyed_by_holder(ref: FlagRef, values: Mapping[str, str | None]) -> FlagRef:
+    """`ref` keyed by its key's text when that names a flag being retired and the key is dynamic."""
+    return dataclasses.replace(ref, key=ref.key_text) if ref.key is None and ref.key_text in values else ref
 
 
 def _targets(run: Run) -> frozenset[str]:
@@ -190,11 +203,14 @@ def _retire_checks(run: Run, held: Mapping[str, frozenset[str]] | None = None) -
         if workspace.digests.get(rel) == digest_of(text.encode(encoding)):
             refs, rest = targets[rel], others.get(rel, [])  # the scan saw exactly these bytes: its positions hold
         else:
-            scanned = link(
-                scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs,
-                workspace.lookup,
-                workspace.patterns,
-            )
+            scanned = [
+                keyed_by_holder(ref, values)
+                for ref in link(
+                    scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs,
+                    workspace.lookup,
+                    workspace.patterns,
+                )
+            ]
             refs = [r for r in scanned if r.key in values]
             rest = [r for r in scanned if r.key not in values]
         reads = tuple(r.span for r in rest if r.kind in READS)

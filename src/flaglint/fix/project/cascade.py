@@ -113,7 +113,10 @@ def _mocks(context: Context) -> None:
     functions.discard("")
     symbols = [(r.key, r.key_symbol) for r in run.result.refs if r.key and r.key in run.values and r.key_symbol]
     known = flagged(run.values, symbols, sorted({r.key for r in run.result.refs if r.key}))
-    context.validated -= tests_mocking_checks(context.texts, functions, known, run.unsafe, context.notes)
+    modules = {run.workspace.module_of(rel).name: rel for rel in run.workspace.files}
+    elsewhere = {name: rel for name, rel in modules.items() if name and rel not in retired.targets}
+    notes = context.notes
+    context.validated -= tests_mocking_checks(context.texts, functions, known, run.unsafe, notes, elsewhere)
 
 
 def _wrappers(context: Context) -> None:

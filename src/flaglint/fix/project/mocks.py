@@ -41,6 +41,7 @@ class Mock:
     test: str | None
     answer: bool | None
     test_line: int = 0
+    module: str | None = None  # where a dotted target patches it (`"app.views.is_active"`: app.views)
 
 
 def find_mocks(
@@ -64,7 +65,7 @@ def find_mocks(
                 continue
             test = next(((name, t) for name, t in tests.items() if _inside(node, t)), None)
             first = min([test[1].lineno, *(d.lineno for d in test[1].decorator_list)]) if test else 0
-            mock = Mock(rel, node.lineno, function, test and test[0], _answer(node), first)
+            mock = Mock(rel, node.lineno, function, test and test[0], _answer(node), first, _module(node))
             found.append((mock, test and test[1]))
     return found
 
@@ -103,6 +104,14 @@ def _target(call: ast.Call, functions: AbstractSet[str]) -> str | None:
     dotted string (`"waffle.flag_is_active"`) or the attribute name (`patch.object(waffle, "f")`)."""
     strings = [a.value for a in call.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     return next((s.rsplit(".", 1)[-1] for s in strings if s.rsplit(".", 1)[-1] in functions), None)
+
+
+def _module(call: ast.Call) -> str | None:
+    """The module a dotted patch target replaces the function in (`patch("app.views.is_active")`)."""
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str) and "." in first.value:
+        return first.value.rsplit(".", 1)[0]
+    return None
 
 
 def _answer(call: ast.Call) -> bool | None:
@@ -168,10 +177,18 @@ def _doomed(test: ast.FunctionDef | ast.AsyncFunctionDef, mock: Mock, flagged: F
 
 
 def tests_mocking_checks(
-    texts: Texts, functions: AbstractSet[str], flagged: Flagged, unsafe: bool, notes: list[Note]
+    texts: Texts,
+    functions: AbstractSet[str],
+    flagged: Flagged,
+    unsafe: bool,
+    notes: list[Note],
+    elsewhere: Mapping[str, str],
 ) -> set[str]:
     """List every test that mocks one of `functions`; remove (unsafe) or offer to remove those
-    that exercise only a retired flag's discarded state. Returns the files it changed."""
+    that exercise only a retired flag's discarded state. Returns the files it changed. A mock
+    patched in one of the modules `elsewhere` (module -> file: the project's modules that hold
+    none of the retired checks) answers other flags' checks only, and is left out, unless that
+    module defines the function (then every caller gets the mock)."""
     from flaglint.engine.scan import parse
     from flaglint.fix.definitions import remove_definitions
 
@@ -181,6 +198,12 @@ def tests_mocking_checks(
     for mock, test in find_mocks(((rel, text) for rel, text, _ in texts.everywhere(sorted(functions))), functions):
         if mock.answer is not None and all(mock.answer == kept for kept in flagged.kept.values()):
             continue  # it makes the function answer what the checks now say: it tests what the code does
+        if (
+            mock.module is not None
+            and mock.module in elsewhere
+            and not _defines(texts, elsewhere[mock.module], mock.function)
+        ):
+            continue  # patched where no retired check is: it answers other flags
         key = _doomed(test, mock, flagged) if test is not None and mock.test is not None else None
         if key is None or mock.test is None:
             message = f"this test mocks `{mock.function}`, which answered the retired flag: check what it still tests"
@@ -205,6 +228,14 @@ def tests_mocking_checks(
             texts.edits[rel] = (new.code, found[1])
             changed.add(rel)
     return changed
+
+
+def _defines(texts: Texts, rel: str, function: str) -> bool:
+    """Whether the file defines `function` (a file that cannot be read is taken to)."""
+    found = texts.text(rel)
+    if isinstance(found, Problem):
+        return True
+    return re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(function)}\b", found[0], re.M) is not None
 
 
 def _why(mock: Mock, key: str, flagged: Flagged) -> str:
