@@ -431,9 +431,12 @@ def test_a_flag_whose_key_a_setting_holds_is_named_by_that_setting(tmp_path: Pat
     make_repo(root)
     done = flaglint("clean", "--flag", "settings.NEW_CART_FLAG_KEY=on", cwd=root)
     assert done.returncode == 0, done.stderr
-    assert "1 file changed" in done.stderr
+    assert "2 files changed" in done.stderr
     views = (root / "app/views.py").read_text()
     assert views == 'def cart(user):\n    return "new"\n'
+    # the setting that held the key is named nowhere else now: it goes, with the import it needed
+    assert "removed setting `NEW_CART_FLAG_KEY`" in done.stderr
+    assert "NEW_CART_FLAG_KEY" not in (root / "app/settings.py").read_text()
     imported = subprocess.run(
         [sys.executable, "-c", "import app.views"], cwd=root, capture_output=True, text=True, check=False
     )
