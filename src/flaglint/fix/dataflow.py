@@ -31,9 +31,9 @@ def only_binding(function: cst.FunctionDef, name: str) -> cst.BaseExpression | N
 
 
 class InlineCandidates(cst.CSTVisitor):
-    """`name = <constant>` that can be inlined: assigned once in its function, directly in the
-    function's own block (so it always runs), and read only after it (so every read sees it).
-    """
+    """`name = <constant>` that can be inlined: assigned once in its function, and read only after
+    it inside the block that holds it (the function's own, or an `if`'s, a loop's): every read
+    then runs after the one binding and sees it."""
 
     METADATA_DEPENDENCIES = (ScopeProvider,)
 
@@ -42,41 +42,45 @@ class InlineCandidates(cst.CSTVisitor):
         self.constants = constants
         self.order: dict[int, int] = {}
         self.blocks: list[int] = []
-        self.function_bodies: set[int] = set()
-        self.found: list[tuple[cst.Assign, cst.metadata.Scope, str, object]] = []
+        self.spans: dict[int, tuple[int, int]] = {}  # block -> (first, last) order of its nodes
+        self.found: list[tuple[cst.Assign, cst.metadata.Scope, str, object, int]] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.order[id(node)] = len(self.order)
         return super().on_visit(node)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.function_bodies.add(id(node.body))
-
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.blocks.append(id(node))
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self.blocks.pop()
+        self.spans[self.blocks.pop()] = (self.order[id(original_node)], len(self.order))
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.blocks.append(id(node))  # `if x: y = True`: y is bound only when x holds
+
+    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
+        self.spans[self.blocks.pop()] = (self.order[id(original_node)], len(self.order))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         known, value = self.constants.get(node.value)
         if not known or len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
             return
-        if not self.blocks or self.blocks[-1] not in self.function_bodies:
+        if not self.blocks:
             return
         scope = self.get_metadata(ScopeProvider, node, None)
         name = node.targets[0].target.value
         if isinstance(scope, cst.metadata.FunctionScope) and len(scope.assignments[name]) == 1:
-            self.found.append((node, scope, name, value))
+            self.found.append((node, scope, name, value, self.blocks[-1]))
 
     def inlinable(self) -> tuple[set[int], dict[int, object]]:
         drop: set[int] = set()
         uses: dict[int, object] = {}
-        for node, scope, name, value in self.found:
+        for node, scope, name, value, block in self.found:
             accesses = list(scope.accesses[name])
             if any(a.is_annotation or a.is_type_hint for a in accesses):
                 continue
-            if all(self.order.get(id(a.node), -1) > self.order[id(node)] for a in accesses):
+            _, last = self.spans.get(block, (0, -1))
+            if all(self.order[id(node)] < self.order.get(id(a.node), -1) < last for a in accesses):
                 drop.add(id(node))
                 uses.update((id(a.node), value) for a in accesses)
         return drop, uses

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from flaglint.fix.base import Note, _overwrites, is_terminator, leading_lines, opening_kept, single_store
+from flaglint.fix.base import Note, _overwrites, is_terminator, leading_lines, opening_kept, plain_test, single_store
 from flaglint.fix.imports import BindingCounter
 from flaglint.fix.retire.core import RetireCore
 from flaglint.model import RefKind
@@ -114,6 +114,8 @@ class Prune(RetireCore):
             self._changed()
         if id(original_node) in self.state.elifs:
             return node  # the enclosing if resolves its elif chain
+        if node.orelse is None and self._only_padding(node.body) and plain_test(node.test):
+            return self._flatten([])  # `if request: pass` once the fold emptied it: nothing to decide
         head = self._resolve_chain(node)
         if head is node:
             return node
