@@ -474,6 +474,10 @@ KEPT = {
             return FLAGS.get(flag_id, default)
 
 
+        def get_setting(name):
+            return FLAGS.get(name)
+
+
         async def ais_enabled(flag_id, default=False):
             return FLAGS.get(flag_id, default)
         """,
@@ -504,12 +508,27 @@ KEPT = {
                 return 2
             return 0
         """,
+    "app/logs.py": """
+        from app.feature_flags import get_setting
+
+
+        def level():
+            quiet = get_setting("LOG_MISSING_FLAGS")
+            return 10 if quiet else 20
+
+
+        def verbose():
+            if get_setting("AUDIT_FEATURES"):
+                return 1
+            return 0
+        """,
 }
 
 
 def test_init_takes_a_check_kept_in_a_name_or_awaited_as_deciding_its_branch(tmp_path: Path) -> None:
     """A call named for flags whose keys nothing declares is taken only when it decides branches:
-    also when its result is kept in a name a test then reads, and when the test awaits it."""
+    also when its result is kept in a name a test then reads, and when the test awaits it. A
+    setting named for a set of flags (`LOG_MISSING_FLAGS`) is about flags, not one of them."""
     root = tmp_path / "app"
     write(root, KEPT)
     done = flaglint("init", cwd=root)

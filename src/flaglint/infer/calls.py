@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flaglint.engine.mentions import absolute
 from flaglint.fix.base import is_test_file
-from flaglint.infer.keysets import FLAGGY, KEYLIKE, literal_shape, settings_like
+from flaglint.infer.keysets import COLLECTION, FLAGGY, KEYLIKE, literal_shape, settings_like
 from flaglint.model import ModuleName
 
 # Calls that take keys as data, never check a flag: containers, builtins, logging, strings, mocks.
@@ -152,7 +152,12 @@ def call_sites(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys
             literal = False
             if found is None and _says_flag(func, names):
                 first = node.args[0] if node.args else None
-                if isinstance(first, ast.Constant) and isinstance(first.value, str) and KEYLIKE.match(first.value):
+                if (
+                    isinstance(first, ast.Constant)
+                    and isinstance(first.value, str)
+                    and KEYLIKE.match(first.value)
+                    and not COLLECTION.search(first.value)  # get_setting("LOG_MISSING_FLAGS"): about flags
+                ):
                     found, literal = (0, first.value), True
             if found is None:
                 found = _flag_setting_argument(node)

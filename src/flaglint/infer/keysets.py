@@ -164,13 +164,13 @@ def literal_shape(node: ast.expr) -> str | None:
     return None
 
 
-_COLLECTION = re.compile(r"(?:^|_)(?:FLAGS|FEATURES|SWITCHES|TOGGLES)$")
+COLLECTION = re.compile(r"(?:^|_)(?:FLAGS|FEATURES|SWITCHES|TOGGLES)$")  # names a set of flags
 
 
 def setting_shape(name: str) -> str | None:
     """The glob a flag-like setting name belongs to: `ENABLE_*`, `FEATURE_*`, `*_ENABLED`, ...;
     None for the name of a collection of them (`FEATURE_FLAGS`: the flags, not one flag)."""
-    if _COLLECTION.search(name):
+    if COLLECTION.search(name):
         return None
     for prefix in ("ENABLE_", "FEATURE_", "FEATURES_", "FF_", "FLAG_", "SWITCH_"):
         if name.startswith(prefix) and len(name) > len(prefix):
