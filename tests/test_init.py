@@ -478,6 +478,10 @@ KEPT = {
             return FLAGS.get(name)
 
 
+        def require_feature(name):
+            return lambda: FLAGS.get(name, False)
+
+
         async def ais_enabled(flag_id, default=False):
             return FLAGS.get(flag_id, default)
         """,
@@ -508,6 +512,19 @@ KEPT = {
                 return 2
             return 0
         """,
+    "app/routes.py": """
+        from fastapi import Depends
+
+        from app.feature_flags import require_feature
+
+
+        def export(ok=Depends(require_feature("exports"))):
+            return ok
+
+
+        def upload(ok=Depends(require_feature("uploads"))):
+            return ok
+        """,
     "app/logs.py": """
         from app.feature_flags import get_setting
 
@@ -527,8 +544,9 @@ KEPT = {
 
 def test_init_takes_a_check_kept_in_a_name_or_awaited_as_deciding_its_branch(tmp_path: Path) -> None:
     """A call named for flags whose keys nothing declares is taken only when it decides branches:
-    also when its result is kept in a name a test then reads, and when the test awaits it. A
-    setting named for a set of flags (`LOG_MISSING_FLAGS`) is about flags, not one of them."""
+    also when its result is kept in a name a test then reads, when the test awaits it, and when a
+    route depends on it (`Depends(require_feature("k"))`). A setting named for a set of flags
+    (`LOG_MISSING_FLAGS`) is about flags, not one of them."""
     root = tmp_path / "app"
     write(root, KEPT)
     done = flaglint("init", cwd=root)
@@ -539,4 +557,6 @@ def test_init_takes_a_check_kept_in_a_name_or_awaited_as_deciding_its_branch(tmp
         ("app/views.py", 10, "banner", "check"),
         ("app/views.py", 17, "fast-search", "check"),
         ("app/views.py", 23, "infinite-scroll", "check"),
+        ("app/routes.py", 6, "exports", "check"),
+        ("app/routes.py", 10, "uploads", "check"),
     }

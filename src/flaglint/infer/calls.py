@@ -210,11 +210,16 @@ def call_sites(modules: Iterable[tuple[str, ast.Module, ModuleName]], keys: Keys
     return callees
 
 
+# Calls whose argument decides whether a request proceeds: FastAPI's dependencies.
+_GUARDS = frozenset({"Depends", "Security"})
+
+
 def conditions(tree: ast.Module) -> set[int]:
     """ids of the expressions that decide a branch: the test of an `if`, `while`, conditional
     expression, `assert` or comprehension filter, a returned value, the operands of `not`, `and`,
-    `or` and `await` there, and a call whose result is kept in a name such a test reads
-    (`enabled = is_enabled("k")` ... `if enabled:`, `with toggle("k") as on:`, `feature.enabled`)."""
+    `or` and `await` there, a call whose result is kept in a name such a test reads
+    (`enabled = is_enabled("k")` ... `if enabled:`, `with toggle("k") as on:`, `feature.enabled`),
+    and a route's dependency (`Depends(require_feature("k"))`: it lets the request through or not)."""
     found: set[int] = set()
     tested: set[str] = set()  # names a test reads, alone or as the base of an attribute
     for node in ast.walk(tree):
@@ -238,6 +243,9 @@ def conditions(tree: ast.Module) -> set[int]:
                 tested.add(test.id)
             elif isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name):
                 tested.add(test.value.id)
+    for node in ast.walk(tree):  # `Depends(require_feature("k"))`: the dependency gates its route
+        if isinstance(node, ast.Call) and _last_name(node.func) in _GUARDS and node.args:
+            found.add(id(node.args[0]))
     if tested:
         for node in ast.walk(tree):
             kept: list[tuple[ast.expr, ast.expr | None]] = []
