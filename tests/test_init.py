@@ -103,6 +103,16 @@ EXPECTED = {
 }
 
 
+def adopted(root: Path, files: dict[str, str]) -> list[dict[str, object]]:
+    """Write the project, run `flaglint init` in it and adopt what it proposes: its patterns."""
+    write(root, files)
+    done = flaglint("init", cwd=root)
+    assert done.returncode == 0, done.stderr
+    (root / "pyproject.toml").write_text(files["pyproject.toml"] + done.stdout, encoding="utf-8")
+    patterns: list[dict[str, object]] = tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])
+    return patterns
+
+
 def found(root: Path) -> set[tuple[str, int, str, str]]:
     import json
 
@@ -366,11 +376,7 @@ def test_init_reads_flag_keys_of_a_config_mapping_and_leaves_licences_and_error_
     """A flag-shaped key of a settings mapping (`current_app.config.get("FF_X")`, pinned in tests
     with `app.config["FF_X"] = True`) is a flag; what a licence allows is not, nor is an error
     code that happens to say feature."""
-    root = tmp_path / "gates"
-    write(root, GATES)
-    done = flaglint("init", cwd=root)
-    assert done.returncode == 0, done.stderr
-    patterns = tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])
+    patterns = adopted(tmp_path / "gates", GATES)
     shapes = sorted((p["kind"], p["name"], p.get("match"), p.get("flag-kind")) for p in patterns)
     assert shapes == [
         ("function", "tests.conftest.set_config", "FF_*", "test-override"),
@@ -379,8 +385,7 @@ def test_init_reads_flag_keys_of_a_config_mapping_and_leaves_licences_and_error_
     ]
     helper = next(p for p in patterns if p["name"] == "tests.conftest.set_config")
     assert (helper["key"], helper["pin-arg"]) == (1, 2)  # set_config(app, "FF_X", True)
-    (root / "pyproject.toml").write_text(GATES["pyproject.toml"] + done.stdout, encoding="utf-8")
-    assert found(root) == {
+    assert found(tmp_path / "gates") == {
         ("notify/limits.py", 9, "FF_ANNUAL_LIMIT", "check"),
         ("notify/limits.py", 17, "FF_BILLABLE_UNITS", "check"),
         ("tests/test_limits.py", 2, "FF_ANNUAL_LIMIT", "test-override"),
@@ -444,18 +449,13 @@ FLOW = {
 def test_init_takes_a_test_adding_a_key_to_a_set_of_flags_for_a_pin(tmp_path: Path) -> None:
     """`config.FEATURE_FLAGS.add(FeatureFlag.X)` in tests turns the flag on: a test-override that
     pins on; the same call in the code under test (or on a set not named for flags) is no pin."""
-    root = tmp_path / "flow"
-    write(root, FLOW)
-    done = flaglint("init", cwd=root)
-    assert done.returncode == 0, done.stderr
-    patterns = tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])
+    patterns = adopted(tmp_path / "flow", FLOW)
     pins = [p for p in patterns if p.get("flag-kind") == "test-override"]
     assert pins == [
         {"kind": "function", "name": "flow.config.FEATURE_FLAGS.add", "flag-kind": "test-override", "pin": True}
     ]
     assert not [p for p in patterns if p["kind"] == "attribute"]  # FEATURE_FLAGS holds flags: it is none
-    (root / "pyproject.toml").write_text(FLOW["pyproject.toml"] + done.stdout, encoding="utf-8")
-    assert found(root) == {
+    assert found(tmp_path / "flow") == {
         ("flow/gates.py", 10, "case-tasks", "check"),
         ("flow/gates.py", 16, "git-sync", "check"),
         ("tests/test_gates.py", 7, "case-tasks", "test-override"),
@@ -547,12 +547,8 @@ def test_init_takes_a_check_kept_in_a_name_or_awaited_as_deciding_its_branch(tmp
     also when its result is kept in a name a test then reads, when the test awaits it, and when a
     route depends on it (`Depends(require_feature("k"))`). A setting named for a set of flags
     (`LOG_MISSING_FLAGS`) is about flags, not one of them."""
-    root = tmp_path / "app"
-    write(root, KEPT)
-    done = flaglint("init", cwd=root)
-    assert done.returncode == 0, done.stderr
-    (root / "pyproject.toml").write_text(KEPT["pyproject.toml"] + done.stdout, encoding="utf-8")
-    assert found(root) == {
+    adopted(tmp_path / "app", KEPT)
+    assert found(tmp_path / "app") == {
         ("app/views.py", 5, "new-ui", "check"),
         ("app/views.py", 10, "banner", "check"),
         ("app/views.py", 17, "fast-search", "check"),
