@@ -332,6 +332,28 @@ def test_untouched_statements_of_these_shapes_are_stood_in(table: str) -> None:
     assert_reduction_sound(text, {checked})
 
 
+def test_runs_of_stood_in_defs_become_one_statement_that_binds_their_names() -> None:
+    """LibCST's parse costs by the node: consecutive stood-in defs and classes become one
+    assignment of all their names, the comment block above a def goes with it, and a decorator
+    whose closing bracket sits at the margin stays with what it decorates."""
+    text = (
+        "import os\n\n\n"
+        "# what a does\n"
+        "def a():\n    return os.sep\n\n\n"
+        "@decorate(\n    'x',\n)\n"
+        "class B:\n    pass\n\n\n"
+        "value = 1\n"
+        "if flags.enabled('k'):\n    x = 1\n"
+    )
+    checked = text.count("\n") - 1
+    reduction = stubs.reduce_for_rewrite(text, {checked})
+    assert reduction is not None
+    assert f"a = B = {stubs.STUB_VALUE}" in reduction.text
+    assert "# what a does" not in reduction.text
+    assert "@decorate" not in reduction.text
+    assert_reduction_sound(text, {checked})
+
+
 def test_flag_objects_are_named_alike_with_keys_spelt_from_constants() -> None:
     found = assert_equal(
         "from edx_toggles.toggles import WaffleFlag, WaffleSwitch\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import dataclasses
 import functools
 import itertools
 import re
@@ -120,7 +121,8 @@ class _Lines:
             offsets = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
         else:
             lines = text.split("\n")
-            offsets = [0, *(o + i for i, o in enumerate(itertools.accumulate(map(len, lines[:-1])), start=1))]
+            # each line's start: the lengths of the lines before it, one newline each (all in C)
+            offsets = list(itertools.accumulate(map((1).__add__, map(len, lines[:-1])), initial=0))
         return cls(text, lines, offsets)
 
     @functools.cached_property
@@ -173,10 +175,19 @@ class _Lines:
         return all(code.count(a, start, end) == code.count(b, start, end) for a, b in ("()", "[]", "{}"))
 
     def starts(self, first: int, last: int, indent: str) -> list[int]:
-        """Lines in [first, last) that begin a statement at exactly `indent` (found once)."""
+        """Lines in [first, last) that begin a statement at exactly `indent` (found once): a line
+        inside brackets opened above it (a decorator's closing `)` at the margin) begins none."""
         key = (first, last, indent)
         if key not in self._starts:
-            self._starts[key] = _starts(self, first, last, indent)
+            found = _starts(self, first, last, indent)
+            real: list[int] = []
+            depth = 0
+            for index, number in enumerate(found):
+                if depth == 0:
+                    real.append(number)
+                depth += self.depth(number, found[index + 1] if index + 1 < len(found) else last)
+                depth = max(depth, 0)
+            self._starts[key] = real
         return self._starts[key]
 
 
@@ -296,13 +307,17 @@ def _stand_ins(info: _Lines, allow: Allow) -> list[_Region]:
     return found
 
 
+# What a stub that binds names assigns them: a name nothing binds, so nothing folds it.
+STUB_VALUE = "__flaglint_region__"
+
+
 def _stub_line(region: _Region) -> str:
     """One line that stands in for a region: it binds the same name, and nothing folds it."""
     return {
         "def": f"{region.indent}def {region.name}(): pass",
         "class": f"{region.indent}class {region.name}: pass",
         "doc": f'{region.indent}""',
-        "assign": f"{region.indent}{region.name} = __flaglint_region__",
+        "assign": f"{region.indent}{region.name} = {STUB_VALUE}",
         "block": f"{region.indent}if 0: pass",
     }[region.kind]
 
@@ -456,8 +471,8 @@ def _blank(text: str, tokens: frozenset[str] | None) -> str | None:
     return "\n".join(lines)
 
 
-_REGION_MARK = "flaglint-region-"
-_MARKED = re.compile(r"^[^\r\n]*# flaglint-region-(\d+)\r?\n?", re.M)
+_REGION_MARK = "#\u00a7"  # short: LibCST parses every character of a stub (~1 us each)
+_MARKED = re.compile(r"^[^\r\n]* #\u00a7(\d+)\r?\n?", re.M)
 
 
 @dataclass(frozen=True)
@@ -508,6 +523,50 @@ class Reduction:
         return expanded if sorted(seen) == list(range(len(self.stubs))) else None
 
 
+def _with_comments_above(info: _Lines, regions: list[_Region], allow: Allow) -> list[_Region]:
+    """Each region with the comment lines right above it at its own indentation (a def's comment
+    block): they belong to what is stood in for, and LibCST need not read them."""
+    found: list[_Region] = []
+    floor = 0  # the line after the previous region
+    for region in regions:
+        first = region.first
+        while first > floor and _comment_at(info, first - 1, region.indent):
+            first -= 1
+        if first != region.first and allow(first, region.first, region.kind):
+            region = dataclasses.replace(region, first=first)
+        found.append(region)
+        floor = region.stop
+    return found
+
+
+_BINDS_ONE = frozenset({"def", "class", "assign"})
+
+
+def _merged(info: _Lines, regions: list[_Region]) -> list[_Region]:
+    """Runs of stood-in defs, classes and assignments at one indentation, with only blank lines
+    between them, as one region whose stub binds all their names (`a = b = __flaglint_region__`):
+    LibCST's parse costs by the node, and a def stub is ten of them."""
+    found: list[_Region] = []
+    for region in regions:
+        last = found[-1] if found else None
+        if (
+            last is not None
+            and last.kind in _BINDS_ONE
+            and region.kind in _BINDS_ONE
+            and last.indent == region.indent
+            and all(not info.lines[n].strip() for n in range(last.stop, region.first))
+        ):
+            found[-1] = _Region(last.first, region.stop, region.indent, "assign", f"{last.name} = {region.name}")
+        else:
+            found.append(region)
+    return found
+
+
+def _comment_at(info: _Lines, number: int, indent: str) -> bool:
+    line = info.lines[number]
+    return line.startswith(f"{indent}#") and not info.open_quotes(number)
+
+
 def reduce_for_rewrite(text: str, lines: Iterable[int]) -> Reduction | None:
     """The reduction of `text` that keeps every region holding one of `lines` (1-based), or None
     when nothing can be stood in for (or the text could be confused with the markers).
@@ -525,6 +584,7 @@ def reduce_for_rewrite(text: str, lines: Iterable[int]) -> Reduction | None:
     regions = sorted([*regions, *_statements(info, keep, regions)], key=lambda r: r.first)
     if not regions:
         return None
+    regions = _merged(info, _with_comments_above(info, regions, allow))
     ends = [*info.offsets[1:], len(text)]
     pieces: list[str] = []
     originals: list[str] = []
@@ -535,7 +595,7 @@ def reduce_for_rewrite(text: str, lines: Iterable[int]) -> Reduction | None:
         start, end = info.offsets[region.first], ends[region.stop - 1]
         original = text[start:end]
         ending = "\r\n" if original.endswith("\r\n") else original[-1:] if original.endswith(("\n", "\r")) else ""
-        stub = f"{_stub_line(region)}  # {_REGION_MARK}{number}{ending}"
+        stub = f"{_stub_line(region)} {_REGION_MARK}{number}{ending}"
         pieces.extend((text[position:start], stub))
         originals.append(original)
         stubs.append(stub)

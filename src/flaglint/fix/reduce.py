@@ -25,10 +25,14 @@ def statement_lines(text: str) -> list[tuple[int, int, bool]] | None:
     if not isinstance(parsed, ast.Module):
         return None
     found: list[tuple[int, int, bool]] = []
+    lines = text.splitlines()
     for statement in parsed.body:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
         last = statement.end_lineno or first
-        scoped = any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(statement))
+        words = "\n".join(lines[first - 1 : last])  # no `def` or `lambda` in its text: no function scope
+        scoped = ("def" in words or "lambda" in words) and any(
+            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(statement)
+        )
         if found and first == found[-1][1]:  # `a; b`: one line, one LibCST statement
             found[-1] = (found[-1][0], last, found[-1][2] or scoped)
         else:
