@@ -30,7 +30,7 @@ from flaglint.fix.dataflow import (
     scope_changes,
 )
 from flaglint.fix.definitions import release
-from flaglint.fix.imports import drop_new_unused_imports, may_leave_unused_imports
+from flaglint.fix.imports import BindingCounter, drop_new_unused_imports, may_leave_unused_imports
 from flaglint.fix.reduce import restore, statement_lines, touched_positions, touches_functions
 from flaglint.fix.retire import _Retire
 from flaglint.model import FlagRef, Span
@@ -60,7 +60,8 @@ class FileContext:
     new: cst.Module | None = None
     notes: list[Note] = field(default_factory=list)
     changed: bool = False
-    dropped: bool = False  # deleted code bound a name (the scope check must run)
+    deleted: list[cst.CSTNode] = field(default_factory=list)  # code the passes deleted
+    _binds: tuple[int, bool] = (0, False)  # (deleted parts looked at, whether one binds a name)
     stores: bool = False  # a `name = <synthetic constant>` exists (inlining may apply)
     refold: bool = False
     arguments: dict[tuple[str, str, str], None] = field(default_factory=dict)
@@ -72,6 +73,15 @@ class FileContext:
     stopped: bool = False  # a guard left the file as it was
     keep: frozenset[str] = frozenset()  # module names to keep: something elsewhere still names them
     _codes: dict[int, tuple[cst.Module, str]] = field(default_factory=dict)
+
+    @property
+    def dropped(self) -> bool:
+        """Whether deleted code bound a name (then the scope check must run), worked out once."""
+        seen, binds = self._binds
+        while not binds and seen < len(self.deleted):
+            binds, seen = bool(BindingCounter.of(self.deleted[seen])), seen + 1
+        self._binds = (seen, binds)
+        return binds
 
     @property
     def current(self) -> cst.Module:
@@ -111,7 +121,7 @@ class FileContext:
         state = retire.state
         (self.notes if notes is None else notes).extend(state.notes)
         self.arguments.update(dict.fromkeys(state.arguments))
-        self.dropped = self.dropped or state.dropped_bindings
+        self.deleted.extend(state.dropped)
         self.stores = state.constant_stores
 
 
@@ -207,7 +217,7 @@ def _unused_imports(context: FileContext) -> None:
 
 
 def _scope_may_change(context: FileContext) -> bool:
-    return context.changed and context.dropped and touches_functions(context.statements, context.refs)
+    return context.changed and touches_functions(context.statements, context.refs) and context.dropped
 
 
 REWRITE: tuple[Pass, ...] = (

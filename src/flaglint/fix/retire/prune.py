@@ -11,7 +11,6 @@ import libcst as cst
 import libcst.matchers as m
 
 from flaglint.fix.base import Note, _overwrites, is_terminator, leading_lines, opening_kept, plain_test, single_store
-from flaglint.fix.imports import BindingCounter
 from flaglint.fix.retire.core import RetireCore
 from flaglint.model import RefKind
 
@@ -63,12 +62,9 @@ class Prune(RetireCore):
         return statements
 
     def _dropped(self, *parts: cst.CSTNode | None) -> None:
-        """Record whether code being deleted binds names: deleting a binding can change a scope."""
-        for part in parts:
-            if part is not None and not self.state.dropped_bindings:
-                counter = BindingCounter()
-                part.visit(counter)
-                self.state.dropped_bindings = bool(counter.found)
+        """Record code being deleted: if it binds a name, deleting it can change a scope (worked
+        out only when the scope check may run)."""
+        self.state.dropped.extend(part for part in parts if part is not None)
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign | cst.RemovalSentinel:
         ref = self._ref(original_node.value)
