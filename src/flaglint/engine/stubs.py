@@ -85,6 +85,7 @@ class _Lines:
     offsets: list[int]  # character offset of each line's start in the text
     _hits: dict[frozenset[str], list[int]] = field(default_factory=dict)
     _starts: dict[tuple[int, int, str], list[int]] = field(default_factory=dict)
+    _depths: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def quiet(self, number: int) -> bool:
         """Whether a line is blank or holds only a comment."""
@@ -150,9 +151,14 @@ class _Lines:
         return "".join(pieces)
 
     def depth(self, first: int, stop: int) -> int:
-        """How many more brackets lines [first, stop) open than they close."""
-        code, start, end = self._code, self.offsets[first], self.end(stop)
-        return sum(code.count(c, start, end) for c in "([{") - sum(code.count(c, start, end) for c in ")]}")
+        """How many more brackets lines [first, stop) open than they close (counted once)."""
+        known = self._depths.get((first, stop))
+        if known is None:
+            code, start, end = self._code, self.offsets[first], self.end(stop)
+            opened = code.count("(", start, end) + code.count("[", start, end) + code.count("{", start, end)
+            closed = code.count(")", start, end) + code.count("]", start, end) + code.count("}", start, end)
+            known = self._depths[(first, stop)] = opened - closed
+        return known
 
     def balanced(self, first: int, stop: int) -> bool:
         """Whether lines [first, stop) are whole: they end no line inside a bracket or a string and
