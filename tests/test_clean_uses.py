@@ -420,6 +420,15 @@ HELD = {
                 return "new"
             return "old"
         """,
+    "app/gates.py": """
+        from app.flags import is_active
+
+
+        def gate(flag, user):
+            if is_active(flag, user):
+                return "on"
+            return "off"
+        """,
 }
 
 
@@ -441,3 +450,8 @@ def test_a_flag_whose_key_a_setting_holds_is_named_by_that_setting(tmp_path: Pat
         [sys.executable, "-c", "import app.views"], cwd=root, capture_output=True, text=True, check=False
     )
     assert imported.returncode == 0, imported.stderr
+    # a key held by a parameter may be any flag: a flag that happens to share its name is not it
+    untouched = (root / "app/gates.py").read_text()
+    done = flaglint("clean", "--flag", "flag=on", "--allow-dirty", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert (root / "app/gates.py").read_text() == untouched

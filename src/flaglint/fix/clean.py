@@ -18,6 +18,7 @@ from flaglint.engine.uses import UseIndex
 from flaglint.engine.workspace import ScanResult, Workspace, digest_of, discover
 from flaglint.fix.base import Note
 from flaglint.fix.project.cascade import Checks, Context, Run, run_cascade
+from flaglint.fix.project.declarations import holder_setting
 from flaglint.fix.project.routes import _truthy, route_names_used
 from flaglint.fix.step import FileEdit, Step
 from flaglint.fix.texts import Texts, _mentions
@@ -76,14 +77,17 @@ def plan(
 def held_keys(result: ScanResult, values: Mapping[str, str | None]) -> ScanResult:
     """The scan with a flag named by what holds its key: `--flag settings.X_FLAG_KEY=on` retires
     the checks whose key is that setting's value (dynamic to the scan, read from the environment)."""
-    if not any(ref.key is None and ref.key_text in values for ref in result.refs):
+    if not any(keyed_by_holder(ref, values) is not ref for ref in result.refs):
         return result
     return dataclasses.replace(result, refs=tuple(keyed_by_holder(ref, values) for ref in result.refs))
 
 
 def keyed_by_holder(ref: FlagRef, values: Mapping[str, str | None]) -> FlagRef:
-    """`ref` keyed by its key's text when that names a flag being retired and the key is dynamic."""
-    return dataclasses.replace(ref, key=ref.key_text) if ref.key is None and ref.key_text in values else ref
+    """`ref` keyed by its key's text when the key is dynamic, its text names what holds it (a
+    setting, `settings.X_FLAG_KEY`; never a parameter or local, whose value may be any flag) and
+    that is a flag being retired."""
+    named = ref.key is None and ref.key_text in values and holder_setting(ref.key_text) is not None
+    return dataclasses.replace(ref, key=ref.key_text) if named else ref
 
 
 def _targets(run: Run) -> frozenset[str]:

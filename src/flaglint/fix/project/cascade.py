@@ -23,7 +23,13 @@ from flaglint.engine.resolve import Definition
 from flaglint.engine.uses import Facts
 from flaglint.engine.workspace import ScanResult, Workspace
 from flaglint.fix.base import Note
-from flaglint.fix.project.declarations import key_constants, remove_declarations, remove_objects, remove_settings
+from flaglint.fix.project.declarations import (
+    holder_setting,
+    key_constants,
+    remove_declarations,
+    remove_objects,
+    remove_settings,
+)
 from flaglint.fix.project.mocks import flagged, tests_mocking_checks
 from flaglint.fix.project.orphans import remove_orphans, texts_before
 from flaglint.fix.project.requesters import _remove_requesters
@@ -169,14 +175,8 @@ def _settings(context: Context) -> None:
     keys = {ref.key for ref in run.result.refs if ref.key in run.values and ref.key_source is KeySource.ATTRIBUTE}
     attributes = [p for p in run.workspace.patterns if p.shape is Shape.ATTRIBUTE and p.match is not None]
     keys |= {key for key in run.values if any(p.key_matches(key) for p in attributes)}  # declared, never read
-    keys |= {holder for key in run.values if (holder := _holder_setting(key))}
+    keys |= {holder for key in run.values if (holder := holder_setting(key))}
     remove_settings(context.texts, sorted(k for k in keys if k), context.notes, context.keep)
-
-
-def _holder_setting(key: str) -> str | None:
-    """The setting a flag named by what holds its key was read from (`settings.X_FLAG_KEY`: X_FLAG_KEY)."""
-    head, _, last = key.rpartition(".")
-    return last if head and last.isidentifier() and last.isupper() else None
 
 
 CASCADE: tuple[Pass, ...] = (

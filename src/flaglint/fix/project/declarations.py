@@ -75,6 +75,13 @@ def remove_objects(
                 notes.append(Note(rel, 0, key, "review", message))
 
 
+def holder_setting(key: str) -> str | None:
+    """The setting a flag named by what holds its key is read from (`settings.X_FLAG_KEY`:
+    X_FLAG_KEY), or None when `key` is not spelt so (a plain key, a parameter's name)."""
+    head, _, last = key.rpartition(".")
+    return last if head and last.isidentifier() and last.isupper() else None
+
+
 def remove_settings(
     texts: Texts, keys: Sequence[str], notes: list[Note], keep: AbstractSet[tuple[str, str]] = frozenset()
 ) -> None:
