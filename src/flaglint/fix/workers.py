@@ -4,13 +4,14 @@ check it parses, and work out what it deleted."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from flaglint.engine.guard import deep, parallel_map
 from flaglint.engine.patterns import Pattern
 from flaglint.engine.stubs import Reduction
-from flaglint.engine.uses import Facts, facts
+from flaglint.engine.uses import Defined, Facts, facts
 from flaglint.fix.base import Note
 from flaglint.fix.codemod import rewrite
 from flaglint.model import FlagRef, Problem, RefKind, Span
@@ -177,10 +178,21 @@ def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
             if reduced
             else facts(job.rel, job.text, result.code)
         )
+        if reduced and _named_in_regions(found.removed, reduction):
+            return None  # it deleted what stood-in code names (a test calling a removed helper): the whole file decides
         result = dataclasses.replace(result, facts=found)
         if reduced:  # stood-in defs hold no reference and lose no read: the reduced texts suffice
             return _with_freed(job, result, done.arguments, (reduction.text, done.code))
     return _with_freed(job, result, done.arguments)
+
+
+def _named_in_regions(removed: Sequence[Defined], reduction: Reduction) -> bool:
+    """Whether a stood-in region mentions a definition the rewrite of the reduced module deleted."""
+    for definition in removed:
+        name = definition.name.rsplit(".", 1)[-1]  # `Class.attr`: attr; parameters and keys aside
+        if name.isidentifier() and any(re.search(rf"\b{name}\b", original) for original in reduction.originals):
+            return True
+    return False
 
 
 def _with_freed(
