@@ -187,8 +187,11 @@ def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
 
 
 def _named_in_regions(removed: Sequence[Defined], reduction: Reduction) -> bool:
-    """Whether a stood-in region mentions a definition the rewrite of the reduced module deleted."""
+    """Whether a stood-in region mentions a definition the rewrite of the reduced module deleted
+    (imports aside: the unused-import pass already read the whole file)."""
     for definition in removed:
+        if definition.kind == "import":
+            continue
         name = definition.name.rsplit(".", 1)[-1]  # `Class.attr`: attr; parameters and keys aside
         if name.isidentifier() and any(re.search(rf"\b{name}\b", original) for original in reduction.originals):
             return True
