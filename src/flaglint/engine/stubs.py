@@ -344,25 +344,14 @@ def _statements(info: _Lines, keep: list[int], taken: list[_Region]) -> list[_Re
     found: list[_Region] = []
     pairs = list(_regions(info.starts(0, total, ""), total, info, 0))
     run: list[tuple[int, int]] = []
-    # A column-0 line inside brackets (a string continued at the margin) looks like a statement
-    # start: a start is real only where the bracket depth, strings and comments aside, is zero.
+    # `info.starts` takes no line inside brackets for a start (a data table's closing `})` at the
+    # margin continues its statement); a statement left unbalanced all the same is never stood in.
     depth = [0]
     for first, stop in pairs:
         if first in covered:  # a stood-in def or class: whole, so it opens and closes no bracket
             depth.append(depth[-1])
             continue
         depth.append(depth[-1] + info.depth(first, stop))
-    # Such a line continues the statement before it (a data table's closing `})`): one statement.
-    merged: list[tuple[int, int]] = []
-    bounds = [0]
-    for index, (first, stop) in enumerate(pairs):
-        if depth[index] != 0 and merged and first not in covered:
-            merged[-1] = (merged[-1][0], stop)
-            bounds[-1] = depth[index + 1]
-        else:
-            merged.append((first, stop))
-            bounds.append(depth[index + 1])
-    pairs, depth = merged, bounds
 
     def holds(first: int, stop: int) -> bool:
         at = bisect.bisect_left(keep, first)
