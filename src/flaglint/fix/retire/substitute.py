@@ -11,6 +11,7 @@ from flaglint.engine.patterns import Pattern
 from flaglint.engine.scan import argument, last_name
 from flaglint.fix.base import (
     _ROUTES,
+    ATOMS,
     FOLDED_BUILTINS,
     _keyword,
     _literal,
@@ -22,10 +23,6 @@ from flaglint.fix.base import (
 )
 from flaglint.fix.retire.core import RetireCore
 from flaglint.model import FlagRef, RefKind
-
-# Expressions that bind as tightly as the call they replace (a bare tuple does not: `a, b`).
-_ATOMS: tuple[type[cst.BaseExpression], ...] = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.BaseString)
-_ATOMS += (cst.Integer, cst.Float, cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 
 
 class _Substitute(RetireCore):
@@ -85,7 +82,7 @@ class _Substitute(RetireCore):
             self._note(original, ref.key, "review", why)
             return updated
         self._changed()
-        if chosen.lpar or isinstance(chosen, _ATOMS):  # it stands where a call stood: it binds as tightly
+        if chosen.lpar or isinstance(chosen, ATOMS):  # it stands where a call stood: it binds as tightly
             return chosen
         return chosen.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
