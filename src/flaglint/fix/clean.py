@@ -77,9 +77,8 @@ def plan(
 def held_keys(result: ScanResult, values: Mapping[str, str | None]) -> ScanResult:
     """The scan with a flag named by what holds its key: `--flag settings.X_FLAG_KEY=on` retires
     the checks whose key is that setting's value (dynamic to the scan, read from the environment)."""
-    if not any(keyed_by_holder(ref, values) is not ref for ref in result.refs):
-        return result
-    return dataclasses.replace(result, refs=tuple(keyed_by_holder(ref, values) for ref in result.refs))
+    refs = tuple(keyed_by_holder(ref, values) for ref in result.refs)
+    return result if refs == result.refs else dataclasses.replace(result, refs=refs)
 
 
 def keyed_by_holder(ref: FlagRef, values: Mapping[str, str | None]) -> FlagRef:

@@ -223,6 +223,8 @@ def conditions(tree: ast.Module) -> set[int]:
     found: set[int] = set()
     tested: set[str] = set()  # names a test reads, alone or as the base of an attribute
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _last_name(node.func) in _GUARDS and node.args:
+            found.add(id(node.args[0]))  # `Depends(require_feature("k"))`: the dependency gates its route
         tests: list[ast.expr] = []
         if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
             tests.append(node.test)
@@ -243,9 +245,6 @@ def conditions(tree: ast.Module) -> set[int]:
                 tested.add(test.id)
             elif isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name):
                 tested.add(test.value.id)
-    for node in ast.walk(tree):  # `Depends(require_feature("k"))`: the dependency gates its route
-        if isinstance(node, ast.Call) and _last_name(node.func) in _GUARDS and node.args:
-            found.add(id(node.args[0]))
     if tested:
         for node in ast.walk(tree):
             kept: list[tuple[ast.expr, ast.expr | None]] = []
@@ -324,8 +323,8 @@ def _flag_setting_argument(call: ast.Call) -> tuple[int, str] | None:
 def _pinned_setting(call: ast.Call) -> tuple[tuple[int, str] | None, str | None]:
     """A test's call given a flag-shaped setting name and a boolean (`set_config(app, "FF_X",
     True)`): a helper that pins that setting; the argument and the name's glob (`FF_*`)."""
-    booleans = [a for a in [*call.args, *(k.value for k in call.keywords)] if isinstance(a, ast.Constant)]
-    if not any(isinstance(a.value, bool) for a in booleans):
+    given = [*call.args, *(k.value for k in call.keywords)]
+    if not any(isinstance(a, ast.Constant) and isinstance(a.value, bool) for a in given):
         return None, None
     for index, arg in enumerate(call.args[:3]):
         shape = literal_shape(arg)
