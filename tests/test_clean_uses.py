@@ -455,3 +455,15 @@ def test_a_flag_whose_key_a_setting_holds_is_named_by_that_setting(tmp_path: Pat
     done = flaglint("clean", "--flag", "flag=on", "--allow-dirty", cwd=root)
     assert done.returncode == 0, done.stderr
     assert (root / "app/gates.py").read_text() == untouched
+
+
+def test_a_setting_that_held_a_key_stays_while_the_docs_name_it(tmp_path: Path) -> None:
+    """The setting goes only once nothing names it: a docs page telling how to set it keeps it."""
+    root = tmp_path / "held"
+    write(root, {**HELD, "docs/setup.md": "Set NEW_CART_FLAG_KEY in the environment to name the cart flag.\n"})
+    make_repo(root)
+    done = flaglint("clean", "--flag", "settings.NEW_CART_FLAG_KEY=on", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "kept `NEW_CART_FLAG_KEY`: still named at docs/setup.md:1" in done.stderr
+    assert "NEW_CART_FLAG_KEY = " in (root / "app/settings.py").read_text()
+    assert (root / "app/views.py").read_text() == 'def cart(user):\n    return "new"\n'
