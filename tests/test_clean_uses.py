@@ -467,3 +467,62 @@ def test_a_setting_that_held_a_key_stays_while_the_docs_name_it(tmp_path: Path) 
     assert "kept `NEW_CART_FLAG_KEY`: still named at docs/setup.md:1" in done.stderr
     assert "NEW_CART_FLAG_KEY = " in (root / "app/settings.py").read_text()
     assert (root / "app/views.py").read_text() == 'def cart(user):\n    return "new"\n'
+
+
+FOLDED = {
+    "pyproject.toml": "[tool.flaglint]\n",
+    "queues/__init__.py": "",
+    "queues/serializers.py": """
+        import waffle
+
+
+        def validate(request, row):
+            if request:
+                limits = waffle.flag_is_active(request, "queue-limit")
+                if row.limit and not limits:
+                    raise ValueError("queue limits are off")
+            return row
+        """,
+    "tests/__init__.py": "",
+    "tests/test_queues.py": """
+        from django.test import TestCase
+        from waffle.models import Flag
+
+
+        class QueueTests(TestCase):
+            def enable_limits(self):
+                Flag.objects.create(name="queue-limit", everyone=True)
+
+            def test_limit_checked(self):
+                self.enable_limits()
+                assert True
+
+            def test_plain(self):
+                assert True
+        """,
+}
+
+
+def test_a_local_in_a_block_an_emptied_if_and_a_pin_helper_through_the_console_script(tmp_path: Path) -> None:
+    """A local bound once inside an `if` is inlined there, the `if` the fold emptied goes, and
+    (unsafe, flag off) a test helper pinning the discarded value goes with the test calling it."""
+    root = tmp_path / "queues"
+    write(root, FOLDED)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "queue-limit=on", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert (root / "queues/serializers.py").read_text() == "def validate(request, row):\n    return row\n"
+    imported = subprocess.run(
+        [sys.executable, "-c", "import queues.serializers"], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert imported.returncode == 0, imported.stderr
+
+    root = tmp_path / "queues-off"
+    write(root, FOLDED)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "queue-limit=off", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    tests = (root / "tests/test_queues.py").read_text()
+    assert "enable_limits" not in tests
+    assert "def test_limit_checked" not in tests
+    assert "def test_plain" in tests
