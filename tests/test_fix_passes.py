@@ -7,12 +7,16 @@ as it was (`before`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import libcst as cst
 import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from flaglint.fix.cascade import AFTER_SUBSTITUTION, REWRITE
 from flaglint.fix.dataflow import DropUnreadLocals, newly_unread_locals, scope_changes
 from flaglint.fix.imports import drop_new_unused_imports
+from flaglint.fix.reduce import positions_of
 
 UNUSED_IMPORTS = [
     pytest.param(
@@ -140,3 +144,15 @@ def test_mocks_of_a_check_function_and_the_answer_they_fix(source: str, answer: 
 
     found = find_mocks([("tests/test_a.py", source)], {"flag_is_active"})
     assert [(m.function, m.test, m.answer) for m, _ in found] == [("flag_is_active", "test_a", answer)]
+
+
+FIXTURE_SOURCES = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "clean").glob("*/*.py"))
+
+
+@pytest.mark.parametrize("path", FIXTURE_SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_positions_of_a_statement_are_libcst_positions(path: Path) -> None:
+    """The retire pass's positions (computed without LibCST's empty batched visit) are exactly
+    what `MetadataWrapper.resolve(PositionProvider)` gives, node for node."""
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    assert dict(positions_of(module)) == dict(expected)

@@ -334,23 +334,41 @@ def test_untouched_statements_of_these_shapes_are_stood_in(table: str) -> None:
 
 def test_runs_of_stood_in_defs_become_one_statement_that_binds_their_names() -> None:
     """LibCST's parse costs by the node: consecutive stood-in defs and classes become one
-    assignment of all their names, the comment block above a def goes with it, and a decorator
-    whose closing bracket sits at the margin stays with what it decorates."""
+    assignment of the names the code left in view mentions, the comment block above a def goes
+    with it, and a decorator whose closing bracket sits at the margin stays with what it
+    decorates."""
     text = (
         "import os\n\n\n"
         "# what a does\n"
         "def a():\n    return os.sep\n\n\n"
         "@decorate(\n    'x',\n)\n"
         "class B:\n    pass\n\n\n"
+        "def c():\n    return 2\n\n\n"
         "value = 1\n"
+        "if flags.enabled('k'):\n    x = a() + c()\n"
+    )
+    checked = text.count("\n") - 1
+    reduction = stubs.reduce_for_rewrite(text, {checked})
+    assert reduction is not None
+    assert f"a = c = {stubs.STUB_VALUE}" in reduction.text
+    assert "B" not in reduction.text  # nothing in view names it
+    assert "# what a does" not in reduction.text
+    assert "@decorate" not in reduction.text
+    assert_reduction_sound(text, {checked})
+
+
+def test_stood_in_code_that_nothing_in_view_names_binds_nothing() -> None:
+    text = (
+        "def helper():\n    return 1\n\n\n"
+        "TABLE = {\n    'a': 1,\n    'b': 2,\n}\n\n\n"
+        "class Other:\n    x = 1\n    y = 2\n\n\n"
         "if flags.enabled('k'):\n    x = 1\n"
     )
     checked = text.count("\n") - 1
     reduction = stubs.reduce_for_rewrite(text, {checked})
     assert reduction is not None
-    assert f"a = B = {stubs.STUB_VALUE}" in reduction.text
-    assert "# what a does" not in reduction.text
-    assert "@decorate" not in reduction.text
+    assert reduction.text.startswith("pass #")
+    assert not any(word in reduction.text for word in ("helper", "TABLE", "Other", stubs.STUB_VALUE))
     assert_reduction_sound(text, {checked})
 
 
