@@ -99,7 +99,8 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     patterns = select(None, [custom_pattern(entry, n) for n, entry in enumerate(spec.get("patterns", []))])
     text = (case / "before.py").read_text(encoding="utf-8")
     values = {key: parse_flag_value(value) for key, value in spec["flags"].items()}
-    refs = tuple(r for r in scan_source("case.py", text, ModuleName("case", ""), patterns).refs if r.key in values)
+    scanned = scan_source("case.py", text, ModuleName("case", ""), patterns)
+    refs = tuple(r for r in scanned.refs if r.key in values)
     init_retire_worker(patterns)
     job = RetireJob("case.py", text, refs, values, spec.get("unsafe", False))
     whole = rewrite_whole(job)
@@ -109,8 +110,11 @@ def test_reduced_path_rewrites_the_same(case: Path) -> None:
     alone = rewrite("case.py", tree, refs, values, table, unsafe=job.unsafe, text=text, reduced=True)  # type: ignore[arg-type]
     assert (alone.code if alone.changed else None) == whole.code
     assert alone.notes == whole.notes
-    reduction = reduce_for_rewrite(text, {n for r in refs for n in range(r.span.line, r.span.end_line + 1)})
-    if reduction is not None:
+    lines = {n for r in refs for n in range(r.span.line, r.span.end_line + 1)}
+    for layout in ((), scanned.layout):  # cut by the text alone, and where the scan's parse says
+        reduction = reduce_for_rewrite(text, lines, layout)
+        if reduction is None:
+            continue
         reduced = rewrite_reduced(job, reduction)
         if reduced is None:  # a stub did not come back: only a removed definition may have held it
             assert any(n.kind == "unsafe-applied" and n.message.startswith("removed `") for n in whole.notes)

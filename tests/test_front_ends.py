@@ -6,6 +6,7 @@ file and on generated programs full of imports, aliases, shadowing, scopes and k
 
 from __future__ import annotations
 
+import ast
 import os
 import warnings
 from pathlib import Path
@@ -269,8 +270,19 @@ def test_generated_programs_scan_the_same(text: str, module: ModuleName) -> None
 
 
 def assert_reduction_sound(text: str, lines: set[int]) -> None:
-    """A reduction parses wherever the original does, and expands back to the original exactly."""
-    reduction = stubs.reduce_for_rewrite(text, lines)
+    """A reduction parses wherever the original does, and expands back to the original exactly:
+    cut by the text alone, and cut where the scan's parse says statements begin and end."""
+    assert_one_reduction_sound(text, lines, ())
+    view = detect.scan_view(text, BUILTIN_PATTERNS)
+    try:
+        tree = ast.parse(view)
+    except (SyntaxError, ValueError):
+        return
+    assert_one_reduction_sound(text, lines, detect.layout(tree, text, view))
+
+
+def assert_one_reduction_sound(text: str, lines: set[int], layout: tuple[tuple[int, int], ...]) -> None:
+    reduction = stubs.reduce_for_rewrite(text, lines, layout)
     if reduction is None:
         return
     assert reduction.expand(reduction.text) == text
@@ -329,6 +341,28 @@ def test_untouched_statements_of_these_shapes_are_stood_in(table: str) -> None:
     assert reduction is not None
     assert "0xfc" not in reduction.text
     assert "check(" not in reduction.text
+    assert_reduction_sound(text, {checked})
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        # a string whose last line looks like a comment, right above the next def
+        'def a():\n    s = """\n# x"""\n    return s\ndef b():\n    return 1\n',
+        # a raw pattern that the text's own string search misreads (CPython's idlelib)
+        '_match = re.compile(r"""\n    \\""" [^"\\\\]* (?:\n    (?: \\""" )?\n""", re.VERBOSE).match\n\n',
+    ],
+)
+def test_the_scans_layout_cuts_where_statements_begin_and_end(before: str) -> None:
+    """With the layout the scan's parse gives, a region ends where its statement does (a line
+    inside a string is never a comment), and text the string search misreads is stood in too."""
+    text = f"import os\n\n{before}\nvalue = 1\nif flags.enabled('k'):\n    x = 1\n"
+    checked = text.count("\n") - 1
+    view = detect.scan_view(text, BUILTIN_PATTERNS)
+    found = detect.layout(ast.parse(view), text, view)
+    reduction = stubs.reduce_for_rewrite(text, {checked}, found)
+    assert reduction is not None
+    assert all(line not in reduction.text for line in before.splitlines() if line.strip())
     assert_reduction_sound(text, {checked})
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from flaglint.engine.config import Config, load_config
-from flaglint.engine.workspace import module_name, scan_project
+from flaglint.engine.workspace import Workspace, module_name, scan_project
 from flaglint.model import KeySource
 
 MakeProject = Callable[[dict[str, str]], Path]
@@ -247,6 +247,16 @@ def test_warm_cache_skips_unchanged_files_and_notices_changes(make_project: Make
     again = scan_project(config)
     assert again.parsed == 0
     assert [r.key for r in again.refs] == ["second"]
+
+
+def test_the_layout_a_rewrite_cuts_by_comes_back_from_the_cache(make_project: MakeProject) -> None:
+    root = make_project({"use.py": "import UnleashClient\n\n\ndef f():\n    return c.is_enabled('k')\n"})
+    cold = Workspace(Config(root=root))
+    cold.scan()
+    warm = Workspace(Config(root=root))
+    warm.scan()
+    assert warm.from_cache == 1
+    assert warm.scans["use.py"].layout == cold.scans["use.py"].layout == ((1, 1), (4, 5))
 
 
 def test_corrupt_cache_is_ignored(make_project: MakeProject) -> None:

@@ -266,3 +266,7 @@ class FileScan:
     refs: tuple[FlagRef, ...]
     defs: ModuleDefs
     problems: tuple[Problem, ...] = ()
+    # (first line, last line) of each top-level statement and of each statement in a top-level
+    # class's body, 1-based, decorators included, as CPython parsed them: where a rewrite's
+    # reduction may cut the text
+    layout: tuple[tuple[int, int], ...] = ()

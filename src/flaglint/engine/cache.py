@@ -160,6 +160,8 @@ def _entry_to_json(entry: Entry) -> dict[str, Any]:
         out["refs"] = [ref_fields(r) for r in entry.scan.refs]
         out["p"] = [[p.line, p.column, p.message] for p in entry.scan.problems]
         out["d"] = _defs_to_json(entry.scan.defs)
+        if entry.scan.layout:
+            out["l"] = [list(row) for row in entry.scan.layout]
     elif entry.defs is not None:
         out["d"] = _defs_to_json(entry.defs)
     if entry.skipped:
@@ -179,5 +181,6 @@ def _entry_from_json(path: str, item: dict[str, Any]) -> Entry:
             tuple(ref_from_fields(path, r) for r in item["refs"]),
             defs or ModuleDefs(),
             tuple(Problem(path, line, col, msg) for line, col, msg in item["p"]),
+            tuple((first, last) for first, last in item.get("l", ())),
         )
     return Entry(item["m"], item["s"], item["h"], item["mod"], scan, defs if scan is None else None, "k" in item)

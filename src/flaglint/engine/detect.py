@@ -40,7 +40,8 @@ def scan_source(
     """Every flag reference in `text`, plus what the module defines (for other files' keys).
     `view` is `scan_view(text, patterns)` when the caller has it already.
     """
-    tree = parse_view(path, text, scan_view(text, patterns) if view is None else view)
+    view = scan_view(text, patterns) if view is None else view
+    tree = parse_view(path, text, view)
     if isinstance(tree, Problem):
         return _newer_syntax(path, text, module, patterns, tree)
     source = _Source(text)
@@ -51,7 +52,61 @@ def scan_source(
         return FileScan((), defs)
     matcher = Matcher(path, source, module, walker, _suppressions(text))
     refs = [ref for ref in map(matcher.match, walker.candidates) if ref is not None]
-    return FileScan(*with_objects(refs, defs, text, module))
+    found = with_objects(refs, defs, text, module)
+    return FileScan(*found, layout=layout(tree, text, view) if refs else ())
+
+
+def layout(tree: ast.Module, text: str, view: str) -> tuple[tuple[int, int], ...]:
+    """Where the statements of a module and of its top-level classes begin and end (see
+    `FileScan.layout`), from the parse of its view: a stand-in ends on the last line the view
+    blanked. Nothing for text with carriage returns (the view is written with bare newlines)."""
+    if "\r" in text:
+        return ()
+    lines, seen = text.split("\n"), view.split("\n")
+    if len(lines) != len(seen):
+        return ()
+    groups = _groups(tree.body)
+    top = _extents(groups, len(lines), lines, seen)
+    found = dict(top)
+    for index, (group, (first, end)) in enumerate(zip(groups, top, strict=True)):
+        statement = group[0]
+        if isinstance(statement, ast.ClassDef) and len(group) == 1 and seen[first - 1] == lines[first - 1]:
+            limit = top[index + 1][0] - 1 if index + 1 < len(top) else len(lines)
+            inner = _extents(_groups(statement.body), limit, lines, seen)
+            found.update(inner)
+            found[first] = max([end, *(last for _, last in inner)])
+    return tuple(sorted(found.items()))
+
+
+def _first(statement: ast.stmt) -> int:
+    return min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+
+
+def _groups(block: list[ast.stmt]) -> list[list[ast.stmt]]:
+    """The statements of a block by the line each group begins: `a; b` is one group."""
+    found: list[list[ast.stmt]] = []
+    last = 0
+    for statement in block:
+        if _first(statement) > last:
+            found.append([statement])
+        else:
+            found[-1].append(statement)
+        last = max(last, statement.end_lineno or statement.lineno)
+    return found
+
+
+def _extents(groups: list[list[ast.stmt]], limit: int, lines: list[str], seen: list[str]) -> list[tuple[int, int]]:
+    """(first, last) line of each group; a stand-in's last line is the last one the view blanked
+    before the next group (or `limit`)."""
+    found: list[tuple[int, int]] = []
+    for index, group in enumerate(groups):
+        first = _first(group[0])
+        end = max(s.end_lineno or s.lineno for s in group)
+        if seen[first - 1] != lines[first - 1]:
+            bound = _first(groups[index + 1][0]) - 1 if index + 1 < len(groups) else limit
+            end = next((n for n in range(bound, end, -1) if seen[n - 1] != lines[n - 1]), end)
+        found.append((first, end))
+    return found
 
 
 _NEWER_SYNTAX_LIMIT = 1 << 20

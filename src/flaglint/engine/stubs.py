@@ -86,14 +86,23 @@ class _Lines:
     _hits: dict[frozenset[str], list[int]] = field(default_factory=dict)
     _starts: dict[tuple[int, int, str], list[int]] = field(default_factory=dict)
     _depths: dict[tuple[int, int], int] = field(default_factory=dict)
+    # From CPython's parse (`FileScan.layout`), when known: the lines statements begin on, and a
+    # mark on each line inside a statement that begins above it. Then no bracket or string need be
+    # counted: the statements' own boundaries say where a region may cut.
+    exact: list[int] | None = None
+    inside: bytearray = field(default_factory=bytearray)
 
     def quiet(self, number: int) -> bool:
         """Whether a line is blank or holds only a comment."""
+        if self.exact is not None and self.inside[number]:
+            return False
         stripped = self.lines[number].lstrip()
         return not stripped or stripped[0] == "#"
 
     def open_quotes(self, number: int) -> bool:
         """Whether this line starts inside a string literal that spans lines."""
+        if self.exact is not None:
+            return bool(self.inside[number])
         offset = self.offsets[number]
         index = bisect.bisect_right(self.spans, (offset, len(self.text) + 1)) - 1
         return index >= 0 and self.spans[index][0] < offset < self.spans[index][1]
@@ -116,7 +125,7 @@ class _Lines:
         return pattern.search(self.text, self.offsets[first], self.end(stop)) is not None
 
     @classmethod
-    def of(cls, text: str) -> _Lines:
+    def of(cls, text: str, layout: Sequence[tuple[int, int]] = ()) -> _Lines:
         if "\r" in text:
             lines = LINE_BREAK.split(text)
             offsets = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
@@ -124,7 +133,15 @@ class _Lines:
             lines = text.split("\n")
             # each line's start: the lengths of the lines before it, one newline each (all in C)
             offsets = list(itertools.accumulate(map((1).__add__, map(len, lines[:-1])), initial=0))
-        return cls(text, lines, offsets)
+        found = cls(text, lines, offsets)
+        if layout and "\r" not in text and _fits(layout, lines):
+            found.exact = [first - 1 for first, _ in layout]
+            found.inside = bytearray(len(lines) + 1)
+            for index, (first, last) in enumerate(layout):
+                if index + 1 < len(layout) and layout[index + 1][0] <= last:
+                    continue  # a class whose body is listed: its statements say where it may be cut
+                found.inside[first:last] = b"\x01" * (last - first)  # 0-based lines first..last-1
+        return found
 
     @functools.cached_property
     def _literals(self) -> list[tuple[int, int]]:
@@ -152,6 +169,8 @@ class _Lines:
 
     def depth(self, first: int, stop: int) -> int:
         """How many more brackets lines [first, stop) open than they close (counted once)."""
+        if self.exact is not None:
+            return 0  # regions begin where statements do
         known = self._depths.get((first, stop))
         if known is None:
             code, start, end = self._code, self.offsets[first], self.end(stop)
@@ -164,6 +183,8 @@ class _Lines:
         """Whether lines [first, stop) are whole: they end no line inside a bracket or a string and
         do not end in a line continuation; strings and comments aside, so a docstring's "(" does
         not count."""
+        if self.exact is not None:
+            return not self.inside[first] and not self.inside[stop]
         text, start, end = self.text, self.offsets[first], self.end(stop)
         last = end
         while last > start and text[last - 1] in " \t\r\n\f":
@@ -184,6 +205,15 @@ class _Lines:
         """Lines in [first, last) that begin a statement at exactly `indent` (found once): a line
         inside brackets opened above it (a decorator's closing `)` at the margin) begins none."""
         key = (first, last, indent)
+        if key not in self._starts and self.exact is not None:
+            width = len(indent)
+            at = bisect.bisect_left(self.exact, first)
+            stop = bisect.bisect_left(self.exact, last)
+            self._starts[key] = [
+                n
+                for n in self.exact[at:stop]
+                if self.lines[n].startswith(indent) and self.lines[n][width : width + 1] not in ("", " ", "\t")
+            ]
         if key not in self._starts:
             found = _starts(self, first, last, indent)
             real: list[int] = []
@@ -195,6 +225,19 @@ class _Lines:
                 depth = max(depth, 0)
             self._starts[key] = real
         return self._starts[key]
+
+
+def _fits(layout: Sequence[tuple[int, int]], lines: list[str]) -> bool:
+    """Whether a layout can describe these lines: in order, in range, each beginning on code."""
+    previous = 0
+    for first, last in layout:
+        if not previous < first <= last <= len(lines):
+            return False
+        line = lines[first - 1].lstrip()
+        if not line or line[0] == "#":
+            return False
+        previous = first
+    return True
 
 
 _START_AT: dict[str, re.Pattern[str]] = {}
@@ -227,7 +270,7 @@ def _regions(starts: list[int], end: int, info: _Lines, width: int) -> Iterator[
     for index, number in enumerate(starts):
         if group_start is None:
             group_start = number
-        if info.lines[number][width] == "@":
+        if info.lines[number][width] == "@" and info.exact is None:  # (a known statement includes them)
             continue
         stop = starts[index + 1] if index + 1 < len(starts) else end
         yield group_start, stop
@@ -587,9 +630,10 @@ def _comment_at(info: _Lines, number: int, indent: str) -> bool:
     return line.startswith(f"{indent}#") and not info.open_quotes(number)
 
 
-def reduce_for_rewrite(text: str, lines: Iterable[int]) -> Reduction | None:
+def reduce_for_rewrite(text: str, lines: Iterable[int], layout: Sequence[tuple[int, int]] = ()) -> Reduction | None:
     """The reduction of `text` that keeps every region holding one of `lines` (1-based), or None
-    when nothing can be stood in for (or the text could be confused with the markers).
+    when nothing can be stood in for (or the text could be confused with the markers). With the
+    text's `layout` from its scan, regions are cut where CPython's statements begin.
     """
     if _REGION_MARK in text or ("\r" in text and "\r\n" not in text):
         return None
@@ -599,7 +643,7 @@ def reduce_for_rewrite(text: str, lines: Iterable[int]) -> Reduction | None:
         index = bisect.bisect_left(keep, first)
         return index == len(keep) or keep[index] >= stop
 
-    info = _Lines.of(text)
+    info = _Lines.of(text, layout)
     regions = _stand_ins(info, allow)
     regions = sorted([*regions, *_statements(info, keep, regions)], key=lambda r: r.first)
     if not regions:

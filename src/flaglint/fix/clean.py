@@ -205,15 +205,12 @@ def _retire_checks(run: Run, held: Mapping[str, frozenset[str]] | None = None) -
         text, encoding = found
         if workspace.digests.get(rel) == digest_of(text.encode(encoding)):
             refs, rest = targets[rel], others.get(rel, [])  # the scan saw exactly these bytes: its positions hold
+            seen = workspace.scans.get(rel)
+            layout = seen.layout if seen is not None else ()
         else:
-            scanned = [
-                keyed_by_holder(ref, values)
-                for ref in link(
-                    scan_source(rel, text, workspace.module_of(rel), workspace.patterns).refs,
-                    workspace.lookup,
-                    workspace.patterns,
-                )
-            ]
+            fresh = scan_source(rel, text, workspace.module_of(rel), workspace.patterns)
+            layout = fresh.layout
+            scanned = [keyed_by_holder(ref, values) for ref in link(fresh.refs, workspace.lookup, workspace.patterns)]
             refs = [r for r in scanned if r.key in values]
             rest = [r for r in scanned if r.key not in values]
         reads = tuple(r.span for r in rest if r.kind in READS)
@@ -228,7 +225,7 @@ def _retire_checks(run: Run, held: Mapping[str, frozenset[str]] | None = None) -
             refusing = any(r.kind is RefKind.DECORATOR and not _truthy(values[r.key or ""]) for r in checks)
             named = route_names_used(texts, rel, text) if refusing else ()
             keep = (held or {}).get(rel, frozenset())
-            jobs.append(RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named), keep))
+            jobs.append(RetireJob(rel, text, checks, dict(values), unsafe, reads, frozenset(named), keep, layout))
             encodings[rel] = encoding
     for job, done in zip(jobs, _memoized(run, jobs), strict=True):
         notes.extend(done.notes)

@@ -52,6 +52,7 @@ class RetireJob:
     reads: tuple[Span, ...] = ()  # checks of the file's other flags (reads a fold may drop)
     named: frozenset[str] = frozenset()  # its route names that other files of the project use
     keep: frozenset[str] = frozenset()  # its imports that other files name (`mock.patch("m.name")`)
+    layout: tuple[tuple[int, int], ...] = ()  # where its statements begin and end (`FileScan.layout`)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _retire_file(job: RetireJob) -> Retired:
     from flaglint.engine.stubs import reduce_for_rewrite
 
     lines = {n for ref in job.refs for n in range(ref.span.line, ref.span.end_line + 1)}
-    reduction = reduce_for_rewrite(job.text, lines)
+    reduction = reduce_for_rewrite(job.text, lines, job.layout)
     try:
         if reduction is not None:
             done = deep(lambda: rewrite_reduced(job, reduction))
