@@ -4,6 +4,7 @@ positions computed for the touched ones alone, and put back afterwards."""
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Mapping, Sequence
 
 import libcst as cst
@@ -62,10 +63,31 @@ def touched_positions(
             continue
         alone = cst.Module(body=[statement], default_indent=tree.default_indent, default_newline=tree.default_newline)
         shift = first - 1
-        for node, where in positions_of(alone).items():
+        found = positions_of(alone)
+        for node, where in found.items():
             start, end = where.start, where.end
             positions[node] = CodeRange((start.line + shift, start.column), (end.line + shift, end.column))
+        untouched.update(_untouched_inside(statement, found, [line - shift for line in lines]))
     return positions, untouched
+
+
+def _untouched_inside(
+    statement: cst.BaseStatement, found: Mapping[cst.CSTNode, CodeRange], lines: list[int]
+) -> set[int]:
+    """The statements nested in a touched one that hold none of `lines` (decorators count as their
+    function's or class's): the pass need not enter them, as it need not enter untouched
+    top-level statements."""
+    untouched: set[int] = set()
+    for node, where in found.items():
+        if node is statement or not isinstance(node, cst.BaseStatement):
+            continue
+        first = where.start.line
+        for decorator in getattr(node, "decorators", ()):
+            first = min(first, found[decorator].start.line)
+        index = bisect.bisect_left(lines, first)
+        if index == len(lines) or lines[index] > where.end.line:
+            untouched.add(id(node))
+    return untouched
 
 
 def positions_of(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
