@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from flaglint.engine.uses import gone
 from tests.test_clean_cli import flaglint, make_repo, write
 
 DECLARED = {
@@ -73,6 +74,56 @@ def test_a_declared_member_still_named_elsewhere_is_kept(tmp_path: Path) -> None
     assert again.returncode == 0, again.stderr
     assert "OLD_BANNER" not in (root / "app/flags.py").read_text()
     assert imports(root, "app.flags", "app.views").returncode == 0
+
+
+def test_a_file_of_newer_syntax_still_names_what_it_spells(tmp_path: Path) -> None:
+    """A module this interpreter cannot parse (PEP 758's `except A, B:`, which LibCST reads) is
+    read as words by the use index: the declared member it names stays, and an import it does
+    not reach (it names no module of the import's file) still goes."""
+    root = tmp_path / "shop"
+    files = dict(DECLARED)
+    files["app/views.py"] = """
+        from app.flags import Flag
+
+
+        def upload(request):
+            if request.flags.enabled(Flag.OLD_BANNER):
+                return "banner"
+            return "plain"
+        """
+    files["app/labels.py"] = """
+        from app.flags import Flag
+
+        LABELS = {Flag.OLD_BANNER: "banner", Flag.NEW_UPLOAD: "upload"}
+
+
+        def label(flag):
+            try:
+                return LABELS[flag]
+            except KeyError, TypeError:
+                return ""
+        """
+    write(root, files)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "old-banner=off", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "kept `Flag.OLD_BANNER`: still named at app/labels.py:3" in done.stderr
+    assert "OLD_BANNER" in (root / "app/flags.py").read_text()
+    assert (root / "app/views.py").read_text() == 'def upload(request):\n    return "plain"\n'
+
+
+def test_what_a_rewrite_of_newer_syntax_deletes_is_known() -> None:
+    before = (
+        "import waffle\n\n\ndef legacy():\n    return 1\n\n\nclass Limits:\n    OLD = 1\n    NEW = 2\n\n"
+        "    def pick(self):\n        value = 3\n        return value\n\n\n"
+        "def view(r):\n    try:\n        pass\n    except KeyError, ValueError:\n        pass\n"
+    )
+    after = before.replace("def legacy():\n    return 1\n\n\n", "").replace("    OLD = 1\n", "")
+    after = after.replace("        value = 3\n        return value", "        return 3")
+    assert [(d.name, d.line, d.kind) for d in gone("app/views.py", before, after)] == [
+        ("Limits.OLD", 9, "member"),
+        ("legacy", 4, "global"),
+    ]
 
 
 HALF = {

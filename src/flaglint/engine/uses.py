@@ -177,8 +177,8 @@ def _context_keys(node: ast.AST) -> Iterator[tuple[str, int]]:
 def gone(path: str, before: str, after: str) -> list[Defined]:
     """The definitions of `before` that `after` no longer has (none when either does not parse)."""
     old, new = quiet_parse(before), quiet_parse(after)
-    if old is None or new is None:
-        return []
+    if old is None or new is None:  # syntax newer than this interpreter's (LibCST rewrote it)
+        return _gone_by_text(path, before, after)
     old_lines, new_lines = changed_lines(before, after)
     kept = {name for name, _, _ in definitions(new, new_lines)}
     lines: dict[str, tuple[int, str]] = {}
@@ -186,6 +186,42 @@ def gone(path: str, before: str, after: str) -> list[Defined]:
         if name not in kept:
             lines.setdefault(name, (line, kind))
     return [Defined(path, name, line, kind) for name, (line, kind) in sorted(lines.items())]
+
+
+_BINDING = re.compile(
+    r"^([ \t]*)(?:(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(\w+)[ \t]*(?::[^=\n]*)?=(?!=))", re.M
+)
+
+
+def _gone_by_text(path: str, before: str, after: str) -> list[Defined]:
+    """`gone` for text CPython cannot parse: the module-level and top-level class-level names
+    bound at the start of a line (`def`, `class`, `NAME =`) fewer times after than before. It
+    may name more than was deleted (a statement inside a string); never less of those kinds."""
+    old, new = _bound_by_text(before), _bound_by_text(after)
+    return [
+        Defined(path, name, line, kind)
+        for (name, kind), (count, line) in sorted(old.items())
+        if count > new.get((name, kind), (0, 0))[0]
+    ]
+
+
+def _bound_by_text(text: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """(name, kind) -> (how many lines bind it, the first of them)."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    owner, body = "", None  # the top-level class being read, and its body's indentation
+    for match in _BINDING.finditer(text):
+        indent, name = match.group(1), match.group(2) or match.group(3) or match.group(4)
+        if not indent:
+            owner, body = (name, None) if match.group(3) else ("", None)
+            key = (name, "global")
+        elif owner and (body is None or indent == body):
+            body = indent
+            key = (f"{owner}.{name}", "member")
+        else:
+            continue  # a function's local, or deeper
+        count, line = found.get(key, (0, text.count("\n", 0, match.start()) + 1))
+        found[key] = (count + 1, line)
+    return found
 
 
 _STAR_IMPORT = re.compile(r"\bimport[ \t\\(]*\*")
@@ -357,7 +393,11 @@ class UseIndex:
             if len(uses) == len(pending):
                 break  # every definition is named somewhere: the rest of the files cannot change that
             said = self.cache.get(text, module)
-            if said is None:
+            if said is None:  # syntax newer than this interpreter's: read as words
+                for definition in pending:
+                    spelt = None if definition in uses else _spelt(definition, text, self.module_of, rel)
+                    if spelt is not None:
+                        uses[definition] = Use(rel, spelt, definition)
                 continue
             for definition in pending:
                 if definition in uses or definition.word not in text:
@@ -383,6 +423,20 @@ class UseIndex:
                     if found is not None:
                         uses[definition] = Use(rel, text.count("\n", 0, found.start()) + 1, definition)
         return sorted(uses.values())
+
+
+def _spelt(definition: Defined, text: str, module_of: Callable[[str], ModuleName], rel: str) -> int | None:
+    """The line where a file CPython cannot parse spells a definition as a whole word, or None;
+    an import of another file counts only where the file also spells that module's name (a name
+    imported elsewhere is not this import)."""
+    found = _word(definition.word).search(text)
+    if found is None:
+        return None
+    if definition.kind == "import" and rel != definition.path:
+        home = module_of(definition.path).name.rsplit(".", 1)[-1]
+        if home and _word(home).search(text) is None:
+            return None
+    return text.count("\n", 0, found.start()) + 1
 
 
 _TEMPLATE_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{.*?\}", re.S)
