@@ -556,3 +556,40 @@ def test_init_takes_a_check_kept_in_a_name_or_awaited_as_deciding_its_branch(tmp
         ("app/routes.py", 6, "exports", "check"),
         ("app/routes.py", 10, "uploads", "check"),
     }
+
+
+NEWER = {
+    "pyproject.toml": '[project]\nname = "site"\n',
+    "site/__init__.py": "",
+    "site/views.py": """
+        from django.conf import settings
+
+
+        def index(request):
+            if settings.ENABLE_WAYBACK:
+                return "archived"
+            return settings.FEATURES_DEFAULT
+        """,
+    "site/serializers.py": """
+        def describe(value):
+            try:
+                return value.name
+            except AttributeError, TypeError:
+                return ""
+        """,
+}
+
+
+def test_init_names_the_files_it_cannot_read_and_no_setting_about_every_flag(tmp_path: Path) -> None:
+    """A module of syntax newer than this Python is listed, not silently skipped; a setting
+    whose name begins with a plural of flag (the default of every feature) is no flag."""
+    root = tmp_path / "site"
+    write(root, NEWER)
+    done = flaglint("init", cwd=root)
+    assert done.returncode == 0, done.stderr
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if sys.version_info < (3, 14):
+        assert f"# Not read for proposals (this Python, {version}, cannot parse them" in done.stdout
+        assert "#   site/serializers.py" in done.stdout
+    patterns = tomllib.loads(done.stdout)["tool"]["flaglint"].get("patterns", [])
+    assert [(p["name"], p["match"]) for p in patterns] == [("django.conf.settings", "ENABLE_*")]

@@ -164,7 +164,9 @@ def literal_shape(node: ast.expr) -> str | None:
     return None
 
 
-COLLECTION = re.compile(r"(?:^|_)(?:FLAGS|FEATURES|SWITCHES|TOGGLES)$")  # names a set of flags
+# A name that begins or ends with a plural of flag names their set, not one flag (FEATURE_FLAGS,
+# LOG_MISSING_FLAGS, FEATURES_DEFAULT: the default of every feature)
+COLLECTION = re.compile(r"(?:^|_)(?:FLAGS|FEATURES|SWITCHES|TOGGLES)$|^(?:FLAGS|FEATURES|SWITCHES|TOGGLES)_")
 
 
 def setting_shape(name: str) -> str | None:
@@ -172,7 +174,7 @@ def setting_shape(name: str) -> str | None:
     None for the name of a collection of them (`FEATURE_FLAGS`: the flags, not one flag)."""
     if COLLECTION.search(name):
         return None
-    for prefix in ("ENABLE_", "FEATURE_", "FEATURES_", "FF_", "FLAG_", "SWITCH_"):
+    for prefix in ("ENABLE_", "FEATURE_", "FF_", "FLAG_", "SWITCH_"):
         if name.startswith(prefix) and len(name) > len(prefix):
             return prefix + "*"
     for suffix in ("_ENABLED", "_FLAG", "_FEATURE"):

@@ -45,6 +45,7 @@ class Proposal:
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (pattern, why)
     refs: tuple[FlagRef, ...] = ()  # what a scan with the proposal finds
     src: tuple[str, ...] | None = None  # source roots to propose, when the project's differ
+    unread: list[str] = field(default_factory=list)  # files this interpreter cannot parse (newer syntax)
 
 
 def propose(config: Config, jobs: int | None = None) -> Proposal:
@@ -56,7 +57,8 @@ def propose(config: Config, jobs: int | None = None) -> Proposal:
     roots = source_roots(files, (text for _, text in texts), base.src)
     if roots != base.src:  # module names (and so keys imported from other modules) follow the roots
         base = dataclasses.replace(base, src=roots)
-    parsed = [(rel, tree) for rel, text in texts for tree in [quiet_parse(text)] if tree is not None]
+    trees = [(rel, quiet_parse(text)) for rel, text in texts]
+    parsed = [(rel, tree) for rel, tree in trees if tree is not None]
     modules = [(rel, tree, ModuleName(*module_name(rel, base.src))) for rel, tree in parsed]
     registries = _registry_files(base.root)
     literals = _registry_keys(base, registries)
@@ -70,6 +72,7 @@ def propose(config: Config, jobs: int | None = None) -> Proposal:
     candidates = [c for c in (_candidate(callee) for callee in callees.values()) if c is not None]
     candidates += holder_candidates(modules, keys)
     proposal = Proposal(len(files), registries=registries, src=roots if roots != config.src else None)
+    proposal.unread = [rel for rel, tree in trees if tree is None]
     known = {k for s in sets for k in s.keys} | literals
     kept = _verify(base, candidates, known, proposal, jobs)
     proposal.patterns = kept

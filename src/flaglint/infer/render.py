@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from typing import Any
 
@@ -58,7 +59,16 @@ def render(proposal: Proposal) -> str:
     if proposal.dropped:
         lines += ["", "# Candidates checked and left out:"]
         lines += [f"#   {what}: {why}" for what, why in proposal.dropped]
+    if proposal.unread:
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        lines += ["", f"# Not read for proposals (this Python, {version}, cannot parse them; the scan reads them):"]
+        lines += [f"#   {rel}" for rel in proposal.unread[:_UNREAD_SHOWN]]
+        if len(proposal.unread) > _UNREAD_SHOWN:
+            lines.append(f"#   and {plural(len(proposal.unread) - _UNREAD_SHOWN, 'more file')}")
     return "\n".join(lines) + "\n"
+
+
+_UNREAD_SHOWN = 5
 
 
 def _pattern(proposed: Proposed) -> list[str]:
