@@ -413,11 +413,13 @@ SESSION = {
             return title, "slow"
         """,
     "tests/test_views.py": """
+        from unittest import mock
+
         from app.views import page
 
 
-        def test_page(mocker):
-            mocker.patch("app.views.is_enabled", return_value=False)
+        @mock.patch("app.views.is_enabled", return_value=False)
+        def test_page(enabled):
             assert page() == ("Slow", "slow")
         """,
 }
@@ -425,7 +427,7 @@ SESSION = {
 
 def test_helpers_value_select_calls_and_an_import_a_test_patches_through_the_console_script(tmp_path: Path) -> None:
     # Off: the value-select call answers its `off` argument, the helper only the discarded
-    # branch called goes, and the import a test patches stays (listed), so nothing breaks.
+    # branch called goes, and the import a test's decorator patches stays (listed), so nothing breaks.
     root = tmp_path / "site"
     write(root, SESSION)
     make_repo(root)
@@ -438,7 +440,7 @@ def test_helpers_value_select_calls_and_an_import_a_test_patches_through_the_con
     assert "from app.flags import is_enabled\n" in views
     assert "Helpers removed:" in done.stderr
     assert "removed `_fast_path`: the retired flag's branch was its only caller" in done.stderr
-    assert "kept `is_enabled`: still named at tests/test_views.py:5" in done.stderr
+    assert "kept `is_enabled`: still named at tests/test_views.py:6" in done.stderr
     assert imports(root, "app.views").returncode == 0
 
 
@@ -577,3 +579,71 @@ def test_a_local_in_a_block_an_emptied_if_and_a_pin_helper_through_the_console_s
     assert "enable_limits" not in tests
     assert "def test_limit_checked" not in tests
     assert "def test_plain" in tests
+
+
+def test_a_mock_of_the_kept_answer_goes_with_the_import_it_held(tmp_path: Path) -> None:
+    """`mocker.patch("app.tasks.is_feature_enabled", return_value=True)` answers what the checks
+    now say, in a module that no longer calls the function: the statement goes, and so does the
+    import it held. A mock the test keeps in a name, or that answers the discarded value, stays."""
+    root = tmp_path / "tasks"
+    write(
+        root,
+        {
+            "pyproject.toml": """
+                [[tool.flaglint.patterns]]
+                kind = "function"
+                name = "app.posthog.is_feature_enabled"
+                key = 0
+                """,
+            "app/__init__.py": "",
+            "app/posthog.py": """
+                def is_feature_enabled(key):
+                    return False
+                """,
+            "app/tasks.py": """
+                from app.posthog import is_feature_enabled
+
+
+                def submit(url):
+                    if is_feature_enabled("wayback-tasks"):
+                        return "submitted " + url
+                    return None
+                """,
+            "tests/__init__.py": "",
+            "tests/test_tasks.py": """
+                from app.tasks import submit
+
+
+                def test_submit(mocker):
+                    mocker.patch("app.tasks.is_feature_enabled", return_value=True)
+                    assert submit("u") == "submitted u"
+
+
+                def test_submit_counts(mocker):
+                    checked = mocker.patch("app.tasks.is_feature_enabled", return_value=True)
+                    submit("u")
+                    assert checked.call_count == 1
+                """,
+        },
+    )
+    make_repo(root)
+    done = flaglint("clean", "--flag", "wayback-tasks=on", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "Mocks removed:" in done.stderr
+    tests = (root / "tests/test_tasks.py").read_text()
+    assert tests.count("mocker.patch") == 1  # the one kept in a name stays (it counts calls)
+    assert 'checked = mocker.patch("app.tasks.is_feature_enabled", return_value=True)' in tests
+    tasks = (root / "app/tasks.py").read_text()
+    assert "is_feature_enabled" in tasks  # still patched by the test that counts calls: held
+    assert 'return "submitted " + url' in tasks
+
+    # Without the test that counts calls, nothing names the import any more: it goes too.
+    subprocess.run(["git", "checkout", "--", "."], cwd=root, check=True)
+    original = (root / "tests/test_tasks.py").read_text()
+    assert original.count("mocker.patch") == 2
+    (root / "tests/test_tasks.py").write_text(original.split("\n\n\ndef test_submit_counts")[0] + "\n")
+    subprocess.run(["git", "commit", "-qam", "one test"], cwd=root, check=True)
+    again = flaglint("clean", "--flag", "wayback-tasks=on", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert (root / "app/tasks.py").read_text() == 'def submit(url):\n    return "submitted " + url\n'
+    assert "mocker.patch" not in (root / "tests/test_tasks.py").read_text()

@@ -221,6 +221,7 @@ def _summary(
         ("signature", "Parameters dropped"),
         ("declaration", "Declarations removed"),
         ("helper", "Helpers removed"),
+        ("mock", "Mocks removed"),
         ("review", "For review"),
         ("mention", "Mentions left"),
         ("swept", "Removed leftovers of an interrupted run"),

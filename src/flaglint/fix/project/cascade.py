@@ -121,8 +121,10 @@ def _mocks(context: Context) -> None:
     known = flagged(run.values, symbols, sorted({r.key for r in run.result.refs if r.key}))
     modules = {run.workspace.module_of(rel).name: rel for rel in run.workspace.files}
     elsewhere = {name: rel for name, rel in modules.items() if name and rel not in retired.targets}
+    rewritten = {name: rel for name, rel in modules.items() if name and rel in retired.targets}
     notes = context.notes
-    context.validated -= tests_mocking_checks(context.texts, functions, known, run.unsafe, notes, elsewhere)
+    changed = tests_mocking_checks(context.texts, functions, known, run.unsafe, notes, elsewhere, rewritten)
+    context.validated -= changed
 
 
 def _wrappers(context: Context) -> None:

@@ -7,7 +7,9 @@ assert behaviour the code no longer has. Every one is listed for review (but one
 what the retired checks now say); a test that makes the
 function answer the retired flag's discarded value and names that flag (its key or a constant of
 its key) and no other flag tests only the discarded path: it goes with `--unsafe-fixes`, like a
-test that pins the flag to its discarded value.
+test that pins the flag to its discarded value. A mock that answers what the checks now say, in a
+module whose rewrite no longer calls the function, patches nothing the code uses: its statement
+goes (then the import it held goes too).
 """
 
 from __future__ import annotations
@@ -183,20 +185,27 @@ def tests_mocking_checks(
     unsafe: bool,
     notes: list[Note],
     elsewhere: Mapping[str, str],
+    rewritten: Mapping[str, str],
 ) -> set[str]:
     """List every test that mocks one of `functions`; remove (unsafe) or offer to remove those
     that exercise only a retired flag's discarded state. Returns the files it changed. A mock
     patched in one of the modules `elsewhere` (module -> file: the project's modules that hold
     none of the retired checks) answers other flags' checks only, and is left out, unless that
-    module defines the function (then every caller gets the mock)."""
+    module defines the function (then every caller gets the mock). A mock of the answer the
+    checks now give, patched in one of the modules `rewritten` (module -> file) that no longer
+    calls the function, goes (a statement of its own: `mocker.patch("m.f", return_value=True)`)."""
     from flaglint.engine.scan import parse
     from flaglint.fix.definitions import remove_definitions
 
     if not functions:
         return set()
     doomed: dict[str, dict[str, tuple[Mock, str]]] = {}
+    dead: dict[str, list[Mock]] = {}
     for mock, test in find_mocks(((rel, text) for rel, text, _ in texts.everywhere(sorted(functions))), functions):
         if mock.answer is not None and all(mock.answer == kept for kept in flagged.kept.values()):
+            home = rewritten.get(mock.module or "")
+            if home is not None and not _calls(texts, home, mock.function):
+                dead.setdefault(mock.path, []).append(mock)
             continue  # it makes the function answer what the checks now say: it tests what the code does
         if (
             mock.module is not None
@@ -210,7 +219,7 @@ def tests_mocking_checks(
             notes.append(Note(mock.path, mock.line, None, "review", message))
             continue
         doomed.setdefault(mock.path, {}).setdefault(mock.test, (mock, key))
-    changed: set[str] = set()
+    changed = _without_dead_mocks(texts, dead, notes)
     for rel, tests in sorted(doomed.items()):
         whys = {name: _why(mock, key, flagged) for name, (mock, key) in tests.items()}
         found = texts.text(rel)
@@ -225,6 +234,77 @@ def tests_mocking_checks(
             mock, key = tests[name]
             notes.append(Note(rel, mock.test_line, key, "unsafe-applied", f"removed `{name}`: {whys[name]}"))
         if removed:
+            texts.edits[rel] = (new.code, found[1])
+            changed.add(rel)
+    return changed
+
+
+def _calls(texts: Texts, rel: str, function: str) -> bool:
+    """Whether the module (as rewritten) names `function` anywhere but in an import (a file that
+    cannot be read or parsed is taken to)."""
+    found = texts.text(rel)
+    tree = None if isinstance(found, Problem) or function not in found[0] else quiet_parse(found[0])
+    if tree is None:
+        return isinstance(found, Problem) or function in found[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == function:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == function:
+            return True
+    return False
+
+
+class _DropStatements(cst.CSTTransformer):
+    """Remove the simple statements that start on `lines` and are one call of a patcher."""
+
+    METADATA_DEPENDENCIES = (cst.metadata.PositionProvider,)
+
+    def __init__(self, lines: AbstractSet[int]) -> None:
+        super().__init__()
+        self.lines = lines
+        self.removed: list[int] = []
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        line = self.get_metadata(cst.metadata.PositionProvider, original_node).start.line
+        body = original_node.body
+        if line not in self.lines or len(body) != 1 or not isinstance(body[0], cst.Expr):
+            return updated_node
+        call = body[0].value
+        func = call.func if isinstance(call, cst.Call) else None
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if name not in ("patch", "setattr", "object"):  # the patcher's own call, nothing wrapping it
+            return updated_node
+        self.removed.append(line)
+        return cst.RemoveFromParent()
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        if updated_node.body:
+            return updated_node
+        return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+
+
+def _without_dead_mocks(texts: Texts, dead: Mapping[str, list[Mock]], notes: list[Note]) -> set[str]:
+    """Remove the mocks in `dead` (file -> mocks) that are statements of their own; the files changed."""
+    from flaglint.engine.scan import parse
+
+    changed: set[str] = set()
+    for rel, mocks in sorted(dead.items()):
+        found = texts.text(rel)
+        tree = None if isinstance(found, Problem) else parse(rel, found[0])
+        if not isinstance(tree, cst.Module) or isinstance(found, Problem):
+            continue
+        dropper = _DropStatements({mock.line for mock in mocks})
+        new = cst.MetadataWrapper(tree, unsafe_skip_copy=True).visit(dropper)
+        for mock in mocks:
+            if mock.line in dropper.removed:
+                where = mock.module or "its module"
+                message = f"removed a mock of `{mock.function}` answering {mock.answer}: `{where}` no longer calls it"
+                notes.append(Note(rel, mock.line, None, "mock", message))
+        if dropper.removed:
             texts.edits[rel] = (new.code, found[1])
             changed.add(rel)
     return changed

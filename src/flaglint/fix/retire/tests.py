@@ -18,6 +18,7 @@ from flaglint.fix.base import (
 )
 from flaglint.fix.imports import BindingCounter, ReplaceName
 from flaglint.fix.retire.core import RetireCore
+from flaglint.fix.retire.docstrings import docstring_without
 from flaglint.model import RefKind
 
 
@@ -71,7 +72,19 @@ class _Tests(RetireCore):
             why = f"its only job was a retired flag; it now returns what `{owner}`'s base class is assumed to"
             name = f"override `{owner}.{updated_node.name.value}`"
             return cst.RemoveFromParent() if self._offer(original_node, None, name, why) else updated_node
+        if self._holds_reference(original_node):  # a check in it went: its docstring may speak of it
+            cleaned = docstring_without(updated_node, self._names_retired)
+            if cleaned is not None:
+                updated_node = cleaned
         return self._without_final_return(updated_node)
+
+    def _holds_reference(self, node: cst.FunctionDef) -> bool:
+        """Whether one of the retired references is inside the function."""
+        try:
+            where = self._position(node)
+        except KeyError:
+            return False
+        return any(where.start.line <= line <= where.end.line for line, _, _, _ in self.state.refs)
 
     def _flag_override(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> bool:
         """A method of a class with bases whose body was only `return <check>` (a docstring aside),
