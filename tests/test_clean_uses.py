@@ -112,6 +112,39 @@ def test_a_file_of_newer_syntax_still_names_what_it_spells(tmp_path: Path) -> No
     assert (root / "app/views.py").read_text() == 'def upload(request):\n    return "plain"\n'
 
 
+def test_an_import_a_file_of_newer_syntax_takes_from_the_module_stays(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    files = dict(DECLARED)
+    files["app/views.py"] = """
+        from app.flags import Flag
+
+
+        def upload(request):
+            if request.flags.enabled(Flag.OLD_BANNER):
+                return "banner"
+            return "plain"
+        """
+    files["app/menu.py"] = """
+        from app.views import (
+            Flag,
+            upload,
+        )
+
+
+        def entries():
+            try:
+                return [Flag.NEW_UPLOAD, upload]
+            except KeyError, TypeError:
+                return []
+        """
+    write(root, files)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "old-banner=off", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "kept `Flag`: still named at app/menu.py:1" in done.stderr
+    assert (root / "app/views.py").read_text().startswith("from app.flags import Flag\n")
+
+
 def test_what_a_rewrite_of_newer_syntax_deletes_is_known() -> None:
     before = (
         "import waffle\n\n\ndef legacy():\n    return 1\n\n\nclass Limits:\n    OLD = 1\n    NEW = 2\n\n"

@@ -427,16 +427,20 @@ class UseIndex:
 
 def _spelt(definition: Defined, text: str, module_of: Callable[[str], ModuleName], rel: str) -> int | None:
     """The line where a file CPython cannot parse spells a definition as a whole word, or None;
-    an import of another file counts only where the file also spells that module's name (a name
-    imported elsewhere is not this import)."""
+    an import of another file counts only where it is reached through that file's module
+    (`views.NAME`, `"app.views.NAME"`, `from app.views import NAME`): a name imported from
+    elsewhere is not this import."""
     found = _word(definition.word).search(text)
-    if found is None:
-        return None
-    if definition.kind == "import" and rel != definition.path:
+    if found is not None and definition.kind == "import" and rel != definition.path:
         home = module_of(definition.path).name.rsplit(".", 1)[-1]
-        if home and _word(home).search(text) is None:
-            return None
-    return text.count("\n", 0, found.start()) + 1
+        if home:  # through that module: `home.NAME`, "pkg.home.NAME", or `from ...home import NAME`
+            word, module = re.escape(definition.word), re.escape(home)
+            found = re.search(
+                rf"(?<![\w-]){module}[ \t]*\.[ \t]*{word}(?![\w-])"
+                rf"|\bfrom[ \t]+[\w.]*?\b{module}[ \t]+import[ \t]*(?:\([^)]*?|[^\n;]*?)(?<![\w-]){word}(?![\w-])",
+                text,
+            )
+    return None if found is None else text.count("\n", 0, found.start()) + 1
 
 
 _TEMPLATE_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{.*?\}", re.S)
