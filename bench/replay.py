@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import tokenize
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,8 +225,20 @@ def expand_ids(ids: tuple[str, ...]) -> list[str]:
 
 
 def _spaced(text: str | None) -> str | None:
-    """A text with whitespace-only differences taken out: blank lines and trailing spaces."""
-    return None if text is None else "".join(line.rstrip() + "\n" for line in text.splitlines() if line.strip())
+    """A text with whitespace-only differences taken out: its tokens without the line breaks that
+    end no statement (blank lines, a bracket's lines joined or split) and without spacing between
+    tokens; comments and strings stay as written. Line by line when it does not tokenize."""
+    if text is None:
+        return None
+    try:
+        tokens = [
+            (found.type, found.string)
+            for found in tokenize.generate_tokens(io.StringIO(text).readline)
+            if found.type not in (tokenize.NL, tokenize.ENDMARKER)
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return "".join(line.rstrip() + "\n" for line in text.splitlines() if line.strip())
+    return "\n".join(f"{kind} {value}" for kind, value in tokens)
 
 
 def same_code(a: str | None, b: str | None) -> bool:

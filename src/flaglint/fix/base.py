@@ -45,6 +45,9 @@ class Rewrite:
     # (function, keyword or "#position", literal): arguments the fold made constant, for clean to
     # drop the parameter when every caller passes that constant
     arguments: tuple[tuple[str, str, str], ...] = ()
+    # `Class.method` overrides the fold left only calling super(), removed: the attribute stays
+    # (the parent's), so no use of the name is a use of what went
+    overrides: tuple[str, ...] = ()
 
 
 _Node = TypeVar("_Node", bound=cst.CSTNode)
@@ -181,8 +184,9 @@ def reads_name(node: cst.BaseExpression, name: str) -> bool:
 
 
 def only_calls_super(node: cst.FunctionDef) -> bool:
-    """Whether a method only hands its own arguments to the same method of its parent class (an
-    override that changes nothing): `def setUp(self): super().setUp()`, no decorators.
+    """Whether a method only hands its own arguments, in order, to the same method of its parent
+    class (an override that changes nothing): `def setUp(self): super().setUp()`, `def
+    dispatch(self, *args, **kwargs): return super().dispatch(*args, **kwargs)`; no decorators.
     """
     if node.decorators or node.asynchronous or not isinstance(node.body, cst.IndentedBlock):
         return False
@@ -195,11 +199,22 @@ def only_calls_super(node: cst.FunctionDef) -> bool:
     if not isinstance(call, cst.Call) or not m.matches(call, same):
         return False
     params = node.params
-    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg or params.kwonly_params:
-        return False
     names = [p.name.value for p in (*params.posonly_params, *params.params)]
-    passed = [a.value.value if isinstance(a.value, cst.Name) and not (a.keyword or a.star) else "" for a in call.args]
-    return bool(names) and passed == names[1:]
+    if not names:
+        return False
+    expected = [("", name) for name in names[1:]]  # (how it is passed, the name passed)
+    if isinstance(params.star_arg, cst.Param):
+        expected.append(("*", params.star_arg.name.value))
+    expected += [(f"{p.name.value}=", p.name.value) for p in params.kwonly_params]
+    if params.star_kwarg is not None:
+        expected.append(("**", params.star_kwarg.name.value))
+    passed = []
+    for argument in call.args:
+        if not isinstance(argument.value, cst.Name):
+            return False
+        how = f"{argument.keyword.value}=" if argument.keyword is not None else str(argument.star)
+        passed.append((how, argument.value.value))
+    return passed == expected
 
 
 def is_terminator(statement: cst.CSTNode) -> bool:
@@ -383,6 +398,7 @@ class State:
     fixtures: list[str] = field(default_factory=list)  # pytest fixtures removed
     released: list[tuple[str, str]] = field(default_factory=list)  # what pin statements that went bound
     arguments: list[tuple[str, str, str]] = field(default_factory=list)  # see Rewrite.arguments
+    overrides: list[str] = field(default_factory=list)  # see Rewrite.overrides
     statements: list[int] = field(default_factory=list)  # the statements being visited, innermost last
     displaced: dict[int, list[str]] = field(default_factory=dict)  # statement -> comments to put above it
     tight: set[int] = field(default_factory=set)  # tests written right after `if(` / `while(`

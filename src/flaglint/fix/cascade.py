@@ -67,6 +67,7 @@ class FileContext:
     arguments: dict[tuple[str, str, str], None] = field(default_factory=dict)
     fixtures: tuple[str, ...] = ()
     released: tuple[tuple[str, str], ...] = ()
+    overrides: list[str] = field(default_factory=list)  # see Rewrite.overrides
     wrappers: list[tuple[str, str]] = field(default_factory=list)
     new_code: str = ""
     fold_notes: list[Note] = field(default_factory=list)  # what a fold after the first pass said
@@ -122,6 +123,7 @@ class FileContext:
         (self.notes if notes is None else notes).extend(state.notes)
         self.arguments.update(dict.fromkeys(state.arguments))
         self.deleted.extend(state.dropped)
+        self.overrides.extend(state.overrides)
         self.stores = state.constant_stores
 
 

@@ -77,4 +77,5 @@ def rewrite(
         context.fixtures,
         context.released,
         tuple(context.arguments),
+        tuple(context.overrides),
     )

@@ -117,7 +117,7 @@ def rewrite_whole(job: RetireJob) -> Retired:
     )
     result = _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
     if result.code is not None:
-        result = dataclasses.replace(result, facts=facts(job.rel, job.text, result.code))
+        result = dataclasses.replace(result, facts=_less(facts(job.rel, job.text, result.code), done.overrides))
     return _with_freed(job, result, done.arguments)
 
 
@@ -174,10 +174,11 @@ def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
         result = _checked(job, code, notes, done.wrappers, done.fixtures)
     if result.code is not None:  # worked out on the reduced texts, when they are what was rewritten
         reduced = not done.released and result.code == code
-        found = (
+        found = _less(
             facts(job.rel, reduction.text, done.code, reduction.to_original)
             if reduced
-            else facts(job.rel, job.text, result.code)
+            else facts(job.rel, job.text, result.code),
+            done.overrides,
         )
         if reduced and _named_in_regions(found.removed, reduction):
             return None  # it deleted what stood-in code names (a test calling a removed helper): the whole file decides
@@ -185,6 +186,14 @@ def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
         if reduced:  # stood-in defs hold no reference and lose no read: the reduced texts suffice
             return _with_freed(job, result, done.arguments, (reduction.text, done.code))
     return _with_freed(job, result, done.arguments)
+
+
+def _less(found: Facts, overrides: Sequence[str]) -> Facts:
+    """The facts without the pass-through overrides the rewrite removed: the parent's method still
+    answers to their name, so a use of it elsewhere is no use of what went."""
+    if not overrides:
+        return found
+    return dataclasses.replace(found, removed=tuple(d for d in found.removed if d.name not in overrides))
 
 
 def _named_in_regions(removed: Sequence[Defined], reduction: Reduction) -> bool:

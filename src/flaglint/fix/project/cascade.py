@@ -30,6 +30,7 @@ from flaglint.fix.project.declarations import (
     remove_objects,
     remove_settings,
 )
+from flaglint.fix.project.mixins import remove_empty_mixins
 from flaglint.fix.project.mocks import flagged, tests_mocking_checks
 from flaglint.fix.project.orphans import remove_orphans, texts_before
 from flaglint.fix.project.requesters import _remove_requesters
@@ -168,6 +169,11 @@ def _orphans(context: Context) -> None:
     context.validated -= remove_orphans(context.texts, rewritten, context.notes, context.keep)
 
 
+def _mixins(context: Context) -> None:
+    rewritten = texts_before(context.texts, frozenset(context.retired.texts))
+    context.validated -= remove_empty_mixins(context.texts, rewritten, context.notes, context.keep)
+
+
 def _objects(context: Context) -> None:
     remove_objects(context.run.workspace, context.texts, context.retired.made, context.notes, context.keep)
 
@@ -190,6 +196,7 @@ CASCADE: tuple[Pass, ...] = (
     Pass("key constants", _key_constants_pass),
     Pass("definitions nothing names", _unused, lambda c: bool(c.unused)),
     Pass("private helpers the fold left uncalled", _orphans, lambda c: bool(c.retired.texts)),
+    Pass("mixins the fold left empty", _mixins, lambda c: bool(c.retired.texts)),
     Pass("flag objects", _objects, lambda c: bool(c.retired.made)),
     Pass("settings", _settings),
 )

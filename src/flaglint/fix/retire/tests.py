@@ -63,8 +63,10 @@ class _Tests(RetireCore):
         if frame.doom is not None:
             return self._doomed(original_node, updated_node, frame.doom)
         in_class = bool(self.state.decorated) and isinstance(self.state.decorated[-1], _Class)
-        if frame.unpinned and in_class and only_calls_super(updated_node):
-            return cst.RemoveFromParent()  # `def setUp(self): super().setUp()` once its pin went
+        if in_class and (frame.unpinned or self._holds_reference(original_node)) and only_calls_super(updated_node):
+            owner = self.state.decorated[-1].node.name.value
+            self.state.overrides.append(f"{owner}.{updated_node.name.value}")
+            return cst.RemoveFromParent()  # `def setUp(self): super().setUp()` once its pin or check went
         if self._emptied_test(original_node, updated_node):
             return self._doomed(original_node, updated_node, "nothing of the test is left once the flag is retired")
         if in_class and self._flag_override(original_node, updated_node):
