@@ -50,9 +50,14 @@ def remove_empty_mixins(
     return changed
 
 
+_EMPTY_CLASS = re.compile(r"^class[ \t]+(\w+)[^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]+pass\b", re.M)
+
+
 def _emptied(before: str, after: str) -> list[str]:
-    """Top-level classes of `after` whose body is only `pass` (a docstring aside), that had more
+    """Top-level classes of `after` whose body is only `pass`, that had more
     in `before`; no decorators, no keywords."""
+    if not any(len(re.findall(rf"\b{found}\b", after)) > 1 for found in _EMPTY_CLASS.findall(after)):
+        return []  # (cheap: no class left as `pass` that something else names)
     old, new = quiet_parse(before), quiet_parse(after)
     if old is None or new is None:
         return []
@@ -61,8 +66,7 @@ def _emptied(before: str, after: str) -> list[str]:
     for node in new.body:
         if not isinstance(node, ast.ClassDef) or node.decorator_list or node.keywords:
             continue
-        body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-        if not all(isinstance(s, ast.Pass) for s in body):
+        if not all(isinstance(s, ast.Pass) for s in node.body):
             continue
         earlier = was.get(node.name)
         if earlier is not None and any(not isinstance(s, (ast.Pass, ast.Expr)) for s in earlier.body):
