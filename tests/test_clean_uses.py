@@ -680,3 +680,48 @@ def test_a_mock_of_the_kept_answer_goes_with_the_import_it_held(tmp_path: Path) 
     assert again.returncode == 0, again.stderr
     assert (root / "app/tasks.py").read_text() == 'def submit(url):\n    return "submitted " + url\n'
     assert "mocker.patch" not in (root / "tests/test_tasks.py").read_text()
+
+
+def test_a_word_in_a_file_cpython_cannot_parse_is_no_keyword_of_a_removed_test(tmp_path: Path) -> None:
+    """A Python 2 script that spells `client` does not keep the parameter of a test that goes
+    with --unsafe-fixes: only `client=` in a file that spells the test's name would."""
+    root = tmp_path / "site"
+    write(
+        root,
+        {
+            "pyproject.toml": "[tool.flaglint]\n",
+            "app/__init__.py": "",
+            "app/views.py": """
+                from waffle import flag_is_active
+
+
+                def home(request):
+                    if flag_is_active(request, "spam-checks"):
+                        return "checked"
+                    return "plain"
+                """,
+            "tests/__init__.py": "",
+            "tests/test_views.py": """
+                from waffle.testutils import override_flag
+
+                from app.views import home
+
+
+                def test_plain(client):
+                    assert home(client) == "plain"
+
+
+                @override_flag("spam-checks", active=True)
+                def test_checked(client):
+                    assert home(client) == "checked"
+                """,
+            "scripts/clone.py": """
+                print "client"
+                """,
+        },
+    )
+    make_repo(root)
+    done = flaglint("clean", "--flag", "spam-checks=off", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "Not retired" not in done.stderr
+    assert "test_checked" not in (root / "tests/test_views.py").read_text()

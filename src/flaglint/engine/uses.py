@@ -429,9 +429,15 @@ def _spelt(definition: Defined, text: str, module_of: Callable[[str], ModuleName
     """The line where a file CPython cannot parse spells a definition as a whole word, or None;
     an import of another file counts only where it is reached through that file's module
     (`views.NAME`, `"app.views.NAME"`, `from app.views import NAME`): a name imported from
-    elsewhere is not this import."""
+    elsewhere is not this import; a parameter only as a keyword (`name=`) in a file that spells
+    its function."""
     found = _word(definition.word).search(text)
-    if found is not None and definition.kind == "import" and rel != definition.path:
+    if found is not None and definition.kind == "parameter":  # only a call's keyword names it
+        function = definition.name[: definition.name.index("(")].rsplit(".", 1)[-1]
+        if _word(function).search(text) is None:
+            return None
+        found = re.search(rf"(?<![\w.-]){re.escape(definition.word)}[ \t]*=(?!=)", text)
+    elif found is not None and definition.kind == "import" and rel != definition.path:
         home = module_of(definition.path).name.rsplit(".", 1)[-1]
         if home:  # through that module: `home.NAME`, "pkg.home.NAME", or `from ...home import NAME`
             word, module = re.escape(definition.word), re.escape(home)
