@@ -98,6 +98,7 @@ class Context:
     validated: set[str]
     unused: dict[str, list[str]] = field(default_factory=dict)  # file -> definitions that go when unnamed
     declared: dict[str, list[str]] = field(default_factory=dict)  # file -> constants declarations named
+    before: dict[str, str] | None = None  # the rewritten files' texts on disk (see _rewritten)
 
 
 @dataclass(frozen=True)
@@ -165,13 +166,18 @@ def _unused(context: Context) -> None:
 
 
 def _orphans(context: Context) -> None:
-    rewritten = texts_before(context.texts, frozenset(context.retired.texts))
-    context.validated -= remove_orphans(context.texts, rewritten, context.notes, context.keep)
+    context.validated -= remove_orphans(context.texts, _rewritten(context), context.notes, context.keep)
 
 
 def _mixins(context: Context) -> None:
-    rewritten = texts_before(context.texts, frozenset(context.retired.texts))
-    context.validated -= remove_empty_mixins(context.texts, rewritten, context.notes, context.keep)
+    context.validated -= remove_empty_mixins(context.texts, _rewritten(context), context.notes, context.keep)
+
+
+def _rewritten(context: Context) -> dict[str, str]:
+    """The text on disk of each file the checks' pass rewrote (read once per plan)."""
+    if context.before is None:
+        context.before = texts_before(context.texts, frozenset(context.retired.texts))
+    return context.before
 
 
 def _objects(context: Context) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Set as AbstractSet
 import libcst as cst
 
 from flaglint.engine.mentions import quiet_parse
+from flaglint.engine.source import common_frame
 from flaglint.fix.base import Note
 from flaglint.fix.texts import Texts
 from flaglint.model import Problem
@@ -56,8 +57,12 @@ _EMPTY_CLASS = re.compile(r"^class[ \t]+(\w+)[^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]
 def _emptied(before: str, after: str) -> list[str]:
     """Top-level classes of `after` whose body is only `pass`, that had more
     in `before`; no decorators, no keywords."""
-    if not any(len(re.findall(rf"\b{found}\b", after)) > 1 for found in _EMPTY_CLASS.findall(after)):
-        return []  # (cheap: no class left as `pass` that something else names)
+    start, tail = common_frame(before, after)
+    if "pass" not in after[start : len(after) - tail]:
+        return []  # the rewrite left no `pass` (the one an emptied class gets is new)
+    fresh = set(_EMPTY_CLASS.findall(after)) - set(_EMPTY_CLASS.findall(before))
+    if not any(len(re.findall(rf"\b{name}\b", after)) > 1 for name in fresh):
+        return []  # (cheap: no class newly left as `pass` that something else names)
     old, new = quiet_parse(before), quiet_parse(after)
     if old is None or new is None:
         return []
