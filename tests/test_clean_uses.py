@@ -76,21 +76,24 @@ def test_a_declared_member_still_named_elsewhere_is_kept(tmp_path: Path) -> None
     assert imports(root, "app.flags", "app.views").returncode == 0
 
 
+CHECK_ONLY = """
+    from app.flags import Flag
+
+
+    def upload(request):
+        if request.flags.enabled(Flag.OLD_BANNER):
+            return "banner"
+        return "plain"
+    """
+
+
 def test_a_file_of_newer_syntax_still_names_what_it_spells(tmp_path: Path) -> None:
     """A module this interpreter cannot parse (PEP 758's `except A, B:`, which LibCST reads) is
     read as words by the use index: the declared member it names stays, and an import it does
     not reach (it names no module of the import's file) still goes."""
     root = tmp_path / "shop"
     files = dict(DECLARED)
-    files["app/views.py"] = """
-        from app.flags import Flag
-
-
-        def upload(request):
-            if request.flags.enabled(Flag.OLD_BANNER):
-                return "banner"
-            return "plain"
-        """
+    files["app/views.py"] = CHECK_ONLY
     files["app/labels.py"] = """
         from app.flags import Flag
 
@@ -115,15 +118,7 @@ def test_a_file_of_newer_syntax_still_names_what_it_spells(tmp_path: Path) -> No
 def test_an_import_a_file_of_newer_syntax_takes_from_the_module_stays(tmp_path: Path) -> None:
     root = tmp_path / "shop"
     files = dict(DECLARED)
-    files["app/views.py"] = """
-        from app.flags import Flag
-
-
-        def upload(request):
-            if request.flags.enabled(Flag.OLD_BANNER):
-                return "banner"
-            return "plain"
-        """
+    files["app/views.py"] = CHECK_ONLY
     files["app/menu.py"] = """
         from app.views import (
             Flag,

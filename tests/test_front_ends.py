@@ -366,6 +366,14 @@ def test_the_scans_layout_cuts_where_statements_begin_and_end(before: str) -> No
     assert_reduction_sound(text, {checked})
 
 
+def reduced_at_the_check(text: str) -> tuple[stubs.Reduction, int]:
+    """The reduction of `text` that keeps its next-to-last line (where the check is)."""
+    checked = text.count("\n") - 1
+    reduction = stubs.reduce_for_rewrite(text, {checked})
+    assert reduction is not None
+    return reduction, checked
+
+
 def test_runs_of_stood_in_defs_become_one_statement_that_binds_their_names() -> None:
     """LibCST's parse costs by the node: consecutive stood-in defs and classes become one
     assignment of the names the code left in view mentions, the comment block above a def goes
@@ -381,9 +389,7 @@ def test_runs_of_stood_in_defs_become_one_statement_that_binds_their_names() -> 
         "value = 1\n"
         "if flags.enabled('k'):\n    x = a() + c()\n"
     )
-    checked = text.count("\n") - 1
-    reduction = stubs.reduce_for_rewrite(text, {checked})
-    assert reduction is not None
+    reduction, checked = reduced_at_the_check(text)
     assert f"a = c = {stubs.STUB_VALUE}" in reduction.text
     assert "B" not in reduction.text  # nothing in view names it
     assert "# what a does" not in reduction.text
@@ -398,9 +404,7 @@ def test_stood_in_code_that_nothing_in_view_names_binds_nothing() -> None:
         "class Other:\n    x = 1\n    y = 2\n\n\n"
         "if flags.enabled('k'):\n    x = 1\n"
     )
-    checked = text.count("\n") - 1
-    reduction = stubs.reduce_for_rewrite(text, {checked})
-    assert reduction is not None
+    reduction, checked = reduced_at_the_check(text)
     assert reduction.text.startswith("pass #")
     assert not any(word in reduction.text for word in ("helper", "TABLE", "Other", stubs.STUB_VALUE))
     assert_reduction_sound(text, {checked})
