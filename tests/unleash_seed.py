@@ -105,6 +105,12 @@ EXPECTED = {
 }
 
 
+def _days_ago(stamp: str) -> float:
+    """How long ago an ISO 8601 time the server reports was, in days."""
+    when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (dt.datetime.now(dt.timezone.utc) - when).total_seconds() / 86400
+
+
 def _sql(server: Server, sql: str) -> None:
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
     psql = ["psql", "-h", "127.0.0.1", "-p", server.pgport, "-U", "postgres", "unleash", "-c", sql]
@@ -191,8 +197,16 @@ def seed(server: Server) -> None:
                         if any(e.get("lastSeenAt") for e in environments):
                             break
                         time.sleep(0.1)
-                    _sql(
-                        server,
-                        "UPDATE last_seen_at_metrics SET last_seen_at = now() - interval '45 days' "
-                        f"WHERE feature_name = '{key}'",
-                    )
+                    # The server may flush its last-seen buffer once more after that: age it until
+                    # the feature itself reports the old date (a flaky FL009 otherwise).
+                    for _ in range(50):
+                        _sql(
+                            server,
+                            "UPDATE last_seen_at_metrics SET last_seen_at = now() - interval '45 days' "
+                            f"WHERE feature_name = '{key}'",
+                        )
+                        time.sleep(0.2)
+                        environments = http.get(f"{base}/{key}").json()["environments"]
+                        seen = [e["lastSeenAt"] for e in environments if e.get("lastSeenAt")]
+                        if seen and all(_days_ago(when) >= 44 for when in seen):
+                            break
