@@ -720,3 +720,49 @@ def test_a_word_in_a_file_cpython_cannot_parse_is_no_keyword_of_a_removed_test(t
     assert done.returncode == 0, done.stderr
     assert "Not retired" not in done.stderr
     assert "test_checked" not in (root / "tests/test_views.py").read_text()
+
+
+MIXIN = {
+    "pyproject.toml": """
+        [[tool.flaglint.patterns]]
+        kind = "subscript"
+        name = "django.conf.settings.FEATURE_FLAGS"
+        """,
+    "app/__init__.py": "",
+    "app/views.py": """
+        from django.conf import settings
+        from django.http import Http404
+
+
+        class FlagMixin:
+            def dispatch(self, *args, **kwargs):
+                if not settings.FEATURE_FLAGS["CONTACT_ON"]:
+                    raise Http404()
+                return super().dispatch(*args, **kwargs)
+
+
+        class ContactView(FlagMixin):
+            template_name = "contact.html"
+        """,
+}
+
+
+def test_an_override_reached_through_its_own_class_stays(tmp_path: Path) -> None:
+    """An override left only calling super() goes, with the mixin it empties, unless something
+    calls it through its own class (`FlagMixin.dispatch(view)`): the parent's method answers
+    `view.dispatch()`, not that."""
+    root = tmp_path / "site"
+    write(root, MIXIN)
+    make_repo(root)
+    done = flaglint("clean", "--flag", "CONTACT_ON=on", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "FlagMixin" not in (root / "app/views.py").read_text()
+
+    subprocess.run(["git", "checkout", "--", "."], cwd=root, check=True)
+    direct = "from app.views import FlagMixin\n\n\ndef run(view):\n    return FlagMixin.dispatch(view)\n"
+    (root / "app/direct.py").write_text(direct)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "direct"], cwd=root, check=True)
+    again = flaglint("clean", "--flag", "CONTACT_ON=on", cwd=root)
+    assert "def dispatch" in (root / "app/views.py").read_text()
+    assert "FlagMixin.dispatch` is still named at app/direct.py:5" in again.stderr

@@ -29,12 +29,15 @@ from flaglint.model import ModuleName
 class Defined:
     """A definition in a module: `NAME` (module level: assignments, functions, classes and
     imports), `Class.attr` (class level: members, methods, fields), `function(param)` (a
-    parameter that callers can name) or `"key"` (a string key of a dict, as templates read it)."""
+    parameter that callers can name) or `"key"` (a string key of a dict, as templates read it).
+    An "override" is a method that only handed its arguments to its parent's: once it goes, the
+    parent's answers to the name, so only a reference through its own class (`Owner.method`) is
+    a use of it."""
 
     path: str
     name: str
     line: int
-    kind: str = "global"  # "global", "import", "member", "parameter" or "key"
+    kind: str = "global"  # "global", "import", "member", "override", "parameter" or "key"
 
     @property
     def word(self) -> str:
@@ -339,6 +342,12 @@ def _names(said: Mentions, definition: Defined, module: str, same_file: bool = F
                 return line
         elif parts[-1] == word:
             return line
+    if kind == "override":  # `Owner.method(...)`: the class's own attribute, not the parent's
+        owner = definition.name.rsplit(".", 2)[-2]
+        for receiver, attribute, line in said.attributes:
+            if attribute == word and receiver is not None and receiver.rsplit(".", 1)[-1] == owner:
+                return line
+        return None
     if kind == "member":
         owner = definition.name.rsplit(".", 2)[-2]
         for receiver, attribute, line in said.attributes:
@@ -432,7 +441,10 @@ def _spelt(definition: Defined, text: str, module_of: Callable[[str], ModuleName
     elsewhere is not this import; a parameter only as a keyword (`name=`) in a file that spells
     its function."""
     found = _word(definition.word).search(text)
-    if found is not None and definition.kind == "parameter":  # only a call's keyword names it
+    if found is not None and definition.kind == "override":
+        owner = re.escape(definition.name.rsplit(".", 2)[-2])
+        found = re.search(rf"(?<![\w.]){owner}[ \t]*\.[ \t]*{re.escape(definition.word)}(?![\w-])", text)
+    elif found is not None and definition.kind == "parameter":  # only a call's keyword names it
         function = definition.name[: definition.name.index("(")].rsplit(".", 1)[-1]
         if _word(function).search(text) is None:
             return None

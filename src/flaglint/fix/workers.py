@@ -189,11 +189,12 @@ def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
 
 
 def _less(found: Facts, overrides: Sequence[str]) -> Facts:
-    """The facts without the pass-through overrides the rewrite removed: the parent's method still
-    answers to their name, so a use of it elsewhere is no use of what went."""
+    """The facts with the pass-through overrides the rewrite removed told apart ("override"): the
+    parent's method still answers to their name, so only `Owner.method` is a use of what went."""
     if not overrides:
         return found
-    return dataclasses.replace(found, removed=tuple(d for d in found.removed if d.name not in overrides))
+    removed = tuple(dataclasses.replace(d, kind="override") if d.name in overrides else d for d in found.removed)
+    return dataclasses.replace(found, removed=removed)
 
 
 def _named_in_regions(removed: Sequence[Defined], reduction: Reduction) -> bool:
@@ -203,7 +204,10 @@ def _named_in_regions(removed: Sequence[Defined], reduction: Reduction) -> bool:
         if definition.kind == "import":
             continue
         name = definition.name.rsplit(".", 1)[-1]  # `Class.attr`: attr; parameters and keys aside
-        if name.isidentifier() and any(re.search(rf"\b{name}\b", original) for original in reduction.originals):
+        if definition.kind == "override":  # only its own class reaches it: `Owner.method`
+            name = definition.name.replace(".", r"\s*\.\s*")
+        spelt = name.isidentifier() or definition.kind == "override"
+        if spelt and any(re.search(rf"\b{name}\b", original) for original in reduction.originals):
             return True
     return False
 
