@@ -152,6 +152,12 @@ def test_what_a_rewrite_of_newer_syntax_deletes_is_known() -> None:
         ("Limits.OLD", 9, "member"),
         ("legacy", 4, "global"),
     ]
+    imports = "from app.flags import (\n    A,\n    B as C,\n)\nimport os.path, json as j\n\n\n"
+    fewer = "from app.flags import (\n    A,\n)\nimport os.path\n\n\n"
+    assert [(d.name, d.kind) for d in gone("app/views.py", imports + before, fewer + before)] == [
+        ("C", "import"),
+        ("j", "import"),
+    ]
 
 
 HALF = {

@@ -198,8 +198,9 @@ _BINDING = re.compile(
 
 def _gone_by_text(path: str, before: str, after: str) -> list[Defined]:
     """`gone` for text CPython cannot parse: the module-level and top-level class-level names
-    bound at the start of a line (`def`, `class`, `NAME =`) fewer times after than before. It
-    may name more than was deleted (a statement inside a string); never less of those kinds."""
+    bound at the start of a line (`def`, `class`, `NAME =`, a module-level import) fewer times
+    after than before. It may name more than was deleted (a statement inside a string); never
+    less of those kinds."""
     old, new = _bound_by_text(before), _bound_by_text(after)
     return [
         Defined(path, name, line, kind)
@@ -224,7 +225,20 @@ def _bound_by_text(text: str) -> dict[tuple[str, str], tuple[int, int]]:
             continue  # a function's local, or deeper
         count, line = found.get(key, (0, text.count("\n", 0, match.start()) + 1))
         found[key] = (count + 1, line)
+    for match in _IMPORT_LINE.finditer(text):
+        names = match.group(2) if match.group(2) is not None else match.group(1)
+        for part in names.strip("()").replace("\\", " ").split(","):
+            words = part.split()
+            if not words or words[0] == "*":
+                continue
+            bound = words[-1] if len(words) == 3 and words[1] == "as" else words[0].split(".")[0]
+            count, line = found.get((bound, "import"), (0, text.count("\n", 0, match.start()) + 1))
+            found[(bound, "import")] = (count + 1, line)
     return found
+
+
+# A module-level import: `import a.b as c, d` (group 1) or `from x import (a, b as c)` (group 2).
+_IMPORT_LINE = re.compile(r"^import[ \t]+([^\n#;]+)|^from[ \t]+[\w.]+[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]+)", re.M)
 
 
 _STAR_IMPORT = re.compile(r"\bimport[ \t\\(]*\*")

@@ -15,6 +15,7 @@ goes (then the import it held goes too).
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -201,10 +202,11 @@ def tests_mocking_checks(
         return set()
     doomed: dict[str, dict[str, tuple[Mock, str]]] = {}
     dead: dict[str, list[Mock]] = {}
+    calls = functools.cache(functools.partial(_calls, texts))  # (file, function): each file read once
     for mock, test in find_mocks(((rel, text) for rel, text, _ in texts.everywhere(sorted(functions))), functions):
         if mock.answer is not None and all(mock.answer == kept for kept in flagged.kept.values()):
             home = rewritten.get(mock.module or "")
-            if home is not None and not _calls(texts, home, mock.function):
+            if home is not None and not calls(home, mock.function):
                 dead.setdefault(mock.path, []).append(mock)
             continue  # it makes the function answer what the checks now say: it tests what the code does
         if (

@@ -1,14 +1,15 @@
 """A function's docstring once its flag is retired: the sentences that speak of the flag go.
 
 A docstring that says "Update the menu. This is currently behind the PostHog feature flag
-EDITABLE_URLS." says something false once the check is gone. A sentence (from a capital letter to its full stop) that
-names the retired flag goes when it fills whole lines of the docstring, so nothing else on those
-lines is touched; a docstring that would be left empty, or a sentence sharing a line with another,
-stays for a person to reword.
+EDITABLE_URLS." says something false once the check is gone. A sentence (from a capital letter to
+its full stop) that names the retired flag goes when it fills whole lines of the docstring, so
+nothing else on those lines is touched; a docstring that would be left empty, or a sentence
+sharing a line with another, stays for a person to reword.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 
@@ -30,8 +31,8 @@ def without_sentences(value: str, names: Callable[[str], bool]) -> str | None:
     for found in _SENTENCE.finditer(value):
         if not names(found.group()):
             continue
-        first = _line_of(starts, found.start())
-        last = _line_of(starts, found.end() - 1)
+        first = bisect.bisect_right(starts, found.start()) - 1
+        last = bisect.bisect_right(starts, found.end() - 1) - 1
         if value[starts[first] : found.start()].strip() or value[found.end() : starts[last] + len(lines[last])].strip():
             return None  # it shares a line with other words: a person rewords it
         if first == 0 or last == len(lines) - 1:
@@ -44,13 +45,6 @@ def without_sentences(value: str, names: Callable[[str], bool]) -> str | None:
     if not body.strip():
         return None
     return "\n".join(kept)
-
-
-def _line_of(starts: list[int], offset: int) -> int:
-    line = 0
-    while line + 1 < len(starts) and starts[line + 1] <= offset:
-        line += 1
-    return line
 
 
 def docstring_without(node: cst.FunctionDef, names: Callable[[str], bool]) -> cst.FunctionDef | None:
