@@ -772,3 +772,35 @@ def test_an_override_reached_through_its_own_class_stays(tmp_path: Path) -> None
     again = flaglint("clean", "--flag", "CONTACT_ON=on", cwd=root)
     assert "def dispatch" in (root / "app/views.py").read_text()
     assert "FlagMixin.dispatch` is still named at app/direct.py:5" in again.stderr
+
+
+def test_a_docstring_sentence_about_the_retired_flag_goes_through_the_console_script(tmp_path: Path) -> None:
+    root = tmp_path / "menu"
+    write(
+        root,
+        {
+            "pyproject.toml": "[tool.flaglint]\n",
+            "app/__init__.py": "",
+            "app/menu.py": '''
+                from waffle import switch_is_active
+
+
+                def update(page):
+                    """
+                    Update the menu when a page's title changes.
+                    This is currently behind the switch
+                    editable-urls.
+                    """
+                    if not switch_is_active("editable-urls"):
+                        return None
+                    return page.title
+                ''',
+        },
+    )
+    make_repo(root)
+    done = flaglint("clean", "--flag", "editable-urls=on", cwd=root)
+    assert done.returncode == 0, done.stderr
+    menu = (root / "app/menu.py").read_text()
+    assert 'Update the menu when a page\'s title changes.\n    """' in menu
+    assert "editable-urls" not in menu
+    assert "currently behind" not in menu
