@@ -19,6 +19,7 @@ from flaglint.engine.workspace import ScanResult, Workspace, digest_of, discover
 from flaglint.fix.base import Note
 from flaglint.fix.project.cascade import Checks, Context, Run, run_cascade
 from flaglint.fix.project.declarations import holder_setting
+from flaglint.fix.project.discarded_tests import Doomed, discarded_definitions, tests_naming
 from flaglint.fix.project.routes import _truthy, route_names_used
 from flaglint.fix.step import FileEdit, Step
 from flaglint.fix.texts import Texts, _mentions
@@ -122,8 +123,9 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
     retired = _retire_checks(run)
     keep: dict[tuple[str, str], Dangling] = {}
     held: dict[str, frozenset[str]] = {}  # per rewritten file, the imports its rewrite must keep
+    doomed: frozenset[Doomed] = frozenset()  # tests of the discarded path's code
     for _ in range(_KEEP_ROUNDS):
-        step, texts = _project_passes(run, retired, keep.keys())
+        step, texts = _project_passes(run, retired, keep.keys(), doomed)
         found = dangling(step.edits, _use_index(texts), frozenset(values), retired.facts)
         more = {(use.definition.path, use.definition.name): use for use in found if use.keepable}
         imports = _imports_to_hold(found, retired, held)
@@ -131,6 +133,10 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
             held.update(imports)
             retired = _retire_checks(run, held)
             keep = {**more, **keep}
+            continue
+        tests = _tests_of_discarded(found, retired, texts)
+        if not tests <= doomed:  # only tests still name what the discarded path had: they go
+            doomed |= tests
             continue
         if not found or not more.keys() - keep.keys():
             break
@@ -150,6 +156,13 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
         reason = next((n.message for n in here if n.line == line), here[0].message if here else None)
         refusing.setdefault(key, f"{rel}:{line}: {reason or 'this check could not be rewritten'}")
     return dataclasses.replace(step, notes=tuple(notes)), refusing
+
+
+def _tests_of_discarded(found: Sequence[Dangling], retired: Checks, texts: Texts) -> frozenset[Doomed]:
+    """The test units that name the code the checks' pass deleted, when only test units name it."""
+    discarded = discarded_definitions(retired.facts)
+    named = [(use.path, use.line, use.definition) for use in found if not use.use.undefined]
+    return frozenset(tests_naming(named, discarded, texts) or ())
 
 
 def _imports_to_hold(
@@ -260,12 +273,16 @@ def _memoized(run: Run, jobs: list[RetireJob]) -> list[Retired]:
     return [run.memo[key(job)] for job in jobs]
 
 
-def _project_passes(run: Run, retired: Checks, keep: AbstractSet[tuple[str, str]]) -> tuple[Step, Texts]:
+def _project_passes(
+    run: Run, retired: Checks, keep: AbstractSet[tuple[str, str]], doomed: AbstractSet[Doomed] = frozenset()
+) -> tuple[Step, Texts]:
     """The project-wide passes (`cascade.CASCADE`) over the rewritten checks, none of which
-    deletes a definition in `keep` ((file, name) pairs); then the edits, each re-parsed."""
+    deletes a definition in `keep` ((file, name) pairs); then the edits, each re-parsed.
+    `doomed`: tests of the discarded path's code, deleted with unsafe fixes."""
     workspace = run.workspace
     texts = Texts(workspace, retired.all_files, dict(retired.texts))
     context = Context(run, retired, texts, keep, list(retired.notes), list(retired.problems), set(retired.validated))
+    context.doomed = sorted(doomed)
     run_cascade(context)
     problems = context.problems
     edits = []

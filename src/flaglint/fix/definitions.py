@@ -84,8 +84,8 @@ def release(tree: cst.Module, names: Iterable[tuple[str, str]]) -> cst.Module:
 def remove_definitions(
     tree: cst.Module, names: Iterable[str], *, imports: bool = False
 ) -> tuple[cst.Module, list[str]]:
-    """Delete module constants, functions and class/enum members (`NAME`, `Class.MEMBER`) named in
-    `names`; with `imports`, also the imports only they used.
+    """Delete module constants, functions, classes and class/enum members (`NAME`, `Class.MEMBER`)
+    named in `names`; with `imports`, also the imports only they used.
     """
     wanted = set(names)
     removed: list[str] = []
@@ -110,8 +110,14 @@ def remove_definitions(
                 return cst.RemoveFromParent()
             return updated_node
 
-        def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        def leave_ClassDef(
+            self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+        ) -> cst.ClassDef | cst.RemovalSentinel:
+            qualified = ".".join(self.prefix)
             self.prefix.pop()
+            if qualified in wanted:
+                removed.append(qualified)
+                return cst.RemoveFromParent()
             if isinstance(updated_node.body, cst.IndentedBlock) and not updated_node.body.body:
                 return updated_node.with_changes(
                     body=updated_node.body.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])

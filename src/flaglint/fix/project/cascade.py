@@ -6,7 +6,8 @@ order matters and is declared once, here: removed fixtures take their requesters
 constant wrappers are inlined (their calls may be the only use of a parameter); then parameters
 left without a choice go; then declarations, whose constants join the definitions that go once
 nothing names them; then private helpers the fold left uncalled; then flag objects and
-settings. A pass never deletes a definition the use index asked to keep.
+settings; last, the tests that still name code only the discarded path had (unsafe). A pass
+never deletes a definition the use index asked to keep.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from flaglint.fix.project.declarations import (
     remove_objects,
     remove_settings,
 )
+from flaglint.fix.project.discarded_tests import Doomed, remove_tests
 from flaglint.fix.project.mixins import remove_empty_mixins
 from flaglint.fix.project.mocks import flagged, tests_mocking_checks
 from flaglint.fix.project.orphans import remove_orphans, texts_before
@@ -99,6 +101,7 @@ class Context:
     unused: dict[str, list[str]] = field(default_factory=dict)  # file -> definitions that go when unnamed
     declared: dict[str, list[str]] = field(default_factory=dict)  # file -> constants declarations named
     before: dict[str, str] | None = None  # the rewritten files' texts on disk (see _rewritten)
+    doomed: Sequence[Doomed] = ()  # tests that name only what the discarded path had (unsafe)
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,10 @@ def _rewritten(context: Context) -> dict[str, str]:
     return context.before
 
 
+def _discarded_tests(context: Context) -> None:
+    context.validated -= remove_tests(context.texts, context.doomed, context.run.unsafe, context.notes)
+
+
 def _objects(context: Context) -> None:
     remove_objects(context.run.workspace, context.texts, context.retired.made, context.notes, context.keep)
 
@@ -205,6 +212,7 @@ CASCADE: tuple[Pass, ...] = (
     Pass("mixins the fold left empty", _mixins, lambda c: bool(c.retired.texts)),
     Pass("flag objects", _objects, lambda c: bool(c.retired.made)),
     Pass("settings", _settings),
+    Pass("tests of the discarded path's code", _discarded_tests, lambda c: bool(c.doomed)),
 )
 
 

@@ -1,0 +1,137 @@
+"""Issue 27's later rules through the console script, on runnable projects in real git repositories:
+the project's own test suite passes before `clean` and still passes (and collects) after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_clean_cli import flaglint, make_repo, write
+from tests.test_clean_uses import pytest_in
+
+pytestmark = pytest.mark.slow  # many subprocesses
+
+# A stand-in for pyramid's decorators, so the project runs here: the keyword patterns name them.
+PYRAMID = {
+    "pyramid/__init__.py": "",
+    "pyramid/config.py": """
+        def not_(value):
+            return ("not", value)
+        """,
+    "pyramid/view.py": """
+        def view_defaults(**settings):
+            def apply(cls):
+                cls.__view_defaults__ = settings
+                return cls
+
+            return apply
+
+
+        def view_config(**settings):
+            def apply(function):
+                function.__view_config__ = settings
+                return function
+
+            return apply
+        """,
+}
+
+GROUPS = {
+    **PYRAMID,
+    "pyproject.toml": """
+        [[tool.flaglint.patterns]]
+        kind = "keyword"
+        name = "pyramid.view.view_defaults"
+        key-keyword = "feature"
+        negate = "pyramid.config.not_"
+        """,
+    "app/__init__.py": "",
+    "app/views.py": """
+        from pyramid.config import not_
+        from pyramid.view import view_config, view_defaults
+
+
+        @view_defaults(route_name="group_create", feature=not_("new_group_form"))
+        class LegacyCreateController:
+            def __init__(self, request):
+                self.request = request
+
+            @view_config(request_method="GET")
+            def get(self):
+                return {"legacy": True}
+
+
+        @view_defaults(route_name="group_create", feature="new_group_form")
+        class CreateController:
+            def __init__(self, request):
+                self.request = request
+
+            @view_config(request_method="GET")
+            def get(self):
+                return {}
+        """,
+    "tests/__init__.py": "",
+    "tests/test_views.py": """
+        import pytest
+
+        from app import views
+
+
+        class TestLegacyCreateController:
+            def test_get(self, controller):
+                assert controller.get() == {"legacy": True}
+
+            @pytest.fixture
+            def controller(self):
+                return views.LegacyCreateController(object())
+
+
+        class TestCreateController:
+            def test_get(self):
+                assert views.CreateController(object()).get() == {}
+        """,
+}
+
+
+def test_tests_of_a_view_only_the_discarded_path_registered_go_with_it(tmp_path: Path) -> None:
+    """The legacy view's registration asks for the flag off, so it goes (unsafe); its test class
+    names it and goes too; safe mode refuses the flag and says why; the suite passes after."""
+    root = tmp_path / "groups"
+    write(root, GROUPS)
+    make_repo(root)
+    assert pytest_in(root).returncode == 0
+
+    safe = flaglint("clean", "--flag", "new_group_form=on", cwd=root)
+    assert "would remove `LegacyCreateController` (--unsafe-fixes)" in safe.stderr
+    assert "LegacyCreateController" in (root / "app/views.py").read_text()
+
+    done = flaglint("clean", "--flag", "new_group_form=on", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "tests/test_views.py:6: removed `TestLegacyCreateController`: it tests `LegacyCreateController`, "
+        "code only the retired flag's discarded path had"
+    ) in done.stderr
+    tests = (root / "tests/test_views.py").read_text()
+    assert "Legacy" not in tests
+    assert "import pytest" not in tests
+    assert "class TestCreateController" in tests
+    assert "not_" not in (root / "app/views.py").read_text()
+    after = pytest_in(root)
+    assert after.returncode == 0, after.stdout
+    assert "1 passed" in after.stdout
+
+
+def test_a_helper_outside_a_test_unit_keeps_the_view_and_the_flag(tmp_path: Path) -> None:
+    """A module-level helper of the tests names the legacy view: deleting test units cannot free
+    it, so the flag is not retired and nothing is written."""
+    files = dict(GROUPS)
+    files["tests/test_views.py"] += "\n\ndef make_legacy():\n    return views.LegacyCreateController(None)\n"
+    root = tmp_path / "groups"
+    write(root, files)
+    make_repo(root)
+    before = {rel: (root / rel).read_text() for rel in ("app/views.py", "tests/test_views.py")}
+    done = flaglint("clean", "--flag", "new_group_form=on", "--unsafe-fixes", cwd=root)
+    assert "Not retired: new_group_form" in done.stderr
+    assert "`LegacyCreateController` is still named at tests/test_views.py:" in done.stderr
+    assert {rel: (root / rel).read_text() for rel in before} == before
