@@ -5,7 +5,9 @@ the flag).
 A helper qualifies when its name is private (`_name`, not a dunder), defined at module level or
 in a top-level class of a file the checks' pass rewrote, the rewrite removed a mention of it, and
 nothing in the project names it any more (`remove_unused` judges that; the use index checks it
-again and keeps what is still named). A module that reaches its own names dynamically
+again and keeps what is still named). A private module-level function without decorators whose
+own body the rewrite changed (it held a retired check) and that nothing names goes too: with no
+caller before either, the check was all it still carried. A module that reaches its own names dynamically
 (`getattr(obj, name)` with a computed name, `globals()`, `__getattr__`) keeps its helpers.
 """
 
@@ -38,7 +40,8 @@ def remove_orphans(
             found = texts.text(rel)
             if isinstance(found, Problem):
                 break
-            candidates = sorted(_fewer_mentions(before, found[0]))
+            holders = set(_uncalled_holders(before, found[0]))
+            candidates = sorted({*_fewer_mentions(before, found[0]), *holders})
             if candidates and any(map(_DYNAMIC.search, (found[0], before))):
                 break
             gone = remove_unused(texts, rel, candidates, keep=keep, imports=True) if candidates else []
@@ -47,6 +50,8 @@ def remove_orphans(
             changed.add(rel)
             for name in gone:
                 why = f"removed `{name}`: the retired flag's branch was its only caller"
+                if name in holders:
+                    why = f"removed `{name}`: nothing calls it, and the retired flag's check was what it held"
                 notes.append(Note(rel, 0, None, "helper", why))
     return changed
 
@@ -72,6 +77,34 @@ def _fewer_mentions(before: str, after: str) -> Iterator[str]:
         word = re.compile(rf"\b{re.escape(short)}\b")
         if len(word.findall(new)) < len(word.findall(old)):
             yield qualified
+
+
+_TOP_PRIVATE_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(_\w+)[ \t]*\(", re.M)
+
+
+def _uncalled_holders(before: str, after: str) -> Iterator[str]:
+    """The private module-level functions (undecorated) whose text the rewrite changed and whose
+    name the module spells only where it defines it (cheap: a word count first, a parse only for
+    such a function)."""
+    lonely = [
+        name
+        for name in _TOP_PRIVATE_DEF.findall(after)
+        if _private(name) and len(re.findall(rf"\b{re.escape(name)}\b", after)) == 1
+    ]
+    if not lonely:
+        return
+    try:
+        new, old = ast.parse(after), ast.parse(before)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    was = {n.name: n for n in old.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for node in new.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.decorator_list:
+            continue
+        if node.name not in lonely or node.name not in was:
+            continue
+        if ast.get_source_segment(after, node) != ast.get_source_segment(before, was[node.name]):
+            yield node.name  # the rewrite changed it
 
 
 def _helpers(tree: ast.Module) -> Iterator[tuple[str, str]]:
