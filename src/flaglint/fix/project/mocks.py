@@ -9,7 +9,8 @@ function answer the retired flag's discarded value and names that flag (its key 
 its key) and no other flag tests only the discarded path: it goes with `--unsafe-fixes`, like a
 test that pins the flag to its discarded value. A mock that answers what the checks now say, in a
 module whose rewrite no longer calls the function, patches nothing the code uses: its statement
-goes (then the import it held goes too).
+goes, or (a decorator) the decorator with the parameter it fills and the statements that set its
+answer (then the import it held goes too).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import libcst as cst
 
 from flaglint.engine.mentions import quiet_parse
 from flaglint.fix.base import Note, is_test_file
+from flaglint.fix.project.patch_decorators import DropPatchDecorators, PatchDecorator, patch_decorators
 from flaglint.fix.texts import Texts
 from flaglint.model import Problem
 
@@ -45,6 +47,7 @@ class Mock:
     answer: bool | None
     test_line: int = 0
     module: str | None = None  # where a dotted target patches it (`"app.views.is_active"`: app.views)
+    decorator: PatchDecorator | None = None  # a patch given as a decorator, and what goes with it
 
 
 def find_mocks(
@@ -60,15 +63,22 @@ def find_mocks(
         if tree is None:
             continue
         tests = dict(_tests(tree))
+        calls = {
+            id(node): function
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and _patcher(node.func) is not None
+            and (function := _target(node, functions)) is not None
+        }
+        decorators = {d.line: d for d in patch_decorators(tree, calls)} if calls else {}
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or _patcher(node.func) is None:
-                continue
-            function = _target(node, functions)
-            if function is None:
+            if not isinstance(node, ast.Call) or id(node) not in calls:
                 continue
             test = next(((name, t) for name, t in tests.items() if _inside(node, t)), None)
             first = min([test[1].lineno, *(d.lineno for d in test[1].decorator_list)]) if test else 0
-            mock = Mock(rel, node.lineno, function, test and test[0], _answer(node), first, _module(node))
+            decorator = decorators.get(node.lineno)
+            answer = _answer(node) if decorator is None else decorator.answer
+            mock = Mock(rel, node.lineno, calls[id(node)], test and test[0], answer, first, _module(node), decorator)
             found.append((mock, test and test[1]))
     return found
 
@@ -299,14 +309,23 @@ def _without_dead_mocks(texts: Texts, dead: Mapping[str, list[Mock]], notes: lis
         tree = None if isinstance(found, Problem) else parse(rel, found[0])
         if not isinstance(tree, cst.Module) or isinstance(found, Problem):
             continue
-        dropper = _DropStatements({mock.line for mock in mocks})
+        dropper = _DropStatements({mock.line for mock in mocks if mock.decorator is None})
         new = cst.MetadataWrapper(tree, unsafe_skip_copy=True).visit(dropper)
+        decorated = [mock.decorator for mock in mocks if mock.decorator is not None]
+        parameters: dict[str, set[str]] = {}
+        for decorator in decorated:
+            for injected in decorator.injected:
+                parameters.setdefault(injected.test, set()).add(injected.parameter)
+        settings = {line for d in decorated for injected in d.injected for line in injected.settings}
+        undecorate = DropPatchDecorators({d.line for d in decorated}, parameters, settings)
+        if decorated:
+            new = cst.MetadataWrapper(new).visit(undecorate)
         for mock in mocks:
-            if mock.line in dropper.removed:
+            if mock.line in dropper.removed or mock.line in undecorate.removed:
                 where = mock.module or "its module"
                 message = f"removed a mock of `{mock.function}` answering {mock.answer}: `{where}` no longer calls it"
                 notes.append(Note(rel, mock.line, None, "mock", message))
-        if dropper.removed:
+        if dropper.removed or undecorate.removed:
             texts.edits[rel] = (new.code, found[1])
             changed.add(rel)
     return changed
