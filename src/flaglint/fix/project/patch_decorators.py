@@ -129,8 +129,8 @@ def _mock_parameters(
 
 
 def _is_method(test: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    first = (test.args.posonlyargs or test.args.args or [None])[0]
-    return first is not None and first.arg in ("self", "cls")
+    given = [*test.args.posonlyargs, *test.args.args]
+    return bool(given) and given[0].arg in ("self", "cls")
 
 
 def _decorator(call: ast.Call, owner: str, injected: list[Injected], answers: set[bool | None]) -> PatchDecorator:
