@@ -135,3 +135,82 @@ def test_a_helper_outside_a_test_unit_keeps_the_view_and_the_flag(tmp_path: Path
     assert "Not retired: new_group_form" in done.stderr
     assert "`LegacyCreateController` is still named at tests/test_views.py:" in done.stderr
     assert {rel: (root / rel).read_text() for rel in before} == before
+
+
+MOCKED = {
+    "pyproject.toml": """
+        [[tool.flaglint.patterns]]
+        kind = "function"
+        name = "app.features.is_enabled"
+        """,
+    "app/__init__.py": "",
+    "app/features.py": """
+        def is_enabled(name):
+            return name in {"language-filter"}
+        """,
+    "app/pipeline.py": """
+        from app.features import is_enabled
+
+
+        def _legacy_label(user):
+            if is_enabled("language-filter"):
+                return user.upper()
+            return user
+
+
+        def link(user, new):
+            if is_enabled("language-filter") and not new:
+                return user
+            return None
+        """,
+    "tests/__init__.py": "",
+    "tests/test_pipeline.py": """
+        import unittest
+        from unittest import mock
+
+        import pytest
+
+        from app.pipeline import link
+
+
+        @mock.patch("app.pipeline.is_enabled", return_value=True)
+        class LinkTests(unittest.TestCase):
+            def test_link(self, _enabled):
+                self.assertEqual(link("u", False), "u")
+
+
+        @pytest.mark.parametrize("enabled", [True, False])
+        @mock.patch("app.pipeline.is_enabled")
+        def test_link_either_way(is_enabled_mock, enabled):
+            is_enabled_mock.return_value = enabled
+            assert link("u", False) == ("u" if enabled else None)
+        """,
+}
+
+
+def test_mocks_of_the_check_narrow_and_go_with_the_import_they_held(tmp_path: Path) -> None:
+    """A class's patch decorator of the kept answer goes from its tests, a test parametrized over
+    the mock's answer keeps its kept row (unsafe), the uncalled private helper whose check folded
+    goes, and the import of the check function goes once nothing patches it; the suite passes."""
+    root = tmp_path / "pipeline"
+    write(root, MOCKED)
+    make_repo(root)
+    assert pytest_in(root).returncode == 0
+
+    safe = flaglint("clean", "--flag", "language-filter=on", "--diff", cwd=root)
+    assert "would narrow `test_link_either_way` to the kept answer (--unsafe-fixes)" in safe.stderr
+
+    done = flaglint("clean", "--flag", "language-filter=on", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "narrowed `test_link_either_way`" in done.stderr
+    assert "removed `_legacy_label`: nothing calls it, and the retired flag's check was what it held" in done.stderr
+    pipeline = (root / "app/pipeline.py").read_text()
+    assert "is_enabled" not in pipeline
+    assert "_legacy_label" not in pipeline
+    tests = (root / "tests/test_pipeline.py").read_text()
+    assert "mock" not in tests
+    assert "def test_link(self):" in tests
+    assert "def test_link_either_way():" in tests
+    after = pytest_in(root)
+    assert after.returncode == 0, after.stdout
+    assert "2 passed" in after.stdout

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -26,6 +26,8 @@ import libcst as cst
 
 from flaglint.engine.mentions import quiet_parse
 from flaglint.fix.base import Note, is_test_file
+from flaglint.fix.imports import drop_new_unused_imports
+from flaglint.fix.project.narrow_mocks import Narrowing, narrow, narrowings
 from flaglint.fix.project.patch_decorators import DropPatchDecorators, PatchDecorator, patch_decorators
 from flaglint.fix.texts import Texts
 from flaglint.model import Problem
@@ -213,6 +215,12 @@ def tests_mocking_checks(
     doomed: dict[str, dict[str, tuple[Mock, str]]] = {}
     dead: dict[str, list[Mock]] = {}
     calls = functools.cache(functools.partial(_calls, texts))  # (file, function): each file read once
+
+    def uncalled(module: str | None, function: str) -> bool:
+        home = rewritten.get(module or "")
+        return home is not None and not calls(home, function)
+
+    narrowed = _narrowed_tests(texts, frozenset(functions), flagged, uncalled, unsafe, notes)
     for mock, test in find_mocks(((rel, text) for rel, text, _ in texts.everywhere(sorted(functions))), functions):
         if mock.answer is not None and all(mock.answer == kept for kept in flagged.kept.values()):
             home = rewritten.get(mock.module or "")
@@ -231,7 +239,7 @@ def tests_mocking_checks(
             notes.append(Note(mock.path, mock.line, None, "review", message))
             continue
         doomed.setdefault(mock.path, {}).setdefault(mock.test, (mock, key))
-    changed = _without_dead_mocks(texts, dead, notes)
+    changed = narrowed | _without_dead_mocks(texts, dead, notes)
     for rel, tests in sorted(doomed.items()):
         whys = {name: _why(mock, key, flagged) for name, (mock, key) in tests.items()}
         found = texts.text(rel)
@@ -251,6 +259,62 @@ def tests_mocking_checks(
     return changed
 
 
+def _narrowed_tests(
+    texts: Texts,
+    functions: frozenset[str],
+    flagged: Flagged,
+    uncalled: Callable[[str | None, str], bool],
+    unsafe: bool,
+    notes: list[Note],
+) -> set[str]:
+    """Narrow the tests parametrized over the answer of a mock that patches nothing any more
+    (unsafe: their rows of the discarded answer go), or say they would be; the files changed."""
+    from flaglint.engine.scan import parse
+    from flaglint.fix.definitions import remove_definitions
+
+    answers = set(flagged.kept.values())
+    if len(answers) != 1 or None in answers:
+        return set()
+    value = bool(answers.pop())
+    key = next(iter(flagged.kept)) if len(flagged.kept) == 1 else None
+    changed: set[str] = set()
+    for rel, text, _ in texts.everywhere(sorted(functions)):
+        if not is_test_file(rel) or "return_value" not in text:
+            continue
+        tree = quiet_parse(text)
+        plans = list(narrowings(tree, functions, uncalled, value)) if tree is not None else []
+        if not plans:
+            continue
+        if not unsafe:
+            for plan in plans:
+                why = f"would narrow `{plan.test}` to the kept answer (--unsafe-fixes): {_narrow_why(plan)}"
+                notes.append(Note(rel, plan.line, key, "unsafe-skipped", why))
+            continue
+        found = texts.text(rel)
+        module = parse(rel, text)
+        if isinstance(found, Problem) or not isinstance(module, cst.Module):
+            continue
+        whole = sorted(plan.test for plan in plans if not plan.keep)
+        rows = [plan for plan in plans if plan.keep]
+        new = narrow(rel, module, rows, notes) if rows else module
+        if new is None:
+            continue
+        new, removed = remove_definitions(new, whole, imports=True) if whole else (new, [])
+        for plan in plans:
+            if plan.keep or plan.test in removed:
+                action = f"narrowed `{plan.test}`" if plan.keep else f"removed `{plan.test}`"
+                notes.append(Note(rel, plan.line, key, "unsafe-applied", f"{action}: {_narrow_why(plan)}"))
+        texts.edits[rel] = (new.code, found[1])
+        changed.add(rel)
+    return changed
+
+
+def _narrow_why(plan: Narrowing) -> str:
+    if not plan.keep:
+        return f"every row makes its mock answer the discarded value through `{plan.parameter}`"
+    return f"its rows that make the mock answer the discarded value go, and `{plan.parameter}` is {plan.value}"
+
+
 def _calls(texts: Texts, rel: str, function: str) -> bool:
     """Whether the module (as rewritten) names `function` anywhere but in an import (a file that
     cannot be read or parsed is taken to)."""
@@ -266,23 +330,27 @@ def _calls(texts: Texts, rel: str, function: str) -> bool:
     return False
 
 
-class _DropStatements(cst.CSTTransformer):
-    """Remove the simple statements that start on `lines` and are one call of a patcher."""
+class _DropMocks(DropPatchDecorators):
+    """Remove the patch decorators (with what goes with them), and the simple statements that
+    start on `lines` and are one call of a patcher, in one visit (so positions are the file's)."""
 
-    METADATA_DEPENDENCIES = (cst.metadata.PositionProvider,)
-
-    def __init__(self, lines: AbstractSet[int]) -> None:
-        super().__init__()
-        self.lines = lines
-        self.removed: list[int] = []
+    def __init__(
+        self,
+        lines: AbstractSet[int],
+        decorators: AbstractSet[int],
+        parameters: Mapping[str, AbstractSet[str]],
+        settings: AbstractSet[int],
+    ) -> None:
+        super().__init__(decorators, parameters, settings)
+        self.mock_lines = lines
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        line = self.get_metadata(cst.metadata.PositionProvider, original_node).start.line
+        line = self._line(original_node)
         body = original_node.body
-        if line not in self.lines or len(body) != 1 or not isinstance(body[0], cst.Expr):
-            return updated_node
+        if line not in self.mock_lines or len(body) != 1 or not isinstance(body[0], cst.Expr):
+            return super().leave_SimpleStatementLine(original_node, updated_node)
         call = body[0].value
         func = call.func if isinstance(call, cst.Call) else None
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
@@ -290,13 +358,6 @@ class _DropStatements(cst.CSTTransformer):
             return updated_node
         self.removed.append(line)
         return cst.RemoveFromParent()
-
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        if updated_node.body:
-            return updated_node
-        return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
 
 
 def _without_dead_mocks(texts: Texts, dead: Mapping[str, list[Mock]], notes: list[Note]) -> set[str]:
@@ -309,23 +370,23 @@ def _without_dead_mocks(texts: Texts, dead: Mapping[str, list[Mock]], notes: lis
         tree = None if isinstance(found, Problem) else parse(rel, found[0])
         if not isinstance(tree, cst.Module) or isinstance(found, Problem):
             continue
-        dropper = _DropStatements({mock.line for mock in mocks if mock.decorator is None})
-        new = cst.MetadataWrapper(tree, unsafe_skip_copy=True).visit(dropper)
         decorated = [mock.decorator for mock in mocks if mock.decorator is not None]
         parameters: dict[str, set[str]] = {}
         for decorator in decorated:
             for injected in decorator.injected:
                 parameters.setdefault(injected.test, set()).add(injected.parameter)
         settings = {line for d in decorated for injected in d.injected for line in injected.settings}
-        undecorate = DropPatchDecorators({d.line for d in decorated}, parameters, settings)
-        if decorated:
-            new = cst.MetadataWrapper(new).visit(undecorate)
+        statements = {mock.line for mock in mocks if mock.decorator is None}
+        dropper = _DropMocks(statements, {d.line for d in decorated}, parameters, settings)
+        new = cst.MetadataWrapper(tree, unsafe_skip_copy=True).visit(dropper)
+        if decorated and dropper.removed:  # `from unittest import mock` may serve no patch now
+            new = drop_new_unused_imports(tree.code, new, new.code)
         for mock in mocks:
-            if mock.line in dropper.removed or mock.line in undecorate.removed:
+            if mock.line in dropper.removed:
                 where = mock.module or "its module"
                 message = f"removed a mock of `{mock.function}` answering {mock.answer}: `{where}` no longer calls it"
                 notes.append(Note(rel, mock.line, None, "mock", message))
-        if dropper.removed or undecorate.removed:
+        if dropper.removed:
             texts.edits[rel] = (new.code, found[1])
             changed.add(rel)
     return changed

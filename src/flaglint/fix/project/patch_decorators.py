@@ -116,6 +116,17 @@ def patch_decorators(tree: ast.Module, patch_calls: Mapping[int, str]) -> Iterat
             yield from _on_class(node, outer, methods, is_patch, unittest)
 
 
+def mock_parameters(
+    test: ast.FunctionDef | ast.AsyncFunctionDef,
+    owner_decorators: Sequence[ast.expr],
+    is_patch: frozenset[int],
+    unittest: bool,
+) -> dict[int, str] | None:
+    """Per patch decorator (among `is_patch`, ids of calls) reaching `test`, from its own
+    decorators and its class's, the parameter its mock fills."""
+    return _mock_parameters(test, _patches(owner_decorators, is_patch), is_patch, unittest)
+
+
 def _mock_parameters(
     test: ast.FunctionDef | ast.AsyncFunctionDef, outer: Sequence[ast.Call], is_patch: frozenset[int], unittest: bool
 ) -> dict[int, str] | None:
