@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_clean_cli import flaglint, make_repo, write
+from tests.test_clean_cli import REPO, flaglint, make_repo, write
 from tests.test_clean_uses import pytest_in
 
 pytestmark = pytest.mark.slow  # many subprocesses
@@ -211,6 +211,38 @@ def test_mocks_of_the_check_narrow_and_go_with_the_import_they_held(tmp_path: Pa
     assert "mock" not in tests
     assert "def test_link(self):" in tests
     assert "def test_link_either_way():" in tests
+    after = pytest_in(root)
+    assert after.returncode == 0, after.stdout
+    assert "2 passed" in after.stdout
+
+
+def test_tests_spelling_a_retired_declared_field_follow_it(tmp_path: Path) -> None:
+    """Safe mode keeps the field the tests spell and says what --unsafe-fixes would do; with it,
+    the keyword, the settings entry and the assert go, the field goes, and the suite passes."""
+    root = tmp_path / "features"
+    fixture = REPO / "fixtures/clean/tests-spelling-a-retired-declared-field-follow-it/before"
+    files = {str(p.relative_to(fixture)): p.read_text() for p in fixture.rglob("*.py")}
+    files["pyproject.toml"] = """
+        [tool.flaglint.registry.code]
+        declarations = ["app/features.py:Features"]
+
+        [[tool.flaglint.patterns]]
+        kind = "attribute"
+        name = "app.features.features"
+        match = "*"
+        """
+    write(root, files)
+    make_repo(root)
+    assert pytest_in(root).returncode == 0
+
+    safe = flaglint("clean", "--flag", "fast_search=on", cwd=root)
+    assert "would remove this test module's mentions of `Features.fast_search` (--unsafe-fixes)" in safe.stderr
+    assert "fast_search: bool" in (root / "app/features.py").read_text()
+
+    done = flaglint("clean", "--flag", "fast_search=on", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "removed the declaration of 'fast_search' from Features" in done.stderr
+    assert "fast" not in (root / "tests/test_features.py").read_text()
     after = pytest_in(root)
     assert after.returncode == 0, after.stdout
     assert "2 passed" in after.stdout

@@ -19,6 +19,7 @@ from flaglint.engine.workspace import ScanResult, Workspace, digest_of, discover
 from flaglint.fix.base import Note
 from flaglint.fix.project.cascade import Checks, Context, Run, run_cascade
 from flaglint.fix.project.declarations import holder_setting
+from flaglint.fix.project.declared_in_tests import FieldMention, field_mentions
 from flaglint.fix.project.discarded_tests import Doomed, discarded_definitions, tests_naming
 from flaglint.fix.project.routes import _truthy, route_names_used
 from flaglint.fix.step import FileEdit, Step
@@ -124,8 +125,9 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
     keep: dict[tuple[str, str], Dangling] = {}
     held: dict[str, frozenset[str]] = {}  # per rewritten file, the imports its rewrite must keep
     doomed: frozenset[Doomed] = frozenset()  # tests of the discarded path's code
+    fields: frozenset[FieldMention] = frozenset()  # tests that spell retired declared fields
     for _ in range(_KEEP_ROUNDS):
-        step, texts = _project_passes(run, retired, keep.keys(), doomed)
+        step, texts = _project_passes(run, retired, keep.keys(), doomed, fields)
         found = dangling(step.edits, _use_index(texts), frozenset(values), retired.facts)
         more = {(use.definition.path, use.definition.name): use for use in found if use.keepable}
         imports = _imports_to_hold(found, retired, held)
@@ -135,8 +137,10 @@ def _plan_values(run: Run) -> tuple[Step, dict[str, str]]:
             keep = {**more, **keep}
             continue
         tests = _tests_of_discarded(found, retired, texts)
-        if not tests <= doomed:  # only tests still name what the discarded path had: they go
+        spelt = _declared_fields_in_tests(found, run, texts)
+        if not tests <= doomed or not spelt <= fields:  # only tests still name what goes: they follow
             doomed |= tests
+            fields |= spelt
             continue
         if not found or not more.keys() - keep.keys():
             break
@@ -165,6 +169,18 @@ def _tests_of_discarded(found: Sequence[Dangling], retired: Checks, texts: Texts
     return frozenset(tests_naming(named, discarded, texts) or ())
 
 
+def _declared_fields_in_tests(found: Sequence[Dangling], run: Run, texts: Texts) -> frozenset[FieldMention]:
+    """The test modules whose mentions keep a retired field of a declaration class, when only
+    such test mentions keep it."""
+    declared = {f"{rel}:{name}" for rel, name in run.config.declarations}
+    named = [
+        (use.path, use.definition.path, use.definition.name)
+        for use in found
+        if use.keepable and use.definition.kind == "member" and not use.use.undefined
+    ]
+    return frozenset(field_mentions(named, declared, texts) or ()) if named else frozenset()
+
+
 def _imports_to_hold(
     found: Sequence[Dangling], retired: Checks, held: Mapping[str, frozenset[str]]
 ) -> dict[str, frozenset[str]]:
@@ -179,7 +195,7 @@ def _imports_to_hold(
 
 
 _REASONS = ("error", "review", "unsafe-skipped")  # notes that may say why a check stayed
-_KEEP_ROUNDS = 4  # each round keeps what the last one found still named; 2 suffice in practice
+_KEEP_ROUNDS = 6  # each round keeps what the last one found still named (or has tests follow); 3 suffice
 
 
 def _retire_checks(run: Run, held: Mapping[str, frozenset[str]] | None = None) -> Checks:
@@ -274,15 +290,21 @@ def _memoized(run: Run, jobs: list[RetireJob]) -> list[Retired]:
 
 
 def _project_passes(
-    run: Run, retired: Checks, keep: AbstractSet[tuple[str, str]], doomed: AbstractSet[Doomed] = frozenset()
+    run: Run,
+    retired: Checks,
+    keep: AbstractSet[tuple[str, str]],
+    doomed: AbstractSet[Doomed] = frozenset(),
+    fields: AbstractSet[FieldMention] = frozenset(),
 ) -> tuple[Step, Texts]:
     """The project-wide passes (`cascade.CASCADE`) over the rewritten checks, none of which
     deletes a definition in `keep` ((file, name) pairs); then the edits, each re-parsed.
-    `doomed`: tests of the discarded path's code, deleted with unsafe fixes."""
+    `doomed`: tests of the discarded path's code; `fields`: tests' mentions of retired declared
+    fields; both go with unsafe fixes."""
     workspace = run.workspace
     texts = Texts(workspace, retired.all_files, dict(retired.texts))
     context = Context(run, retired, texts, keep, list(retired.notes), list(retired.problems), set(retired.validated))
     context.doomed = sorted(doomed)
+    context.fields = sorted(fields)
     run_cascade(context)
     problems = context.problems
     edits = []

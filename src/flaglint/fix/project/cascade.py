@@ -6,7 +6,8 @@ order matters and is declared once, here: removed fixtures take their requesters
 constant wrappers are inlined (their calls may be the only use of a parameter); then parameters
 left without a choice go; then declarations, whose constants join the definitions that go once
 nothing names them; then private helpers the fold left uncalled; then flag objects and
-settings; last, the tests that still name code only the discarded path had (unsafe). A pass
+settings; last, the tests that still name code only the discarded path had (unsafe). Tests
+whose mentions alone keep a retired declared field lose them before the declarations. A pass
 never deletes a definition the use index asked to keep.
 """
 
@@ -31,6 +32,7 @@ from flaglint.fix.project.declarations import (
     remove_objects,
     remove_settings,
 )
+from flaglint.fix.project.declared_in_tests import FieldMention, remove_field_mentions
 from flaglint.fix.project.discarded_tests import Doomed, remove_tests
 from flaglint.fix.project.mixins import remove_empty_mixins
 from flaglint.fix.project.mocks import flagged, tests_mocking_checks
@@ -102,6 +104,7 @@ class Context:
     declared: dict[str, list[str]] = field(default_factory=dict)  # file -> constants declarations named
     before: dict[str, str] | None = None  # the rewritten files' texts on disk (see _rewritten)
     doomed: Sequence[Doomed] = ()  # tests that name only what the discarded path had (unsafe)
+    fields: Sequence[FieldMention] = ()  # tests whose mentions alone keep a retired declared field
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,10 @@ def _discarded_tests(context: Context) -> None:
     context.validated -= remove_tests(context.texts, context.doomed, context.run.unsafe, context.notes)
 
 
+def _field_mentions(context: Context) -> None:
+    context.validated -= remove_field_mentions(context.texts, context.fields, context.run.unsafe, context.notes)
+
+
 def _objects(context: Context) -> None:
     remove_objects(context.run.workspace, context.texts, context.retired.made, context.notes, context.keep)
 
@@ -205,6 +212,7 @@ CASCADE: tuple[Pass, ...] = (
     Pass("tests that mock the checks", _mocks, lambda c: bool(c.retired.targets)),
     Pass("constant wrappers (unsafe)", _wrappers, lambda c: c.run.unsafe and bool(c.retired.wrappers)),
     Pass("parameters left without a choice", _parameters, lambda c: bool(c.retired.arguments or c.retired.unread)),
+    Pass("tests' mentions of retired declared fields (unsafe)", _field_mentions, lambda c: bool(c.fields)),
     Pass("declarations (registry.code)", _declarations),
     Pass("key constants", _key_constants_pass),
     Pass("definitions nothing names", _unused, lambda c: bool(c.unused)),
