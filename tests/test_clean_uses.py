@@ -461,7 +461,8 @@ SESSION = {
 
 def test_helpers_value_select_calls_and_an_import_a_test_patches_through_the_console_script(tmp_path: Path) -> None:
     # Off: the value-select call answers its `off` argument, the helper only the discarded
-    # branch called goes, and the import a test's decorator patches stays (listed), so nothing breaks.
+    # branch called goes; the test's decorator patched the kept answer into a module that no
+    # longer calls the function, so it goes with its parameter, and then the import it held.
     root = tmp_path / "site"
     write(root, SESSION)
     make_repo(root)
@@ -471,11 +472,14 @@ def test_helpers_value_select_calls_and_an_import_a_test_patches_through_the_con
     assert 'title = "Slow"' in views
     assert "_fast_path" not in views
     assert "value_for" not in views
-    assert "from app.flags import is_enabled\n" in views
+    assert "is_enabled" not in views
     assert "Helpers removed:" in done.stderr
     assert "removed `_fast_path`: the retired flag's branch was its only caller" in done.stderr
-    assert "kept `is_enabled`: still named at tests/test_views.py:6" in done.stderr
+    assert "removed a mock of `is_enabled` answering False: `app.views` no longer calls it" in done.stderr
+    assert "def test_page():" in (root / "tests/test_views.py").read_text()
     assert imports(root, "app.views").returncode == 0
+    after = pytest_in(root)
+    assert after.returncode == 0, after.stdout
 
 
 HELD = {
