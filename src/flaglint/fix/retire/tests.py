@@ -73,7 +73,10 @@ class _Tests(RetireCore):
             owner = self.state.decorated[-1].node.name.value
             why = f"its only job was a retired flag; it now returns what `{owner}`'s base class is assumed to"
             name = f"override `{owner}.{updated_node.name.value}`"
-            return cst.RemoveFromParent() if self._offer(original_node, None, name, why) else updated_node
+            if not self._offer(original_node, None, name, why):
+                return updated_node
+            self.state.overrides.append(f"{owner}.{updated_node.name.value}")  # the base answers the name
+            return cst.RemoveFromParent()
         if self._holds_reference(original_node):  # a check in it went: its docstring may speak of it
             cleaned = docstring_without(updated_node, self._names_retired)
             if cleaned is not None:
