@@ -178,7 +178,8 @@ def _declared_fields_in_tests(found: Sequence[Dangling], run: Run, texts: Texts)
         for use in found
         if use.keepable and use.definition.kind == "member" and not use.use.undefined
     ]
-    return frozenset(field_mentions(named, declared, texts) or ()) if named else frozenset()
+    on = all(value is not None and value.strip() == "True" for value in run.values.values())
+    return frozenset(field_mentions(named, declared, texts, on) or ()) if named else frozenset()
 
 
 def _imports_to_hold(
