@@ -417,6 +417,17 @@ def _removed(result: object) -> bool:
     )
 
 
+class PadEmptyBlocks(cst.CSTTransformer):
+    """A block whose every statement a removal took is given `pass`, so the code still parses."""
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        if updated_node.body:
+            return updated_node
+        return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+
+
 class KeepBlankLines(cst.CSTTransformer):
     """When a statement goes, the blank lines above it move to the next statement of its block,
     so removing an import or a constant never glues two groups of code together.

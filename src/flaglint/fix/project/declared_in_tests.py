@@ -24,7 +24,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from flaglint.engine.mentions import quiet_parse
-from flaglint.fix.base import Note, is_test_file
+from flaglint.fix.base import Note, PadEmptyBlocks, is_test_file
 from flaglint.fix.imports import drop_new_unused_imports
 from flaglint.fix.texts import Texts
 from flaglint.model import Problem
@@ -129,7 +129,7 @@ def field_mentions(
     return sorted(found)
 
 
-class _WithoutField(cst.CSTTransformer):
+class _WithoutField(PadEmptyBlocks):
     def __init__(self, fields: Sequence[FieldMention]) -> None:
         super().__init__()
         self.by_owner = {(f.owner, f.field) for f in fields}
@@ -209,13 +209,6 @@ class _WithoutField(cst.CSTTransformer):
             self.removed += 1
             return cst.RemoveFromParent()
         return updated_node
-
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        if updated_node.body:
-            return updated_node
-        return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
 
 
 def remove_field_mentions(texts: Texts, mentions: Sequence[FieldMention], unsafe: bool, notes: list[Note]) -> set[str]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from flaglint.fix.base import PadEmptyBlocks
+
 _ANSWER_KEYWORDS = ("return_value", "new", "side_effect")
 
 
@@ -194,7 +196,7 @@ def _on_class(
             yield _decorator(call, cls.name, injected, answers)
 
 
-class DropPatchDecorators(cst.CSTTransformer):
+class DropPatchDecorators(PadEmptyBlocks):
     """Remove the decorators starting on `lines`, the parameters `parameters` names (qualified
     test -> parameter names) and the simple statements starting on `statements`."""
 
@@ -255,10 +257,3 @@ class DropPatchDecorators(cst.CSTTransformer):
         if self._line(original_node) in self.statements and len(original_node.body) == 1:
             return cst.RemoveFromParent()
         return updated_node
-
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        if updated_node.body:
-            return updated_node
-        return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
