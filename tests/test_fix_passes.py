@@ -146,6 +146,46 @@ def test_mocks_of_a_check_function_and_the_answer_they_fix(source: str, answer: 
     assert [(m.function, m.test, m.answer) for m, _ in found] == [("flag_is_active", "test_a", answer)]
 
 
+PATCHED = [
+    pytest.param(
+        "@mock.patch('m.flag_is_active')\ndef test_a(flag_mock, db):\n    flag_mock.return_value = True\n",
+        "flag_mock",
+        id="pytest-function-first",
+    ),
+    pytest.param(
+        "class T(TestCase):\n    @ddt.data((1, 2))\n    @ddt.unpack\n"
+        "    @mock.patch('m.flag_is_active')\n    def test_a(self, a, b, flag_mock):\n"
+        "        flag_mock.return_value = True\n",
+        "flag_mock",
+        id="testcase-method-last",
+    ),
+    pytest.param(
+        "class TestT(Helpers):\n    @mock.patch('m.flag_is_active')\n    def test_a(self, db, flag_mock):\n"
+        "        flag_mock.return_value = True\n",
+        None,
+        id="unknown-runner-conventions-disagree",
+    ),
+    pytest.param(
+        "class TestT(Helpers):\n    @mock.patch('m.flag_is_active')\n    def test_a(self, flag_mock):\n"
+        "        flag_mock.return_value = True\n",
+        "flag_mock",
+        id="unknown-runner-conventions-agree",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "parameter"), PATCHED)
+def test_the_parameter_a_patch_decorator_fills(source: str, parameter: str | None) -> None:
+    """Where a decorator's mock lands follows unittest.mock and the runner; when the runner
+    cannot be told and the two conventions pick different parameters, nothing is decided."""
+    from flaglint.fix.project.mocks import find_mocks
+
+    found = find_mocks([("tests/test_a.py", source)], {"flag_is_active"})
+    decorator = found[0][0].decorator
+    got = decorator.injected[0].parameter if decorator is not None else None
+    assert got == parameter
+
+
 FIXTURE_SOURCES = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "clean").glob("*/*.py"))
 
 

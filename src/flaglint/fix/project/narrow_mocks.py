@@ -87,7 +87,7 @@ def _answer_names(
 ) -> set[str]:
     """The names the test makes a mock of a function `dead` says nothing calls answer: a
     patcher call's `return_value=name`, or `mock.return_value = name` for a decorator's mock."""
-    from flaglint.fix.project.patch_decorators import mock_parameters
+    from flaglint.fix.project.patch_decorators import mock_parameters, runner_of
 
     found: set[str] = set()
     for node in ast.walk(test):
@@ -106,7 +106,7 @@ def _answer_names(
     }
     if not patches:
         return found
-    unittest = owner is not None and any(not (isinstance(b, ast.Name) and b.id == "object") for b in owner.bases)
+    unittest = runner_of(owner) if owner is not None else False
     outer = owner.decorator_list if owner is not None else []
     mocks = mock_parameters(test, outer, frozenset(patches), unittest) or {}
     filled = {name for call_id, name in mocks.items() if dead(patches[call_id][1], patches[call_id][0])}

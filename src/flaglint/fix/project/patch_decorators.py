@@ -5,7 +5,9 @@ Where it goes is fixed by `unittest.mock` and the runner: the mocks of one test 
 their patches were applied (the bottom decorator first, a class's patches last) after the
 arguments the test was called with. A `unittest.TestCase` method is called with `self` (and a
 data-driven decorator's values), so its mocks are its last parameters; pytest passes fixtures by
-keyword, so a test function's (or a plain test class's) mocks are its first parameters.
+keyword, so a test function's (or a plain test class's) mocks are its first parameters. A class
+whose bases do not say which (no `...TestCase` among them) is left alone unless both conventions
+pick the same parameters.
 
 A patch that makes the function answer what the retired checks now say, where the module no longer
 calls the function, patches nothing: the decorator goes, with its parameter and the statements
@@ -106,7 +108,7 @@ def patch_decorators(tree: ast.Module, patch_calls: Mapping[int, str]) -> Iterat
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
             yield from _on_test(node, node.name, [], is_patch, unittest=False)
         elif isinstance(node, ast.ClassDef):  # a class patch reaches its `test*` methods, whatever its name
-            unittest = any(not (isinstance(b, ast.Name) and b.id == "object") for b in node.bases)
+            unittest = runner_of(node)
             outer = _patches(node.decorator_list, is_patch)
             methods = [
                 m
@@ -122,22 +124,39 @@ def mock_parameters(
     test: ast.FunctionDef | ast.AsyncFunctionDef,
     owner_decorators: Sequence[ast.expr],
     is_patch: frozenset[int],
-    unittest: bool,
+    unittest: bool | None,
 ) -> dict[int, str] | None:
     """Per patch decorator (among `is_patch`, ids of calls) reaching `test`, from its own
     decorators and its class's, the parameter its mock fills."""
     return _mock_parameters(test, _patches(owner_decorators, is_patch), is_patch, unittest)
 
 
+def runner_of(cls: ast.ClassDef) -> bool | None:
+    """Whether a test class's methods are called the unittest way (True: a `...TestCase` or
+    `...Case` base), the pytest way (False: no base but `object`), or cannot be told (None)."""
+    bases = [b for b in cls.bases if not (isinstance(b, ast.Name) and b.id == "object")]
+    if not bases:
+        return False
+    names = [b.attr if isinstance(b, ast.Attribute) else b.id if isinstance(b, ast.Name) else "" for b in bases]
+    return True if any(name.endswith("Case") for name in names) else None
+
+
 def _mock_parameters(
-    test: ast.FunctionDef | ast.AsyncFunctionDef, outer: Sequence[ast.Call], is_patch: frozenset[int], unittest: bool
+    test: ast.FunctionDef | ast.AsyncFunctionDef,
+    outer: Sequence[ast.Call],
+    is_patch: frozenset[int],
+    unittest: bool | None,
 ) -> dict[int, str] | None:
-    """Per patch decorator reaching `test` (its own, then its class's), the parameter its mock fills."""
+    """Per patch decorator reaching `test` (its own, then its class's), the parameter its mock
+    fills; None when that cannot be told (the runner unknown and the two conventions disagree)."""
     patches = [*_patches(test.decorator_list, is_patch), *outer]
-    names = _positional(test, method=bool(outer) or unittest or _is_method(test))
+    names = _positional(test, method=bool(outer) or bool(unittest) or _is_method(test))
     if len(names) < len(patches):
         return None
-    chosen = names[len(names) - len(patches) :] if unittest else names[: len(patches)]
+    last, first = names[len(names) - len(patches) :], names[: len(patches)]
+    if unittest is None and last != first:
+        return None
+    chosen = last if unittest else first
     return {id(call): name for call, name in zip(patches, chosen, strict=True)}
 
 
@@ -158,7 +177,7 @@ def _on_test(
     name: str,
     outer: Sequence[ast.Call],
     is_patch: frozenset[int],
-    unittest: bool,
+    unittest: bool | None,
 ) -> Iterator[PatchDecorator]:
     own = [d for d in test.decorator_list if isinstance(d, ast.Call) and id(d) in is_patch]
     if not own:
@@ -180,7 +199,7 @@ def _on_class(
     outer: Sequence[ast.Call],
     methods: Sequence[ast.FunctionDef | ast.AsyncFunctionDef],
     is_patch: frozenset[int],
-    unittest: bool,
+    unittest: bool | None,
 ) -> Iterator[PatchDecorator]:
     for call in outer:
         injected: list[Injected] = []
