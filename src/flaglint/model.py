@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import MISSING, dataclass, field, fields
@@ -18,6 +19,14 @@ else:  # pragma: no cover - only what a type checker reads differs
 
 
 _R = TypeVar("_R")
+
+
+TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_tests?\.py$|conftest\.py$)")
+
+
+def is_test_file(rel: str) -> bool:
+    """Whether a root-relative path is a test module (or a conftest.py) by pytest's conventions."""
+    return TEST_FILE.search(rel) is not None
 
 
 @dataclass_transform(frozen_default=True)

@@ -16,7 +16,7 @@ from typing import Any
 from flaglint.engine.cachedir import claim, write_json
 from flaglint.model import FileScan, FlagRef, KeySource, ModuleDefs, Problem, RefKind, Span
 
-_FORMAT = 3  # 3: a row whose `match` refuses a call gives way to the next
+_FORMAT = 4  # 3: a row whose `match` refuses a call gives way to the next; 4: pytest-django's settings
 _OWN_FILE = re.compile(r"scan-[0-9a-f]{16}\.json")
 
 

@@ -23,7 +23,7 @@ from flaglint.engine.patterns import Pattern
 from flaglint.engine.resolve import with_objects
 from flaglint.engine.stubs import _blank, _tokens, parse_view
 from flaglint.engine.walker import Matcher, Walker, _suppressions
-from flaglint.model import FileScan, ModuleDefs, ModuleName, Problem, RefKind
+from flaglint.model import FileScan, ModuleDefs, ModuleName, Problem, RefKind, is_test_file
 
 
 def scan_view(text: str, patterns: Sequence[Pattern]) -> str:
@@ -45,7 +45,7 @@ def scan_source(
     if isinstance(tree, Problem):
         return _newer_syntax(path, text, module, patterns, tree)
     source = _Source(text)
-    walker = Walker(patterns, module)
+    walker = Walker(patterns, module, test=is_test_file(path))
     walker.walk(tree)
     defs = module_defs(tree, module)
     if not walker.candidates:

@@ -114,6 +114,8 @@ class _Candidate:
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# A test's `settings` parameter is pytest-django's fixture: the django settings, as if imported.
+_SETTINGS_FIXTURE = ("django.conf", "settings", None)
 
 
 class Walker:
@@ -121,7 +123,8 @@ class Walker:
     and the nodes whose names could match a pattern row.
     """
 
-    def __init__(self, patterns: Sequence[Pattern], module: ModuleName) -> None:
+    def __init__(self, patterns: Sequence[Pattern], module: ModuleName, *, test: bool = False) -> None:
+        self.test = test  # a test module: pytest-django's `settings` fixture is django.conf.settings
         self.by_token: dict[str, list[Pattern]] = defaultdict(list)
         for row in patterns:
             self.by_token[row.token].append(row)
@@ -157,7 +160,8 @@ class Walker:
             kind = type(node)
             if kind is _Params:
                 for arg in _arguments(node.args):  # type: ignore[attr-defined]
-                    self._bind(scope, arg.arg)
+                    fixture = _SETTINGS_FIXTURE if self.test and arg.arg == "settings" else None
+                    self._bind(scope, arg.arg, fixture)
                 continue
             if kind is ast.Name:
                 if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]

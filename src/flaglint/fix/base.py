@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 import libcst as cst
 import libcst.matchers as m
 
+from flaglint.model import TEST_FILE as TEST_FILE  # re-exported: the fix passes read it from here
 from flaglint.model import FlagRef
+from flaglint.model import is_test_file as is_test_file
 
 
 @dataclass(frozen=True)
@@ -331,14 +333,6 @@ _PARAMETRIZE = m.Call(
     func=m.Attribute(attr=m.Name("parametrize"), value=m.Attribute(attr=m.Name("mark")) | m.Name("mark")),
     args=[m.Arg(m.SimpleString(), keyword=None), m.Arg(m.List() | m.Tuple(), keyword=None)],
 )
-
-
-TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_tests?\.py$|conftest\.py$)")
-
-
-def is_test_file(rel: str) -> bool:
-    """Whether a root-relative path is a test module (or a conftest.py) by pytest's conventions."""
-    return TEST_FILE.search(rel) is not None
 
 
 SET_UP = frozenset({"setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "asyncSetUp"})
