@@ -82,15 +82,23 @@ def _fewer_mentions(before: str, after: str) -> Iterator[str]:
 _TOP_PRIVATE_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(_\w+)[ \t]*\(", re.M)
 
 
+_TOP_LEVEL = re.compile(r"^[\w@]", re.M)  # a line that starts a module-level statement
+
+
 def _uncalled_holders(before: str, after: str) -> Iterator[str]:
     """The private module-level functions (undecorated) whose text the rewrite changed and whose
-    name the module spells only where it defines it (cheap: a word count first, a parse only for
-    such a function)."""
-    lonely = [
-        name
-        for name in _TOP_PRIVATE_DEF.findall(after)
-        if _private(name) and len(re.findall(rf"\b{re.escape(name)}\b", after)) == 1
-    ]
+    name the module spells only where it defines it (cheap: only a function whose lines reach the
+    changed part of the text is looked at, a word count first, a parse only for such a function)."""
+    start, tail = common_frame(before, after)
+    end = len(after) - tail
+    lonely = []
+    for found in _TOP_PRIVATE_DEF.finditer(after, 0, end):
+        following = _TOP_LEVEL.search(after, found.end())
+        if following is not None and following.start() <= start:
+            continue  # it ends before the change
+        name = found.group(1)
+        if _private(name) and len(re.findall(rf"\b{re.escape(name)}\b", after)) == 1:
+            lonely.append(name)
     if not lonely:
         return
     try:
