@@ -16,6 +16,7 @@ answer (then the import it held goes too).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -213,6 +214,7 @@ def tests_mocking_checks(
     if not functions:
         return set()
     doomed: dict[str, dict[str, tuple[Mock, str]]] = {}
+    reasons: dict[tuple[str, str], str] = {}  # (file, test) -> why it goes, when not its answer
     dead: dict[str, list[Mock]] = {}
     calls = functools.cache(functools.partial(_calls, texts))  # (file, function): each file read once
 
@@ -222,6 +224,20 @@ def tests_mocking_checks(
 
     narrowed = _narrowed_tests(texts, frozenset(functions), flagged, uncalled, unsafe, notes)
     for mock, test in find_mocks(((rel, text) for rel, text, _ in texts.everywhere(sorted(functions))), functions):
+        split = _split_patch(mock, flagged, uncalled(mock.module, mock.function))
+        if split is not None:
+            kept_patch, discarded = split
+            retired = next(iter(flagged.kept))
+            for method, line, why in discarded:
+                entry = dataclasses.replace(mock, test=method, test_line=line, answer=not kept_patch.answer)
+                doomed.setdefault(mock.path, {}).setdefault(method, (entry, retired))
+                if why:
+                    reasons[(mock.path, method)] = why
+            if unsafe and kept_patch.injected:  # with those tests gone, it answers the kept value to the rest
+                dead.setdefault(mock.path, []).append(
+                    dataclasses.replace(mock, decorator=kept_patch, answer=kept_patch.answer)
+                )
+            continue
         if mock.answer is not None and all(mock.answer == kept for kept in flagged.kept.values()):
             home = rewritten.get(mock.module or "")
             if home is not None and not calls(home, mock.function):
@@ -241,7 +257,7 @@ def tests_mocking_checks(
         doomed.setdefault(mock.path, {}).setdefault(mock.test, (mock, key))
     changed = narrowed | _without_dead_mocks(texts, dead, notes)
     for rel, tests in sorted(doomed.items()):
-        whys = {name: _why(mock, key, flagged) for name, (mock, key) in tests.items()}
+        whys = {name: reasons.get((rel, name)) or _why(mock, key, flagged) for name, (mock, key) in tests.items()}
         found = texts.text(rel)
         tree = parse(rel, found[0]) if unsafe and not isinstance(found, Problem) else None
         if not isinstance(tree, cst.Module) or isinstance(found, Problem):
@@ -257,6 +273,35 @@ def tests_mocking_checks(
             texts.edits[rel] = (new.code, found[1])
             changed.add(rel)
     return changed
+
+
+def _split_patch(
+    mock: Mock, flagged: Flagged, uncalled: bool
+) -> tuple[PatchDecorator, list[tuple[str, int, str]]] | None:
+    """A patch decorator whose tests use its mock differently, in a module that no longer calls
+    the function: the patch as it reaches the tests that make it answer the kept value, and the
+    tests (name, line, why) that test only the retired path: they make it answer the discarded
+    value, or assert that the check is made. None when a test's answer is not one boolean."""
+    patch = mock.decorator
+    answers = set(flagged.kept.values())
+    if patch is None or patch.answer is not None or not patch.per_test or not uncalled:
+        return None
+    if len(answers) != 1 or None in answers:
+        return None
+    kept = bool(answers.pop())
+    staying: set[str] = set()
+    going: list[tuple[str, int, str]] = []
+    for name, line, answer, asserts in patch.per_test:
+        if asserts:
+            going.append((name, line, f"it asserts that `{mock.function}`, which answered the retired flag, is called"))
+        elif answer is None:
+            return None
+        elif answer == kept:
+            staying.add(name)
+        else:
+            going.append((name, line, ""))
+    injected = tuple(i for i in patch.injected if i.test in staying)
+    return dataclasses.replace(patch, injected=injected, answer=kept, per_test=()), going
 
 
 def _narrowed_tests(
@@ -316,14 +361,15 @@ def _narrow_why(plan: Narrowing) -> str:
 
 
 def _calls(texts: Texts, rel: str, function: str) -> bool:
-    """Whether the module (as rewritten) names `function` anywhere but in an import (a file that
+    """Whether the module (as rewritten) reads `function` anywhere: an import, or the fallback an
+    optional import binds (`except ImportError: is_enabled = None`), is no read (a file that
     cannot be read or parsed is taken to)."""
     found = texts.text(rel)
     tree = None if isinstance(found, Problem) or function not in found[0] else quiet_parse(found[0])
     if tree is None:
         return isinstance(found, Problem) or function in found[0]
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == function:
+        if isinstance(node, ast.Name) and node.id == function and not isinstance(node.ctx, ast.Store):
             return True
         if isinstance(node, ast.Attribute) and node.attr == function:
             return True

@@ -18,6 +18,7 @@ assertion on the calls) keeps it all.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ class PatchDecorator:
     owner: str  # the function or class it decorates
     injected: tuple[Injected, ...]
     answer: bool | None
+    # per test it reaches (name, first line): the one boolean it makes the mock answer, and whether
+    # the test asserts the mock was called (it tests that the check is made)
+    per_test: tuple[tuple[str, int, bool | None, bool], ...] = ()
 
 
 def _patches(decorators: Sequence[ast.expr], is_patch: frozenset[int]) -> list[ast.Call]:
@@ -68,14 +72,21 @@ def _literal(value: ast.expr) -> bool | None:
     return value.value if isinstance(value, ast.Constant) and isinstance(value.value, bool) else None
 
 
+_CALL_ASSERTIONS = frozenset(
+    {"assert_called", "assert_called_once", "assert_called_with", "assert_called_once_with", "assert_any_call"}
+)
+
+
 def _settings(
     test: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str
-) -> tuple[list[int], set[bool | None]] | None:
-    """The lines of `parameter.return_value = <value>` statements in the test and the answers they
-    set; None when the test uses the parameter any other way."""
+) -> tuple[list[int], set[bool | None], bool] | None:
+    """The lines of `parameter.return_value = <value>` statements in the test, the answers they
+    set, and whether the test asserts the mock was called (`mock.assert_called_once_with(...)`:
+    it tests that the check is made); None when the test uses the parameter any other way."""
     lines: list[int] = []
     answers: set[bool | None] = set()
     allowed: set[int] = set()
+    asserts = False
     for node in ast.walk(test):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
@@ -88,10 +99,19 @@ def _settings(
                 lines.append(node.lineno)
                 answers.add(_literal(node.value))
                 allowed.add(id(target.value))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _CALL_ASSERTIONS
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == parameter
+        ):
+            asserts = True
+            allowed.add(id(node.func.value))
     for node in ast.walk(test):
         if isinstance(node, ast.Name) and node.id == parameter and id(node) not in allowed:
             return None
-    return lines, answers
+    return lines, answers, asserts
 
 
 def _positional(test: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> list[str]:
@@ -190,8 +210,12 @@ def _on_test(
         found = _settings(test, parameter) if parameter is not None else None
         if parameter is None or found is None:
             continue
-        lines, answers = found
-        yield _decorator(call, name, [Injected(name, parameter, tuple(lines))], answers)
+        lines, answers, asserts = found
+        first = min([test.lineno, *(d.lineno for d in test.decorator_list)])
+        patch = _decorator(call, name, [Injected(name, parameter, tuple(lines))], answers)
+        if asserts:  # the mock is more than its answer: never a dead patch as it stands
+            patch = dataclasses.replace(patch, answer=None)
+        yield dataclasses.replace(patch, per_test=((name, first, patch.answer, asserts),))
 
 
 def _on_class(
@@ -202,17 +226,26 @@ def _on_class(
     unittest: bool | None,
 ) -> Iterator[PatchDecorator]:
     for call in outer:
+        given = {_literal(k.value) for k in call.keywords if k.arg in _ANSWER_KEYWORDS}
         injected: list[Injected] = []
         answers: set[bool | None] = set()
+        per_test: list[tuple[str, int, bool | None, bool]] = []
         for method in methods:
             parameter = (_mock_parameters(method, outer, is_patch, unittest) or {}).get(id(call))
             found = _settings(method, parameter) if parameter is not None else None
             if parameter is None or found is None:
                 break
-            injected.append(Injected(f"{cls.name}.{method.name}", parameter, tuple(found[0])))
+            name = f"{cls.name}.{method.name}"
+            injected.append(Injected(name, parameter, tuple(found[0])))
             answers |= found[1]
+            own = found[1] or given  # a test that sets the answer overrides the class's
+            first = min([method.lineno, *(d.lineno for d in method.decorator_list)])
+            per_test.append((name, first, next(iter(own)) if len(own) == 1 else None, found[2]))
         else:
-            yield _decorator(call, cls.name, injected, answers)
+            patch = _decorator(call, cls.name, injected, answers)
+            if any(asserts for *_, asserts in per_test):
+                patch = dataclasses.replace(patch, answer=None)
+            yield dataclasses.replace(patch, per_test=tuple(per_test))
 
 
 class DropPatchDecorators(PadEmptyBlocks):
