@@ -80,6 +80,9 @@ class Outcome:
     smoke: tuple[int, int] | None = None  # (modules that imported before, of those still importing)
     removal: bool = False  # equal to the flag-implied part of the human's change (whitespace aside)
     residue: str = ""  # ours -> the flag-implied change, for the files that differ
+    # the residue lies only in files the human left untouched although they still name the flag
+    # (its key, or the setting that holds it): the human did not finish the removal there
+    unfinished: tuple[str, ...] = ()
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -354,10 +357,14 @@ def _judged(
         raise SystemExit(f"{case.repo} {case.commit[:10]}: no such hunk or line of the human change: {sorted(unknown)}")
     implied = {rel: apply_hunks(blob(repo, parent, rel) or "", hunks[rel], aside) for rel in files}
     residue = ""
+    left: list[str] = []
+    names = [part.rsplit(".", 1)[-1] if part.startswith("settings.") else part for part in case.flag.split(",")]
     for rel in files:
         mine, wanted = _spaced(ours[rel]), _spaced(implied[rel])
         if mine == wanted:
             continue
+        if not hunks[rel] and any(name in before[rel] for name in names):
+            left.append(rel)  # untouched by the human, and it still names the flag
         clean_before = not lint({rel: before[rel]}, "F401")
         if clean_before and mine == _spaced(without_unused_imports(implied[rel])):
             continue  # the human left an import unused that the flag's removal freed
@@ -368,7 +375,18 @@ def _judged(
                 ours[rel].splitlines(True), implied[rel].splitlines(True), f"flaglint/{rel}", f"implied/{rel}"
             )
         )
-    return dataclasses.replace(outcome, removal=not residue and outcome.verdict != "wrong", residue=residue)
+    unfinished = tuple(left) if residue and all(f"flaglint/{rel}" in residue for rel in left) else ()
+    only_unfinished = bool(unfinished) and all(
+        line[len("--- flaglint/") :].strip() in unfinished
+        for line in residue.splitlines()
+        if line.startswith("--- flaglint/")
+    )
+    return dataclasses.replace(
+        outcome,
+        removal=not residue and outcome.verdict != "wrong",
+        residue=residue,
+        unfinished=unfinished if only_unfinished and outcome.verdict != "wrong" else (),
+    )
 
 
 def _whole_verdict(
@@ -516,7 +534,7 @@ def main() -> None:
         f401 = f"  +{outcome.new_f401} F401" if outcome.new_f401 else ""
         if outcome.smoke is not None:
             f401 += f"  imports {outcome.smoke[1]}/{outcome.smoke[0]}"
-        implied = "removal" if outcome.removal else "residue"
+        implied = "removal" if outcome.removal else "unfinished" if outcome.unfinished else "residue"
         print(
             f"{case.repo:32} {case.commit[:10]} {case.flag}={case.value:4} {implied:8} {outcome.verdict:12} "
             f"{outcome.matching}/{outcome.files} files{f401}  {outcome.detail}"
@@ -548,6 +566,14 @@ def main() -> None:
         f"restated measure (the flag-implied hunks, whitespace aside): {removals}/{len(outcomes)} need no "
         f"reviewer edit; {totals['wrong']} wrong; {sum(o.new_f401 for o in outcomes)} new unused imports"
     )
+    unfinished = [o for o in outcomes if o.unfinished]
+    if unfinished:
+        print(
+            f"restated, the files the human left naming the flag aside: {removals + len(unfinished)}/{len(outcomes)} "
+            f"need no reviewer edit ({len(unfinished)} removals the human did not finish: "
+            + ", ".join(f"{o.case.commit[:10]} {' '.join(o.unfinished)}" for o in unfinished)
+            + ")"
+        )
     smoked = [o.smoke for o in outcomes if o.smoke is not None]
     if smoked:
         broke = sum(1 for before, after in smoked if after < before)
