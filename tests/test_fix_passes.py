@@ -196,3 +196,24 @@ def test_positions_of_a_statement_are_libcst_positions(path: Path) -> None:
     module = cst.parse_module(path.read_text(encoding="utf-8"))
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     assert dict(positions_of(module)) == dict(expected)
+
+
+NARROWED = [
+    pytest.param('@pytest.mark.parametrize("on", [True, False])\n', (0,), id="plain"),
+    pytest.param('@pytest.mark.parametrize("on", [True, False], ids=["on", "off"])\n', None, id="ids-would-mismatch"),
+    pytest.param('@pytest.mark.parametrize("on", [True, False], indirect=True)\n', None, id="indirect-to-a-fixture"),
+    pytest.param('@pytest.mark.parametrize("on", [True, pytest.param(False)])\n', None, id="a-row-not-a-literal"),
+]
+
+
+@pytest.mark.parametrize(("decorator", "keep"), NARROWED)
+def test_which_parametrized_tests_are_narrowed(decorator: str, keep: tuple[int, ...] | None) -> None:
+    """A test parametrized over a mock's answer is narrowed only when its rows are literals that
+    nothing else (ids, fixtures) depends on."""
+    import ast
+
+    from flaglint.fix.project.narrow_mocks import narrowings
+
+    source = decorator + 'def test_a(mocker, on):\n    mocker.patch("m.is_on", return_value=on)\n'
+    found = list(narrowings(ast.parse(source), frozenset({"is_on"}), lambda module, function: True, True))
+    assert [plan.keep for plan in found] == ([keep] if keep is not None else [])

@@ -124,8 +124,9 @@ def _answer_names(
 
 
 def _rows(decorator: ast.Call) -> tuple[list[str], list[ast.expr]] | None:
-    """(argument names, rows) of `@pytest.mark.parametrize(names, rows)` with literal names."""
-    if len(decorator.args) < 2 or not _name(decorator.func).endswith("parametrize"):
+    """(argument names, rows) of `@pytest.mark.parametrize(names, rows)` with literal names; None
+    with `ids=` (they would need narrowing too) or `indirect=` (the rows go to fixtures)."""
+    if len(decorator.args) < 2 or not _name(decorator.func).endswith("parametrize") or decorator.keywords:
         return None
     names_node, rows_node = decorator.args[0], decorator.args[1]
     if isinstance(names_node, ast.Constant) and isinstance(names_node.value, str):
