@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from flaglint.engine.cache import _FORMAT as SCAN_FORMAT
+
 CHECK = 'import UnleashClient\n\nif client.is_enabled("old-flag"):\n    mode = "new"\nelse:\n    mode = "old"\n'
 AFTER = 'import UnleashClient\n\nmode = "new"\n'
 REGISTRY = '[flags.old-flag]\nstate = "rolled-out"\nvalue = true\ncreated = 2025-01-01\n'
@@ -80,7 +82,14 @@ def test_the_cache_is_tagged_and_only_its_own_files_are_replaced(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    "content", ["[]", "null", '"text"', '{"format": 3, "files": []}', '{"format": 3, "files": {"app/views.py": "x"}}']
+    "content",
+    [
+        "[]",
+        "null",
+        '"text"',
+        f'{{"format": {SCAN_FORMAT}, "files": []}}',
+        f'{{"format": {SCAN_FORMAT}, "files": {{"app/views.py": "x"}}}}',
+    ],
 )
 def test_cache_files_of_the_wrong_shape_are_rebuilt(tmp_path: Path, content: str) -> None:
     root = project(tmp_path)
@@ -93,7 +102,7 @@ def test_cache_files_of_the_wrong_shape_are_rebuilt(tmp_path: Path, content: str
     assert again.returncode == 0, again.stderr
     assert "Traceback" not in again.stderr
     assert again.stdout == first.stdout
-    assert json.loads(scan_file.read_text(encoding="utf-8"))["format"] == 3
+    assert json.loads(scan_file.read_text(encoding="utf-8"))["format"] == SCAN_FORMAT
 
 
 def test_a_file_rewritten_within_the_same_timestamp_is_not_served_stale(tmp_path: Path) -> None:
