@@ -50,6 +50,7 @@ class Rewrite:
     # `Class.method` overrides the fold left only calling super(), removed: the attribute stays
     # (the parent's), so no use of the name is a use of what went
     overrides: tuple[str, ...] = ()
+    entries: tuple[str, ...] = ()  # keys of dict entries that only carried a flag, removed (unsafe)
 
 
 _Node = TypeVar("_Node", bound=cst.CSTNode)
@@ -390,6 +391,7 @@ class State:
     notes: list[Note] = field(default_factory=list)
     changed: bool = False
     fixtures: list[str] = field(default_factory=list)  # pytest fixtures removed
+    entries: list[str] = field(default_factory=list)  # keys of dict entries that only carried a flag, removed
     released: list[tuple[str, str]] = field(default_factory=list)  # what pin statements that went bound
     arguments: list[tuple[str, str, str]] = field(default_factory=list)  # see Rewrite.arguments
     overrides: list[str] = field(default_factory=list)  # see Rewrite.overrides

@@ -68,6 +68,7 @@ class FileContext:
     fixtures: tuple[str, ...] = ()
     released: tuple[tuple[str, str], ...] = ()
     overrides: list[str] = field(default_factory=list)  # see Rewrite.overrides
+    entries: list[str] = field(default_factory=list)  # see Rewrite.entries
     wrappers: list[tuple[str, str]] = field(default_factory=list)
     new_code: str = ""
     fold_notes: list[Note] = field(default_factory=list)  # what a fold after the first pass said
@@ -124,6 +125,7 @@ class FileContext:
         self.arguments.update(dict.fromkeys(state.arguments))
         self.deleted.extend(state.dropped)
         self.overrides.extend(state.overrides)
+        self.entries.extend(state.entries)
         self.stores = state.constant_stores
 
 

@@ -267,6 +267,8 @@ def _retire_checks(run: Run, held: Mapping[str, frozenset[str]] | None = None) -
                 done_checks.facts[job.rel] = (done.code, done.facts)
             if done.fixtures:
                 done_checks.fixtures[job.rel] = done.fixtures
+            if done.entries:
+                done_checks.entries[job.rel] = done.entries
             done_checks.arguments.update(dict.fromkeys(done.arguments))
             done_checks.unread.extend((name, param, None) for name, param in done.unread)
         module = workspace.module_of(job.rel).name

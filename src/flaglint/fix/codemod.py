@@ -78,4 +78,5 @@ def rewrite(
         context.released,
         tuple(context.arguments),
         tuple(context.overrides),
+        tuple(context.entries),
     )

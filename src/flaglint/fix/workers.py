@@ -67,6 +67,7 @@ class Retired:
     arguments: tuple[tuple[str, str, str], ...] = ()  # see Rewrite.arguments
     unread: tuple[tuple[str, str], ...] = ()  # (function, parameter) the rewrite left unread
     facts: Facts | None = None  # what the rewrite deleted and left unbound (for the use index)
+    entries: tuple[str, ...] = ()  # keys of dict entries that only carried a flag, removed
 
 
 _worker_patterns: dict[str, Pattern] = {}
@@ -117,7 +118,8 @@ def rewrite_whole(job: RetireJob) -> Retired:
     )
     result = _checked(job, done.code if done.changed else None, done.notes, done.wrappers, done.fixtures)
     if result.code is not None:
-        result = dataclasses.replace(result, facts=_less(facts(job.rel, job.text, result.code), done.overrides))
+        found = _less(facts(job.rel, job.text, result.code), done.overrides)
+        result = dataclasses.replace(result, facts=found, entries=done.entries)
     return _with_freed(job, result, done.arguments)
 
 
@@ -182,7 +184,7 @@ def rewrite_reduced(job: RetireJob, reduction: Reduction) -> Retired | None:
         )
         if reduced and _named_in_regions(found.removed, reduction):
             return None  # it deleted what stood-in code names (a test calling a removed helper): the whole file decides
-        result = dataclasses.replace(result, facts=found)
+        result = dataclasses.replace(result, facts=found, entries=done.entries)
         if reduced:  # stood-in defs hold no reference and lose no read: the reduced texts suffice
             return _with_freed(job, result, done.arguments, (reduction.text, done.code))
     return _with_freed(job, result, done.arguments)

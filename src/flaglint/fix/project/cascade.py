@@ -6,7 +6,8 @@ order matters and is declared once, here: removed fixtures take their requesters
 constant wrappers are inlined (their calls may be the only use of a parameter); then parameters
 left without a choice go; then declarations, whose constants join the definitions that go once
 nothing names them; then private helpers the fold left uncalled; then flag objects and
-settings; last, the tests that still name code only the discarded path had (unsafe). Tests
+settings; last, the tests that still name code only the discarded path had, and the test
+assertions on a dict entry that only carried the flag (both unsafe). Tests
 whose mentions alone keep a retired declared field lose them before the declarations. A pass
 never deletes a definition the use index asked to keep.
 """
@@ -34,6 +35,7 @@ from flaglint.fix.project.declarations import (
 )
 from flaglint.fix.project.declared_in_tests import FieldMention, remove_field_mentions
 from flaglint.fix.project.discarded_tests import Doomed, remove_tests
+from flaglint.fix.project.entry_asserts import remove_entry_asserts
 from flaglint.fix.project.mixins import remove_empty_mixins
 from flaglint.fix.project.mocks import flagged, tests_mocking_checks
 from flaglint.fix.project.orphans import remove_orphans, texts_before
@@ -79,6 +81,7 @@ class Checks:
     problems: list[Problem]
     validated: set[str]
     fixtures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> fixtures its rewrite removed
+    entries: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> carried entries it removed
     arguments: dict[tuple[str, str, str | None], None] = field(default_factory=dict)  # arguments made constant
     unread: list[tuple[str, str, str | None]] = field(default_factory=list)  # parameters the fold left unread
     definitions: set[Definition] = field(default_factory=set)  # key constants of the checks
@@ -194,6 +197,12 @@ def _field_mentions(context: Context) -> None:
     context.validated -= remove_field_mentions(context.texts, context.fields, context.run.unsafe, context.notes)
 
 
+def _entry_asserts(context: Context) -> None:
+    workspace = context.run.workspace
+    modules = {rel: workspace.module_of(rel).name for rel in context.retired.entries}
+    context.validated -= remove_entry_asserts(context.texts, context.retired.entries, modules, context.notes)
+
+
 def _objects(context: Context) -> None:
     remove_objects(context.run.workspace, context.texts, context.retired.made, context.notes, context.keep)
 
@@ -221,6 +230,7 @@ CASCADE: tuple[Pass, ...] = (
     Pass("flag objects", _objects, lambda c: bool(c.retired.made)),
     Pass("settings", _settings),
     Pass("tests of the discarded path's code", _discarded_tests, lambda c: bool(c.doomed)),
+    Pass("test assertions on removed entries (unsafe)", _entry_asserts, lambda c: bool(c.retired.entries)),
 )
 
 

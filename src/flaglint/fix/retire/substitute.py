@@ -136,6 +136,10 @@ class _Substitute(RetireCore):
         if self.unsafe:
             self._changed()
             self._note(element, key, "unsafe-applied", f"removed {what}; they must stop reading it")
+            spelt = element.key if isinstance(element, cst.DictElement) else None
+            entry = spelt.evaluated_value if isinstance(spelt, cst.SimpleString) else label
+            if isinstance(entry, str):
+                self.state.entries.append(entry)
             return False
         self._note(element, key, "unsafe-skipped", f"would remove {what} (--unsafe-fixes)")
         return True
