@@ -30,10 +30,10 @@ from flaglint.fix.base import Note, is_test_file
 from flaglint.fix.imports import drop_new_unused_imports
 from flaglint.fix.project.narrow_mocks import Narrowing, narrow, narrowings
 from flaglint.fix.project.patch_decorators import DropPatchDecorators, PatchDecorator, patch_decorators
+from flaglint.fix.project.patchers import patched_module, patcher, target, test_functions
 from flaglint.fix.texts import Texts
 from flaglint.model import Problem
 
-_PATCHERS = frozenset({"patch", "patch.object", "setattr"})  # mock.patch, mocker.patch, monkeypatch.setattr
 _ANSWERS = ("return_value", "new", "side_effect")
 
 
@@ -65,13 +65,13 @@ def find_mocks(
         tree = quiet_parse(text)
         if tree is None:
             continue
-        tests = dict(_tests(tree))
+        tests = {name: test for name, test, _ in test_functions(tree)}
         calls = {
             id(node): function
             for node in ast.walk(tree)
             if isinstance(node, ast.Call)
-            and _patcher(node.func) is not None
-            and (function := _target(node, functions)) is not None
+            and patcher(node.func) is not None
+            and (function := target(node, functions)) is not None
         }
         decorators = {d.line: d for d in patch_decorators(tree, calls)} if calls else {}
         for node in ast.walk(tree):
@@ -81,53 +81,16 @@ def find_mocks(
             first = min([test[1].lineno, *(d.lineno for d in test[1].decorator_list)]) if test else 0
             decorator = decorators.get(node.lineno)
             answer = _answer(node) if decorator is None else decorator.answer
-            mock = Mock(rel, node.lineno, calls[id(node)], test and test[0], answer, first, _module(node), decorator)
+            mock = Mock(
+                rel, node.lineno, calls[id(node)], test and test[0], answer, first, patched_module(node), decorator
+            )
             found.append((mock, test and test[1]))
     return found
-
-
-def _tests(tree: ast.Module) -> Iterable[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
-    """The module's test functions and its classes' test methods, by qualified name."""
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
-            yield node.name, node
-        elif isinstance(node, ast.ClassDef):
-            for method in node.body:
-                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name.startswith("test"):
-                    yield f"{node.name}.{method.name}", method
 
 
 def _inside(node: ast.AST, test: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     first = min([test.lineno, *(d.lineno for d in test.decorator_list)])
     return first <= getattr(node, "lineno", 0) <= (test.end_lineno or test.lineno)
-
-
-def _patcher(func: ast.expr) -> str | None:
-    parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name):
-        parts.append(func.id)
-    if not parts:
-        return None  # `make()(...)`: nothing a patcher is spelt as
-    name = ".".join(reversed(parts[:2]))
-    return name if name in _PATCHERS or parts[0] in _PATCHERS else None
-
-
-def _target(call: ast.Call, functions: AbstractSet[str]) -> str | None:
-    """The function a patcher call replaces, when it is one of `functions`: the last part of a
-    dotted string (`"waffle.flag_is_active"`) or the attribute name (`patch.object(waffle, "f")`)."""
-    strings = [a.value for a in call.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-    return next((s.rsplit(".", 1)[-1] for s in strings if s.rsplit(".", 1)[-1] in functions), None)
-
-
-def _module(call: ast.Call) -> str | None:
-    """The module a dotted patch target replaces the function in (`patch("app.views.is_active")`)."""
-    first = call.args[0] if call.args else None
-    if isinstance(first, ast.Constant) and isinstance(first.value, str) and "." in first.value:
-        return first.value.rsplit(".", 1)[0]
-    return None
 
 
 def _answer(call: ast.Call) -> bool | None:
@@ -239,8 +202,7 @@ def tests_mocking_checks(
                 )
             continue
         if mock.answer is not None and all(mock.answer == kept for kept in flagged.kept.values()):
-            home = rewritten.get(mock.module or "")
-            if home is not None and not calls(home, mock.function):
+            if uncalled(mock.module, mock.function):
                 dead.setdefault(mock.path, []).append(mock)
             continue  # it makes the function answer what the checks now say: it tests what the code does
         if (

@@ -19,8 +19,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from flaglint.fix.base import Note
-
-_PATCHERS = frozenset({"patch", "patch.object", "setattr"})
+from flaglint.fix.project.patchers import patched_module, patcher, positional, target, test_functions
 
 
 @dataclass(frozen=True)
@@ -50,33 +49,12 @@ def _name(func: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
-def _is_patcher(call: ast.Call) -> bool:
-    parts = _name(call.func).split(".")
-    return ".".join(parts[-2:]) in _PATCHERS or parts[-1] in _PATCHERS
-
-
 def _target(call: ast.Call, functions: frozenset[str]) -> tuple[str, str | None] | None:
     """(function, module it is patched in) of a patcher call replacing one of `functions`."""
-    strings = [a.value for a in call.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-    for s in strings:
-        if s.rsplit(".", 1)[-1] in functions:
-            return s.rsplit(".", 1)[-1], (s.rsplit(".", 1)[0] if "." in s and s is strings[0] else None)
-    return None
-
-
-def _positional(test: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> list[str]:
-    names = [a.arg for a in (*test.args.posonlyargs, *test.args.args)]
-    return names[1:] if method else names
-
-
-def _tests(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]]:
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
-            yield node.name, node, None
-        elif isinstance(node, ast.ClassDef):
-            for member in node.body:
-                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and member.name.startswith("test"):
-                    yield f"{node.name}.{member.name}", member, node
+    if patcher(call.func) is None:
+        return None
+    function = target(call, functions)
+    return (function, patched_module(call)) if function is not None else None
 
 
 def _answer_names(
@@ -91,18 +69,18 @@ def _answer_names(
 
     found: set[str] = set()
     for node in ast.walk(test):
-        if isinstance(node, ast.Call) and _is_patcher(node) and node not in test.decorator_list:
-            target = _target(node, functions)
-            if target is None or not dead(target[1], target[0]):
+        if isinstance(node, ast.Call) and node not in test.decorator_list:
+            replaced = _target(node, functions)
+            if replaced is None or not dead(replaced[1], replaced[0]):
                 continue
             for keyword in node.keywords:
                 if keyword.arg == "return_value" and isinstance(keyword.value, ast.Name):
                     found.add(keyword.value.id)
     decorators = [*test.decorator_list, *(owner.decorator_list if owner is not None else ())]
     patches = {
-        id(d): target
+        id(d): replaced
         for d in decorators
-        if isinstance(d, ast.Call) and _is_patcher(d) and (target := _target(d, functions)) is not None
+        if isinstance(d, ast.Call) and (replaced := _target(d, functions)) is not None
     }
     if not patches:
         return found
@@ -154,7 +132,7 @@ def narrowings(
     tree: ast.Module, functions: frozenset[str], dead: Callable[[str | None, str], bool], value: bool
 ) -> Iterator[Narrowing]:
     """The tests of `tree` to narrow to `value`, the answer the retired checks now give."""
-    for qualified, test, owner in _tests(tree):
+    for qualified, test, owner in test_functions(tree):
         names = _answer_names(test, owner, functions, dead)
         if len(names) != 1:
             continue
@@ -177,7 +155,7 @@ def _feeding(
     """The decorator whose rows give `parameter`, its column, the rows, whether it gives that
     parameter alone, and whether it is ddt's."""
     unpack = any(_name(d).endswith("unpack") for d in test.decorator_list)
-    params = _positional(test, method)
+    params = positional(test, method)
     for decorator in test.decorator_list:
         if not isinstance(decorator, ast.Call):
             continue

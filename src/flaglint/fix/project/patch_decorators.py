@@ -27,6 +27,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from flaglint.fix.base import PadEmptyBlocks
+from flaglint.fix.project.patchers import positional
 
 _ANSWER_KEYWORDS = ("return_value", "new", "side_effect")
 
@@ -114,11 +115,6 @@ def _settings(
     return lines, answers, asserts
 
 
-def _positional(test: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> list[str]:
-    names = [a.arg for a in (*test.args.posonlyargs, *test.args.args)]
-    return names[1:] if method else names
-
-
 def patch_decorators(tree: ast.Module, patch_calls: Mapping[int, str]) -> Iterator[PatchDecorator]:
     """Every patch decorator among `patch_calls` (id of the call -> the function it replaces) on a
     test function or test class of `tree`, with what goes with it. A decorator whose parameter
@@ -170,7 +166,7 @@ def _mock_parameters(
     """Per patch decorator reaching `test` (its own, then its class's), the parameter its mock
     fills; None when that cannot be told (the runner unknown and the two conventions disagree)."""
     patches = [*_patches(test.decorator_list, is_patch), *outer]
-    names = _positional(test, method=bool(outer) or bool(unittest) or _is_method(test))
+    names = positional(test, method=bool(outer) or bool(unittest) or _is_method(test))
     if len(names) < len(patches):
         return None
     last, first = names[len(names) - len(patches) :], names[: len(patches)]
