@@ -40,8 +40,9 @@ def remove_orphans(
             found = texts.text(rel)
             if isinstance(found, Problem):
                 break
-            holders = set(_uncalled_holders(before, found[0]))
-            candidates = sorted({*_fewer_mentions(before, found[0]), *holders})
+            frame = common_frame(before, found[0])  # (common head, common tail): where the rewrite changed it
+            holders = set(_uncalled_holders(before, found[0], frame))
+            candidates = sorted({*_fewer_mentions(before, found[0], frame), *holders})
             if candidates and any(map(_DYNAMIC.search, (found[0], before))):
                 break
             gone = remove_unused(texts, rel, candidates, keep=keep, imports=True) if candidates else []
@@ -59,10 +60,10 @@ def remove_orphans(
 _PRIVATE_WORD = re.compile(r"\b_\w+")
 
 
-def _fewer_mentions(before: str, after: str) -> Iterator[str]:
+def _fewer_mentions(before: str, after: str, frame: tuple[int, int]) -> Iterator[str]:
     """The private helpers of `after` (`_name`, `Class._name`) named fewer times than before: the
     private words the changed lines lost first (cheap: most rewrites lose none), then tokens."""
-    start, tail = common_frame(before, after)
+    start, tail = frame
     old_words = Counter(_PRIVATE_WORD.findall(before, start, len(before) - tail))
     new_words = Counter(_PRIVATE_WORD.findall(after, start, len(after) - tail))
     lost = [word for word, count in old_words.items() if new_words[word] < count]
@@ -85,11 +86,11 @@ _TOP_PRIVATE_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(_\w+)[ \t]*\(", re.M)
 _TOP_LEVEL = re.compile(r"^[\w@]", re.M)  # a line that starts a module-level statement
 
 
-def _uncalled_holders(before: str, after: str) -> Iterator[str]:
+def _uncalled_holders(before: str, after: str, frame: tuple[int, int]) -> Iterator[str]:
     """The private module-level functions (undecorated) whose text the rewrite changed and whose
     name the module spells only where it defines it (cheap: only a function whose lines reach the
     changed part of the text is looked at, a word count first, a parse only for such a function)."""
-    start, tail = common_frame(before, after)
+    start, tail = frame
     end = len(after) - tail
     lonely = []
     for found in _TOP_PRIVATE_DEF.finditer(after, 0, end):
