@@ -246,3 +246,41 @@ def test_tests_spelling_a_retired_declared_field_follow_it(tmp_path: Path) -> No
     after = pytest_in(root)
     assert after.returncode == 0, after.stdout
     assert "2 passed" in after.stdout
+
+
+ROUND = [
+    "a-class-patch-whose-tests-differ-keeps-the-kept-answer",
+    "a-retired-member-leaves-the-flags-a-test-turns-on",
+    "a-test-assertion-on-a-removed-entry-goes",
+    "a-test-reading-the-flag-through-pytest-djangos-settings-fixture-folds",
+    "an-override-that-only-answered-the-flag-is-named-only-through-its-class",
+    "an-uncalled-private-function-that-held-the-check-goes",
+    "a-test-parametrized-over-a-mocked-answer-is-narrowed",
+]
+
+
+@pytest.mark.parametrize("name", ROUND)
+def test_this_rounds_fixtures_through_the_console_script(tmp_path: Path, name: str) -> None:
+    """Each rule of this round, as its fixture shows it, through the installed `flaglint clean`
+    in a git repository: the files end as the fixture's `after`, and the notes say what went."""
+    import tomllib
+
+    from tests.test_clean_fixtures import expected, setup
+
+    case = REPO / "fixtures" / "clean" / name
+    spec = tomllib.loads((case / "case.toml").read_text(encoding="utf-8"))
+    root = tmp_path / "project"
+    setup(case, spec, root)
+    make_repo(root)
+    flags = [part for key, value in spec["flags"].items() for part in ("--flag", f"{key}={value}")]
+    unsafe = ["--unsafe-fixes"] if spec.get("unsafe") else []
+    done = flaglint("clean", *flags, *unsafe, cwd=root)
+    assert done.returncode == 0, done.stderr
+    written = {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not {".git", ".flaglint_cache"} & set(p.parts) and p.name != "pyproject.toml"
+    }
+    assert written == expected(case)
+    for note in spec.get("notes", []):
+        assert note.split(": ", 1)[-1][:60] in done.stderr, note
